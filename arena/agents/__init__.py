@@ -1,0 +1,14 @@
+"""Built-in agents, registered by name; factories are strings so that each loads only when used."""
+
+from arena.registry import register_agent
+
+register_agent("random", "arena.agents.random:RandomAgent", description="Uniform over the legal actions (exact)",
+               tags=("scripted", "exact"))
+register_agent("fixed", "arena.agents.scripted:FixedAgent",
+               description="Always the same action, by name or index; a legal fallback otherwise", tags=("scripted",))
+register_agent("mix", "arena.agents.scripted:MixAgent",
+               description="A fixed mixed strategy over actions by name, e.g. mix(probs={rock: 0.5, paper: 0.5})",
+               tags=("scripted", "exact"))
+register_agent("human", "arena.agents.human:HumanAgent",
+               description="A person at the terminal: sees the text, types a move by name or number",
+               tags=("human",))

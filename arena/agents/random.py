@@ -1,0 +1,20 @@
+"""The uniform random agent: the baseline every tournament needs, with an exact mixed strategy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arena.core import Agent, Observation
+
+
+class RandomAgent(Agent):
+    """Plays uniformly at random over the legal actions."""
+
+    name = "random"
+
+    def action_probs(self, obs: Observation) -> np.ndarray:
+        mask = obs.action_mask.astype(np.float64)
+        return mask / mask.sum()
+
+    def act(self, obs: Observation) -> int:
+        return int(self.rng.choice(obs.legal_actions))

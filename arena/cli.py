@@ -1,0 +1,164 @@
+"""The `arena` command: parses arguments, calls the public API, prints. Bad input: one line on stderr, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from arena.core import ArenaError
+
+# Verbs implemented next to the code they drive; each module has `add_parser(subparsers)`.
+COMMAND_MODULES = [
+    "arena.games.cli",        # solve, exploitability
+    "arena.tournaments.cli",  # tournament, report
+    "arena.agents.marl.cli",  # train
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors as one line with exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"arena: {message} (see `{self.prog} --help`)\n")
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from arena.registry import list_agents, list_envs
+
+    specs = list_envs() if args.what == "envs" else list_agents()
+    if args.json:
+        print_json([s.to_dict() for s in specs])
+        return 0
+    table = Table(title=f"arena {args.what}")
+    if args.what == "envs":
+        for column in ("id", "players", "kind", "tags", "description"):
+            table.add_column(column)
+        for s in specs:
+            players = s.num_players if isinstance(s.num_players, int) else "-".join(map(str, s.num_players))
+            table.add_row(s.id, str(players), "turn-based" if s.turn_based else "simultaneous", ", ".join(s.tags),
+                          s.description)
+    else:
+        for column in ("name", "tags", "description"):
+            table.add_column(column)
+        for s in specs:
+            table.add_row(s.name, ", ".join(s.tags), s.description)
+    Console().print(table)
+    return 0
+
+
+def _cmd_play(args: argparse.Namespace) -> int:
+    from arena.match import play
+    from arena.registry import make_env
+
+    render = args.render
+    env = make_env(args.env, render_mode=render)
+    on_step = (lambda e: print(e.render())) if render == "ansi" else None
+    results = []
+    for game in range(args.games):
+        seed = None if args.seed is None else args.seed + game
+        record = args.record if args.games == 1 else _numbered(args.record, game)
+        result = play(env, args.agents, seed=seed, move_time_limit=args.time_limit, illegal_moves=args.illegal,
+                      record=record, on_step=on_step)
+        results.append(result)
+        if not args.json:
+            outcome = ", ".join(f"{a} ({p}): {pay:+g}{f' {o}' if o else ''}" for a, p, pay, o in
+                                zip(result.agents, result.players, result.payoffs, result.outcomes))
+            ended = "" if result.termination == "normal" else f" [{result.termination}: {result.message}]"
+            print(f"game {game + 1}: {outcome} in {result.length} steps{ended}")
+    if args.json:
+        print_json([r.to_dict() for r in results] if args.games > 1 else results[0].to_dict())
+    env.close()
+    return 0
+
+
+def _numbered(path: str | None, index: int) -> str | None:
+    if path is None:
+        return None
+    stem, dot, suffix = path.rpartition(".")
+    return f"{stem}-{index + 1}.{suffix}" if dot else f"{path}-{index + 1}"
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from arena.match import read_replay, replay_summary, verify_replay
+
+    if args.json:
+        header, steps, result = read_replay(args.file)
+        print_json({"header": header, "steps": steps, "result": result, "verified": verify_replay(args.file)})
+        return 0
+    print(replay_summary(args.file))
+    if args.verify:
+        ok = verify_replay(args.file)
+        print("verified: the recorded actions reproduce the recorded rewards" if ok
+              else "MISMATCH: the recorded actions do not reproduce the recorded rewards")
+        return 0 if ok else 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="arena", description="Multi-agent games, solvers, MARL and LLM agents, tournaments.")
+    parser.add_argument("--version", action="version", version=f"arena {importlib.import_module('arena').__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("list", help="list registered envs or agents")
+    p.add_argument("what", choices=["envs", "agents"])
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=_cmd_list)
+
+    p = sub.add_parser("play", help="play a match (or several) of an env")
+    p.add_argument("env", help="env id, openspiel:<game string> or module:factory, with parameters")
+    p.add_argument("--agents", nargs="+", required=True, metavar="SPEC", help="one agent spec per seat")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--games", type=int, default=1, help="number of matches (seeds seed, seed+1, ...)")
+    p.add_argument("--render", choices=["ansi", "human"], default=None)
+    p.add_argument("--record", metavar="FILE", help="write a replay (.jsonl)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="per-move time limit")
+    p.add_argument("--illegal", choices=["forfeit", "random", "retry"], default="forfeit",
+                   help="what an illegal move costs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_cmd_play)
+
+    p = sub.add_parser("replay", help="show a recorded match step by step")
+    p.add_argument("file")
+    p.add_argument("--verify", action="store_true", help="re-run the actions and check the rewards")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_cmd_replay)
+
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # that part of arena is not installed in this build
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ArenaError as exc:
+        print(f"arena: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("arena: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

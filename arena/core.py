@@ -1,0 +1,165 @@
+"""The shared vocabulary of arena: observations, agents, match results and user-facing errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from arena.registry import EnvSpec
+
+
+class ArenaError(Exception):
+    """An error caused by the user's input; the CLI prints it as one line and exits with status 2."""
+
+
+class UnknownNameError(ArenaError):
+    """An env id, agent name or other registry name that does not exist."""
+
+
+class ParameterError(ArenaError):
+    """A parameter that does not exist, has the wrong type or an invalid value."""
+
+
+class ConfigError(ArenaError):
+    """A malformed configuration, replay or results file."""
+
+
+@dataclass
+class Observation:
+    """What one player sees when it has to act.
+
+    `observation` is the env's tensor for this player; `info` is the env's `info[player]`, which carries
+    `action_mask`, `legal_actions`, `action_names`, `text` and, for tabular games, `info_state`.
+    `error` is set when the match loop re-asks after an illegal move (illegal_moves="retry").
+    """
+
+    player: str
+    observation: Any
+    info: dict[str, Any]
+    step: int = 0
+    error: str | None = None
+
+    @property
+    def legal_actions(self) -> list[int]:
+        if "legal_actions" in self.info:
+            return list(self.info["legal_actions"])
+        return [int(a) for a in np.flatnonzero(self.info["action_mask"])]
+
+    @property
+    def action_mask(self) -> np.ndarray:
+        return np.asarray(self.info["action_mask"], dtype=np.int8)
+
+    @property
+    def action_names(self) -> list[str]:
+        return list(self.info.get("action_names", []))
+
+    @property
+    def text(self) -> str:
+        return str(self.info.get("text", ""))
+
+    @property
+    def info_state(self) -> str | None:
+        return self.info.get("info_state")
+
+
+@dataclass
+class Feedback:
+    """What an online learner hears after each round of a (repeated) game.
+
+    `action_payoffs` is the payoff each of this player's actions would have earned against the others'
+    actual actions (full-information feedback); it is None when the env does not provide it.
+    """
+
+    player: str
+    action: int | None
+    reward: float
+    round: int
+    joint_action: dict[str, int] | None = None
+    action_payoffs: np.ndarray | None = None
+    done: bool = False
+
+
+class Agent:
+    """Base class of every player: solvers, learners, language models, people and scripts.
+
+    Subclasses implement `act`; they may implement `action_probs` (exact mixed strategy, which enables exact
+    exploitability and expected payoffs) and `observe` (online learning from feedback).
+    """
+
+    name: str = "agent"
+
+    def reset(self, seed: int | None, player: str, env_spec: EnvSpec) -> None:
+        """Start a new match as `player` of the env described by `env_spec`."""
+        self.player = player
+        self.env_spec = env_spec
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, obs: Observation) -> int:
+        """Choose an action id for the observation; the default samples from `action_probs`."""
+        probs = self.action_probs(obs)
+        return int(self.rng.choice(len(probs), p=probs))
+
+    def action_probs(self, obs: Observation) -> np.ndarray:
+        """Probabilities over all of the env's action ids (zero on illegal ones)."""
+        raise NotImplementedError(f"{type(self).__name__} has no exact mixed strategy")
+
+    def observe(self, feedback: Feedback) -> None:
+        """Learn from the outcome of a round; the default ignores it."""
+
+    def match_stats(self) -> dict[str, Any]:
+        """Counters of the last match worth storing with its result (tokens, latency, retries...)."""
+        return {}
+
+    def close(self) -> None:
+        """Release resources (processes, connections) held by the agent."""
+
+    @classmethod
+    def has_action_probs(cls) -> bool:
+        return cls.action_probs is not Agent.action_probs
+
+    @classmethod
+    def learns_online(cls) -> bool:
+        return cls.observe is not Agent.observe
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+OUTCOMES = ("win", "draw", "loss")
+TERMINATIONS = ("normal", "illegal_move", "time_limit", "agent_error", "max_steps")
+
+
+@dataclass
+class MatchResult:
+    """Everything recorded about one match."""
+
+    env_id: str
+    env_params: dict[str, Any]
+    seed: int | None
+    agents: list[str]
+    players: list[str]
+    payoffs: list[float]
+    length: int
+    outcomes: list[str | None]
+    termination: str = "normal"
+    culprit: int | None = None
+    message: str = ""
+    illegal_moves: list[int] = field(default_factory=list)
+    timeouts: list[int] = field(default_factory=list)
+    errors: list[int] = field(default_factory=list)
+    random_fallbacks: list[int] = field(default_factory=list)
+    wall_time: float = 0.0
+    agent_stats: list[dict[str, Any]] = field(default_factory=list)
+    stuck_agent: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchResult:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -1,0 +1,37 @@
+"""Built-in environments. Factories are named as strings so that nothing heavy is imported until an env is made."""
+
+from arena.registry import register_env
+
+_M = "arena.envs.matrix"
+_OS = "arena.envs.openspiel"
+_ZS2 = ("competitive", "zero-sum")
+
+for _id, _name, _desc, _tags in [
+    ("rps-v0", "rps", "Rock-paper-scissors, one-shot or repeated", _ZS2),
+    ("matching_pennies-v0", "matching_pennies", "Matching pennies, one-shot or repeated", _ZS2),
+    ("prisoners_dilemma-v0", "prisoners_dilemma", "Prisoner's dilemma (T=5, R=3, P=1, S=0)", ("general-sum",)),
+    ("stag_hunt-v0", "stag_hunt", "Stag hunt: a coordination game with a risky payoff-dominant equilibrium",
+     ("cooperative", "general-sum")),
+    ("battle_of_sexes-v0", "battle_of_sexes", "Battle of the sexes: coordination with opposed preferences",
+     ("general-sum",)),
+    ("shapley-v0", "shapley", "Shapley's 3x3 game, where fictitious play cycles", ("general-sum",)),
+    ("random_matrix-v0", "random_matrix", "A random normal-form game (size, zero-sum or not, seed)", ("competitive",)),
+    ("matrix-v0", "matrix", "A normal-form game from a payoff tensor given by the user", ()),
+    ("preference-v0", "preference", "Symmetric zero-sum game from a preference matrix (Nash learning from "
+     "human feedback), intransitive example by default", _ZS2),
+]:
+    register_env(_id, f"{_M}:{_name}", description=_desc, num_players=2, turn_based=False,
+                 tags=("normal-form", "repeated", "tabular", *_tags))
+
+_IMPERFECT = ("competitive", "zero-sum", "imperfect-information")
+for _id, _name, _desc, _players, _tags in [
+    ("kuhn_poker-v0", "kuhn_poker", "Kuhn poker (OpenSpiel), 2 or 3 players", (2, 3), _IMPERFECT),
+    ("leduc_poker-v0", "leduc_poker", "Leduc hold'em (OpenSpiel)", 2, _IMPERFECT),
+    ("liars_dice-v0", "liars_dice", "Liar's dice (OpenSpiel), 1 die of 6 sides each by default", 2, _IMPERFECT),
+    ("goofspiel-v0", "goofspiel", "Imperfect-information Goofspiel with 4 cards (OpenSpiel, turn-based)", 2,
+     _IMPERFECT),
+    ("tic_tac_toe-v0", "tic_tac_toe", "Tic-tac-toe (OpenSpiel)", 2, ("competitive", "zero-sum", "board")),
+    ("connect_four-v0", "connect_four", "Connect four (OpenSpiel)", 2, ("competitive", "zero-sum", "board")),
+]:
+    register_env(_id, f"{_OS}:{_name}", description=_desc, num_players=_players, turn_based=True,
+                 tags=("tabular", *_tags))

@@ -1,0 +1,301 @@
+"""Any OpenSpiel game as a PettingZoo AEC env.
+
+Simultaneous-move games are played through OpenSpiel's turn-based transform, so every OpenSpiel game is an AEC env
+with one acting player at a time; chance is sampled inside the env from its seeded generator. The same
+`describe_state` builds `info[agent]` for the env and for the game-theory engine, which probes agents at every
+information set without playing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+import pyspiel
+from pettingzoo import AECEnv
+
+from arena.core import Observation, ParameterError, UnknownNameError
+from arena.registry import format_spec, parse_spec
+
+RULES = {
+    "kuhn_poker": (
+        "Kuhn poker: a deck of three cards (J < Q < K), one private card each, ante 1. Players act in turn: "
+        "Pass (check, or fold when facing a bet) or Bet (bet 1, or call a bet). After pass-pass, bet-call or "
+        "pass-bet-call the higher card wins the pot; a player who folds loses the ante."
+    ),
+    "leduc_poker": (
+        "Leduc poker: six cards (J, Q, K in two suits), one private card each, ante 1, two betting rounds with a "
+        "public card dealt between them. Raises are 2 in round one and 4 in round two, at most two per round. "
+        "A pair with the public card wins, otherwise the higher card; Fold is only legal when facing a bet."
+    ),
+    "liars_dice": (
+        "Liar's dice: each player rolls hidden dice. Players take turns bidding a quantity and a face "
+        "('q-f': at least q dice show face f, a 6 counts as any face) with each bid higher than the last, "
+        "or call 'Liar' on the previous bid. The caller wins if the bid was false, otherwise the bidder wins."
+    ),
+    "goofspiel": (
+        "Goofspiel: each player holds cards 1..N; each turn a point card is revealed and every player bids one "
+        "of their cards in secret. The highest bid wins the point card (ties discard it); the player with more "
+        "points at the end wins. In this imperfect-information variant you only learn who won each turn."
+    ),
+    "tic_tac_toe": "Tic-tac-toe: players alternate marking a cell of a 3x3 grid; three in a row wins.",
+    "connect_four": (
+        "Connect four: players alternate dropping a disc into one of 7 columns of a 6-row board; four in a row "
+        "(horizontal, vertical or diagonal) wins."
+    ),
+}
+
+_KUHN_CARDS = "JQKA"
+
+
+def load_game(game_string: str) -> pyspiel.Game:
+    """Load an OpenSpiel game, turning simultaneous-move games into turn-based ones; errors become ArenaErrors."""
+    try:
+        game = pyspiel.load_game(game_string)
+    except pyspiel.SpielError as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid game"
+        name = game_string.partition("(")[0]
+        if name not in pyspiel.registered_names():
+            import difflib
+
+            close = difflib.get_close_matches(name, pyspiel.registered_names(), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UnknownNameError(f"unknown OpenSpiel game {name!r}{hint}") from None
+        raise ParameterError(f"OpenSpiel game {game_string!r}: {message}") from None
+    if game.get_type().dynamics == pyspiel.GameType.Dynamics.SIMULTANEOUS:
+        game = pyspiel.convert_to_turn_based(game)
+    return game
+
+
+def short_name(game: pyspiel.Game) -> str:
+    """The underlying game's short name (through the turn-based transform)."""
+    name = game.get_type().short_name
+    if name == "turn_based_simultaneous_game":
+        return str(game.get_parameters()["game"]["name"])
+    return name
+
+
+def info_state_key(game: pyspiel.Game, state: pyspiel.State, player: int) -> str:
+    """The perfect-recall key of `player`'s information set (observation string for perfect-information games)."""
+    if game.get_type().provides_information_state_string:
+        return state.information_state_string(player)
+    return state.observation_string(player)
+
+
+def _tensor(game: pyspiel.Game, state: pyspiel.State, player: int) -> np.ndarray:
+    kind = game.get_type()
+    if kind.provides_information_state_tensor:
+        return np.asarray(state.information_state_tensor(player), dtype=np.float32)
+    if kind.provides_observation_tensor:
+        return np.asarray(state.observation_tensor(player), dtype=np.float32)
+    return np.zeros(1, dtype=np.float32)
+
+
+def _action_names(game: pyspiel.Game, state: pyspiel.State, player: int) -> list[str]:
+    names = []
+    for action in range(game.num_distinct_actions()):
+        try:
+            names.append(state.action_to_string(player, action))
+        except pyspiel.SpielError:
+            names.append(str(action))
+    return names
+
+
+def _what_player_sees(game: pyspiel.Game, state: pyspiel.State, player: int) -> str:
+    name = short_name(game)
+    if name == "kuhn_poker" and not state.is_terminal():
+        key = state.information_state_string(player)
+        card = _KUHN_CARDS[int(key[0])]
+        moves = {"p": "Pass", "b": "Bet"}
+        history = ", ".join(f"player {i % game.num_players()} {moves[c]}" for i, c in enumerate(key[1:]))
+        return f"Your card: {card}. Betting so far: {history or 'none'}."
+    if game.get_type().information == pyspiel.GameType.Information.PERFECT_INFORMATION:
+        return str(state)
+    return info_state_key(game, state, player)
+
+
+def describe_state(game: pyspiel.Game, state: pyspiel.State, player: int) -> dict[str, Any]:
+    """`info[player]` for a decision or terminal state: masks, legal moves, names, info-state key and text."""
+    num_actions = game.num_distinct_actions()
+    mask = np.zeros(num_actions, dtype=np.int8)
+    acting = not state.is_terminal() and state.current_player() == player
+    legal = state.legal_actions(player) if acting else []
+    mask[legal] = 1
+    names = _action_names(game, state, player)
+    lines = [
+        f"You are player {player} of {game.num_players()} in {game.get_type().long_name}.",
+        RULES.get(short_name(game), f"Rules: see OpenSpiel's {short_name(game)}."),
+        f"What you see: {_what_player_sees(game, state, player)}",
+    ]
+    if state.is_terminal():
+        lines.append(f"The game is over. Returns: {[round(r, 6) for r in state.returns()]}.")
+    elif acting:
+        lines.append("Legal moves: " + "; ".join(f"{names[a]} ({a})" for a in legal) + ".")
+    else:
+        lines.append(f"Waiting for player {state.current_player()}.")
+    return {
+        "action_mask": mask,
+        "legal_actions": list(legal),
+        "action_names": names,
+        "info_state": info_state_key(game, state, player) if not state.is_terminal() else "",
+        "text": "\n".join(lines),
+    }
+
+
+def observation_for(game: pyspiel.Game, state: pyspiel.State, player: int) -> Observation:
+    """The Observation an agent gets at `state` as `player` (used by the env's match loop and by policy probing)."""
+    return Observation(player=f"player_{player}", observation=_tensor(game, state, player),
+                       info=describe_state(game, state, player), step=state.move_number())
+
+
+class OpenSpielEnv(AECEnv):
+    """A PettingZoo AEC env over one OpenSpiel game; agents are `player_0..player_{n-1}`."""
+
+    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "name": "openspiel", "is_parallelizable": False}
+
+    def __init__(self, game_string: str, render_mode: str | None = None) -> None:
+        super().__init__()
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ParameterError(f"render_mode must be one of {self.metadata['render_modes']}")
+        self.game_string = game_string
+        self.game = load_game(game_string)
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "name": short_name(self.game)}
+        self.possible_agents = [f"player_{i}" for i in range(self.game.num_players())]
+        self._index = {agent: i for i, agent in enumerate(self.possible_agents)}
+        shape = _tensor(self.game, self.game.new_initial_state(), 0).shape if self._has_initial_decision() else (1,)
+        self.observation_spaces = {
+            a: gymnasium.spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float32) for a in self.possible_agents
+        }
+        self.action_spaces = {a: gymnasium.spaces.Discrete(self.game.num_distinct_actions())
+                              for a in self.possible_agents}
+        self.state: pyspiel.State | None = None
+        self._renderer = None
+
+    def _has_initial_decision(self) -> bool:
+        kind = self.game.get_type()
+        return kind.provides_information_state_tensor or kind.provides_observation_tensor
+
+    def observation_space(self, agent: str) -> gymnasium.spaces.Space:
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str) -> gymnasium.spaces.Space:
+        return self.action_spaces[agent]
+
+    @property
+    def min_utility(self) -> float:
+        return float(self.game.min_utility())
+
+    @property
+    def max_utility(self) -> float:
+        return float(self.game.max_utility())
+
+    @property
+    def zero_sum(self) -> bool:
+        return self.game.get_type().utility in (pyspiel.GameType.Utility.ZERO_SUM,
+                                                pyspiel.GameType.Utility.CONSTANT_SUM)
+
+    def _sample_chance(self) -> None:
+        while self.state.is_chance_node():
+            outcomes, probs = zip(*self.state.chance_outcomes())
+            self.state.apply_action(int(self._rng.choice(outcomes, p=np.asarray(probs) / np.sum(probs))))
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        self._rng = np.random.default_rng(seed)
+        self.state = self.game.new_initial_state()
+        self._sample_chance()
+        self.agents = list(self.possible_agents)
+        self.rewards = {a: 0.0 for a in self.agents}
+        self._cumulative_rewards = {a: 0.0 for a in self.agents}
+        self.terminations = {a: False for a in self.agents}
+        self.truncations = {a: False for a in self.agents}
+        self._skip_agent_selection = None
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if not self.state.is_terminal():
+            self.agent_selection = self.possible_agents[self.state.current_player()]
+        self.infos = {a: describe_state(self.game, self.state, self._index[a]) for a in self.agents}
+
+    def observe(self, agent: str) -> np.ndarray:
+        return _tensor(self.game, self.state, self._index[agent])
+
+    def step(self, action: int | None) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        action = int(action)
+        if action not in self.state.legal_actions():
+            raise ValueError(f"illegal action {action} for {agent}; legal: {self.state.legal_actions()}")
+        self._cumulative_rewards[agent] = 0.0
+        self.state.apply_action(action)
+        self._sample_chance()
+        for a, r in zip(self.possible_agents, self.state.rewards()):
+            self.rewards[a] = float(r)
+        if self.state.is_terminal():
+            self.terminations = {a: True for a in self.agents}
+        self._accumulate_rewards()
+        self._refresh()
+        if self.render_mode == "human":
+            self.render()
+
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode")
+            return None
+        if self.render_mode == "ansi":
+            return str(self.state)
+        from arena.render import render_env
+
+        return render_env(self)
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+
+def make_openspiel_env(game_string: str, render_mode: str | None = None, **params: Any) -> OpenSpielEnv:
+    """`openspiel:<game string>`, with extra parameters merged into the game string."""
+    if params:
+        name, existing = parse_spec(game_string)
+        game_string = format_spec(name, {**existing, **params}).replace(" ", "")
+    return OpenSpielEnv(game_string, render_mode=render_mode)
+
+
+def kuhn_poker(render_mode: str | None = None, players: int = 2) -> OpenSpielEnv:
+    """Kuhn poker (2 or 3 players): one private card from J, Q, K (and A with 3 players), one betting round."""
+    if players not in (2, 3):
+        raise ParameterError("kuhn_poker-v0: players must be 2 or 3")
+    return OpenSpielEnv(f"kuhn_poker(players={players})", render_mode)
+
+
+def leduc_poker(render_mode: str | None = None, players: int = 2) -> OpenSpielEnv:
+    """Leduc hold'em: six cards, a public card, two betting rounds."""
+    return OpenSpielEnv(f"leduc_poker(players={players})", render_mode)
+
+
+def liars_dice(render_mode: str | None = None, players: int = 2, numdice: int = 1, dice_sides: int = 6) -> OpenSpielEnv:
+    """Liar's dice: bid on hidden dice or call the last bid a lie."""
+    return OpenSpielEnv(f"liars_dice(players={players},numdice={numdice},dice_sides={dice_sides})", render_mode)
+
+
+def goofspiel(render_mode: str | None = None, num_cards: int = 4, players: int = 2,
+              points_order: str = "descending", imp_info: bool = True) -> OpenSpielEnv:
+    """Goofspiel: sealed bids for point cards; imperfect-information variant, 4 cards, turn-based transform."""
+    if points_order not in ("descending", "ascending", "random"):
+        raise ParameterError("goofspiel-v0: points_order must be descending, ascending or random")
+    return OpenSpielEnv(f"goofspiel(num_cards={num_cards},players={players},points_order={points_order},"
+                        f"imp_info={str(imp_info).lower()})", render_mode)
+
+
+def tic_tac_toe(render_mode: str | None = None) -> OpenSpielEnv:
+    """Tic-tac-toe on a 3x3 board."""
+    return OpenSpielEnv("tic_tac_toe", render_mode)
+
+
+def connect_four(render_mode: str | None = None) -> OpenSpielEnv:
+    """Connect four on a 6x7 board."""
+    return OpenSpielEnv("connect_four", render_mode)

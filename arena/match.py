@@ -1,0 +1,366 @@
+"""Play one match of any env, turn-based (AEC) or simultaneous (Parallel), with every agent on the same footing.
+
+The loop enforces a per-move time limit, applies the illegal-move policy, turns an agent's exception into a
+forfeit, feeds online learners, and can write a replay as JSON lines that `arena replay` shows and re-checks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from pettingzoo import AECEnv
+
+from arena.core import Agent, ArenaError, ConfigError, Feedback, MatchResult, Observation, ParameterError
+from arena.registry import make_agent, make_env
+
+ILLEGAL_MOVE_POLICIES = ("forfeit", "random", "retry")
+REPLAY_VERSION = 1
+
+
+class _Forfeit(Exception):
+    def __init__(self, termination: str, culprit: int, message: str) -> None:
+        super().__init__(message)
+        self.termination, self.culprit, self.message = termination, culprit, message
+
+
+class _TimeLimit(Exception):
+    def __init__(self, stuck: bool) -> None:
+        super().__init__("time limit")
+        self.stuck = stuck
+
+
+def _interrupt_thread(thread: threading.Thread) -> None:
+    """Raise an exception inside `thread` at its next bytecode, which stops agents looping in Python."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(SystemExit))
+
+
+def call_with_time_limit(fn: Callable[[Any], Any], arg: Any, limit: float | None) -> Any:
+    """`fn(arg)`, abandoned after `limit` seconds: the call is interrupted and _TimeLimit is raised at once.
+
+    An agent blocked inside C code cannot be interrupted; `_TimeLimit.stuck` says so, and the tournament then
+    replaces the worker process that holds it.
+    """
+    if limit is None:
+        return fn(arg)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn(arg)
+        except BaseException as exc:  # carried back to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="arena-agent")
+    thread.start()
+    thread.join(limit)
+    if thread.is_alive():
+        _interrupt_thread(thread)
+        thread.join(0.05)
+        raise _TimeLimit(stuck=thread.is_alive())
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def agent_seed(seed: int | None, seat: int) -> int | None:
+    """Each seat's agent gets its own stream derived from the match seed."""
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([seed, seat + 1]).generate_state(1)[0])
+
+
+def outcomes_from_payoffs(payoffs: Sequence[float], competitive: bool) -> list[str | None]:
+    """win/draw/loss in competitive (constant-sum) games: the unique best wins, a shared best draws."""
+    if not competitive:
+        return [None] * len(payoffs)
+    best = max(payoffs)
+    leaders = [i for i, p in enumerate(payoffs) if np.isclose(p, best)]
+    if len(leaders) == len(payoffs):
+        return ["draw"] * len(payoffs)
+    return ["win" if i in leaders and len(leaders) == 1 else "draw" if i in leaders else "loss"
+            for i in range(len(payoffs))]
+
+
+def forfeit_payoffs(env: Any, culprit: int, num_players: int) -> list[float]:
+    """The culprit gets the game's worst payoff; in constant-sum games the others share what it loses."""
+    low = float(getattr(env, "min_utility", -1.0))
+    high = float(getattr(env, "max_utility", 1.0))
+    others = -low / (num_players - 1) if getattr(env, "zero_sum", False) else high
+    return [low if i == culprit else others for i in range(num_players)]
+
+
+class _Recorder:
+    """Writes a replay as JSON lines: a header, one line per step, the result."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.file: IO[str] | None = open(path, "w", encoding="utf-8") if path else None
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.file:
+            self.file.write(json.dumps(record, default=_json_default) + "\n")
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file:
+            self.file.close()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+class _Match:
+    """State of one match in progress; `play` is the public entry point."""
+
+    def __init__(self, env: Any, agents: list[Agent], seed: int | None, move_time_limit: float | None,
+                 illegal_moves: str, max_retries: int, recorder: _Recorder) -> None:
+        self.env, self.agents, self.seed = env, agents, seed
+        self.limit, self.policy, self.max_retries, self.recorder = move_time_limit, illegal_moves, max_retries, recorder
+        n = len(agents)
+        self.seat = {name: i for i, name in enumerate(env.possible_agents)}
+        self.payoffs = np.zeros(n)
+        self.illegal, self.timeouts, self.errors, self.fallbacks = [0] * n, [0] * n, [0] * n, [0] * n
+        self.rng = np.random.default_rng(agent_seed(seed, n))
+        self.steps = 0
+        self.stuck = False
+
+    def decide(self, seat: int, obs: Observation) -> int:
+        """Ask the agent in `seat` for a legal action, applying the time limit and the illegal-move policy."""
+        agent = self.agents[seat]
+        legal = obs.legal_actions
+        for attempt in range(self.max_retries + 1 if self.policy == "retry" else 1):
+            try:
+                action = call_with_time_limit(agent.act, obs, self.limit)
+            except _TimeLimit as exc:
+                self.timeouts[seat] += 1
+                self.stuck = self.stuck or exc.stuck
+                raise _Forfeit("time_limit", seat, f"{agent.name} exceeded the {self.limit}s move time limit") from None
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:
+                self.errors[seat] += 1
+                message = f"{agent.name} raised {type(exc).__name__}: {str(exc)[:300]}"
+                raise _Forfeit("agent_error", seat, message) from None
+            try:
+                action = int(action)
+            except (TypeError, ValueError):
+                action = -1
+            if action in legal:
+                return action
+            self.illegal[seat] += 1
+            if self.policy == "random":
+                self.fallbacks[seat] += 1
+                return int(self.rng.choice(legal))
+            names = ", ".join(f"{obs.action_names[a]} ({a})" if obs.action_names else str(a) for a in legal)
+            obs = dataclasses.replace(obs, error=f"{action} is not a legal move (attempt {attempt + 1}); "
+                                                 f"legal moves: {names}")
+        raise _Forfeit("illegal_move", seat, f"{agent.name} played an illegal move")
+
+    def observation(self, player: str, tensor: Any, info: dict[str, Any]) -> Observation:
+        return Observation(player=player, observation=tensor, info=info, step=self.steps)
+
+    def play_turn_based(self, max_steps: int | None, on_step: Callable[[Any], None] | None) -> None:
+        env = self.env
+        env.reset(seed=self.seed)
+        while env.agents:
+            player = env.agent_selection
+            tensor, _, terminated, truncated, info = env.last()
+            if terminated or truncated:
+                env.step(None)
+                continue
+            if max_steps is not None and self.steps >= max_steps:
+                raise _Forfeit("max_steps", -1, f"stopped after {max_steps} steps")
+            obs = self.observation(player, tensor, info)
+            action = self.decide(self.seat[player], obs)
+            env.step(action)
+            rewards = [env.rewards.get(a, 0.0) for a in env.possible_agents]
+            self.payoffs += rewards
+            self.steps += 1
+            self.recorder.write({"type": "step", "t": self.steps, "moves": [self._move(player, obs, action)],
+                                 "rewards": rewards})
+            if on_step:
+                on_step(env)
+        for seat, agent in enumerate(self.agents):
+            agent.observe(Feedback(player=env.possible_agents[seat], action=None, reward=float(self.payoffs[seat]),
+                                   round=0, done=True))
+
+    def play_simultaneous(self, max_steps: int | None, on_step: Callable[[Any], None] | None) -> None:
+        env = self.env
+        observations, infos = env.reset(seed=self.seed)
+        while env.agents:
+            if max_steps is not None and self.steps >= max_steps:
+                raise _Forfeit("max_steps", -1, f"stopped after {max_steps} steps")
+            acting = list(env.agents)
+            obs = {a: self.observation(a, observations[a], infos[a]) for a in acting}
+            actions = {a: self.decide(self.seat[a], obs[a]) for a in acting}
+            observations, rewards, terminations, truncations, infos = env.step(actions)
+            reward_list = [float(rewards.get(a, 0.0)) for a in env.possible_agents]
+            self.payoffs += reward_list
+            self.steps += 1
+            self.recorder.write({"type": "step", "t": self.steps, "rewards": reward_list,
+                                 "moves": [self._move(a, obs[a], actions[a]) for a in acting]})
+            for a in acting:
+                info = infos.get(a, {})
+                done = bool(terminations.get(a) or truncations.get(a))
+                self.agents[self.seat[a]].observe(Feedback(
+                    player=a, action=actions[a], reward=float(rewards.get(a, 0.0)), round=self.steps - 1,
+                    joint_action=info.get("joint_action"), action_payoffs=info.get("action_payoffs"), done=done))
+            if on_step:
+                on_step(env)
+
+    @staticmethod
+    def _move(player: str, obs: Observation, action: int) -> dict[str, Any]:
+        names = obs.action_names
+        return {"player": player, "text": obs.text, "action": int(action),
+                "action_name": names[action] if 0 <= action < len(names) else str(action)}
+
+
+def _resolve(env: Any, agents: Sequence[Agent | str]) -> tuple[Any, list[Agent]]:
+    if isinstance(env, str):
+        env = make_env(env)
+    built = [make_agent(a) for a in agents]
+    if len(built) != len(env.possible_agents):
+        raise ParameterError(f"{env.spec.id if getattr(env, 'spec', None) else 'this env'} needs "
+                             f"{len(env.possible_agents)} agents, got {len(built)}")
+    return env, built
+
+
+def play(env: Any, agents: Sequence[Agent | str], seed: int | None = None, move_time_limit: float | None = None,
+         illegal_moves: str = "forfeit", record: str | Path | None = None, max_retries: int = 2,
+         max_steps: int | None = None, on_step: Callable[[Any], None] | None = None,
+         reset_agents: bool = True) -> MatchResult:
+    """Play one match and return its MatchResult.
+
+    `env` is an env id or a PettingZoo env; `agents` are Agents or agent specs, one per seat in
+    `env.possible_agents` order. An agent that raises, exceeds `move_time_limit` seconds or (under the
+    "forfeit" policy) plays an illegal move forfeits: it gets the game's worst payoff and the match ends.
+    """
+    if illegal_moves not in ILLEGAL_MOVE_POLICIES:
+        raise ParameterError(f"illegal_moves must be one of {', '.join(ILLEGAL_MOVE_POLICIES)}")
+    if move_time_limit is not None and move_time_limit <= 0:
+        raise ParameterError("move_time_limit must be positive")
+    env, agents = _resolve(env, agents)
+    spec = env.spec
+    recorder = _Recorder(record)
+    names = [a.name for a in agents]
+    recorder.write({"type": "header", "version": REPLAY_VERSION, "env_id": spec.id, "env_params": spec.params,
+                    "seed": seed, "agents": names, "players": list(env.possible_agents)})
+    if reset_agents:
+        for seat, agent in enumerate(agents):
+            agent.reset(agent_seed(seed, seat), env.possible_agents[seat], spec)
+    match = _Match(env, agents, seed, move_time_limit, illegal_moves, max_retries, recorder)
+    termination, culprit, message = "normal", None, ""
+    start = time.perf_counter()
+    try:
+        if isinstance(env, AECEnv):
+            match.play_turn_based(max_steps, on_step)
+        else:
+            match.play_simultaneous(max_steps, on_step)
+        payoffs = match.payoffs.tolist()
+        outcomes = outcomes_from_payoffs(payoffs, bool(getattr(env, "zero_sum", False)))
+    except _Forfeit as forfeit:
+        termination, message = forfeit.termination, forfeit.message
+        if forfeit.culprit < 0:  # stopped for length: keep what was earned
+            payoffs = match.payoffs.tolist()
+            outcomes = outcomes_from_payoffs(payoffs, bool(getattr(env, "zero_sum", False)))
+        else:
+            culprit = forfeit.culprit
+            payoffs = forfeit_payoffs(env, culprit, len(agents))
+            outcomes = ["loss" if i == culprit else "win" for i in range(len(agents))]
+    result = MatchResult(
+        env_id=spec.id, env_params=dict(spec.params), seed=seed, agents=names, players=list(env.possible_agents),
+        payoffs=[float(p) for p in payoffs], length=match.steps, outcomes=outcomes, termination=termination,
+        culprit=culprit, message=message, illegal_moves=match.illegal, timeouts=match.timeouts, errors=match.errors,
+        random_fallbacks=match.fallbacks, wall_time=time.perf_counter() - start,
+        agent_stats=[_stats(a) for a in agents], stuck_agent=match.stuck,
+    )
+    recorder.write({"type": "result", **result.to_dict()})
+    recorder.close()
+    return result
+
+
+def _stats(agent: Agent) -> dict[str, Any]:
+    try:
+        return dict(agent.match_stats())
+    except Exception as exc:  # statistics must never cost a match
+        return {"stats_error": str(exc)[:200]}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Replays
+
+
+def read_replay(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
+    """The header, the steps and the result of a replay file; ConfigError when it is not one."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read replay {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a replay file (not text)") from None
+    try:
+        records = [json.loads(line) for line in lines if line.strip()]
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not a replay file: bad JSON on line {exc.lineno}") from None
+    if not records or not isinstance(records[0], dict) or records[0].get("type") != "header":
+        raise ConfigError(f"{path} is not a replay file: it has no header line")
+    steps = [r for r in records if r.get("type") == "step"]
+    result = next((r for r in records if r.get("type") == "result"), None)
+    return records[0], steps, result
+
+
+def verify_replay(path: str | Path) -> bool:
+    """Replay the recorded actions through a fresh env with the same seed; True when every reward matches."""
+    header, steps, _ = read_replay(path)
+    env = make_env(header["env_id"], **header.get("env_params", {}))
+    if isinstance(env, AECEnv):
+        env.reset(seed=header.get("seed"))
+        for step in steps:
+            while env.agents and (env.terminations[env.agent_selection] or env.truncations[env.agent_selection]):
+                env.step(None)
+            move = step["moves"][0]
+            if env.agent_selection != move["player"]:
+                return False
+            env.step(move["action"])
+            rewards = [env.rewards.get(a, 0.0) for a in env.possible_agents]
+            if not np.allclose(rewards, step["rewards"]):
+                return False
+        return True
+    env.reset(seed=header.get("seed"))
+    for step in steps:
+        _, rewards, *_ = env.step({m["player"]: m["action"] for m in step["moves"]})
+        if not np.allclose([rewards.get(a, 0.0) for a in env.possible_agents], step["rewards"]):
+            return False
+    return True
+
+
+def replay_summary(path: str | Path) -> str:
+    """A printable walk through a replay, step by step."""
+    header, steps, result = read_replay(path)
+    lines = [f"{header['env_id']} {header.get('env_params') or ''} seed={header.get('seed')}",
+             "players: " + ", ".join(f"{p}={a}" for p, a in zip(header["players"], header["agents"]))]
+    for step in steps:
+        for move in step["moves"]:
+            lines.append(f"\n--- step {step['t']}: {move['player']} ---\n{move['text']}\n"
+                         f"=> {move['player']} plays {move['action_name']} ({move['action']})")
+        if any(step["rewards"]):
+            lines.append(f"rewards: {step['rewards']}")
+    if result:
+        lines.append(f"\nresult: payoffs {result['payoffs']}, outcomes {result['outcomes']}, "
+                     f"ended by {result['termination']}{': ' + result['message'] if result.get('message') else ''}")
+    return "\n".join(lines)
+
+
+__all__ = ["ArenaError", "ILLEGAL_MOVE_POLICIES", "play", "read_replay", "replay_summary", "verify_replay"]
