@@ -101,7 +101,7 @@ class _Recorder:
     """Writes a replay as JSON lines: a header, one line per step, the result."""
 
     def __init__(self, path: str | Path | None) -> None:
-        self.file: IO[str] | None = open(path, "w", encoding="utf-8") if path else None
+        self.file: IO[str] | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115 (closed in close())
 
     def write(self, record: dict[str, Any]) -> None:
         if self.file:
