@@ -10,6 +10,7 @@ import ast
 import difflib
 import importlib
 import inspect
+import re
 import types
 import warnings
 from collections.abc import Callable, Iterator
@@ -59,10 +60,28 @@ def parse_value(text: str) -> Any:
         return lowered == "true"
     if lowered in ("none", "null"):
         return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
+    for candidate in (text, _quote_bare_words(text)) if text[:1] in "[{(" else (text,):
+        try:
+            return ast.literal_eval(candidate)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+    return text
+
+
+_BARE_WORD = re.compile(r"""("[^"]*"|'[^']*')|(?<![\w.])([A-Za-z_][\w.\-]*)""")
+
+
+def _quote_bare_words(text: str) -> str:
+    """`{rock: 1, paper: 2}` -> `{'rock': 1, 'paper': 2}`, so containers can name actions without quotes."""
+    keep = {"True": "True", "False": "False", "None": "None", "true": "True", "false": "False", "null": "None"}
+
+    def replace(match: re.Match) -> str:
+        if match.group(1):
+            return match.group(1)
+        word = match.group(2)
+        return keep.get(word, repr(word))
+
+    return _BARE_WORD.sub(replace, text)
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -102,7 +121,11 @@ def _accepts(annotation: Any, value: Any) -> tuple[bool, Any]:
         return True, value
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
-        for option in get_args(annotation):
+        options = get_args(annotation)
+        for option in options:  # an exact match wins over a conversion
+            if isinstance(option, type) and type(value) is option:
+                return True, value
+        for option in options:
             ok, converted = _accepts(option, value)
             if ok:
                 return True, converted

@@ -16,12 +16,17 @@ for _id, _name, _desc, _tags in [
      ("general-sum",)),
     ("shapley-v0", "shapley", "Shapley's 3x3 game, where fictitious play cycles", ("general-sum",)),
     ("random_matrix-v0", "random_matrix", "A random normal-form game (size, zero-sum or not, seed)", ("competitive",)),
-    ("matrix-v0", "matrix", "A normal-form game from a payoff tensor given by the user", ()),
     ("preference-v0", "preference", "Symmetric zero-sum game from a preference matrix (Nash learning from "
      "human feedback), intransitive example by default", _ZS2),
 ]:
     register_env(_id, f"{_M}:{_name}", description=_desc, num_players=2, turn_based=False,
                  tags=("normal-form", "repeated", "tabular", *_tags))
+
+# matrix-v0 has no default game; `example` holds parameters that make one (used by docs and the generic env tests).
+register_env("matrix-v0", f"{_M}:matrix", description="A normal-form game from a payoff tensor given by the user",
+             num_players=2, turn_based=False, tags=("normal-form", "repeated", "tabular"),
+             example={"payoffs": [[[2, 0], [0, 1]], [[1, 0], [0, 2]]], "action_names": [["x", "y"]] * 2})
+
 
 _IMPERFECT = ("competitive", "zero-sum", "imperfect-information")
 for _id, _name, _desc, _players, _tags in [

@@ -1,0 +1,187 @@
+"""The match loop: outcomes, illegal-move policies, raising and hanging agents, online feedback, replays."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import numpy as np
+import pytest
+
+import arena
+from arena.agents.human import HumanAgent
+from arena.core import Agent, Observation
+from arena.match import read_replay, verify_replay
+
+
+class Illegal(Agent):
+    """Always plays an action id that is never legal."""
+
+    def act(self, obs: Observation) -> int:
+        return 99
+
+
+class IllegalUntilTold(Agent):
+    """Plays illegally until the loop re-asks with an error, then plays the first legal action."""
+
+    def reset(self, seed, player, env_spec) -> None:
+        super().reset(seed, player, env_spec)
+        self.errors_seen: list[str] = []
+
+    def act(self, obs: Observation) -> int:
+        if obs.error is None:
+            return -5
+        self.errors_seen.append(obs.error)
+        return obs.legal_actions[0]
+
+
+class Raising(Agent):
+    def act(self, obs: Observation) -> int:
+        raise RuntimeError("boom")
+
+
+class SpinsForever(Agent):
+    def act(self, obs: Observation) -> int:
+        while True:
+            pass
+
+
+class Sleeps(Agent):
+    def act(self, obs: Observation) -> int:
+        time.sleep(30)
+        return 0
+
+
+class Recorder(Agent):
+    """Plays rock and keeps every feedback it is given."""
+
+    def reset(self, seed, player, env_spec) -> None:
+        super().reset(seed, player, env_spec)
+        self.feedback: list = []
+
+    def act(self, obs: Observation) -> int:
+        return 0
+
+    def observe(self, feedback) -> None:
+        self.feedback.append(feedback)
+
+
+def test_normal_match_result_fields() -> None:
+    result = arena.play("kuhn_poker-v0", ["random", "random"], seed=11)
+    assert result.termination == "normal"
+    assert result.env_id == "kuhn_poker-v0" and result.seed == 11
+    assert result.players == ["player_0", "player_1"]
+    assert sum(result.payoffs) == 0 and abs(result.payoffs[0]) in (1, 2)
+    assert sorted(result.outcomes) == ["loss", "win"]
+    assert 2 <= result.length <= 3
+    assert result.illegal_moves == [0, 0] and result.errors == [0, 0] and result.timeouts == [0, 0]
+
+
+def test_same_seed_same_match() -> None:
+    first = arena.play("leduc_poker-v0", ["random", "random"], seed=5)
+    second = arena.play("leduc_poker-v0", ["random", "random"], seed=5)
+    assert (first.payoffs, first.length) == (second.payoffs, second.length)
+
+
+def test_general_sum_games_have_no_winner() -> None:
+    result = arena.play("prisoners_dilemma-v0", ["fixed(action=defect)", "fixed(action=cooperate)"], seed=0)
+    assert result.payoffs == [5.0, 0.0]
+    assert result.outcomes == [None, None]
+
+
+def test_draws_in_zero_sum_games() -> None:
+    result = arena.play("rps-v0", ["fixed(action=paper)", "fixed(action=paper)"], seed=0)
+    assert result.outcomes == ["draw", "draw"]
+
+
+def test_illegal_move_forfeits() -> None:
+    result = arena.play("kuhn_poker-v0", [Illegal(), "random"], seed=0)
+    assert result.termination == "illegal_move" and result.culprit == 0
+    assert result.payoffs == [-2.0, 2.0] and result.outcomes == ["loss", "win"]
+    assert result.illegal_moves == [1, 0]
+
+
+def test_illegal_move_random_fallback_keeps_playing() -> None:
+    result = arena.play("rps-v0(rounds=10)", [Illegal(), "random"], seed=0, illegal_moves="random")
+    assert result.termination == "normal" and result.length == 10
+    assert result.illegal_moves == [10, 0] and result.random_fallbacks == [10, 0]
+
+
+def test_illegal_move_retry_tells_the_agent() -> None:
+    agent = IllegalUntilTold()
+    result = arena.play("kuhn_poker-v0", [agent, "random"], seed=0, illegal_moves="retry")
+    assert result.termination == "normal"
+    assert result.illegal_moves[0] >= 1
+    assert "not a legal move" in agent.errors_seen[0] and "Pass (0)" in agent.errors_seen[0]
+    stubborn = arena.play("kuhn_poker-v0", [Illegal(), "random"], seed=0, illegal_moves="retry", max_retries=2)
+    assert stubborn.termination == "illegal_move" and stubborn.illegal_moves == [3, 0]
+
+
+def test_raising_agent_forfeits_and_is_counted() -> None:
+    result = arena.play("kuhn_poker-v0", ["random", Raising()], seed=0)
+    assert result.termination == "agent_error" and result.culprit == 1
+    assert result.errors == [0, 1] and "RuntimeError: boom" in result.message
+    assert result.payoffs == [2.0, -2.0]
+
+
+@pytest.mark.parametrize("hanging", [SpinsForever, Sleeps])
+def test_hanging_agent_is_stopped_at_the_time_limit(hanging: type[Agent]) -> None:
+    start = time.perf_counter()
+    result = arena.play("kuhn_poker-v0", [hanging(), "random"], seed=0, move_time_limit=0.3)
+    assert time.perf_counter() - start < 2.0
+    assert result.termination == "time_limit" and result.timeouts == [1, 0] and result.culprit == 0
+    # a Python loop is interrupted; a blocking C call cannot be and is flagged so a worker can be replaced
+    assert result.stuck_agent is (hanging is Sleeps)
+
+
+def test_forfeit_in_three_player_zero_sum_game_shares_the_loss() -> None:
+    result = arena.play("kuhn_poker-v0(players=3)", ["random", Illegal(), "random"], seed=0)
+    assert result.payoffs == [1.0, -2.0, 1.0]
+
+
+def test_online_feedback_in_repeated_games() -> None:
+    learner = Recorder()
+    arena.play("rps-v0", [learner, "fixed(action=paper)"], seed=0, record=None)
+    arena.play(arena.make_env("rps-v0", rounds=4), [learner, "fixed(action=paper)"], seed=0)
+    assert len(learner.feedback) == 4
+    last = learner.feedback[-1]
+    assert last.done and last.round == 3 and last.reward == -1.0
+    assert last.joint_action == {"player_0": 0, "player_1": 1}
+    assert np.array_equal(last.action_payoffs, [-1.0, 0.0, 1.0])
+
+
+def test_wrong_number_of_agents() -> None:
+    with pytest.raises(arena.ArenaError, match="needs 2 agents"):
+        arena.play("kuhn_poker-v0", ["random"])
+
+
+@pytest.mark.parametrize("env_id", ["kuhn_poker-v0", "leduc_poker-v0", "goofspiel-v0", "rps-v0(rounds=5)",
+                                    "liars_dice-v0", "tic_tac_toe-v0"])
+def test_replay_round_trip(tmp_path, env_id: str) -> None:
+    path = tmp_path / "match.jsonl"
+    result = arena.play(env_id, ["random", "random"], seed=21, record=path)
+    header, steps, recorded = read_replay(path)
+    assert header["env_id"] == result.env_id and header["seed"] == 21
+    assert len(steps) == result.length
+    assert recorded["payoffs"] == result.payoffs
+    assert np.allclose(np.sum([s["rewards"] for s in steps], axis=0), result.payoffs)
+    assert all(m["text"] and m["action_name"] for s in steps for m in s["moves"])
+    assert verify_replay(path)
+    # a tampered replay no longer reproduces its rewards
+    lines = path.read_text().splitlines()
+    step = json.loads(lines[-2])
+    step["rewards"] = [r + 1 for r in step["rewards"]]
+    lines[-2] = json.dumps(step)
+    path.write_text("\n".join(lines))
+    assert not verify_replay(path)
+
+
+def test_human_agent_reads_names_and_numbers_and_reasks() -> None:
+    out = io.StringIO()
+    human = HumanAgent(stdin=io.StringIO("fold\nBET\n"), stdout=out)
+    result = arena.play("kuhn_poker-v0", [human, "fixed(action=Bet)"], seed=2)
+    assert "not a legal move" in out.getvalue() and "Legal moves: Pass (0); Bet (1)" in out.getvalue()
+    assert result.length == 2 and result.termination == "normal"  # bet, call
+    numbers = HumanAgent(stdin=io.StringIO("0\n"), stdout=io.StringIO())
+    assert arena.play("rps-v0", [numbers, "fixed(action=scissors)"], seed=0).payoffs == [1.0, -1.0]

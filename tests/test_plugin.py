@@ -1,0 +1,52 @@
+"""Entry-point plugins: the example package installs and is found; a broken plugin never breaks the rest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plugin"
+
+
+def run(code: str, **env: str) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
+
+
+@pytest.fixture(scope="module")
+def installed_plugin() -> None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    str(EXAMPLE)], check=True, capture_output=True, timeout=300)
+
+
+def test_example_plugin_is_discovered(installed_plugin) -> None:
+    listing = subprocess.run([sys.executable, "-m", "arena.cli", "list", "envs", "--json"], capture_output=True,
+                             text=True, timeout=120)
+    assert "coin_match-v0" in {e["id"] for e in json.loads(listing.stdout)}
+    agents = subprocess.run([sys.executable, "-m", "arena.cli", "list", "agents", "--json"], capture_output=True,
+                            text=True, timeout=120)
+    assert "always_heads" in {a["name"] for a in json.loads(agents.stdout)}
+    played = run("import arena; r = arena.play('coin_match-v0', ['always_heads', 'fixed(action=tails)'], seed=0);"
+                 "print(r.payoffs, arena.make_env('coin_match-v0', stake=2.0).payoffs.max())")
+    assert played.stdout.split() == ["[-3.0,", "3.0]", "2.0"]
+
+
+def test_broken_plugin_warns_and_the_rest_works(tmp_path) -> None:
+    dist = tmp_path / "broken_arena_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-arena-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[arena.agents]\nbroken = no_such_module_abc:Agent\n"
+                                           "[arena.envs]\nbroken-v0 = no_such_module_abc:make\n")
+    done = run("import arena; print(len(arena.list_agents()) > 3, arena.make_env('rps-v0').num_players)",
+               PYTHONPATH=str(tmp_path))
+    assert done.returncode == 0 and done.stdout.split() == ["True", "2"]
+    assert "skipping agent plugin 'broken'" in done.stderr and "skipping env plugin 'broken-v0'" in done.stderr
+    cli = subprocess.run([sys.executable, "-m", "arena.cli", "list", "agents"], capture_output=True, text=True,
+                         timeout=120, env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+    assert cli.returncode == 0 and "random" in cli.stdout
