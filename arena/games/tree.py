@@ -1,0 +1,483 @@
+"""Compile a tabular game once into flat numpy arrays: the history tree and the sequence form of every player.
+
+Every exact computation in arena.games and every tabular solver in arena.agents (CFR, FTRL, mirror prox, MMD...)
+works on these arrays instead of walking OpenSpiel states: the walk happens once, in `load`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+
+from arena.core import ParameterError, UnknownNameError
+
+CHANCE = -1
+TERMINAL = -4
+
+
+@dataclass
+class PlayerTree:
+    """One player's information sets and sequences (the sequence form of that player's strategy space).
+
+    Information sets are numbered 0..num_infosets-1 sorted by `level` (the number of this player's own earlier
+    decisions on the way to it), so a parent always comes before its children. Sequence 0 is the empty sequence;
+    sequences 1..num_sequences-1 are the legal (infoset, action) pairs, numbered infoset by infoset in that order
+    and by increasing action id within an infoset. Hence the sequences of one infoset are contiguous
+    (`first_seq[I] .. first_seq[I] + legal[I].sum() - 1`), and so are the infosets and the sequences of one level
+    (`level_infosets[L]` and `level_sequences[L]` are Python slices).
+
+    Arrays (I = infoset index, s = sequence index, A = the game's `num_actions`):
+      keys[I]            information-state string (OpenSpiel's `information_state_string`, or the observation
+                         string for perfect-information games without one; "player_<p>|" for normal-form games)
+      legal[I, a]        bool mask of legal actions, shape [num_infosets, A]
+      parent_seq[I]      this player's last sequence before reaching I (0 when I is reached without an own move)
+      seq[I, a]          sequence id of (I, a), -1 where a is illegal
+      first_seq[I]       seq of I's lowest legal action
+      level[I]           number of sequences of this player on the path to I (0 for root infosets)
+      seq_infoset[s]     infoset of sequence s (-1 for s = 0)
+      seq_action[s]      action of sequence s (-1 for s = 0)
+      seq_parent[s]      parent_seq[seq_infoset[s]] (0 for s = 0): the sequence this one extends
+      infoset_history[I] one history in I (a representative, used to rebuild an OpenSpiel state there)
+    """
+
+    keys: list[str]
+    legal: np.ndarray
+    parent_seq: np.ndarray
+    seq: np.ndarray
+    first_seq: np.ndarray
+    level: np.ndarray
+    seq_infoset: np.ndarray
+    seq_action: np.ndarray
+    seq_parent: np.ndarray
+    infoset_history: np.ndarray
+    level_infosets: list[slice] = field(default_factory=list)
+    level_sequences: list[slice] = field(default_factory=list)
+
+    @property
+    def num_infosets(self) -> int:
+        return len(self.keys)
+
+    @property
+    def num_sequences(self) -> int:
+        return len(self.seq_infoset)
+
+    def realization_plan(self, probs: np.ndarray) -> np.ndarray:
+        """Sequence-form realization plan x[s] (x[0] = 1) of the behavioural strategy probs[I, a]."""
+        behaviour = np.empty(self.num_sequences)
+        behaviour[0] = 1.0
+        behaviour[1:] = probs[self.seq_infoset[1:], self.seq_action[1:]]
+        return self.plan_from_sequence_probs(behaviour)
+
+    def plan_from_sequence_probs(self, behaviour: np.ndarray) -> np.ndarray:
+        """Realization plan from the per-sequence action probabilities behaviour[s] = probs[I(s), a(s)]."""
+        plan = behaviour.copy()
+        plan[0] = 1.0
+        for sequences in self.level_sequences:
+            plan[sequences] *= plan[self.seq_parent[sequences]]
+        return plan
+
+    def behavioural(self, plan: np.ndarray) -> np.ndarray:
+        """Behavioural strategy probs[I, a] of a realization plan; uniform over legal actions where x(parent) = 0."""
+        probs = np.zeros(self.legal.shape)
+        parent = plan[self.parent_seq]
+        reached = parent > 0
+        legal_count = self.legal.sum(axis=1)
+        probs[self.seq_infoset[1:], self.seq_action[1:]] = plan[1:] / np.where(reached, parent, 1.0)[
+            self.seq_infoset[1:]]
+        uniform = self.legal / legal_count[:, None]
+        return np.where(reached[:, None], probs, uniform)
+
+
+@dataclass
+class TabularGame:
+    """A finite game with perfect recall, compiled once into flat arrays (the history tree and the sequence form).
+
+    Identity
+      name           the id it was loaded from (registry id, `openspiel:<game string>` or game string)
+      env_id         what `arena.make_env` takes to build the same env (used to probe agents)
+      key            a canonical string identifying the game and its parameters (policy files, caches)
+      kind           "openspiel" or "normal-form"
+      game           the pyspiel.Game (kind "openspiel") or the MatrixGameEnv (kind "normal-form")
+      num_players    n; players are 0..n-1 ("player_<p>" in envs)
+      num_actions    A: action ids are 0..A-1 (OpenSpiel's distinct action ids; for normal-form games the largest
+                     action count of any player, the others' extra ids are illegal)
+      action_names   action_names[p][a]: a readable name of action a for player p
+      zero_sum       True when every terminal's utilities sum to the same constant `utility_sum` (else None)
+
+    Players
+      players[p]     a PlayerTree: player p's information sets and sequences (see its docstring). A policy of
+                     player p is an array probs[num_infosets, A], zero on illegal actions, rows summing to 1.
+      key_index      {information-state key: (player, infoset)} over all players
+
+    History tree (H histories, breadth-first order, history 0 is the root)
+      history_player[h]        acting player; CHANCE (-1) at chance nodes, TERMINAL (-4) at terminals
+      history_parent[h]        parent history (-1 for the root)
+      history_action[h]        action leading from the parent to h (-1 for the root)
+      history_chance_reach[h]  product of the chance probabilities on the path to h
+      history_infoset[h]       infoset of the acting player at a decision node (-1 elsewhere)
+      history_depth[h]         number of actions (chance included) from the root
+
+    Terminals (Z terminal histories, in history order)
+      terminal_history[z]      history index of terminal z
+      terminal_chance[z]       chance reach of z
+      terminal_utility[z, p]   OpenSpiel's returns of player p at z
+      terminal_seq[z, p]       player p's last sequence on the path to z (0: p never acted)
+
+    The expected utility of player i under realization plans x_0..x_{n-1} is
+        sum_z terminal_chance[z] * terminal_utility[z, i] * prod_p x_p[terminal_seq[z, p]],
+    which for two players is x_0^T payoff_matrix(i) x_1. Counterfactual values of player i's sequences against the
+    others' plans are `sequence_values(i, plans)`; adding each infoset's value bottom-up (level by level, deepest
+    first) into its parent sequence gives best responses (max) or on-policy values (expectation).
+    """
+
+    name: str
+    env_id: str
+    key: str
+    kind: str
+    game: Any
+    num_players: int
+    num_actions: int
+    action_names: list[list[str]]
+    zero_sum: bool
+    utility_sum: float | None
+    players: list[PlayerTree]
+    key_index: dict[str, tuple[int, int]]
+    history_player: np.ndarray
+    history_parent: np.ndarray
+    history_action: np.ndarray
+    history_chance_reach: np.ndarray
+    history_infoset: np.ndarray
+    history_depth: np.ndarray
+    terminal_history: np.ndarray
+    terminal_chance: np.ndarray
+    terminal_utility: np.ndarray
+    terminal_seq: np.ndarray
+
+    def __post_init__(self) -> None:
+        self._payoff_matrices: dict[int, scipy.sparse.csr_matrix] = {}
+        self._terminal_weights = self.terminal_chance[:, None] * self.terminal_utility
+        self._terminal_to_seq = [
+            scipy.sparse.csr_matrix((np.ones(len(self.terminal_seq)), (self.terminal_seq[:, p],
+                                     np.arange(len(self.terminal_seq)))), shape=(tree.num_sequences,
+                                                                                  len(self.terminal_seq)))
+            for p, tree in enumerate(self.players)
+        ]
+
+    @property
+    def num_histories(self) -> int:
+        return len(self.history_player)
+
+    @property
+    def num_infosets(self) -> list[int]:
+        return [tree.num_infosets for tree in self.players]
+
+    @property
+    def num_sequences(self) -> list[int]:
+        return [tree.num_sequences for tree in self.players]
+
+    def __repr__(self) -> str:
+        return (f"TabularGame({self.name!r}, players={self.num_players}, histories={self.num_histories}, "
+                f"terminals={len(self.terminal_history)}, infosets={self.num_infosets})")
+
+    def uniform_probs(self, player: int) -> np.ndarray:
+        """The uniform behavioural strategy of `player`: probs[I, a] = 1/|legal(I)|."""
+        legal = self.players[player].legal
+        return legal / legal.sum(axis=1, keepdims=True)
+
+    def payoff_matrix(self, player: int) -> scipy.sparse.csr_matrix:
+        """Two-player sequence-form payoff matrix of `player`: M[s0, s1] = sum of chance * u_player over terminals."""
+        if self.num_players != 2:
+            raise ParameterError("payoff_matrix is the two-player sequence form; use sequence_values for n players")
+        if player not in self._payoff_matrices:
+            matrix = scipy.sparse.csr_matrix(
+                (self._terminal_weights[:, player], (self.terminal_seq[:, 0], self.terminal_seq[:, 1])),
+                shape=(self.players[0].num_sequences, self.players[1].num_sequences))
+            matrix.sum_duplicates()
+            self._payoff_matrices[player] = matrix
+        return self._payoff_matrices[player]
+
+    def sequence_values(self, player: int, plans: list[np.ndarray]) -> np.ndarray:
+        """v[s] = sum over terminals z ending with `player`'s sequence s of chance * u_player * prod_{q != player}
+        x_q[terminal_seq[z, q]]: the counterfactual value collected directly at each sequence (not its subtree)."""
+        if self.num_players == 2:
+            other = plans[1 - player]
+            matrix = self.payoff_matrix(player)
+            return matrix @ other if player == 0 else matrix.T @ other
+        weights = self._terminal_weights[:, player].copy()
+        for q, plan in enumerate(plans):
+            if q != player:
+                weights *= plan[self.terminal_seq[:, q]]
+        return self._terminal_to_seq[player] @ weights
+
+    def expected_utilities(self, plans: list[np.ndarray]) -> np.ndarray:
+        """Expected utility of every player when each plays the realization plan plans[p]."""
+        reach = self.terminal_chance.copy()
+        for p, plan in enumerate(plans):
+            reach *= plan[self.terminal_seq[:, p]]
+        return reach @ self.terminal_utility
+
+    def history_actions(self, history: int) -> list[int]:
+        """The actions (chance included) from the root to `history`."""
+        actions = []
+        while history > 0:
+            actions.append(int(self.history_action[history]))
+            history = int(self.history_parent[history])
+        return actions[::-1]
+
+    def infoset_of(self, key: str) -> tuple[int, int]:
+        """(player, infoset) of an information-state key."""
+        try:
+            return self.key_index[key]
+        except KeyError:
+            raise ParameterError(f"{key!r} is not an information state of {self.name}") from None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Compiling
+
+
+class _StageState:
+    """The one-shot stage game of a normal-form env, seen as a sequential game in which nobody sees earlier moves."""
+
+    def __init__(self, env: Any, prefix: tuple[int, ...] = ()) -> None:
+        self.env = env
+        self.prefix = prefix
+
+    def is_terminal(self) -> bool:
+        return len(self.prefix) == self.env.num_players
+
+    def is_chance_node(self) -> bool:
+        return False
+
+    def current_player(self) -> int:
+        return TERMINAL if self.is_terminal() else len(self.prefix)
+
+    def legal_actions(self) -> list[int]:
+        return list(range(self.env.num_actions[len(self.prefix)]))
+
+    def child(self, action: int) -> _StageState:
+        return _StageState(self.env, (*self.prefix, action))
+
+    def returns(self) -> list[float]:
+        return [float(self.env.payoffs[(p, *self.prefix)]) for p in range(self.env.num_players)]
+
+
+def _walk(root: Any, num_players: int, num_actions: int, infoset_key: Any, name: str) -> dict[str, Any]:
+    """Breadth-first walk of the whole tree; returns raw per-history lists and per-player infoset tables."""
+    player_of, parent_of, action_of, chance_of, depth_of, infoset_of = [], [], [], [], [], []
+    terminals, returns = [], []
+    last_seqs: list[tuple[int, ...]] = []  # per history: each player's last sequence, encoded I * A + a + 1
+    tables: list[dict[str, int]] = [{} for _ in range(num_players)]
+    legal: list[list[list[int]]] = [[] for _ in range(num_players)]
+    parents: list[list[int]] = [[] for _ in range(num_players)]
+    first_history: list[list[int]] = [[] for _ in range(num_players)]
+    frontier = deque([(root, -1, -1, 1.0, 0, (0,) * num_players)])
+    while frontier:
+        state, parent, action, chance, depth, last = frontier.popleft()
+        h = len(player_of)
+        parent_of.append(parent)
+        action_of.append(action)
+        chance_of.append(chance)
+        depth_of.append(depth)
+        last_seqs.append(last)
+        if state.is_terminal():
+            player_of.append(TERMINAL)
+            infoset_of.append(-1)
+            terminals.append(h)
+            returns.append(state.returns())
+            continue
+        if state.is_chance_node():
+            player_of.append(CHANCE)
+            infoset_of.append(-1)
+            for outcome, prob in state.chance_outcomes():
+                if prob > 0:
+                    frontier.append((state.child(outcome), h, outcome, chance * prob, depth + 1, last))
+            continue
+        player = state.current_player()
+        if player < 0:
+            raise ParameterError(f"{name}: simultaneous or mean-field nodes cannot be compiled; use a turn-based game")
+        key = infoset_key(state, player)
+        actions = list(state.legal_actions())
+        index = tables[player].get(key)
+        if index is None:
+            index = len(legal[player])
+            tables[player][key] = index
+            legal[player].append(actions)
+            parents[player].append(last[player])
+            first_history[player].append(h)
+        elif parents[player][index] != last[player] or legal[player][index] != actions:
+            raise ParameterError(f"{name} does not have perfect recall (information state {key!r}); "
+                                 "exact game theory needs perfect recall")
+        player_of.append(player)
+        infoset_of.append(index)
+        for a in actions:
+            child_last = last[:player] + (index * num_actions + a + 1,) + last[player + 1:]
+            frontier.append((state.child(a), h, a, chance, depth + 1, child_last))
+    return {
+        "player": player_of, "parent": parent_of, "action": action_of, "chance": chance_of, "depth": depth_of,
+        "infoset": infoset_of, "terminals": terminals, "returns": returns, "last": last_seqs, "tables": tables,
+        "legal": legal, "parents": parents, "first_history": first_history,
+    }
+
+
+def _player_tree(table: dict[str, int], legal_lists: list[list[int]], parents: list[int], first_history: list[int],
+                 num_actions: int) -> tuple[PlayerTree, np.ndarray, np.ndarray]:
+    """Sort one player's infosets by level, number the sequences; also return the maps from walk order."""
+    count = len(legal_lists)
+    level = np.zeros(count, dtype=np.int64)
+    for i, encoded in enumerate(parents):  # the walk discovers parents before children
+        if encoded:
+            level[i] = level[(encoded - 1) // num_actions] + 1
+    order = np.argsort(level, kind="stable")
+    new_index = np.empty(count, dtype=np.int64)
+    new_index[order] = np.arange(count)
+    legal = np.zeros((count, num_actions), dtype=bool)
+    for i, actions in enumerate(legal_lists):
+        legal[new_index[i], actions] = True
+    seq = np.full((count, num_actions), -1, dtype=np.int64)
+    seq[legal] = np.arange(1, legal.sum() + 1)
+    # encoded (walk infoset, action) -> sequence id
+    encoded_to_seq = np.zeros(count * num_actions + 1, dtype=np.int64)
+    walk_rows = order.repeat(num_actions) * num_actions + np.tile(np.arange(num_actions), count) + 1
+    encoded_to_seq[walk_rows] = seq.ravel()
+    keys = [""] * count
+    for key, i in table.items():
+        keys[new_index[i]] = key
+    parent_seq = encoded_to_seq[np.asarray(parents, dtype=np.int64)[order]] if count else np.zeros(0, np.int64)
+    rows, cols = np.nonzero(legal)
+    seq_infoset = np.concatenate([[-1], rows]).astype(np.int64)
+    seq_action = np.concatenate([[-1], cols]).astype(np.int64)
+    seq_parent = np.concatenate([[0], parent_seq[rows]]).astype(np.int64)
+    first_seq = np.where(legal.any(axis=1), seq.max(axis=1, initial=0) - legal.sum(axis=1) + 1, 0)
+    level = level[order]
+    level_infosets, level_sequences = [], []
+    for lv in range(int(level.max()) + 1 if count else 0):
+        members = np.flatnonzero(level == lv)
+        level_infosets.append(slice(int(members[0]), int(members[-1]) + 1))
+        level_sequences.append(slice(int(first_seq[members[0]]), int(seq[members[-1]].max()) + 1))
+    tree = PlayerTree(keys=keys, legal=legal, parent_seq=parent_seq, seq=seq, first_seq=first_seq, level=level,
+                      seq_infoset=seq_infoset, seq_action=seq_action, seq_parent=seq_parent,
+                      infoset_history=np.asarray(first_history, dtype=np.int64)[order],
+                      level_infosets=level_infosets, level_sequences=level_sequences)
+    return tree, new_index, encoded_to_seq
+
+
+def _build(raw: dict[str, Any], *, name: str, env_id: str, key: str, kind: str, game: Any, num_players: int,
+           num_actions: int, action_names: list[list[str]]) -> TabularGame:
+    players, new_indices, encoders = [], [], []
+    for p in range(num_players):
+        tree, new_index, encoded_to_seq = _player_tree(raw["tables"][p], raw["legal"][p], raw["parents"][p],
+                                                       raw["first_history"][p], num_actions)
+        players.append(tree)
+        new_indices.append(new_index)
+        encoders.append(encoded_to_seq)
+    history_player = np.asarray(raw["player"], dtype=np.int64)
+    history_infoset = np.asarray(raw["infoset"], dtype=np.int64)
+    for p in range(num_players):
+        acting = history_player == p
+        history_infoset[acting] = new_indices[p][history_infoset[acting]]
+    terminal_history = np.asarray(raw["terminals"], dtype=np.int64)
+    last = [raw["last"][h] for h in raw["terminals"]]
+    encoded = np.asarray(last, dtype=np.int64).reshape(len(last), num_players)
+    terminal_seq = np.stack([encoders[p][encoded[:, p]] for p in range(num_players)], axis=1)
+    utility = np.asarray(raw["returns"], dtype=np.float64).reshape(len(last), num_players)
+    sums = utility.sum(axis=1)
+    zero_sum = bool(np.allclose(sums, sums[0], atol=1e-9)) if len(sums) else True
+    chance = np.asarray(raw["chance"], dtype=np.float64)
+    key_index: dict[str, tuple[int, int]] = {}
+    for p, tree in enumerate(players):
+        for i, k in enumerate(tree.keys):
+            if k in key_index:
+                raise ParameterError(f"{name}: players {key_index[k][0]} and {p} share information state {k!r}")
+            key_index[k] = (p, i)
+    return TabularGame(
+        name=name, env_id=env_id, key=key, kind=kind, game=game, num_players=num_players, num_actions=num_actions,
+        action_names=action_names, zero_sum=zero_sum, utility_sum=float(sums[0]) if zero_sum and len(sums) else None,
+        players=players, key_index=key_index, history_player=history_player,
+        history_parent=np.asarray(raw["parent"], dtype=np.int64),
+        history_action=np.asarray(raw["action"], dtype=np.int64), history_chance_reach=chance,
+        history_infoset=history_infoset, history_depth=np.asarray(raw["depth"], dtype=np.int64),
+        terminal_history=terminal_history, terminal_chance=chance[terminal_history], terminal_utility=utility,
+        terminal_seq=terminal_seq,
+    )
+
+
+def _compile_openspiel(game_string: str, name: str, env_id: str) -> TabularGame:
+    return dataclasses.replace(_compile_openspiel_cached(game_string), name=name, env_id=env_id)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile_openspiel_cached(game_string: str) -> TabularGame:
+    import pyspiel
+
+    from arena.envs.openspiel import info_state_key, load_game
+
+    game = load_game(game_string)
+    kind = game.get_type()
+    if kind.chance_mode == pyspiel.GameType.ChanceMode.SAMPLED_STOCHASTIC:
+        raise ParameterError(
+            f"{game_string}: sampled chance cannot be enumerated (exact game theory needs explicit chance)")
+    num_actions = game.num_distinct_actions()
+    raw = _walk(game.new_initial_state(), game.num_players(), num_actions,
+                lambda state, player: info_state_key(game, state, player), game_string)
+    root = game.new_initial_state()
+    names = []
+    for p in range(game.num_players()):
+        row = []
+        for a in range(num_actions):
+            try:
+                row.append(root.action_to_string(p, a))
+            except pyspiel.SpielError:
+                row.append(str(a))
+        names.append(row)
+    return _build(raw, name=game_string, env_id=f"openspiel:{game_string}", key=str(game), kind="openspiel", game=game,
+                  num_players=game.num_players(), num_actions=num_actions, action_names=names)
+
+
+def _compile_matrix(env: Any, name: str, env_id: str) -> TabularGame:
+    num_actions = max(env.num_actions)
+    raw = _walk(_StageState(env), env.num_players, num_actions, lambda state, player: f"player_{player}|", name)
+    digest = hashlib.sha1(np.ascontiguousarray(env.payoffs).tobytes() + str(env.payoffs.shape).encode()).hexdigest()
+    names = [list(n) + [str(a) for a in range(len(n), num_actions)] for n in env.action_names_per_player]
+    return _build(raw, name=name, env_id=env_id, key=f"normal-form:{digest[:16]}", kind="normal-form", game=env,
+                  num_players=env.num_players, num_actions=num_actions, action_names=names)
+
+
+def load(env: str, **params: Any) -> TabularGame:
+    """Compile a game: a registry id (`leduc_poker-v0`, `rps-v0(rounds=1)`), `openspiel:<game string>`, or a plain
+    OpenSpiel game string (`kuhn_poker(players=3)`). Normal-form envs compile to their one-shot stage game.
+
+    OpenSpiel games are cached, so loading the same game again costs nothing.
+    """
+    from arena.envs.openspiel import make_openspiel_env
+    from arena.registry import envs, format_spec, make_env, parse_spec
+
+    if not isinstance(env, str) or not env.strip():
+        raise ParameterError("a game is named by an env id or an OpenSpiel game string")
+    env = env.strip()
+    if env.startswith("openspiel:"):
+        instance = make_openspiel_env(env.removeprefix("openspiel:"), **params)
+        return _compile_openspiel(instance.game_string, env, f"openspiel:{instance.game_string}")
+    name, parsed = parse_spec(env)
+    if name not in envs and ":" not in name:
+        import pyspiel
+
+        if name in pyspiel.registered_names():
+            game_string = format_spec(name, {**parsed, **params}).replace(" ", "") if params else env
+            return _compile_openspiel(game_string, env, f"openspiel:{game_string}")
+        envs.get(name)  # raises UnknownNameError with suggestions
+    instance = make_env(env, **params)
+    spec = instance.spec
+    env_id = format_spec(spec.id, spec.params)
+    if hasattr(instance, "game_string") and hasattr(instance, "game"):
+        return _compile_openspiel(instance.game_string, env, env_id)
+    if hasattr(instance, "payoffs"):
+        return _compile_matrix(instance, env, env_id)
+    raise UnknownNameError(f"env {env!r} is not a tabular game (neither an OpenSpiel game nor a normal-form game)")
