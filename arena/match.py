@@ -18,7 +18,7 @@ from typing import IO, Any
 import numpy as np
 from pettingzoo import AECEnv
 
-from arena.core import Agent, ArenaError, ConfigError, Feedback, MatchResult, Observation, ParameterError
+from arena.core import Agent, ArenaError, ConfigError, Feedback, MatchResult, Observation, ParameterError, make_rng
 from arena.registry import make_agent, make_env
 
 ILLEGAL_MOVE_POLICIES = ("forfeit", "random", "retry")
@@ -74,7 +74,7 @@ def agent_seed(seed: int | None, seat: int) -> int | None:
     """Each seat's agent gets its own stream derived from the match seed."""
     if seed is None:
         return None
-    return int(np.random.SeedSequence([seed, seat + 1]).generate_state(1)[0])
+    return (seed * 1_000_003 + seat + 1) % 2**63  # default_rng hashes it further through SeedSequence
 
 
 def outcomes_from_payoffs(payoffs: Sequence[float], competitive: bool) -> list[str | None]:
@@ -82,7 +82,7 @@ def outcomes_from_payoffs(payoffs: Sequence[float], competitive: bool) -> list[s
     if not competitive:
         return [None] * len(payoffs)
     best = max(payoffs)
-    leaders = [i for i, p in enumerate(payoffs) if np.isclose(p, best)]
+    leaders = [i for i, p in enumerate(payoffs) if best - p <= 1e-9 * max(1.0, abs(best))]
     if len(leaders) == len(payoffs):
         return ["draw"] * len(payoffs)
     return ["win" if i in leaders and len(leaders) == 1 else "draw" if i in leaders else "loss"
@@ -102,6 +102,9 @@ class _Recorder:
 
     def __init__(self, path: str | Path | None) -> None:
         self.file: IO[str] | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115 (closed in close())
+
+    def __bool__(self) -> bool:
+        return self.file is not None
 
     def write(self, record: dict[str, Any]) -> None:
         if self.file:
@@ -132,7 +135,7 @@ class _Match:
         self.seat = {name: i for i, name in enumerate(env.possible_agents)}
         self.payoffs = np.zeros(n)
         self.illegal, self.timeouts, self.errors, self.fallbacks = [0] * n, [0] * n, [0] * n, [0] * n
-        self.rng = np.random.default_rng(agent_seed(seed, n))
+        self._rng: np.random.Generator | None = None
         self.steps = 0
         self.stuck = False
 
@@ -162,7 +165,9 @@ class _Match:
             self.illegal[seat] += 1
             if self.policy == "random":
                 self.fallbacks[seat] += 1
-                return int(self.rng.choice(legal))
+                if self._rng is None:
+                    self._rng = make_rng(agent_seed(self.seed, len(self.agents)))
+                return int(self._rng.choice(legal))
             names = ", ".join(f"{obs.action_names[a]} ({a})" if obs.action_names else str(a) for a in legal)
             obs = dataclasses.replace(obs, error=f"{action} is not a legal move (attempt {attempt + 1}); "
                                                  f"legal moves: {names}")
@@ -188,8 +193,9 @@ class _Match:
             rewards = [env.rewards.get(a, 0.0) for a in env.possible_agents]
             self.payoffs += rewards
             self.steps += 1
-            self.recorder.write({"type": "step", "t": self.steps, "moves": [self._move(player, obs, action)],
-                                 "rewards": rewards})
+            if self.recorder:
+                self.recorder.write({"type": "step", "t": self.steps, "moves": [self._move(player, obs, action)],
+                                     "rewards": rewards})
             if on_step:
                 on_step(env)
         for seat, agent in enumerate(self.agents):
@@ -209,8 +215,9 @@ class _Match:
             reward_list = [float(rewards.get(a, 0.0)) for a in env.possible_agents]
             self.payoffs += reward_list
             self.steps += 1
-            self.recorder.write({"type": "step", "t": self.steps, "rewards": reward_list,
-                                 "moves": [self._move(a, obs[a], actions[a]) for a in acting]})
+            if self.recorder:
+                self.recorder.write({"type": "step", "t": self.steps, "rewards": reward_list,
+                                     "moves": [self._move(a, obs[a], actions[a]) for a in acting]})
             for a in acting:
                 info = infos.get(a, {})
                 done = bool(terminations.get(a) or truncations.get(a))
@@ -286,8 +293,9 @@ def play(env: Any, agents: Sequence[Agent | str], seed: int | None = None, move_
         random_fallbacks=match.fallbacks, wall_time=time.perf_counter() - start,
         agent_stats=[_stats(a) for a in agents], stuck_agent=match.stuck,
     )
-    recorder.write({"type": "result", **result.to_dict()})
-    recorder.close()
+    if recorder:
+        recorder.write({"type": "result", **result.to_dict()})
+        recorder.close()
     return result
 
 

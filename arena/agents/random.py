@@ -17,4 +17,5 @@ class RandomAgent(Agent):
         return mask / mask.sum()
 
     def act(self, obs: Observation) -> int:
-        return int(self.rng.choice(obs.legal_actions))
+        legal = obs.legal_actions
+        return legal[int(self.rng.integers(len(legal)))]

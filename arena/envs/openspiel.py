@@ -8,6 +8,7 @@ information set without playing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium
@@ -15,7 +16,7 @@ import numpy as np
 import pyspiel
 from pettingzoo import AECEnv
 
-from arena.core import Observation, ParameterError, UnknownNameError
+from arena.core import Observation, ParameterError, UnknownNameError, make_rng
 from arena.registry import format_spec, parse_spec
 
 RULES = {
@@ -92,43 +93,79 @@ def _tensor(game: pyspiel.Game, state: pyspiel.State, player: int) -> np.ndarray
     return np.zeros(1, dtype=np.float32)
 
 
-def _action_names(game: pyspiel.Game, state: pyspiel.State, player: int) -> list[str]:
+# Games whose action names depend on the acting player only, not on the rest of the state: their names are cached.
+_STATIC_ACTION_NAMES = {"kuhn_poker", "leduc_poker", "liars_dice", "goofspiel", "tic_tac_toe", "connect_four"}
+
+
+@dataclass
+class _GameFacts:
+    """What describe_state needs about a game that never changes: computed once per game."""
+
+    name: str
+    long_name: str
+    rules: str
+    num_actions: int
+    perfect_information: bool
+    static_names: bool
+    names: dict[int, list[str]]
+
+
+_FACTS: dict[str, _GameFacts] = {}
+
+
+def _facts(game: pyspiel.Game) -> _GameFacts:
+    key = str(game)
+    if key not in _FACTS:
+        kind = game.get_type()
+        name = short_name(game)
+        _FACTS[key] = _GameFacts(
+            name=name, long_name=kind.long_name, rules=RULES.get(name, f"Rules: see OpenSpiel's {name}."),
+            num_actions=game.num_distinct_actions(),
+            perfect_information=kind.information == pyspiel.GameType.Information.PERFECT_INFORMATION,
+            static_names=name in _STATIC_ACTION_NAMES, names={})
+    return _FACTS[key]
+
+
+def _action_names(facts: _GameFacts, state: pyspiel.State, player: int) -> list[str]:
+    if facts.static_names and player in facts.names:
+        return facts.names[player]
     names = []
-    for action in range(game.num_distinct_actions()):
+    for action in range(facts.num_actions):
         try:
             names.append(state.action_to_string(player, action))
         except pyspiel.SpielError:
             names.append(str(action))
+    if facts.static_names:
+        facts.names[player] = names
     return names
 
 
-def _what_player_sees(game: pyspiel.Game, state: pyspiel.State, player: int) -> str:
-    name = short_name(game)
-    if name == "kuhn_poker" and not state.is_terminal():
+def _what_player_sees(game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, player: int) -> str:
+    if facts.name == "kuhn_poker" and not state.is_terminal():
         key = state.information_state_string(player)
-        card = _KUHN_CARDS[int(key[0])]
         moves = {"p": "Pass", "b": "Bet"}
         history = ", ".join(f"player {i % game.num_players()} {moves[c]}" for i, c in enumerate(key[1:]))
-        return f"Your card: {card}. Betting so far: {history or 'none'}."
-    if game.get_type().information == pyspiel.GameType.Information.PERFECT_INFORMATION:
+        return f"Your card: {_KUHN_CARDS[int(key[0])]}. Betting so far: {history or 'none'}."
+    if facts.perfect_information:
         return str(state)
     return info_state_key(game, state, player)
 
 
 def describe_state(game: pyspiel.Game, state: pyspiel.State, player: int) -> dict[str, Any]:
     """`info[player]` for a decision or terminal state: masks, legal moves, names, info-state key and text."""
-    num_actions = game.num_distinct_actions()
-    mask = np.zeros(num_actions, dtype=np.int8)
-    acting = not state.is_terminal() and state.current_player() == player
+    facts = _facts(game)
+    mask = np.zeros(facts.num_actions, dtype=np.int8)
+    terminal = state.is_terminal()
+    acting = not terminal and state.current_player() == player
     legal = state.legal_actions(player) if acting else []
     mask[legal] = 1
-    names = _action_names(game, state, player)
+    names = _action_names(facts, state, player)
     lines = [
-        f"You are player {player} of {game.num_players()} in {game.get_type().long_name}.",
-        RULES.get(short_name(game), f"Rules: see OpenSpiel's {short_name(game)}."),
-        f"What you see: {_what_player_sees(game, state, player)}",
+        f"You are player {player} of {game.num_players()} in {facts.long_name}.",
+        facts.rules,
+        f"What you see: {_what_player_sees(game, facts, state, player)}",
     ]
-    if state.is_terminal():
+    if terminal:
         lines.append(f"The game is over. Returns: {[round(r, 6) for r in state.returns()]}.")
     elif acting:
         lines.append("Legal moves: " + "; ".join(f"{names[a]} ({a})" for a in legal) + ".")
@@ -138,7 +175,7 @@ def describe_state(game: pyspiel.Game, state: pyspiel.State, player: int) -> dic
         "action_mask": mask,
         "legal_actions": list(legal),
         "action_names": names,
-        "info_state": info_state_key(game, state, player) if not state.is_terminal() else "",
+        "info_state": "" if terminal else info_state_key(game, state, player),
         "text": "\n".join(lines),
     }
 
@@ -198,11 +235,18 @@ class OpenSpielEnv(AECEnv):
 
     def _sample_chance(self) -> None:
         while self.state.is_chance_node():
-            outcomes, probs = zip(*self.state.chance_outcomes())
-            self.state.apply_action(int(self._rng.choice(outcomes, p=np.asarray(probs) / np.sum(probs))))
+            outcomes = self.state.chance_outcomes()
+            threshold, total = self._rng.random() * sum(p for _, p in outcomes), 0.0
+            chosen = outcomes[-1][0]
+            for outcome, probability in outcomes:
+                total += probability
+                if threshold < total:
+                    chosen = outcome
+                    break
+            self.state.apply_action(chosen)
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
-        self._rng = np.random.default_rng(seed)
+        self._rng = make_rng(seed)
         self.state = self.game.new_initial_state()
         self._sample_chance()
         self.agents = list(self.possible_agents)
