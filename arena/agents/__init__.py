@@ -12,3 +12,7 @@ register_agent("mix", "arena.agents.scripted:MixAgent",
 register_agent("human", "arena.agents.human:HumanAgent",
                description="A person at the terminal: sees the text, types a move by name or number",
                tags=("human",))
+register_agent("llm", "arena.agents.llm.agent:LLMAgent",
+               description="A language model through any OpenAI-compatible chat endpoint, e.g. "
+                           "llm(model=qwen2.5:7b, base_url=http://localhost:11434/v1)",
+               tags=("llm",))

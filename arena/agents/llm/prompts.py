@@ -113,8 +113,9 @@ def load_templates(template: str = "default") -> Templates:
             raise ParameterError(f"llm template {template}: part {part!r} must be a string")
         used = _fields(merged[part], part, template)
         if used - allowed:
+            may_use = ", ".join(sorted(allowed)) or "none"
             raise ParameterError(f"llm template {template}: part {part!r} uses unknown placeholder(s) "
-                                 f"{', '.join(sorted(used - allowed))}; it may use {', '.join(sorted(allowed)) or 'none'}")
+                                 f"{', '.join(sorted(used - allowed))}; it may use {may_use}")
         if part in ("act", "distribution") and "text" not in used:
             raise ParameterError(f"llm template {template}: part {part!r} must contain {{text}}")
     return Templates(**merged)
