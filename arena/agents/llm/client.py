@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 RETRYABLE_STATUS = {408, 409, 425, 429}
+RETRY_AFTER_CEILING = 600.0  # seconds; a longer Retry-After is taken as this
 _SEMAPHORES: dict[str, threading.BoundedSemaphore] = {}
 _SEMAPHORES_LOCK = threading.Lock()
 
@@ -111,9 +112,9 @@ class ChatClient:
         return self._http
 
     def _delay(self, attempt: int, asked: float | None) -> float:
-        """Exponential backoff with equal jitter, or the server's Retry-After (capped at max_backoff)."""
+        """The server's Retry-After when it gave one, else exponential backoff with equal jitter."""
         if asked is not None:
-            return min(asked, self.max_backoff)
+            return min(asked, RETRY_AFTER_CEILING)
         ceiling = min(self.max_backoff, self.backoff * 2 ** attempt)
         return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
 

@@ -1,0 +1,147 @@
+"""A real chat-completions server on 127.0.0.1 for the LLM tests, with scripted replies and faults.
+
+Scripted items are served first, in order; when the script is empty, `responder(body)` answers (by default a
+legal move, or a uniform distribution when the prompt asks for one). Every request body and header is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """A 200 reply with `text`, after `delay` seconds."""
+
+    text: str
+    delay: float = 0.0
+
+
+@dataclass
+class Status:
+    """An HTTP error status, with an optional Retry-After header."""
+
+    code: int
+    retry_after: str | None = None
+    body: str = '{"error": {"message": "scripted failure"}}'
+
+
+MALFORMED = "malformed"  # a 200 whose body is not JSON
+DROP = "drop"            # close the connection without answering
+
+LEGAL_LINE = re.compile(r"Legal moves: (.+?)\.?$", re.MULTILINE)
+
+
+def legal_moves(prompt: str) -> list[str]:
+    """The legal move names in an arena observation text (`Legal moves: rock (0); paper (1).`)."""
+    found = LEGAL_LINE.findall(prompt)
+    if not found:
+        return []
+    return [re.sub(r"\s*\(\d+\)$", "", part.strip()) for part in found[-1].split(";")]
+
+
+def user_prompt(body: dict[str, Any]) -> str:
+    return next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
+
+
+def default_responder(body: dict[str, Any]) -> Reply:
+    """Some reasoning, then the first legal move; a uniform distribution when one is asked for."""
+    prompt = user_prompt(body)
+    moves = legal_moves(prompt)
+    if "mixed strategy" in prompt:
+        return Reply("Let me think.\n" + json.dumps({m: 1 / len(moves) for m in moves}))
+    return Reply(f"The options are {', '.join(moves)}. I pick the first.\nMove: {moves[0]}")
+
+
+class FakeChatServer:
+    """`with FakeChatServer() as server:` serves `server.url` (an OpenAI-style base URL ending in /v1)."""
+
+    def __init__(self, responder: Callable[[dict[str, Any]], Reply | Status | str] = default_responder) -> None:
+        self.responder = responder
+        self.script: deque[Reply | Status | str] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def push(self, *items: Reply | Status | str) -> None:
+        """Queue scripted answers for the next requests."""
+        with self.lock:
+            self.script.extend(items)
+
+    def _next(self, body: dict[str, Any]) -> Reply | Status | str:
+        with self.lock:
+            if self.script:
+                return self.script.popleft()
+        return self.responder(body)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, code: int, payload: bytes, extra: dict[str, str] | None = None) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in (extra or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length))
+                with server.lock:
+                    server.requests.append(body)
+                    server.headers.append(dict(self.headers))
+                if self.path != "/v1/chat/completions":
+                    self._send(404, b'{"error": {"message": "no such route"}}')
+                    return
+                item = server._next(body)
+                try:
+                    if item == DROP:
+                        self.close_connection = True
+                        return
+                    if item == MALFORMED:
+                        self._send(200, b'{"choices": [ this is not json')
+                    elif isinstance(item, Status):
+                        extra = {"Retry-After": item.retry_after} if item.retry_after is not None else None
+                        self._send(item.code, item.body.encode(), extra)
+                    else:
+                        time.sleep(item.delay)
+                        words = len(item.text.split())
+                        payload = {"id": "chatcmpl-test", "object": "chat.completion", "model": body["model"],
+                                   "choices": [{"index": 0, "finish_reason": "stop",
+                                                "message": {"role": "assistant", "content": item.text}}],
+                                   "usage": {"prompt_tokens": 100, "completion_tokens": words,
+                                             "total_tokens": 100 + words}}
+                        self._send(200, json.dumps(payload).encode())
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a time-out test)
+
+        return Handler
+
+    def __enter__(self) -> FakeChatServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
