@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from arena.games.exploitability import BestResponse, best_response, expected_payoffs, exploitability, nash_conv
+from arena.games.policy import TabularPolicy, policy_from_agent
 from arena.games.tree import PlayerTree, TabularGame, load
 
-__all__ = ["PlayerTree", "TabularGame", "load"]
+__all__ = [
+    "BestResponse", "PlayerTree", "TabularGame", "TabularPolicy", "best_response", "expected_payoffs",
+    "exploitability", "load", "nash_conv", "policy_from_agent",
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,36 @@ class PlayerTree:
         for sequences in self.level_sequences:
             plan[sequences] *= plan[self.seq_parent[sequences]]
         return plan
+
+    def subtree_values(self, values: np.ndarray, behaviour: np.ndarray | None = None) -> np.ndarray:
+        """Add each infoset's value into its parent sequence, bottom-up, level by level.
+
+        `values[s]` is what sequence s collects directly (see TabularGame.sequence_values). An infoset's value is
+        sum_a behaviour[s(I, a)] * V[s(I, a)] with the per-sequence action probabilities `behaviour`, or
+        max_a V[s(I, a)] when `behaviour` is None (a best response). Returns V, where V[s] is the counterfactual
+        value of taking sequence s and playing on as prescribed; V[0] is the value of the whole game.
+        """
+        total = values.astype(np.float64, copy=True)
+        for starts, parents, sequences in reversed(self._segments):
+            if behaviour is None:
+                infoset_values = np.maximum.reduceat(total[sequences], starts)
+            else:
+                infoset_values = np.add.reduceat(total[sequences] * behaviour[sequences], starts)
+            total += np.bincount(parents, infoset_values, minlength=len(total))
+        return total
+
+    @functools.cached_property
+    def _segments(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
+        """Per level: its infosets' first sequences relative to the level, their parent sequences, its sequences."""
+        return [(self.first_seq[infosets] - sequences.start, self.parent_seq[infosets], sequences)
+                for infosets, sequences in zip(self.level_infosets, self.level_sequences)]
+
+    def best_actions(self, values: np.ndarray, tolerance: float = 1e-12) -> np.ndarray:
+        """Per infoset the lowest legal action whose subtree value V[s(I, a)] is within `tolerance` of the best."""
+        dense = np.full(self.legal.shape, -np.inf)
+        dense[self.seq_infoset[1:], self.seq_action[1:]] = values[1:]
+        best = dense.max(axis=1, keepdims=True)
+        return np.argmax(dense >= best - tolerance * np.maximum(1.0, np.abs(best)), axis=1)
 
     def behavioural(self, plan: np.ndarray) -> np.ndarray:
         """Behavioural strategy probs[I, a] of a realization plan; uniform over legal actions where x(parent) = 0."""
@@ -437,7 +468,8 @@ def _compile_openspiel_cached(game_string: str) -> TabularGame:
             except pyspiel.SpielError:
                 row.append(str(a))
         names.append(row)
-    return _build(raw, name=game_string, env_id=f"openspiel:{game_string}", key=str(game), kind="openspiel", game=game,
+    key = f"{kind.short_name}{json.dumps(game.get_parameters(), sort_keys=True)}"
+    return _build(raw, name=game_string, env_id=f"openspiel:{game_string}", key=key, kind="openspiel", game=game,
                   num_players=game.num_players(), num_actions=num_actions, action_names=names)
 
 
