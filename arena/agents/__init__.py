@@ -16,3 +16,6 @@ register_agent("llm", "arena.agents.llm.agent:LLMAgent",
                description="A language model through any OpenAI-compatible chat endpoint, e.g. "
                            "llm(model=qwen2.5:7b, base_url=http://localhost:11434/v1)",
                tags=("llm",))
+register_agent("heuristic", "arena.envs.particles.heuristic:HeuristicAgent",
+               description="The scripted baseline of a particle world (spread, adversary, tag, pursuit)",
+               tags=("scripted", "particles"))

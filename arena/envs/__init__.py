@@ -40,3 +40,17 @@ for _id, _name, _desc, _players, _tags in [
 ]:
     register_env(_id, f"{_OS}:{_name}", description=_desc, num_players=_players, turn_based=True,
                  tags=("tabular", *_tags))
+
+_P = "arena.envs.particles.view"
+for _id, _name, _desc, _players, _tags in [
+    ("spread-v0", "spread", "Particle world: N agents cover N landmarks (MPE2 simple_spread_v3), batched in torch", 3,
+     ("cooperative",)),
+    ("adversary-v0", "adversary", "Particle world: good agents hide the goal from an adversary (MPE2 "
+     "simple_adversary_v3)", 3, ("competitive", "general-sum")),
+    ("tag-v0", "tag", "Particle world: predators chase prey among obstacles (MPE2 simple_tag_v3)", 4,
+     ("competitive", "general-sum")),
+    ("pursuit-v0", "pursuit", "Particle world: pursuers track targets by range and bearing, up to 1000 x 1000", 4,
+     ("cooperative", "many-agent")),
+]:
+    register_env(_id, f"{_P}:{_name}", description=_desc, num_players=_players, turn_based=False,
+                 tags=("particles", "continuous-state", *_tags))
