@@ -200,7 +200,8 @@ def test_distribution_strategy_states_a_mixed_strategy(server, tmp_path):
     assert "mixed strategy" in user_prompt(server.requests[0])
     moves = np.bincount([agent.act(obs) for _ in range(600)], minlength=3) / 600
     np.testing.assert_allclose(moves, [0.5, 0.3, 0.2], atol=0.06)
-    assert len(server.requests) == 1 and agent.match_stats()["cache_hits"] == 600
+    assert len(server.requests) == 1  # one stated strategy per decision, however often it is used
+    assert agent.match_stats()["calls"] == 1 and agent.match_stats()["cache_hits"] == 0
 
     server.responder = lambda body: Reply("No idea.")
     fresh = arena.make_agent(llm(server, tmp_path, ", strategy=distribution, cache=false"))
@@ -270,3 +271,15 @@ def test_exact_exploitability_probes_each_information_set_once(server, tmp_path)
 def test_default_responder_answers_distribution_prompts():
     body = {"messages": [{"role": "user", "content": "Legal moves: a (0); b (1).\nChoose a mixed strategy"}]}
     assert json.loads(default_responder(body).text.split("\n")[1]) == {"a": 0.5, "b": 0.5}
+
+
+def test_the_strategy_picks_whether_there_is_a_mixed_strategy(server, tmp_path):
+    from arena.agents.llm import LLMAgent, MixedLLMAgent
+
+    act = arena.make_agent(llm(server, tmp_path))
+    mixed = arena.make_agent(llm(server, tmp_path, ", strategy=sample, samples=3"))
+    assert type(act) is LLMAgent and not act.has_action_probs()
+    assert type(mixed) is MixedLLMAgent and mixed.has_action_probs() and mixed.samples == 3
+    assert "strategy=sample, samples=3" in mixed.name
+    clone = pickle.loads(pickle.dumps(mixed))
+    assert type(clone) is MixedLLMAgent and clone.name == mixed.name

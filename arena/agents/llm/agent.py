@@ -5,8 +5,10 @@ Strategies (`strategy=`):
 - `distribution`: the model states a probability for each legal move (Park et al., "Do LLM Agents Have Regret?")
   and the move is drawn from it with the agent's seeded generator;
 - `sample`: K replies to the move prompt; their empirical frequencies are the strategy.
-Whatever the strategy, `action_probs` gives the model's mixed strategy at an information set (the stated
-distribution, or the frequencies of `samples` replies), which is what exact exploitability needs.
+With `distribution` and `sample` the agent has `action_probs`, the model's mixed strategy at an information set
+(the stated distribution, or the frequencies of `samples` replies), which is what exact exploitability and the
+expected regret of each round need; `llm(strategy=...)` builds a `MixedLLMAgent` then. With `act` it has none,
+so nothing asks the model more than once per move.
 
 An unreadable reply makes `act` return -1, an illegal move, so the match's illegal-move policy decides (re-ask
 with the error, a random legal move, or forfeit). Every call, cache hit, token, second, retry, unreadable reply
@@ -37,9 +39,17 @@ _COUNTERS = ("calls", "cache_hits", "prompt_tokens", "completion_tokens", "retri
 
 
 class LLMAgent(Agent):
-    """A chat model playing through `base_url` (OpenAI, vLLM, Ollama, llama.cpp, LM Studio, OpenRouter...)."""
+    """A chat model playing through `base_url` (OpenAI, vLLM, Ollama, llama.cpp, LM Studio, OpenRouter...).
+
+    `LLMAgent(strategy="distribution" | "sample", ...)` returns a MixedLLMAgent, the same player with `action_probs`.
+    """
 
     name = "llm"
+
+    def __new__(cls, *args: Any, strategy: str = "act", **kwargs: Any) -> LLMAgent:
+        if cls is LLMAgent and strategy in ("distribution", "sample"):
+            cls = MixedLLMAgent
+        return super().__new__(cls)
 
     def __init__(self, model: str | None = None, base_url: str | None = None, api_key_env: str = DEFAULT_KEY_ENV,
                  temperature: float = 1.0, max_tokens: int | None = 1024, timeout: float = 60.0, retries: int = 4,
@@ -90,6 +100,7 @@ class LLMAgent(Agent):
         self.stats["latency_s"] = 0.0
         self._draw_salt = str(seed) if seed is not None else secrets.token_hex(8)
         self._draws: dict[str, int] = {}
+        self._replies: dict[str, ChatReply] = {}  # this match's draws: the same draw is never paid for twice
         self._problem: tuple[str, int, str] | None = None
 
     def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
@@ -109,20 +120,25 @@ class LLMAgent(Agent):
     def _params(self) -> dict[str, Any]:
         return {"temperature": self.temperature, "max_tokens": self.max_tokens}
 
-    def _request(self, messages: list[dict[str, str]], sample: str | int) -> ChatReply:
-        """One reply, from the cache when this exact draw was made before (thread-safe; counts nothing)."""
-        use_cache = self.cache is not None and not cache_disabled_by_env()
+    def _request(self, messages: list[dict[str, str]], sample: str | int) -> tuple[ChatReply, bool]:
+        """One reply, and whether it is new to this match. A draw already made in this match is reused silently
+        (asking for a move and then for the strategy behind it is one question); with the cache, a draw made in
+        an earlier run comes from disk. Thread-safe; counts nothing."""
         key = request_key(self.model, messages, {**self._params(), "endpoint": self.endpoint}, sample)
-        if use_cache:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return hit
-        reply = self.client.complete(self.model, messages, **self._params())
-        if use_cache:
-            self.cache.put(key, reply)
-        return reply
+        if key in self._replies:
+            return self._replies[key], False
+        use_cache = self.cache is not None and not cache_disabled_by_env()
+        reply = self.cache.get(key) if use_cache else None
+        if reply is None:
+            reply = self.client.complete(self.model, messages, **self._params())
+            if use_cache:
+                self.cache.put(key, reply)
+        self._replies[key] = reply
+        return reply, True
 
-    def _count(self, reply: ChatReply) -> None:
+    def _count(self, reply: ChatReply, new: bool) -> None:
+        if not new:
+            return
         self.stats["cache_hits" if reply.cached else "calls"] += 1
         self.stats["prompt_tokens"] += reply.prompt_tokens
         self.stats["completion_tokens"] += reply.completion_tokens
@@ -130,17 +146,17 @@ class LLMAgent(Agent):
         self.stats["latency_s"] += reply.latency
 
     def _ask(self, messages: list[dict[str, str]], sample: str | int) -> ChatReply:
-        reply = self._request(messages, sample)
-        self._count(reply)
+        reply, new = self._request(messages, sample)
+        self._count(reply, new)
         return reply
 
     def _ask_many(self, messages: list[dict[str, str]], count: int) -> list[ChatReply]:
         """`count` independent draws (sample indices 0..count-1), sent concurrently within the endpoint's limit."""
         with ThreadPoolExecutor(max_workers=min(count, self.client.concurrency)) as pool:
             replies = list(pool.map(lambda index: self._request(messages, index), range(count)))
-        for reply in replies:
-            self._count(reply)
-        return replies
+        for reply, new in replies:
+            self._count(reply, new)
+        return [reply for reply, _ in replies]
 
     def _next_draw(self, messages: list[dict[str, str]]) -> str | int:
         """The sample index of a move request: greedy decoding shares one draw; otherwise each match seed
@@ -199,20 +215,6 @@ class LLMAgent(Agent):
             return self._stated_distribution(obs, error)
         return self._sampled_distribution(obs, error)
 
-    def action_probs(self, obs: Observation) -> np.ndarray:
-        """The model's mixed strategy here; uniform over the legal moves (counted as a fallback) if unreadable."""
-        legal = obs.legal_actions
-        probs = np.zeros(len(obs.action_mask))
-        if len(legal) == 1:
-            probs[legal[0]] = 1.0
-            return probs
-        found = self._distribution(obs)
-        if found is not None:
-            return found
-        self.stats["fallbacks"] += 1
-        probs[legal] = 1.0 / len(legal)
-        return probs
-
     def act(self, obs: Observation) -> int:
         """A move; -1 (illegal) when the reply cannot be read, so that the match's illegal-move policy applies."""
         legal = obs.legal_actions
@@ -233,3 +235,21 @@ class LLMAgent(Agent):
         if action not in legal:
             self._problem = (obs.player, obs.step, f"{names[action]} is not a legal move now")
         return action
+
+
+class MixedLLMAgent(LLMAgent):
+    """An LLM player with a readable mixed strategy: `strategy="distribution"` or `strategy="sample"`."""
+
+    def action_probs(self, obs: Observation) -> np.ndarray:
+        """The model's mixed strategy here; uniform over the legal moves (counted as a fallback) if unreadable."""
+        legal = obs.legal_actions
+        probs = np.zeros(len(obs.action_mask))
+        if len(legal) == 1:
+            probs[legal[0]] = 1.0
+            return probs
+        found = self._distribution(obs)
+        if found is not None:
+            return found
+        self.stats["fallbacks"] += 1
+        probs[legal] = 1.0 / len(legal)
+        return probs
