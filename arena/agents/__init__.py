@@ -19,3 +19,9 @@ register_agent("llm", "arena.agents.llm.agent:LLMAgent",
 register_agent("heuristic", "arena.envs.particles.heuristic:HeuristicAgent",
                description="The scripted baseline of a particle world (spread, adversary, tag, pursuit)",
                tags=("scripted", "particles"))
+register_agent("cfr", "arena.games.solve:cfr_agent",
+               description="CFR with alternating updates; solves the env, plays the average policy (exact)",
+               tags=("solver", "exact"))
+register_agent("cfr_plus", "arena.games.solve:cfr_plus_agent",
+               description="CFR+ (regret matching+, linear averaging); solves the env, plays the average policy",
+               tags=("solver", "exact"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from arena.games.exploitability import BestResponse, best_response, expected_payoffs, exploitability, nash_conv
 from arena.games.policy import TabularPolicy, policy_from_agent
+from arena.games.solve import SOLVERS, Solver, SolverAgent, SolveResult, solve
 from arena.games.tree import PlayerTree, TabularGame, load
 
 __all__ = [
-    "BestResponse", "PlayerTree", "TabularGame", "TabularPolicy", "best_response", "expected_payoffs",
-    "exploitability", "load", "nash_conv", "policy_from_agent",
+    "SOLVERS", "BestResponse", "PlayerTree", "SolveResult", "Solver", "SolverAgent", "TabularGame", "TabularPolicy",
+    "best_response", "expected_payoffs", "exploitability", "load", "nash_conv", "policy_from_agent", "solve",
 ]

@@ -1,0 +1,222 @@
+"""Solvers over compiled games: the Solver base class, the solver registry, `solve`, and agents that play solutions.
+
+A solver is a class `Solver(game, **params)` with `iteration()` (one self-play update) and `policy()` (the policy to
+evaluate and play). `solve` runs one and records the convergence curve; `SolverAgent` solves once, caches the
+policy file, and plays it with exact `action_probs`.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import inspect
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arena.core import Agent, Observation, ParameterError, UnknownNameError
+from arena.games.exploitability import gap
+from arena.games.policy import TabularPolicy
+from arena.games.tree import TabularGame, load
+
+
+class Solver(abc.ABC):
+    """Base class of every tabular solver. Subclasses set `name` and implement `iteration` and `policy`."""
+
+    name: str = "solver"
+    realizations: int = 0  # sampled trajectories used so far (sampling-based solvers)
+
+    def __init__(self, game: TabularGame, **params: Any) -> None:
+        self.game = game
+        self.iterations = 0
+
+    @abc.abstractmethod
+    def iteration(self) -> None:
+        """One iteration (a self-play update of every player)."""
+
+    @abc.abstractmethod
+    def policy(self) -> TabularPolicy:
+        """The policy to evaluate and play (average or last iterate, as the algorithm prescribes)."""
+
+
+# name -> "module:Class"; one line per solver.
+SOLVERS: dict[str, str] = {
+    "cfr": "arena.agents.cfr:CFRSolver",
+    "cfr_plus": "arena.agents.cfr:CFRPlusSolver",
+}
+
+
+def solver_class(name: str) -> type[Solver]:
+    """The Solver class registered under `name`."""
+    from arena.registry import import_object
+
+    if name not in SOLVERS:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(SOLVERS), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(SOLVERS))}"
+        raise UnknownNameError(f"unknown solver {name!r}{hint}")
+    return import_object(SOLVERS[name])
+
+
+def make_solver(name: str, game: TabularGame, seed: int = 0, **params: Any) -> Solver:
+    """Build a solver, checking its parameters; `seed` goes to solvers that take one."""
+    from arena.registry import check_params
+
+    cls = solver_class(name)
+    accepted = inspect.signature(cls.__init__).parameters
+    if "seed" in accepted:
+        params = {"seed": seed, **params}
+    params = check_params(cls, params, f"solver {name}", skip=("game",))
+    try:
+        return cls(game, **params)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"solver {name}: {exc}") from None
+
+
+@dataclass
+class SolveResult:
+    """What `solve` returns: the final policy and the curve of (iteration, gap, seconds spent solving).
+
+    The gap is the exploitability in two-player zero-sum games and NashConv otherwise; `seconds` counts solver
+    time only (evaluations excluded).
+    """
+
+    policy: TabularPolicy
+    curve: list[tuple[int, float, float]] = field(default_factory=list)
+    realizations: int = 0
+    solver: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final_gap(self) -> float:
+        return self.curve[-1][1]
+
+
+def evaluation_points(iterations: int, eval_every: int | None) -> list[int]:
+    """Iterations at which to evaluate: every `eval_every`, or about 40 log-spaced points; always the last."""
+    if eval_every is not None:
+        if eval_every < 1:
+            raise ParameterError("eval_every must be at least 1")
+        points = set(range(eval_every, iterations + 1, eval_every))
+    else:
+        points = {int(x) for x in np.unique(np.round(np.geomspace(1, max(iterations, 1), 40)))}
+    return sorted(p for p in points | {iterations} if 1 <= p <= iterations)
+
+
+def solve(env: str | TabularGame, solver: str, iterations: int, eval_every: int | None = None, seed: int = 0,
+          progress: Callable[[int, float | None], None] | None = None, **params: Any) -> SolveResult:
+    """Run `iterations` iterations of a registered solver on a game, evaluating the gap along the way.
+
+    `progress(iteration, gap_or_None)` is called after every iteration (with the gap where one was evaluated).
+    """
+    if not isinstance(iterations, int) or iterations < 1:
+        raise ParameterError("iterations must be a positive integer")
+    game = load(env) if isinstance(env, str) else env
+    instance = make_solver(solver, game, seed=seed, **params)
+    points = set(evaluation_points(iterations, eval_every))
+    curve, elapsed = [], 0.0
+    for t in range(1, iterations + 1):
+        start = time.perf_counter()
+        instance.iteration()
+        elapsed += time.perf_counter() - start
+        value = None
+        if t in points:
+            value = float(gap(game, instance.policy().plans()))
+            curve.append((t, value, elapsed))
+        if progress is not None:
+            progress(t, value)
+    return SolveResult(policy=instance.policy(), curve=curve, realizations=int(instance.realizations),
+                       solver=solver, params=dict(params))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cached solutions and the agents that play them
+
+
+def cache_dir() -> Path:
+    """Where solved policies are kept: $ARENA_CACHE/policies, or ~/.cache/arena/policies."""
+    root = os.environ.get("ARENA_CACHE")
+    return Path(root) / "policies" if root else Path.home() / ".cache" / "arena" / "policies"
+
+
+def cached_policy(game: TabularGame, solver: str, iterations: int, seed: int = 0, use_cache: bool = True,
+                  **params: Any) -> TabularPolicy:
+    """The policy `solve` returns, read from the cache when the same game, solver, parameters and iterations were
+    solved before (and written there otherwise)."""
+    identity = json.dumps({"game": game.key, "solver": solver, "iterations": iterations, "seed": seed,
+                           "params": params}, sort_keys=True, default=str)
+    path = cache_dir() / f"{solver}-{hashlib.sha1(identity.encode()).hexdigest()[:20]}.json"
+    if use_cache and path.exists():
+        return TabularPolicy.load(path, game)
+    policy = solve(game, solver, iterations, eval_every=iterations, seed=seed, **params).policy
+    if use_cache:
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        policy.save(temporary)
+        temporary.replace(path)
+    return policy
+
+
+class SolverAgent(Agent):
+    """Plays the policy a solver finds: solved at construction when `env` is given, else at the first reset.
+
+    `action_probs` is exact (looked up by the observation's info_state). In repeated normal-form games the
+    stage-game solution is played every round.
+    """
+
+    name = "solver"
+
+    def __init__(self, solver: str, env: str | None = None, iterations: int = 1000, seed: int = 0,
+                 cache: bool = True, **params: Any) -> None:
+        solver_class(solver)
+        if iterations < 1:
+            raise ParameterError("iterations must be at least 1")
+        self.solver = solver
+        self.iterations = iterations
+        self.solver_seed = seed
+        self.cache = cache
+        self.params = params
+        self.solution: TabularPolicy | None = None
+        if env is not None:
+            self.solution = self._solve(load(env))
+
+    def _solve(self, game: TabularGame) -> TabularPolicy:
+        return cached_policy(game, self.solver, self.iterations, seed=self.solver_seed, use_cache=self.cache,
+                             **self.params)
+
+    def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
+        super().reset(seed, player, env_spec)
+        from arena.registry import format_spec
+
+        game = load(format_spec(env_spec.id, env_spec.params))
+        if self.solution is None or self.solution.game.key != game.key:
+            self.solution = self._solve(game)
+
+    def action_probs(self, obs: Observation) -> np.ndarray:
+        if self.solution is None:
+            raise ParameterError(f"{self.name} has not been reset for a game")
+        game = self.solution.game
+        key = obs.info_state
+        if key in game.key_index:
+            probs = self.solution.action_probs(key)
+        elif game.kind == "normal-form":  # a later round of a repeated game: play the stage solution
+            probs = self.solution.probs[int(obs.player.rpartition("_")[2])][0]
+        else:
+            raise ParameterError(f"{self.name}: information state {key!r} is not in {game.name}")
+        return probs[: len(obs.action_mask)].copy()
+
+
+def cfr_agent(env: str | None = None, iterations: int = 1000, seed: int = 0, cache: bool = True) -> SolverAgent:
+    """CFR (alternating updates): solves `env` (or the env it is reset for) and plays the average policy."""
+    return SolverAgent("cfr", env=env, iterations=iterations, seed=seed, cache=cache)
+
+
+def cfr_plus_agent(env: str | None = None, iterations: int = 1000, seed: int = 0, cache: bool = True) -> SolverAgent:
+    """CFR+: solves `env` (or the env it is reset for) and plays the linearly averaged policy."""
+    return SolverAgent("cfr_plus", env=env, iterations=iterations, seed=seed, cache=cache)

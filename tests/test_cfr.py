@@ -1,0 +1,81 @@
+"""CFR and CFR+ reproduce OpenSpiel's solvers iteration by iteration, and the agents play their solutions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyspiel
+import pytest
+from open_spiel.python.algorithms import cfr as os_cfr
+from open_spiel.python.algorithms import exploitability as os_exploitability
+
+import arena
+from arena.agents.cfr import CFRPlusSolver, CFRSolver
+from arena.games import expected_payoffs, exploitability, load, nash_conv
+
+
+@pytest.mark.parametrize("ours, theirs", [(CFRSolver, os_cfr.CFRSolver), (CFRPlusSolver, os_cfr.CFRPlusSolver)])
+@pytest.mark.parametrize("env", ["kuhn_poker-v0", "kuhn_poker-v0(players=3)"])
+def test_matches_openspiel_python_every_iteration(env, ours, theirs):
+    game = load(env)
+    solver, reference = ours(game), theirs(game.game)
+    for _ in range(25):
+        solver.iteration()
+        reference.evaluate_and_update_policy()
+        expected = os_exploitability.nash_conv(game.game, reference.average_policy())
+        assert nash_conv(game, solver.policy()) == pytest.approx(expected, abs=1e-9)
+    average = reference.average_policy()
+    for key, (player, infoset) in game.key_index.items():
+        row = average.action_probability_array[average.state_lookup[key]]
+        assert np.allclose(solver.policy().probs[player][infoset], row, atol=1e-9)
+
+
+@pytest.mark.parametrize("ours, theirs", [(CFRSolver, pyspiel.CFRSolver), (CFRPlusSolver, pyspiel.CFRPlusSolver)])
+def test_matches_openspiel_cpp_on_leduc(ours, theirs):
+    game = load("leduc_poker-v0")
+    solver, reference = ours(game), theirs(game.game)
+    for _ in range(20):
+        solver.iteration()
+        reference.evaluate_and_update_policy()
+        expected = pyspiel.exploitability(game.game, reference.average_policy())
+        assert exploitability(game, solver.policy()) == pytest.approx(expected, abs=1e-9)
+
+
+def test_published_leduc_trajectories():
+    game = load("leduc_poker-v0")
+    cfr, cfr_plus = CFRSolver(game), CFRPlusSolver(game)
+    for _ in range(100):
+        cfr.iteration()
+        cfr_plus.iteration()
+    assert exploitability(game, cfr.policy()) == pytest.approx(0.095716, abs=1e-6)
+    assert exploitability(game, cfr_plus.policy()) == pytest.approx(0.013416, abs=1e-6)
+
+
+def test_kuhn_converges_to_the_game_value():
+    game = load("kuhn_poker-v0")
+    solver = CFRPlusSolver(game)
+    for _ in range(300):
+        solver.iteration()
+    assert exploitability(game, solver.policy()) < 1e-3
+    assert expected_payoffs(game, solver.policy()) == pytest.approx([-1 / 18, 1 / 18], abs=1e-3)
+
+
+def test_rps_converges():
+    game = load("rps-v0")
+    solver = CFRSolver(game)
+    for _ in range(1000):
+        solver.iteration()
+    assert nash_conv(game, solver.policy()) < 1e-3
+
+
+def test_cfr_plus_agent_plays(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARENA_CACHE", str(tmp_path))
+    agent = arena.make_agent("cfr_plus", env="leduc_poker-v0", iterations=200)
+    assert exploitability("leduc_poker-v0", agent) < 0.01
+    assert list((tmp_path / "policies").glob("cfr_plus-*.json"))
+    result = arena.play("leduc_poker-v0", [agent, "random"], seed=3)
+    assert result.termination == "normal" and sum(result.payoffs) == 0
+    # solved at reset from the env spec when no env is given; the cached file is reused
+    lazy = arena.make_agent("cfr(iterations=50)")
+    result = arena.play("kuhn_poker-v0", ["random", lazy], seed=1)
+    assert result.termination == "normal"
+    assert exploitability("kuhn_poker-v0", lazy) < 0.05
