@@ -1,0 +1,121 @@
+"""Game-theoretic analysis of a tournament's agents on its tabular envs, computed once and stored.
+
+- Exploitability of every agent on every tabular env (NashConv for more than two players or general-sum games).
+  It is exact when the agent has `action_probs`: the game-theory engine probes the strategy at every
+  information set. Otherwise it is the engine's estimate from SAMPLES sampled actions per information set, with a
+  bootstrap standard error.
+- Exact mode: for every pairing of two agents that both have `action_probs`, the exact expected payoff of the
+  first agent, averaged over both seat orders. This is the value its sampled mean payoff estimates, with no
+  sampling noise.
+
+Repeated matrix games are measured by regret instead (metrics.py); board games are too large to enumerate.
+Each agent's analysis runs under a time budget derived from the move time limit, so a hanging agent cannot stop it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from typing import Any
+
+import numpy as np
+
+from arena.core import Agent, ArenaError
+from arena.match import _TimeLimit, call_with_time_limit
+from arena.registry import envs as env_registry
+from arena.registry import make_agent, parse_spec
+from arena.tournaments.config import TournamentConfig
+from arena.tournaments.store import ResultsStore
+
+SAMPLES = 32  # sampled actions per information set for agents without action_probs
+
+
+def analysable(env: str) -> bool:
+    """Tabular envs small enough to enumerate, played once (not repeated)."""
+    name, params = parse_spec(env)
+    if int(params.get("rounds", 1)) > 1:
+        return False
+    if name.startswith("openspiel:"):
+        return True
+    if name not in env_registry:
+        return False
+    tags = env_registry.get(name).tags
+    return "tabular" in tags and "board" not in tags
+
+
+def _games_engine() -> Any | None:
+    try:
+        return tuple(importlib.import_module(f"arena.games.{name}") for name in ("exploitability", "policy", "tree"))
+    except ImportError:
+        return None
+
+
+def _exploitability(game: Any, agent: Agent, engine: Any) -> dict[str, Any]:
+    exploitability, policy, _ = engine
+    if agent.has_action_probs():
+        tabular = policy.policy_from_agent(game, agent)
+        return {"value": float(exploitability.gap(game, tabular.plans())), "exact": True, "stderr": 0.0,
+                "policy": tabular}
+    counts = policy.sample_counts_from_agent(game, agent, SAMPLES)
+    value, stderr = exploitability.estimate_from_samples(game, counts)
+    return {"value": value, "exact": False, "stderr": stderr, "policy": None}
+
+
+def _budget(config: TournamentConfig, game: Any) -> float | None:
+    if config.move_time_limit is None:
+        return None
+    probes = sum(game.num_infosets) * SAMPLES + 10
+    return config.move_time_limit * probes
+
+
+def _probe(config: TournamentConfig, spec: str, game: Any, engine: Any, exact_only: bool) -> dict[str, Any] | None:
+    """One agent's exploitability (and exact strategy), under the time budget; None when it is not wanted."""
+    agent = make_agent(spec)
+    try:
+        if exact_only and not agent.has_action_probs():
+            return None
+        return call_with_time_limit(lambda a: _exploitability(game, a, engine), agent, _budget(config, game))
+    except _TimeLimit:
+        return {"value": None, "error": "timed out"}
+    except Exception as exc:  # an agent that cannot be probed is reported, not fatal
+        return {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    finally:
+        agent.close()
+
+
+def analyse_tournament(store: ResultsStore, config: TournamentConfig) -> None:
+    """Compute what is missing of exploitability and exact pairing payoffs, and store it."""
+    engine = _games_engine()
+    if engine is None or config.exploitability == "off":
+        return
+    exploitability, _, tree = engine
+    done = {(a["kind"], a["env"], a["subject"]) for a in store.analyses(config.name)}
+    names = [a.name for a in config.agents]
+    for env in config.envs:
+        if not analysable(env):
+            continue
+        try:
+            game = tree.load(env)
+        except ArenaError:
+            continue
+        pairs = [(a, b) for a, b in itertools.combinations(names, 2)
+                 if game.num_players == 2 and ("exact_payoff", env, f"{a}\n{b}") not in done]
+        needed = {n for pair in pairs for n in pair}
+        policies: dict[str, Any] = {}
+        for entry in config.agents:
+            missing = ("exploitability", env, entry.name) not in done
+            if not missing and entry.name not in needed:
+                continue
+            found = _probe(config, entry.spec, game, engine, exact_only=config.exploitability == "exact" or not missing)
+            if found is None:
+                continue
+            if found.get("policy") is not None:
+                policies[entry.name] = found["policy"]
+            if missing:
+                store.set_analysis(config.name, "exploitability", env, entry.name,
+                                   {k: v for k, v in found.items() if k != "policy"})
+        for a, b in pairs:
+            if a in policies and b in policies:
+                first = exploitability.expected_payoffs(game, [policies[a], policies[b]])[0]
+                second = exploitability.expected_payoffs(game, [policies[b], policies[a]])[1]
+                store.set_analysis(config.name, "exact_payoff", env, f"{a}\n{b}", float(np.mean([first, second])))

@@ -1,0 +1,77 @@
+"""Which matches a tournament plays: every pairing of agents, every seat order, `games` seeds each.
+
+Every match has an id derived from the tournament name, the env, the agents in seat order and the seed index, so
+the same match has the same id on every run, backend and worker count; that id is what makes results idempotent
+and runs resumable. Game k of every pairing and seat order uses the same seed (common random numbers: in poker
+both seat orders get the same deals), drawn from the master seed, the env and k.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+
+from arena.registry import make_env
+from arena.tournaments.config import TournamentConfig
+
+
+@dataclass(frozen=True)
+class MatchTask:
+    """One match to play: `seats` are agent display names in the env's player order."""
+
+    match_id: str
+    env: str
+    seats: tuple[str, ...]
+    index: int
+    seed: int
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
+
+
+def match_id(tournament: str, env: str, seats: tuple[str, ...], index: int) -> str:
+    """The stable id of game `index` of `seats` on `env` in `tournament`."""
+    return _digest("match", tournament, env, list(seats), index)[:24]
+
+
+def match_seed(master_seed: int, env: str, index: int) -> int:
+    """The seed of game `index` on `env`: shared by every pairing and seat order (common random numbers)."""
+    return int(_digest("seed", master_seed, env, index)[:15], 16)
+
+
+def seatings(agents: list[str], players: int, self_play: bool, all_orders: bool) -> list[tuple[str, ...]]:
+    """Seat assignments: each group of `players` agents (repeats allowed with self-play), in every distinct order."""
+    groups = (itertools.combinations_with_replacement(agents, players) if self_play
+              else itertools.combinations(agents, players))
+    out = []
+    for group in groups:
+        orders = dict.fromkeys(itertools.permutations(group)) if all_orders else {group: None}
+        out.extend(orders)
+    return out
+
+
+def env_players(env: str) -> int:
+    """The number of seats of an env (it is built once, which also checks the id and parameters)."""
+    instance = make_env(env)
+    try:
+        return len(instance.possible_agents)
+    finally:
+        instance.close()
+
+
+def build_schedule(config: TournamentConfig) -> list[MatchTask]:
+    """All matches of the tournament in a fixed order that interleaves pairings (so partial runs stay balanced)."""
+    names = [a.name for a in config.agents]
+    per_env = {}
+    for env in config.envs:
+        per_env[env] = seatings(names, env_players(env), config.self_play, config.seats == "all")
+    tasks = []
+    for index in range(config.games):
+        for env in config.envs:
+            seed = match_seed(config.seed, env, index)
+            for seats in per_env[env]:
+                tasks.append(MatchTask(match_id(config.name, env, seats, index), env, seats, index, seed))
+    return tasks
