@@ -25,3 +25,7 @@ register_agent("cfr", "arena.games.solve:cfr_agent",
 register_agent("cfr_plus", "arena.games.solve:cfr_plus_agent",
                description="CFR+ (regret matching+, linear averaging); solves the env, plays the average policy",
                tags=("solver", "exact"))
+register_agent("checkpoint", "arena.agents.marl.agent:CheckpointAgent",
+               description="A policy trained by `arena train`: checkpoint:PATH, e.g. checkpoint:runs/x/best.pt "
+                           "(greedy=true for its most likely action)",
+               tags=("marl", "loader", "exact"))

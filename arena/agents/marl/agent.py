@@ -1,0 +1,80 @@
+"""A trained policy as an arena agent: `checkpoint:runs/x/best.pt` plays matches and tournaments.
+
+The agent controls one seat: in a multi-agent particle world each seat gets its own copy, which finds its
+agent's row of the policy by the player's name (policies without per-agent inputs, such as the attention policy,
+play any seat of any size of world). `action_probs` is the policy's exact distribution over the legal actions,
+so the game-theory engine computes exact exploitability of a policy trained on a tabular game.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from arena.agents.marl.common import load_checkpoint
+from arena.core import Agent, Observation, ParameterError
+
+
+class CheckpointAgent(Agent):
+    """Plays the policy stored by `arena train` at `path`; `greedy` takes the most likely action."""
+
+    name = "checkpoint"
+
+    def __init__(self, path: str, greedy: bool = False) -> None:
+        self.path, self.greedy = path, greedy
+        self.policy, record = load_checkpoint(path)
+        self.meta = self.policy.meta
+        self.config = record["config"]
+        self.name = f"checkpoint:{path}{'(greedy=true)' if greedy else ''}"
+        self.seat_ids = torch.zeros(1, dtype=torch.long)
+        self.player = ""
+
+    def _seat_free(self) -> bool:
+        """True when the actor has no per-agent inputs or weights, so any seat may use it."""
+        actor = self.policy.actor
+        return self.policy.network == "attention" or (actor.shared and not actor.agent_id)
+
+    def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
+        super().reset(seed, player, env_spec)
+        names = list(self.meta.get("agent_names", []))
+        if player in names:
+            index = names.index(player)
+        elif self._seat_free():
+            index = 0
+        else:
+            raise ParameterError(f"{self.name} was trained for the agents {', '.join(names)} and cannot play "
+                                 f"{player!r}")
+        agents = int(self.meta.get("ensemble_agents", len(names) or 1))
+        member = int(self.rng.integers(self.policy.ensemble)) if self.policy.ensemble > 1 else 0
+        self.seat_ids = torch.tensor([member * agents + index])
+
+    def _logits(self, obs: Observation) -> torch.Tensor:
+        x = torch.as_tensor(np.asarray(obs.observation, dtype=np.float32).ravel())
+        expected = int(self.meta.get("obs_dim", x.numel()))
+        if x.numel() != expected and self.policy.network != "attention":
+            raise ParameterError(f"{self.name} expects observations of size {expected}, got {x.numel()} "
+                                 f"(was it trained on {self.meta.get('env_id', 'another env')}?)")
+        mask = torch.as_tensor(obs.action_mask[: self.meta["num_actions"]].astype(bool))
+        if mask.numel() != self.meta["num_actions"]:
+            raise ParameterError(f"{self.name} has {self.meta['num_actions']} actions; this env has {mask.numel()}")
+        with torch.no_grad():
+            return self.policy.logits(x.view(1, 1, -1), self.seat_ids, mask.view(1, 1, -1))[0, 0]
+
+    def action_probs(self, obs: Observation) -> np.ndarray:
+        logits = self._logits(obs)
+        size = len(obs.action_mask)
+        probs = np.zeros(size)
+        if self.greedy or not self.policy.stochastic:
+            probs[int(logits.argmax())] = 1.0
+        else:
+            probs[: logits.numel()] = torch.softmax(logits.double(), -1).numpy()
+        probs *= obs.action_mask
+        return probs / probs.sum()
+
+    def act(self, obs: Observation) -> int:
+        probs = self.action_probs(obs)
+        if self.greedy or not self.policy.stochastic:
+            return int(np.argmax(probs))
+        return int(self.rng.choice(len(probs), p=probs))

@@ -1,0 +1,27 @@
+"""IPPO: independent PPO (de Witt et al., "Is Independent Learning All You Need in the StarCraft Multi-Agent
+Challenge?", 2020).
+
+MAPPO with a decentralised critic: each agent's value is estimated from its own observation only, so nothing
+beyond what the agent sees is needed during training either. Everything else (clipped objective, GAE, value
+normalisation, masks, shared or per-agent networks) is MAPPO's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from arena.agents.marl.mappo import MAPPO, MAPPOConfig
+
+
+@dataclass
+class IPPOConfig(MAPPOConfig):
+    """MAPPO's hyperparameters with the critic on each agent's own observation."""
+
+    centralised_critic: bool = False
+
+
+class IPPO(MAPPO):
+    """Trainer: MAPPO's loop with per-agent observation critics."""
+
+    name = "ippo"
+    Config = IPPOConfig
