@@ -6,6 +6,7 @@ import numpy as np
 import pyspiel
 from open_spiel.python import policy as os_policy
 
+from arena.core import Agent, Observation
 from arena.envs.openspiel import info_state_key
 from arena.games.policy import TabularPolicy
 from arena.games.tree import TabularGame
@@ -45,3 +46,10 @@ def spiel_game_of(game: TabularGame) -> pyspiel.Game:
     payoffs = game.game.payoffs
     matrix = pyspiel.create_matrix_game(payoffs[0].tolist(), payoffs[1].tolist())
     return pyspiel.convert_to_turn_based(matrix)
+
+
+class FirstLegal(Agent):
+    """Plays its first legal action and exposes no action_probs: its exploitability can only be estimated."""
+
+    def act(self, obs: Observation) -> int:
+        return obs.legal_actions[0]

@@ -49,6 +49,11 @@ class Solver(abc.ABC):
 SOLVERS: dict[str, str] = {
     "cfr": "arena.agents.cfr:CFRSolver",
     "cfr_plus": "arena.agents.cfr:CFRPlusSolver",
+    "ftrl": "arena.agents.ftrl:FTRL",
+    "balanced_ftrl": "arena.agents.balanced_ftrl:BalancedFTRL",
+    "adaptive_ftrl": "arena.agents.balanced_ftrl:AdaptiveFTRL",
+    "nash_mp": "arena.agents.nash_mp:NashMirrorProx",
+    "mmd": "arena.agents.mmd:MagneticMirrorDescent",
 }
 
 
