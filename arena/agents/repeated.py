@@ -1,0 +1,110 @@
+"""Solver agents that turn into online learners on repeated matrix games.
+
+`ftrl` (Hedge) and `nash_mp` are both offline solvers (they solve the game once and play the result) and no-regret
+online learners. This agent picks the mode when a match starts: in a matrix game played for more than one round it
+learns round by round from the full-information feedback `Feedback.action_payoffs`; everywhere else it is the
+solver's `SolverAgent` (solve or load the cached policy, play it with exact `action_probs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from arena.core import Agent, Feedback, Observation, ParameterError
+
+
+def check_positive(owner: str, **values: float | None) -> None:
+    """Raise a ParameterError naming the first parameter that is given but not positive."""
+    for name, value in values.items():
+        if value is not None and not value > 0:
+            raise ParameterError(f"{owner}: {name} must be positive, got {value}")
+
+
+class OnlineLearner(Protocol):
+    """A learner over one player's actions in a repeated normal-form game."""
+
+    def probs(self) -> np.ndarray: ...
+
+    def update(self, payoffs: np.ndarray) -> None: ...
+
+
+def repeated_matrix_game(env_spec: Any) -> Any | None:
+    """The env of `env_spec` if it is a matrix game played for more than one round, else None."""
+    if env_spec is None or int(env_spec.params.get("rounds", 1)) <= 1:
+        return None
+    from arena.envs.matrix import MatrixGameEnv
+    from arena.registry import make_env
+
+    env = make_env(env_spec.id, **env_spec.params)
+    return env if isinstance(env, MatrixGameEnv) else None
+
+
+class RepeatedGameAgent(Agent):
+    """A solver agent with an online override for repeated matrix games.
+
+    `make_learner(env, player)` builds the online learner of player index `player` from the repeated game's
+    MatrixGameEnv (its payoff tensor gives the number of actions and the payoff range step sizes are scaled by).
+    """
+
+    def __init__(self, solver: str, make_learner: Callable[[Any, int], OnlineLearner], env: str | None = None,
+                 iterations: int = 1000, **params: Any) -> None:
+        self.solver = solver
+        self.make_learner = make_learner
+        self.iterations = iterations
+        self.params = params
+        self.learner: OnlineLearner | None = None
+        self.rewards: list[float] = []
+        self.solver_agent: Agent | None = None
+        if env is not None:
+            from arena.registry import make_env
+
+            built = make_env(env)
+            if repeated_matrix_game(built.spec) is None:
+                self.solver_agent = self._make_solver_agent(env)
+
+    def _make_solver_agent(self, env: str | None) -> Agent:
+        from arena.games.solve import SolverAgent
+
+        return SolverAgent(self.solver, env=env, iterations=self.iterations, **self.params)
+
+    @property
+    def online(self) -> bool:
+        return self.learner is not None
+
+    def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
+        super().reset(seed, player, env_spec)
+        env = repeated_matrix_game(env_spec)
+        self.rewards = []
+        if env is not None:
+            self.learner = self.make_learner(env, env.possible_agents.index(player))
+            return
+        self.learner = None
+        if self.solver_agent is None:
+            self.solver_agent = self._make_solver_agent(None)
+        self.solver_agent.reset(seed, player, env_spec)
+
+    def action_probs(self, obs: Observation) -> np.ndarray:
+        if self.learner is not None:
+            return self.learner.probs()
+        return self.solver_agent.action_probs(obs)
+
+    def act(self, obs: Observation) -> int:
+        if self.learner is not None:
+            return super().act(obs)
+        return self.solver_agent.act(obs)
+
+    def observe(self, feedback: Feedback) -> None:
+        if self.learner is None:
+            self.solver_agent.observe(feedback)
+            return
+        self.rewards.append(feedback.reward)
+        if feedback.action_payoffs is not None:
+            self.learner.update(np.asarray(feedback.action_payoffs, dtype=np.float64))
+
+    def match_stats(self) -> dict[str, Any]:
+        if self.learner is None:
+            return self.solver_agent.match_stats() if self.solver_agent is not None else {}
+        return {"mode": "online", "rounds": len(self.rewards), "mean_reward": float(np.mean(self.rewards or [0.0]))}
