@@ -61,6 +61,20 @@ def default_responder(body: dict[str, Any]) -> Reply:
     return Reply(f"The options are {', '.join(moves)}. I pick the first.\nMove: {moves[0]}")
 
 
+def kuhn_rule(prompt: str) -> dict[str, float]:
+    """A scripted Kuhn-poker 'model' read off the prompt: bet with K, bet a third of the time with Q when not
+    facing a bet, never with J; call only with K."""
+    card = re.search(r"Your card: (\w)", prompt).group(1)
+    facing_bet = "Bet" in prompt.split("Betting so far:")[1].split("\n")[0]
+    bet = {"K": 1.0, "Q": 0.0 if facing_bet else 1 / 3, "J": 0.0}[card]
+    return {"Pass": 1 - bet, "Bet": bet}
+
+
+def kuhn_responder(body: dict[str, Any]) -> Reply:
+    """States `kuhn_rule` as a JSON distribution."""
+    return Reply(json.dumps(kuhn_rule(user_prompt(body))))
+
+
 class FakeChatServer:
     """`with FakeChatServer() as server:` serves `server.url` (an OpenAI-style base URL ending in /v1)."""
 

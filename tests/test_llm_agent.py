@@ -2,13 +2,22 @@
 
 import json
 import pickle
-import re
 import threading
 import time
 
 import numpy as np
 import pytest
-from fake_openai_server import DROP, MALFORMED, FakeChatServer, Reply, Status, default_responder, user_prompt
+from fake_openai_server import (
+    DROP,
+    MALFORMED,
+    FakeChatServer,
+    Reply,
+    Status,
+    default_responder,
+    kuhn_responder,
+    kuhn_rule,
+    user_prompt,
+)
 
 import arena
 from arena.agents.llm.client import retry_after_seconds
@@ -238,17 +247,9 @@ def test_sample_strategy_counts_replies_within_the_concurrency_limit(server, tmp
     assert agent.act(obs) in (0, 1) and len(server.requests) == 8  # act samples the cached estimate
 
 
-def _kuhn_rule(prompt):
-    """A scripted 'model': bet with K, bet a third of the time with Q, never with J; call only with K."""
-    card = re.search(r"Your card: (\w)", prompt).group(1)
-    facing_bet = "Bet" in prompt.split("Betting so far:")[1].split("\n")[0]
-    bet = {"K": 1.0, "Q": 0.0 if facing_bet else 1 / 3, "J": 0.0}[card]
-    return {"Pass": 1 - bet, "Bet": bet}
-
-
 class _ScriptedKuhn(arena.Agent):
     def action_probs(self, obs):
-        rule = _kuhn_rule(obs.text)
+        rule = kuhn_rule(obs.text)
         return np.array([rule["Pass"], rule["Bet"]])
 
 
@@ -257,7 +258,7 @@ def test_exact_exploitability_probes_each_information_set_once(server, tmp_path)
     from arena.games.exploitability import exploitability
     from arena.games.policy import policy_from_agent
 
-    server.responder = lambda body: Reply(json.dumps(_kuhn_rule(user_prompt(body))))
+    server.responder = kuhn_responder
     game = load("kuhn_poker-v0")
     agent = arena.make_agent(llm(server, tmp_path, ", strategy=distribution"))
     measured = exploitability(game, policy_from_agent(game, agent))

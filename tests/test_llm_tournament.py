@@ -1,6 +1,5 @@
 """A whole tournament against a faulty chat-completions server: every fault counted, nothing lost, reruns free."""
 
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -105,14 +104,3 @@ def test_tournament_cli_no_cache_asks_again(tmp_path, monkeypatch):
         command[command.index("--db") + 1] = str(tmp_path / "b.sqlite")  # a rerun would be served by the cache
         subprocess.run([*command, "--no-cache"], capture_output=True, text=True, timeout=60, check=True)
         assert len(server.requests) == 6
-
-
-def test_play_without_an_endpoint_fails_with_one_line(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARENA_LLM_")}
-    arena_bin = Path(sys.executable).parent / "arena"
-    done = subprocess.run([str(arena_bin), "play", "rps-v0", "--agents", "llm", "random"], capture_output=True,
-                          text=True, timeout=60, env=env)
-    assert done.returncode == 2 and done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "no endpoint configured" in lines[0] and "ARENA_LLM_BASE_URL" in lines[0]
-    assert "base_url=" in lines[0]
