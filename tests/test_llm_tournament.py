@@ -6,10 +6,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fake_openai_server import DROP, MALFORMED, FakeChatServer, Reply, Status, default_responder
+from fake_openai_server import DROP, MALFORMED, FakeChatServer, Reply, Status, default_responder, kuhn_responder
 
 import arena
 from arena.tournaments import ResultsStore
+from arena.tournaments.config import AgentEntry, load_config
 
 SECRET = "sk-tournament-SECRET-77"
 TRANSPORT_FAULTS = ("500", "429", "malformed", "drop", "slow")
@@ -104,3 +105,40 @@ def test_tournament_cli_no_cache_asks_again(tmp_path, monkeypatch):
         command[command.index("--db") + 1] = str(tmp_path / "b.sqlite")  # a rerun would be served by the cache
         subprocess.run([*command, "--no-cache"], capture_output=True, text=True, timeout=60, check=True)
         assert len(server.requests) == 6
+
+
+def _pointed_at(path, server, tmp_path, **changes):
+    """An example config with its language model pointed at the test server (and its cache in tmp_path)."""
+    config = load_config(path)
+    agents = [AgentEntry(a.name, a.spec.replace("http://localhost:11434/v1", server.url)
+                         .replace(")", f", cache_dir={tmp_path / 'cache'})")) if a.spec.startswith("llm(") else a
+              for a in config.agents]
+    assert any(a.spec.startswith("llm(") and server.url in a.spec for a in agents)
+    return config.replace(agents=agents, backend="inprocess", db=str(tmp_path / "results.sqlite"), **changes)
+
+
+@pytest.mark.slow
+def test_kuhn_example_measures_the_models_exact_exploitability(tmp_path):
+    with FakeChatServer(kuhn_responder) as server:
+        run = arena.run_tournament(_pointed_at("examples/llm_kuhn.toml", server, tmp_path, games=1))
+    assert run.played == run.scheduled == 9 and not run.given_up
+    measured = run.metrics["envs"]["kuhn_poker-v0"]["exploitability"]
+    assert measured["llm"]["exact"] and measured["llm"]["value"] == pytest.approx(0.25, abs=1e-12)
+    assert measured["cfr_plus"]["value"] < 1e-3 and measured["random"]["value"] == pytest.approx(11 / 24)
+    assert len(server.requests) == 12  # one stated strategy per information set, whatever the number of matches
+
+
+@pytest.mark.slow
+def test_regret_example_reports_the_models_regret_next_to_hedge(tmp_path):
+    config = load_config("examples/llm_regret.toml")
+    envs = [env.replace("rounds=25", "rounds=6") for env in config.envs[:2]]
+    with FakeChatServer() as server:  # the default responder states the uniform strategy
+        run = arena.run_tournament(_pointed_at("examples/llm_regret.toml", server, tmp_path, games=1, envs=envs))
+    assert run.played == run.scheduled == 2 * 20
+    regret = run.metrics["envs"]["rps-v0(rounds=6)"]["regret"]
+    for name in ("llm", "hedge"):
+        assert regret[name]["rounds"] == 6 and len(regret[name]["curve_external"]) == 6
+        assert regret[name]["loglog_slope"] is None or regret[name]["loglog_slope"] < 2
+    # uniform play in rock-paper-scissors earns 0 in expectation whatever the opponent does, so the model's
+    # expected regret is exactly the best fixed action's payoff in hindsight
+    assert regret["llm"]["external_regret_per_round"] >= 0
