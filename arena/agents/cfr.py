@@ -23,19 +23,17 @@ def regret_matching(tree: PlayerTree, regrets: np.ndarray) -> np.ndarray:
     """Per-sequence action probabilities proportional to positive regret (uniform where none is positive)."""
     positive = np.maximum(regrets, 0.0)
     positive[0] = 0.0
-    totals = np.add.reduceat(positive[1:], tree.first_seq - 1)
-    legal_counts = tree.legal.sum(axis=1)
-    per_sequence_total = totals[tree.seq_infoset[1:]]
+    totals = tree.broadcast(tree.per_infoset_sums(positive))
     behaviour = np.empty_like(regrets)
     behaviour[0] = 1.0
-    behaviour[1:] = np.where(per_sequence_total > 0, positive[1:] / np.where(per_sequence_total > 0,
-                             per_sequence_total, 1.0), 1.0 / legal_counts[tree.seq_infoset[1:]])
+    behaviour[1:] = 1.0 / tree.broadcast(tree.actions_per_infoset)
+    np.divide(positive[1:], totals, out=behaviour[1:], where=totals > 0)
     return behaviour
 
 
 def normalised_average(tree: PlayerTree, cumulative: np.ndarray) -> np.ndarray:
     """probs[I, a] = cumulative[s(I, a)] / sum_b cumulative[s(I, b)], uniform where the sum is 0."""
-    totals = np.add.reduceat(cumulative[1:], tree.first_seq - 1)
+    totals = tree.per_infoset_sums(cumulative)
     probs = np.zeros(tree.legal.shape)
     probs[tree.seq_infoset[1:], tree.seq_action[1:]] = cumulative[1:] / np.where(totals > 0, totals, 1.0)[
         tree.seq_infoset[1:]]
@@ -63,10 +61,9 @@ class CFRSolver(Solver):
         for player, tree in enumerate(self.game.players):
             behaviour = self.behaviour[player]
             values = tree.subtree_values(self.game.sequence_values(player, self.plans), behaviour)
-            action_values = values[1:]
-            infoset_values = np.add.reduceat(behaviour[1:] * action_values, tree.first_seq - 1)
+            infoset_values = tree.per_infoset_sums(behaviour * values)
             regrets = self.regrets[player]
-            regrets[1:] += action_values - infoset_values[tree.seq_infoset[1:]]
+            regrets[1:] += values[1:] - tree.broadcast(infoset_values)
             if self.regret_matching_plus:
                 np.maximum(regrets, 0.0, out=regrets)
             self.cumulative_policy[player] += weight * self.plans[player]

@@ -64,22 +64,15 @@ class TabularPolicy:
     @classmethod
     def from_dict(cls, game: TabularGame, mapping: Mapping[str, Any]) -> TabularPolicy:
         """From {key: probabilities over all action ids} or {key: {action: probability}}; every infoset needed."""
-        probs = [np.zeros(tree.legal.shape) for tree in game.players]
         missing = [key for key in game.key_index if key not in mapping]
         if missing:
             raise ParameterError(f"the policy misses {len(missing)} of {len(game.key_index)} information states of "
                                  f"{game.name}, e.g. {missing[0]!r}")
-        for key, row in mapping.items():
-            if key not in game.key_index:
-                continue
-            player, infoset = game.key_index[key]
-            if isinstance(row, Mapping):
-                dense = np.zeros(game.num_actions)
-                for action, prob in row.items():
-                    dense[int(action)] = float(prob)
-            else:
-                dense = np.asarray(row, dtype=np.float64)
-            probs[player][infoset] = check_probs(dense, game.players[player].legal[infoset], key)
+        probs = []
+        for tree in game.players:
+            rows = [_dense_row(mapping[key], game.num_actions, key) for key in tree.keys]
+            table = np.stack(rows) if rows else np.zeros(tree.legal.shape)
+            probs.append(check_table(table, tree.legal, tree.keys))
         return cls(game, probs)
 
     def save(self, path: str | Path) -> None:
@@ -107,20 +100,49 @@ class TabularPolicy:
         return cls.from_dict(game, data["policy"])
 
 
-def check_probs(probs: np.ndarray, legal: np.ndarray, where: str) -> np.ndarray:
-    """Validate one row (non-negative, on legal actions, summing to 1) and return it cleaned and renormalised."""
-    probs = np.asarray(probs, dtype=np.float64).ravel()
-    if probs.shape != legal.shape:
-        raise ParameterError(f"at {where!r}: {probs.size} probabilities for {legal.size} actions")
-    if not np.all(np.isfinite(probs)) or probs.min() < -1e-9:
-        raise ParameterError(f"at {where!r}: probabilities must be finite and non-negative, got {probs.tolist()}")
-    if probs[~legal].sum() > 1e-9:
-        raise ParameterError(f"at {where!r}: probability on illegal actions {np.flatnonzero(~legal & (probs > 0))}")
-    probs = np.where(legal, np.clip(probs, 0.0, None), 0.0)
-    total = probs.sum()
-    if abs(total - 1.0) > 1e-6:
-        raise ParameterError(f"at {where!r}: probabilities sum to {total:.6g}, not 1")
-    return probs if abs(total - 1.0) <= 1e-12 else probs / total
+def _dense_row(row: Any, num_actions: int, key: str) -> np.ndarray:
+    if isinstance(row, Mapping):
+        dense = np.zeros(num_actions)
+        for action, prob in row.items():
+            if not 0 <= int(action) < num_actions:
+                raise ParameterError(f"at {key!r}: action {action} is not an action id")
+            dense[int(action)] = float(prob)
+        return dense
+    dense = np.asarray(row, dtype=np.float64).ravel()
+    if dense.shape != (num_actions,):
+        raise ParameterError(f"at {key!r}: {dense.size} probabilities for {num_actions} actions")
+    return dense
+
+
+def check_table(table: np.ndarray, legal: np.ndarray, keys: Sequence[str]) -> np.ndarray:
+    """Validate probability rows (finite, non-negative, on legal actions, summing to 1); return them cleaned.
+
+    Rows whose sum is off by more than 1e-12 (but at most 1e-6) are renormalised; others are kept bit for bit.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    if table.shape != legal.shape:
+        raise ParameterError(f"{table.shape[-1]} probabilities per row for {legal.shape[-1]} actions")
+    illegal_mass = np.where(legal, 0.0, table).sum(axis=1)
+    cleaned = np.where(legal, np.clip(table, 0.0, None), 0.0)
+    totals = cleaned.sum(axis=1)
+    problems = [
+        (~np.isfinite(table).all(axis=1) | (table.min(axis=1, initial=0.0) < -1e-9),
+         "probabilities must be finite and non-negative"),
+        (illegal_mass > 1e-9, "probability on illegal actions"),
+        (np.abs(totals - 1.0) > 1e-6, "probabilities must sum to 1"),
+    ]
+    for bad, message in problems:
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ParameterError(f"at {keys[row]!r}: {message}, got {table[row].tolist()}")
+    off = np.abs(totals - 1.0) > 1e-12
+    cleaned[off] /= totals[off, None]
+    return cleaned
+
+
+def check_probs(probs: Any, legal: np.ndarray, where: str) -> np.ndarray:
+    """Validate one probability row over all action ids (see check_table)."""
+    return check_table(_dense_row(probs, legal.size, where)[None], legal[None], [where])[0]
 
 
 def observations(game: TabularGame, agent: Agent, seed: int | None = 0,

@@ -96,10 +96,24 @@ class PlayerTree:
         for starts, parents, sequences in reversed(self._segments):
             if behaviour is None:
                 infoset_values = np.maximum.reduceat(total[sequences], starts)
-            else:
-                infoset_values = np.add.reduceat(total[sequences] * behaviour[sequences], starts)
-            total += np.bincount(parents, infoset_values, minlength=len(total))
+                total += np.bincount(parents, infoset_values, minlength=len(total))
+            else:  # summing sigma * V over a parent's sequences adds each child infoset's value once
+                total += np.bincount(self.seq_parent[sequences], total[sequences] * behaviour[sequences],
+                                     minlength=len(total))
         return total
+
+    @functools.cached_property
+    def actions_per_infoset(self) -> np.ndarray:
+        """Number of legal actions (= sequences) of every infoset."""
+        return self.legal.sum(axis=1)
+
+    def per_infoset_sums(self, per_sequence: np.ndarray) -> np.ndarray:
+        """sum over each infoset's sequences of per_sequence[s] (s >= 1); one entry per infoset."""
+        return np.bincount(self.seq_infoset[1:], per_sequence[1:], minlength=self.num_infosets)
+
+    def broadcast(self, per_infoset: np.ndarray) -> np.ndarray:
+        """per_infoset[I(s)] for every sequence s >= 1 (length num_sequences - 1)."""
+        return np.repeat(per_infoset, self.actions_per_infoset)
 
     @functools.cached_property
     def _segments(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
@@ -193,6 +207,7 @@ class TabularGame:
 
     def __post_init__(self) -> None:
         self._payoff_matrices: dict[int, scipy.sparse.csr_matrix] = {}
+        self._value_matrices: dict[int, scipy.sparse.csr_matrix] = {}
         self._terminal_weights = self.terminal_chance[:, None] * self.terminal_utility
         self._terminal_to_seq = [
             scipy.sparse.csr_matrix((np.ones(len(self.terminal_seq)), (self.terminal_seq[:, p],
@@ -238,9 +253,10 @@ class TabularGame:
         """v[s] = sum over terminals z ending with `player`'s sequence s of chance * u_player * prod_{q != player}
         x_q[terminal_seq[z, q]]: the counterfactual value collected directly at each sequence (not its subtree)."""
         if self.num_players == 2:
-            other = plans[1 - player]
-            matrix = self.payoff_matrix(player)
-            return matrix @ other if player == 0 else matrix.T @ other
+            if player not in self._value_matrices:
+                matrix = self.payoff_matrix(player)
+                self._value_matrices[player] = matrix if player == 0 else matrix.T.tocsr()
+            return self._value_matrices[player] @ plans[1 - player]
         weights = self._terminal_weights[:, player].copy()
         for q, plan in enumerate(plans):
             if q != player:
