@@ -95,8 +95,8 @@ class RoundLog:
         return observations, rewards, terminations, truncations, infos
 
     def rounds_payload(self) -> dict[str, Any] | None:
-        """Per-seat arrays of the match's rounds, or None when the env gives no full-information feedback."""
-        if not self.has_feedback or not self.rounds:
+        """Per-seat arrays of the match's rounds; None for one-shot games and envs without the feedback."""
+        if not self.has_feedback or len(self.rounds) < 2:  # regret is about repeated play
             return None
         n = len(self.env.possible_agents)
         return {

@@ -2,7 +2,7 @@
 
 This follows how Chatbot Arena reports ratings. Each match gives one comparison per pair of seats: the higher
 payoff wins and equal payoffs are a tie, which counts as half a win for each side. The Bradley-Terry model says
-`P(i beats j) = 1 / (1 + 10^((R_j - R_i) / 400))`. Ratings are fitted by L-BFGS, centred on 1000, with a weak
+`P(i beats j) = 1 / (1 + 10^((R_j - R_i) / 400))`. Ratings are fitted by Newton's method, centred on 1000, with a weak
 Gaussian prior so that an agent that never loses keeps a finite rating. Elo is the online rule
 `R += K (S - E)` run over the matches in a shuffled order. Its reported value is the median over bootstrap
 replicates, because Elo depends on the order of the matches. Each interval holds the 2.5 and 97.5 percentiles of
@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
 
 SCALE = 400.0 / math.log(10.0)  # natural log-odds -> rating points
 BASE = 1000.0
@@ -61,23 +60,38 @@ def score_matrices(comparisons: list[list[tuple[int, int, float]]], n: int) -> n
     return out
 
 
-def fit_bradley_terry(wins: np.ndarray) -> np.ndarray:
-    """Ratings maximising the Bradley-Terry likelihood of `wins[i, j]` (score of i against j, ties as halves)."""
+def _log_likelihood(theta: np.ndarray, wins: np.ndarray) -> float:
+    diff = theta[:, None] - theta[None, :]
+    return float((wins * -np.logaddexp(0.0, -diff)).sum() - 0.5 * PRIOR * theta @ theta)
+
+
+def fit_bradley_terry(wins: np.ndarray, tolerance: float = 1e-10) -> np.ndarray:
+    """Ratings maximising the Bradley-Terry likelihood of `wins[i, j]` (score of i against j, ties as halves).
+
+    Newton's method with step halving on the concave penalised log-likelihood: exact to `tolerance` in a few
+    iterations for the handful of agents of a tournament.
+    """
     n = wins.shape[0]
     games = wins + wins.T
-
-    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        diff = theta[:, None] - theta[None, :]
-        log_p = -np.logaddexp(0.0, -diff)  # log sigmoid(theta_i - theta_j)
-        loss = -(wins * log_p).sum() + 0.5 * PRIOR * theta @ theta
-        p = np.exp(log_p)
-        grad = -(wins - games * p).sum(axis=1) + PRIOR * theta
-        return float(loss), grad
-
-    solution = scipy.optimize.minimize(objective, np.zeros(n), jac=True, method="L-BFGS-B",
-                                       options={"gtol": 1e-9, "maxiter": 1000})
-    theta = solution.x - solution.x.mean()
-    return BASE + SCALE * theta
+    theta = np.zeros(n)
+    current = _log_likelihood(theta, wins)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(theta[:, None] - theta[None, :])))
+        gradient = (wins - games * p).sum(axis=1) - PRIOR * theta
+        weights = games * p * (1.0 - p)
+        hessian = weights - np.diag(weights.sum(axis=1)) - PRIOR * np.eye(n)
+        step = np.linalg.solve(hessian, -gradient)
+        size = 1.0
+        while size > 1e-6:
+            candidate = theta + size * step
+            value = _log_likelihood(candidate, wins)
+            if value >= current - 1e-12:
+                break
+            size /= 2
+        theta, current = candidate, value
+        if np.abs(size * step).max() < tolerance:
+            break
+    return BASE + SCALE * (theta - theta.mean())
 
 
 def elo(comparisons: list[tuple[int, int, float]], n: int, k: float = ELO_K) -> np.ndarray:
