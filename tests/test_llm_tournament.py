@@ -117,7 +117,6 @@ def _pointed_at(path, server, tmp_path, **changes):
     return config.replace(agents=agents, backend="inprocess", db=str(tmp_path / "results.sqlite"), **changes)
 
 
-@pytest.mark.slow
 def test_kuhn_example_measures_the_models_exact_exploitability(tmp_path):
     with FakeChatServer(kuhn_responder) as server:
         run = arena.run_tournament(_pointed_at("examples/llm_kuhn.toml", server, tmp_path, games=1))
@@ -128,7 +127,6 @@ def test_kuhn_example_measures_the_models_exact_exploitability(tmp_path):
     assert len(server.requests) == 12  # one stated strategy per information set, whatever the number of matches
 
 
-@pytest.mark.slow
 def test_regret_example_reports_the_models_regret_next_to_hedge(tmp_path):
     config = load_config("examples/llm_regret.toml")
     envs = [env.replace("rounds=25", "rounds=6") for env in config.envs[:2]]
