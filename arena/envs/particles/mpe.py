@@ -12,7 +12,7 @@ import math
 import torch
 
 from arena.core import ParameterError
-from arena.envs.particles.core import DEFAULT_ACCEL, VectorParticleEnv, greedy_assignment
+from arena.envs.particles.core import DEFAULT_ACCEL, VectorParticleEnv, greedy_assignment, norm2, pick
 
 AGENT_BLUE = (89, 89, 217)
 LANDMARK_GREY = (64, 64, 64)
@@ -31,15 +31,30 @@ def _others(num_agents: int, device: torch.device) -> torch.Tensor:
 
 
 def _pad(obs: torch.Tensor, width: int) -> torch.Tensor:
-    return torch.nn.functional.pad(obs, (0, width - obs.shape[-1])) if obs.shape[-1] < width else obs
+    """Zero-pad the feature dimension of [N, D, B] observations to `width`."""
+    return torch.nn.functional.pad(obs, (0, 0, 0, width - obs.shape[1])) if obs.shape[1] < width else obs
 
 
-class SpreadEnv(VectorParticleEnv):
+class _MPEScenario(VectorParticleEnv):
+    """Shared geometry of the MPE scenarios."""
+
+    def _relative(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Entities relative to each agent [A, E, 2, B] and the other agents relative to each agent [A, A-1, 2, B]."""
+        A = self.num_agents
+        rel = self.pos[None] - self.pos[:A, None]
+        return rel, rel[self._agent_rows, self._other_ids]
+
+    def _index_others(self) -> None:
+        self._other_ids = _others(self.num_agents, self.device)
+        self._agent_rows = torch.arange(self.num_agents, device=self.device)[:, None]
+
+
+class SpreadEnv(_MPEScenario):
     """spread-v0 (MPE2 simple_spread_v3): N agents cover N landmarks and avoid bumping into each other.
 
     Reward of agent i per step: `(1 - local_ratio) * G + local_ratio * L_i` with G = -sum over landmarks of the
     distance to the closest agent (shared) and L_i = -(number of other agents overlapping agent i). With N=3 and
-    25 steps a random team earns about -26.5 per agent per episode, a good one about -7.5.
+    25 steps a random team earns about -26 per agent per episode, the scripted heuristic about -9.
     Observation (4N + 2(N-1) + 2(N-1), 18 for N=3): own velocity, own position, landmarks relative to the agent,
     other agents relative to the agent, and the other agents' (silent, always zero) communication as in MPE2.
     """
@@ -60,48 +75,40 @@ class SpreadEnv(VectorParticleEnv):
         self._setup([f"agent_{i}" for i in range(N)], [0] * N, sizes=[0.15] * N + [0.05] * N,
                     accel=[DEFAULT_ACCEL] * N, max_speed=[math.inf] * N, collide=[True] * N + [False] * N,
                     colors=[AGENT_BLUE] * N + [LANDMARK_GREY] * N)
-        self._other_ids = _others(N, self.device)
-        self._not_self = 1.0 - torch.eye(N, device=self.device)
+        self._index_others()
+        self._not_self = (1.0 - torch.eye(N, device=self.device))[:, :, None]
         self._finish_setup()
 
     def _reset_worlds(self, mask: torch.Tensor) -> None:
-        self.pos = self._blend(mask, self.uniform(self.num_envs, 2 * self.N, 2), self.pos)
-
-    def _relative(self) -> torch.Tensor:
-        """Every entity relative to every agent: [B, N, E, 2]."""
-        return self.pos[:, None, :, :] - self.pos[:, : self.N, None, :]
+        self.pos = self._blend(mask, self.uniform(2 * self.N, 2, self.num_envs), self.pos)
 
     def _observations(self) -> torch.Tensor:
         N, B = self.N, self.num_envs
-        rel = self._relative()
-        others = rel[:, torch.arange(N, device=self.device)[:, None], self._other_ids]
-        comm = self.vel.new_zeros(B, N, 2 * (N - 1))
-        return torch.cat([self.vel, self.pos[:, :N], rel[:, :, N:].reshape(B, N, -1), others.reshape(B, N, -1), comm],
-                         dim=-1)
+        rel, others = self._relative()
+        comm = self.vel.new_zeros(N, 2 * (N - 1), B)
+        return torch.cat([self.vel, self.pos[:N], rel[:, N:].reshape(N, 2 * N, B), others.reshape(N, -1, B), comm],
+                         dim=1)
 
     def _rewards(self) -> torch.Tensor:
         N = self.N
-        rel = self._relative()
-        dist = rel.norm(dim=-1)
-        cover = -dist[:, :, N:].min(dim=1).values.sum(dim=-1, keepdim=True)
-        collisions = ((dist[:, :, :N] < 0.3).float() * self._not_self).sum(dim=-1)
+        dist = norm2(self.pos[None] - self.pos[:N, None], dim=2)  # [N, E, B]
+        cover = -dist[:, N:].min(dim=0).values.sum(dim=0)
+        collisions = ((dist[:, :N] < 0.3).float() * self._not_self).sum(dim=1)
         return (1.0 - self.local_ratio) * cover - self.local_ratio * collisions
 
     def _heuristic_forces(self, obs: torch.Tensor, agent_index: torch.Tensor) -> torch.Tensor:
         """Greedy landmark assignment (closest pairs first), then steer to the own landmark and brake there."""
-        N, M = self.N, obs.shape[0]
-        landmarks = obs[:, 4: 4 + 2 * N].reshape(M, N, 2)
-        agents = torch.cat([obs.new_zeros(M, 1, 2), obs[:, 4 + 2 * N: 4 + 2 * N + 2 * (N - 1)].reshape(M, N - 1, 2)],
-                           dim=1)
-        mine = greedy_assignment((landmarks[:, None] - agents[:, :, None]).norm(dim=-1))[:, 0]
-        target = landmarks[torch.arange(M, device=obs.device), mine]
-        return target - BRAKE * obs[:, 0:2]
+        N, M = self.N, obs.shape[-1]
+        landmarks = obs[4: 4 + 2 * N].reshape(N, 2, M)
+        agents = torch.cat([obs.new_zeros(1, 2, M), obs[4 + 2 * N: 2 + 4 * N].reshape(N - 1, 2, M)])
+        mine = greedy_assignment(norm2(landmarks[None] - agents[:, None], dim=2))[0]
+        return pick(landmarks, mine) - BRAKE * obs[0:2]
 
     def reward_range(self) -> tuple[float, float]:
         return (-(1.0 - self.local_ratio) * self.N * 4.0 - self.local_ratio * (self.N - 1), 0.0)
 
 
-class AdversaryEnv(VectorParticleEnv):
+class AdversaryEnv(_MPEScenario):
     """adversary-v0 (MPE2 simple_adversary_v3): N good agents lead one adversary away from a goal landmark.
 
     Agents `adversary_0, agent_0..agent_{N-1}` (teams 0 and 1); N landmarks, one of which is the goal that only the
@@ -127,60 +134,55 @@ class AdversaryEnv(VectorParticleEnv):
         self._setup(["adversary_0", *[f"agent_{i}" for i in range(N)]], [0] + [1] * N, sizes=[0.15] * A + [0.08] * N,
                     accel=[DEFAULT_ACCEL] * A, max_speed=[math.inf] * A, collide=[False] * (A + N),
                     colors=[ADVERSARY_RED] + [AGENT_BLUE] * N + [LANDMARK_GREY] * N)
-        self._other_ids = _others(A, self.device)
+        self._index_others()
         self.goal = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
         self._finish_setup()
 
     def _reset_worlds(self, mask: torch.Tensor) -> None:
         goal = torch.randint(self.N, (self.num_envs,), generator=self.generator, device=self.device)
         self.goal = torch.where(mask, goal, self.goal)
-        self.pos = self._blend(mask, self.uniform(self.num_envs, self.num_entities, 2), self.pos)
+        self.pos = self._blend(mask, self.uniform(self.num_entities, 2, self.num_envs), self.pos)
 
     def goal_position(self) -> torch.Tensor:
-        """[B, 2]"""
-        index = (self.num_agents + self.goal)[:, None, None].expand(-1, 1, 2)
-        return self.pos.gather(1, index)[:, 0]
+        """[2, B]"""
+        return pick(self.pos, self.num_agents + self.goal)
 
     def _observations(self) -> torch.Tensor:
-        A, B = self.num_agents, self.num_envs
-        agents = self.pos[:, :A]
-        rel = self.pos[:, None, :, :] - agents[:, :, None, :]
-        landmarks = rel[:, :, A:].reshape(B, A, -1)
-        others = rel[:, torch.arange(A, device=self.device)[:, None], self._other_ids].reshape(B, A, -1)
-        goal = self.goal_position()[:, None, :] - agents
-        good = torch.cat([goal[:, 1:], landmarks[:, 1:], others[:, 1:]], dim=-1)
-        adversary = _pad(torch.cat([landmarks[:, :1], others[:, :1]], dim=-1), good.shape[-1])
-        return torch.cat([adversary, good], dim=1)
+        A, N, B = self.num_agents, self.N, self.num_envs
+        rel, others = self._relative()
+        landmarks = rel[:, A:].reshape(A, 2 * N, B)
+        others = others.reshape(A, 2 * N, B)
+        goal = self.goal_position()[None] - self.pos[:A]
+        good = torch.cat([goal[1:], landmarks[1:], others[1:]], dim=1)
+        adversary = _pad(torch.cat([landmarks[:1], others[:1]], dim=1), good.shape[1])
+        return torch.cat([adversary, good], dim=0)
 
     def _rewards(self) -> torch.Tensor:
-        to_goal = (self.pos[:, : self.num_agents] - self.goal_position()[:, None, :]).norm(dim=-1)
-        adversary = to_goal[:, :1]
-        good = -to_goal[:, 1:].min(dim=1, keepdim=True).values + adversary
-        return torch.cat([-adversary, good.expand(-1, self.N)], dim=1)
+        to_goal = norm2(self.pos[: self.num_agents] - self.goal_position()[None], dim=1)  # [A, B]
+        adversary = to_goal[:1]
+        good = -to_goal[1:].min(dim=0, keepdim=True).values + adversary
+        return torch.cat([-adversary, good.expand(self.N, -1)], dim=0)
 
     def _heuristic_forces(self, obs: torch.Tensor, agent_index: torch.Tensor) -> torch.Tensor:
         """Good agents split up to cover every landmark (so the goal does not stand out); the adversary heads for
         the landmark that some good agent is closest to."""
-        N, M = self.N, obs.shape[0]
-        rows = torch.arange(M, device=obs.device)
+        N, M = self.N, obs.shape[-1]
         # Good agent layout: goal (2), landmarks (2N), adversary (2), other good agents (2(N-1)).
-        landmarks = obs[:, 2: 2 + 2 * N].reshape(M, N, 2)
-        mates = torch.cat([obs.new_zeros(M, 1, 2), obs[:, 4 + 2 * N: 2 + 4 * N].reshape(M, N - 1, 2)], dim=1)
-        mine = greedy_assignment((landmarks[:, None] - mates[:, :, None]).norm(dim=-1))[:, 0]
-        good_target = landmarks[rows, mine]
+        landmarks = obs[2: 2 + 2 * N].reshape(N, 2, M)
+        mates = torch.cat([obs.new_zeros(1, 2, M), obs[4 + 2 * N: 2 + 4 * N].reshape(N - 1, 2, M)])
+        good_target = pick(landmarks, greedy_assignment(norm2(landmarks[None] - mates[:, None], dim=2))[0])
         # Adversary layout: landmarks (2N), good agents (2N).
-        seen = obs[:, : 2 * N].reshape(M, N, 2)
-        goods = obs[:, 2 * N: 4 * N].reshape(M, N, 2)
-        closeness = (seen[:, :, None] - goods[:, None]).norm(dim=-1).min(dim=-1).values
-        adversary_target = seen[rows, closeness.argmin(dim=-1)]
-        target = torch.where((agent_index == 0)[:, None], adversary_target, good_target)
-        return 0.6 * target
+        seen = obs[: 2 * N].reshape(N, 2, M)
+        goods = obs[2 * N: 4 * N].reshape(N, 2, M)
+        closeness = norm2(seen[:, None] - goods[None], dim=2).min(dim=1).values
+        adversary_target = pick(seen, closeness.argmin(dim=0))
+        return 0.6 * torch.where(agent_index == 0, adversary_target, good_target)
 
     def reward_range(self) -> tuple[float, float]:
         return (-4.0, 4.0)
 
 
-class TagEnv(VectorParticleEnv):
+class TagEnv(_MPEScenario):
     """tag-v0 (MPE2 simple_tag_v3): slower predators (adversaries) chase faster prey among obstacles.
 
     Agents `adversary_0..`, then `agent_0..` (teams 0 and 1), and `num_obstacles` fixed obstacles that everyone
@@ -208,66 +210,64 @@ class TagEnv(VectorParticleEnv):
                     sizes=[0.075] * K + [0.05] * G + [0.2] * L, accel=[3.0] * K + [4.0] * G,
                     max_speed=[1.0] * K + [1.3] * G, collide=[True] * (K + G + L),
                     colors=[ADVERSARY_RED] * K + [GOOD_GREEN] * G + [LANDMARK_GREY] * L)
-        self._other_ids = _others(K + G, self.device)
+        self._index_others()
+        # For prey i, the other prey among its other agents: [G, G-1].
+        self._other_prey = self._other_ids[K:, K:] - K
+        self._contact_size = (self.sizes[:K, None] + self.sizes[None, K: K + G])[:, :, None]
         self._finish_setup()
 
     def _reset_worlds(self, mask: torch.Tensor) -> None:
         A, L, B = self.num_agents, self.num_obstacles, self.num_envs
-        fresh = torch.cat([self.uniform(B, A, 2), self.uniform(B, L, 2, low=-0.9, high=0.9)], dim=1)
+        fresh = torch.cat([self.uniform(A, 2, B), self.uniform(L, 2, B, low=-0.9, high=0.9)])
         self.pos = self._blend(mask, fresh, self.pos)
 
     def _observations(self) -> torch.Tensor:
-        A, K, B = self.num_agents, self.num_adversaries, self.num_envs
-        agents = self.pos[:, :A]
-        rel = self.pos[:, None, :, :] - agents[:, :, None, :]
-        obstacles = rel[:, :, A:].reshape(B, A, -1)
-        others = rel[:, torch.arange(A, device=self.device)[:, None], self._other_ids].reshape(B, A, -1)
-        prey_vel = self.vel[:, K:]
+        A, K, G, B = self.num_agents, self.num_adversaries, self.num_good, self.num_envs
+        rel, others = self._relative()
+        obstacles = rel[:, A:].reshape(A, -1, B)
+        others = others.reshape(A, -1, B)
+        prey_vel = self.vel[K:]
         # Adversaries see every prey's velocity; a prey sees the other prey's.
-        other_prey_vel = prey_vel[:, None].expand(B, A, -1, 2)
-        keep = self._other_ids[K:] - K  # for prey i: the other agents' indices, minus K -> other prey among them
-        adversary_part = torch.cat([self.vel[:, :K], agents[:, :K], obstacles[:, :K], others[:, :K],
-                                    other_prey_vel[:, :K].reshape(B, K, -1)], dim=-1)
-        prey_vel_seen = prey_vel[:, keep[:, K:]].reshape(B, self.num_good, -1)
-        prey_part = torch.cat([self.vel[:, K:], agents[:, K:], obstacles[:, K:], others[:, K:], prey_vel_seen], dim=-1)
-        return torch.cat([adversary_part, _pad(prey_part, adversary_part.shape[-1])], dim=1)
+        adversary = torch.cat([self.vel[:K], self.pos[:K], obstacles[:K], others[:K],
+                               prey_vel.reshape(1, 2 * G, B).expand(K, -1, -1)], dim=1)
+        prey = torch.cat([self.vel[K:], self.pos[K:A], obstacles[K:], others[K:],
+                          prey_vel[self._other_prey].reshape(G, -1, B)], dim=1)
+        return torch.cat([adversary, _pad(prey, adversary.shape[1])], dim=0)
 
     def _contacts(self) -> torch.Tensor:
-        """[B, K, G]: which adversary touches which prey."""
+        """[K, G, B]: which adversary touches which prey."""
         K = self.num_adversaries
-        delta = self.pos[:, :K, None, :] - self.pos[:, None, K: self.num_agents, :]
-        return (delta.norm(dim=-1) < self.sizes[:K, None] + self.sizes[None, K: self.num_agents]).float()
+        delta = self.pos[:K, None] - self.pos[None, K: self.num_agents]
+        return (norm2(delta, dim=2) < self._contact_size).float()
 
     def _rewards(self) -> torch.Tensor:
         contacts = self._contacts()
-        adversary = 10.0 * contacts.sum(dim=(1, 2))[:, None].expand(-1, self.num_adversaries)
-        x = self.pos[:, self.num_adversaries: self.num_agents].abs()
+        adversary = 10.0 * contacts.sum(dim=(0, 1))[None].expand(self.num_adversaries, -1)
+        x = self.pos[self.num_adversaries: self.num_agents].abs()
         bound = torch.where(x < 0.9, torch.zeros_like(x),
                             torch.where(x < 1.0, (x - 0.9) * 10, torch.exp(2 * x - 2).clamp(max=10.0)))
-        prey = -10.0 * contacts.sum(dim=1) - bound.sum(dim=-1)
-        return torch.cat([adversary, prey], dim=1)
+        prey = -10.0 * contacts.sum(dim=0) - bound.sum(dim=1)
+        return torch.cat([adversary, prey], dim=0)
 
     def _heuristic_forces(self, obs: torch.Tensor, agent_index: torch.Tensor) -> torch.Tensor:
         """Adversaries chase the nearest prey (aiming a little ahead of it); prey flee from the adversaries,
         weighted by closeness, and turn back before the field's edge."""
-        K, G, L, M = self.num_adversaries, self.num_good, self.num_obstacles, obs.shape[0]
+        K, G, L, M = self.num_adversaries, self.num_good, self.num_obstacles, obs.shape[-1]
         A = K + G
-        vel, pos = obs[:, 0:2], obs[:, 2:4]
-        others = obs[:, 4 + 2 * L: 4 + 2 * L + 2 * (A - 1)].reshape(M, A - 1, 2)
-        # An adversary's others: K-1 adversaries then G prey; prey velocities follow.
-        prey = others[:, K - 1:]
-        prey_vel = obs[:, 4 + 2 * L + 2 * (A - 1): 4 + 2 * L + 2 * (A - 1) + 2 * G].reshape(M, G, 2)
-        aim = prey + 0.3 * prey_vel
-        nearest = prey.norm(dim=-1).argmin(dim=-1)
-        chase = aim[torch.arange(M, device=obs.device), nearest] - 0.2 * vel
+        vel, pos = obs[0:2], obs[2:4]
+        start = 4 + 2 * L
+        others = obs[start: start + 2 * (A - 1)].reshape(A - 1, 2, M)
+        # An adversary's others: K-1 adversaries then G prey; the prey's velocities follow.
+        prey = others[K - 1:]
+        prey_vel = obs[start + 2 * (A - 1): start + 2 * (A - 1) + 2 * G].reshape(G, 2, M)
+        chase = pick(prey + 0.3 * prey_vel, norm2(prey, dim=1).argmin(dim=0)) - 0.2 * vel
         # A prey's others: K adversaries first.
-        hunters = others[:, :K]
-        distance = hunters.norm(dim=-1, keepdim=True).clamp(min=0.05)
-        flee = -(hunters / distance ** 3).sum(dim=1)
-        flee = flee / flee.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+        hunters = others[:K]
+        distance = norm2(hunters, dim=1).clamp(min=0.05)[:, None]
+        flee = -(hunters / distance ** 3).sum(dim=0)
+        flee = flee / norm2(flee, dim=0).clamp(min=1e-6)
         edge = torch.where(pos.abs() > 0.7, -pos.sign() * (pos.abs() - 0.7) * 8.0, torch.zeros_like(pos))
-        escape = flee + edge - 0.2 * vel
-        return torch.where((agent_index < K)[:, None], chase, escape)
+        return torch.where(agent_index < K, chase, flee + edge - 0.2 * vel)
 
     def reward_range(self) -> tuple[float, float]:
         return (-10.0 * self.num_adversaries - 20.0, 10.0 * self.num_adversaries * self.num_good)

@@ -26,7 +26,7 @@ import math
 import torch
 
 from arena.core import ParameterError
-from arena.envs.particles.core import DT, VectorParticleEnv
+from arena.envs.particles.core import DT, VectorParticleEnv, norm2, pick
 
 OWN_DIM = 4
 ENTITY_DIM = 6
@@ -69,49 +69,44 @@ class PursuitEnv(VectorParticleEnv):
                     accel=[3.0] * N, max_speed=[1.0] * N, collide=[False] * (N + M),
                     colors=[PURSUER_BLUE] * N + [TARGET_ORANGE] * M)
         B = self.num_envs
-        self.heading = torch.zeros(B, M, device=self.device)
-        self.turn_rate = torch.zeros(B, M, device=self.device)
-        self.policy = torch.zeros(B, M, dtype=torch.long, device=self.device)
+        self.heading = torch.zeros(M, B, device=self.device)
+        self.turn_rate = torch.zeros(M, B, device=self.device)
+        self.policy = torch.zeros(M, B, dtype=torch.long, device=self.device)
         self._finish_setup()
 
     # -- worlds ------------------------------------------------------------------------------------------------
 
     def _reset_worlds(self, mask: torch.Tensor) -> None:
         B, M, h = self.num_envs, self.n_targets, self.half_width
-        self.pos = self._blend(mask, self.uniform(B, self.num_entities, 2, low=-h, high=h), self.pos)
-        self.heading = self._blend(mask, self.uniform(B, M, low=-math.pi, high=math.pi), self.heading)
-        turn = self.uniform(B, M, low=0.5, high=1.5) * torch.where(self.uniform(B, M) < 0, -1.0, 1.0)
+        self.pos = self._blend(mask, self.uniform(self.num_entities, 2, B, low=-h, high=h), self.pos)
+        self.heading = self._blend(mask, self.uniform(M, B, low=-math.pi, high=math.pi), self.heading)
+        turn = self.uniform(M, B, low=0.5, high=1.5) * torch.where(self.uniform(M, B) < 0, -1.0, 1.0)
         self.turn_rate = self._blend(mask, turn, self.turn_rate)
-        policy = torch.randint(len(TARGET_POLICY_NAMES), (B, M), generator=self.generator, device=self.device)
+        policy = torch.randint(len(TARGET_POLICY_NAMES), (M, B), generator=self.generator, device=self.device)
         self.policy = self._blend(mask, policy, self.policy)
         self._track()
 
-    @property
-    def targets(self) -> torch.Tensor:
-        return self.pos[:, self.n_pursuers:]
-
     def _before_physics(self) -> None:
         """Targets move first, by their own policies, seeing where the pursuers were at the end of the last step."""
+        N, h = self.n_pursuers, self.half_width
         threatened = (self.policy == EVADE) & (self._nearest_dist < self.radius)
-        away = torch.atan2(self._threat[..., 1], self._threat[..., 0])
+        away = torch.atan2(self._threat[:, 1], self._threat[:, 0])
         heading = torch.where(self.policy == CIRCLE, self.heading + self.turn_rate * DT, self.heading)
         heading = torch.where(threatened, away, heading)
-        step = self.target_speed * DT * torch.stack([heading.cos(), heading.sin()], dim=-1)
-        moved = self.targets + step
-        h = self.half_width
+        moved = self.pos[N:] + self.target_speed * DT * torch.stack([heading.cos(), heading.sin()], dim=1)
         over = moved.abs() > h
         moved = torch.where(over, moved.sign() * (2 * h - moved.abs()), moved)
         # Bounce: reflect the heading on the wall that was crossed.
-        heading = torch.where(over[..., 0], math.pi - heading, heading)
-        heading = torch.where(over[..., 1], -heading, heading)
+        heading = torch.where(over[:, 0], math.pi - heading, heading)
+        heading = torch.where(over[:, 1], -heading, heading)
         self.heading = torch.remainder(heading + math.pi, 2 * math.pi) - math.pi
-        self.pos[:, self.n_pursuers:] = moved.clamp(-h, h)
+        self.pos[N:] = moved.clamp(-h, h)
 
     def _physics(self, force: torch.Tensor) -> None:
         super()._physics(force)
         h, N = self.half_width, self.n_pursuers
-        outside = self.pos[:, :N].abs() > h
-        self.pos[:, :N] = self.pos[:, :N].clamp(-h, h)
+        outside = self.pos[:N].abs() > h
+        self.pos[:N] = self.pos[:N].clamp(-h, h)
         self.vel = torch.where(outside, torch.zeros_like(self.vel), self.vel)
 
     # -- sensing -----------------------------------------------------------------------------------------------
@@ -120,42 +115,44 @@ class PursuitEnv(VectorParticleEnv):
         return max(1, min(rows, CHUNK_ELEMENTS // max(1, self.num_envs * columns)))
 
     def _track(self) -> None:
-        """For every target: the nearest pursuer, its distance and the target's position relative to it."""
+        """For every target: the nearest pursuer, its distance and the target's position relative to it ([M, B])."""
         N, M = self.n_pursuers, self.n_targets
-        pursuers, targets = self.pos[:, :N], self.targets
+        points = self.pos.permute(2, 0, 1).contiguous()  # [B, E, 2]
+        pursuers, targets = points[:, :N], points[:, N:]
         dist, nearest = [], []
         size = self._chunk(M, N)
         for start in range(0, M, size):
-            d = torch.cdist(targets[:, start: start + size], pursuers)
-            value, index = d.min(dim=-1)
+            value, index = torch.cdist(targets[:, start: start + size], pursuers).min(dim=-1)
             dist.append(value)
             nearest.append(index)
-        self._nearest_dist = torch.cat(dist, dim=1)
-        self._nearest = torch.cat(nearest, dim=1)
-        hunter = pursuers.gather(1, self._nearest[..., None].expand(-1, -1, 2))
-        self._threat = targets - hunter
+        self._nearest_dist = torch.cat(dist, dim=1).T.contiguous()
+        self._nearest = torch.cat(nearest, dim=1).T.contiguous()
+        worlds = torch.arange(self.num_envs, device=self.device)[None]
+        self._threat = self.pos[N:] - self.pos[self._nearest, :, worlds].permute(0, 2, 1)
 
     def _scan(self) -> torch.Tensor:
         """Entity slots of every pursuer: [B, N, max_observed, ENTITY_DIM], nearest first, zeros for padding."""
         B, N, E, k = self.num_envs, self.n_pursuers, self.num_entities, self.max_observed
         seen = min(k, E - 1)
+        points = self.pos.permute(2, 0, 1).contiguous()  # [B, E, 2]
+        xs, ys = points[..., 0], points[..., 1]
         size = self._chunk(N, E)
         slots = []
         for start in range(0, N, size):
-            own = self.pos[:, start: start + size]
+            own = points[:, start: start + size]
             c = own.shape[1]
-            d = torch.cdist(own, self.pos)
+            d = torch.cdist(own, points)
             rows = torch.arange(c, device=self.device)
             d[:, rows, rows + start] = math.inf
             d = torch.where(d < self.radius, d, torch.full_like(d, math.inf))
             value, index = d.topk(seen, dim=-1, largest=False)
-            present = torch.isfinite(value)
-            rel = self.pos.gather(1, index.reshape(B, c * seen, 1).expand(-1, -1, 2)).reshape(B, c, seen, 2)
-            rel = rel - own[:, :, None, :]
-            rng = rel.norm(dim=-1).clamp(min=1e-6)
+            present = torch.isfinite(value).float()
+            flat = index.reshape(B, c * seen)
+            rx = xs.gather(1, flat).reshape(B, c, seen) - own[..., 0:1]
+            ry = ys.gather(1, flat).reshape(B, c, seen) - own[..., 1:2]
+            rng = (rx * rx + ry * ry).sqrt().clamp(min=1e-6)
             is_target = (index >= N).float()
-            features = torch.stack([torch.ones_like(rng), rng / self.radius, rel[..., 0] / rng, rel[..., 1] / rng,
-                                    is_target, 1.0 - is_target], dim=-1)
+            features = torch.stack([present, rng / self.radius, rx / rng, ry / rng, is_target, 1.0 - is_target], -1)
             slots.append(features * present[..., None])
         out = torch.cat(slots, dim=1)
         if seen < k:
@@ -164,59 +161,56 @@ class PursuitEnv(VectorParticleEnv):
 
     def _observations(self) -> torch.Tensor:
         B, N = self.num_envs, self.n_pursuers
-        own = torch.cat([self.vel, self.pos[:, :N] / self.half_width], dim=-1)
-        return torch.cat([own, self._scan().reshape(B, N, -1)], dim=-1)
+        own = torch.cat([self.vel, self.pos[:N] / self.half_width], dim=1)
+        return torch.cat([own, self._scan().reshape(B, N, -1).permute(1, 2, 0)], dim=1)
 
     def _rewards(self) -> torch.Tensor:
         self._track()
         N, M = self.n_pursuers, self.n_targets
         covered = (self._nearest_dist < self.radius).float()
-        shared = covered.mean(dim=-1, keepdim=True)
-        credit = torch.zeros(self.num_envs, N, device=self.device).scatter_add_(1, self._nearest, covered)
+        shared = covered.mean(dim=0)
+        credit = torch.zeros(N, self.num_envs, device=self.device).scatter_add_(0, self._nearest, covered)
         return (1.0 - self.local_ratio) * shared + self.local_ratio * (N / M) * credit
 
     def state(self) -> torch.Tensor:
         """Positions (over the half-width) and velocities of every pursuer and target: [B, 4 (N + M)]."""
         B, h = self.num_envs, self.half_width
-        target_vel = self.target_speed * torch.stack([self.heading.cos(), self.heading.sin()], dim=-1)
-        return torch.cat([(self.pos / h).reshape(B, -1), self.vel.reshape(B, -1), target_vel.reshape(B, -1)], dim=-1)
+        target_vel = self.target_speed * torch.stack([self.heading.cos(), self.heading.sin()], dim=1)
+        parts = [self.pos / h, self.vel, target_vel]
+        return torch.cat([p.permute(2, 0, 1).reshape(B, -1) for p in parts], dim=-1)
 
     def coverage(self) -> torch.Tensor:
         """Fraction of targets within sensing range of some pursuer, per world: [B]."""
-        return (self._nearest_dist < self.radius).float().mean(dim=-1)
+        return (self._nearest_dist < self.radius).float().mean(dim=0)
 
     # -- the scripted pursuer ----------------------------------------------------------------------------------
 
     def _heuristic_forces(self, obs: torch.Tensor, agent_index: torch.Tensor) -> torch.Tensor:
         """Go for the nearest target in range that no other visible pursuer is closer to and hover near it; with
         none, move away from the nearest pursuer in range (spreading out) or keep exploring; turn before walls."""
-        M, k = obs.shape[0], self.max_observed
-        vel, pos = obs[:, 0:2], obs[:, 2:4]
-        slots = obs[:, OWN_DIM:].reshape(M, k, ENTITY_DIM)
-        present, rng, direction = slots[..., 0] > 0, slots[..., 1] * self.radius, slots[..., 2:4]
-        rel = direction * rng[..., None]
-        is_target = present & (slots[..., 4] > 0)
-        is_pursuer = present & (slots[..., 5] > 0)
+        M, k = obs.shape[-1], self.max_observed
+        vel, pos = obs[0:2], obs[2:4]
+        slots = obs[OWN_DIM:].reshape(k, ENTITY_DIM, M)
+        present, rng, direction = slots[:, 0] > 0, slots[:, 1] * self.radius, slots[:, 2:4]
+        rel = direction * rng[:, None]
+        is_target, is_pursuer = present & (slots[:, 4] > 0), present & (slots[:, 5] > 0)
+        far = torch.full_like(rng, math.inf)
         # Targets that a visible mate is closer to are left to that mate.
-        mate_distance = (rel[:, :, None] - rel[:, None, :]).norm(dim=-1)
-        mate_distance = torch.where(is_pursuer[:, None, :], mate_distance, torch.full_like(mate_distance, math.inf))
-        claimed = mate_distance.min(dim=-1).values < rng
-        target_range = torch.where(is_target & ~claimed, rng, torch.full_like(rng, math.inf))
-        best = target_range.argmin(dim=-1)
-        rows = torch.arange(M, device=obs.device)
-        has_target = torch.isfinite(target_range.min(dim=-1).values)
-        hover = 0.3 * self.radius
-        goal = rel[rows, best]
-        chase = goal * ((goal.norm(dim=-1, keepdim=True) - hover) / goal.norm(dim=-1, keepdim=True).clamp(min=1e-6))
-        chase = chase - 0.45 * vel
-        mate_range = torch.where(is_pursuer, rng, torch.full_like(rng, math.inf))
-        has_mate = torch.isfinite(mate_range.min(dim=-1).values)
-        apart = -direction[rows, mate_range.argmin(dim=-1)]
+        mate_distance = norm2(rel[:, None] - rel[None], dim=2)
+        mate_distance = torch.where(is_pursuer[None], mate_distance, torch.full_like(mate_distance, math.inf))
+        claimed = mate_distance.min(dim=1).values < rng
+        target_range = torch.where(is_target & ~claimed, rng, far)
+        has_target = torch.isfinite(target_range.min(dim=0).values)
+        goal = pick(rel, target_range.argmin(dim=0))
+        distance = norm2(goal, dim=0).clamp(min=1e-6)
+        chase = goal * ((distance - 0.3 * self.radius) / distance) - 0.45 * vel
+        mate_range = torch.where(is_pursuer, rng, far)
+        has_mate = torch.isfinite(mate_range.min(dim=0).values)
+        apart = -pick(direction, mate_range.argmin(dim=0))
         angle = agent_index.float() * 2.39996  # golden angle: a different default heading per pursuer
-        default = torch.stack([angle.cos(), angle.sin()], dim=-1)
-        speed = vel.norm(dim=-1, keepdim=True)
-        explore = torch.where(speed > 0.3, vel / speed.clamp(min=1e-6), default)
-        wanted = torch.where(has_target[:, None], chase, torch.where(has_mate[:, None], apart + 0.5 * explore, explore))
+        speed = norm2(vel, dim=0).clamp(min=1e-6)
+        explore = torch.where(speed > 0.3, vel / speed, torch.stack([angle.cos(), angle.sin()]))
+        wanted = torch.where(has_target, chase, torch.where(has_mate, apart + 0.5 * explore, explore))
         wall = torch.where(pos.abs() > 0.85, -pos.sign(), torch.zeros_like(pos))
         return wanted + 2.0 * wall
 
@@ -238,7 +232,7 @@ class PursuitEnv(VectorParticleEnv):
         slots = obs[OWN_DIM:].reshape(self.max_observed, ENTITY_DIM).tolist()
         seen = [f"{'a target' if s[4] else 'a pursuer'} at range {s[1] * self.radius:.2f}, bearing "
                 f"{math.degrees(math.atan2(s[3], s[2])):+.0f} deg" for s in slots if s[0] > 0]
-        x, y = self.pos[world, agent].tolist()
+        x, y = self.pos[agent, :, world].tolist()
         return (f"You are {self.agent_names[agent]} in {self.title}. {self.rules}\n"
                 f"Step {int(self.t[world])} of {self.max_steps}. Field half-width {self.half_width:.2f}; your "
                 f"position ({x:+.2f}, {y:+.2f}). In range ({self.radius:g}): {'; '.join(seen) or 'nothing'}.")
