@@ -144,6 +144,16 @@ def test_sampled_draws_differ_by_seed_unless_decoding_is_greedy(server, tmp_path
     arena.play("rps-v0", [greedy, "random"], seed=2)
     assert len(server.requests) == 3  # temperature 0: the same prompt is the same reply
 
+    env = arena.make_env("rps-v0")
+    _, infos = env.reset(seed=0)
+    obs = arena.Observation("player_0", None, infos["player_0"])
+    for spec, new_requests in ((llm(server, tmp_path, ", cache=false"), 3), (greedy, 0)):
+        agent = arena.make_agent(spec)
+        agent.reset(9, "player_0", env.spec)
+        before = len(server.requests)
+        assert [agent.act(obs) for _ in range(3)] == [0, 0, 0]
+        assert len(server.requests) - before == new_requests  # repeated asks are new draws unless greedy
+
 
 def test_secrets_stay_out_of_names_results_replays_errors_and_cache(server, tmp_path, monkeypatch):
     secret = "sk-test-SECRET-4242"

@@ -159,12 +159,14 @@ class LLMAgent(Agent):
         return [reply for reply, _ in replies]
 
     def _next_draw(self, messages: list[dict[str, str]]) -> str | int:
-        """The sample index of a move request: greedy decoding shares one draw; otherwise each match seed
-        and each repetition of the same prompt within the match get their own (reproducible) draw."""
+        """The sample index of a move request: greedy decoding (temperature 0) has one reply per prompt;
+        otherwise each match seed and each repetition of the prompt within the match get their own draw."""
+        if self.temperature == 0:
+            return 0
         key = request_key(self.model, messages, {}, "")
         count = self._draws.get(key, 0)
         self._draws[key] = count + 1
-        return count if self.temperature == 0 else f"{self._draw_salt}/{count}"
+        return f"{self._draw_salt}/{count}"
 
     # -- playing ---------------------------------------------------------------------------------------------
 
