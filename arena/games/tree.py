@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import hashlib
 import json
 from collections import deque
@@ -318,9 +319,19 @@ class _StageState:
 
 def _walk(root: Any, num_players: int, num_actions: int, infoset_key: Any, name: str) -> dict[str, Any]:
     """Breadth-first walk of the whole tree; returns raw per-history lists and per-player infoset tables."""
+    collecting = gc.isenabled()
+    gc.disable()  # the walk allocates only acyclic objects; generational collections would rescan them repeatedly
+    try:
+        return _walk_tree(root, num_players, num_actions, infoset_key, name)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, name: str) -> dict[str, Any]:
     player_of, parent_of, action_of, chance_of, depth_of, infoset_of = [], [], [], [], [], []
     terminals, returns = [], []
-    last_seqs: list[tuple[int, ...]] = []  # per history: each player's last sequence, encoded I * A + a + 1
+    last_seqs: list[tuple[int, ...]] = []  # per terminal: each player's last sequence, encoded I * A + a + 1
     tables: list[dict[str, int]] = [{} for _ in range(num_players)]
     legal: list[list[list[int]]] = [[] for _ in range(num_players)]
     parents: list[list[int]] = [[] for _ in range(num_players)]
@@ -333,11 +344,11 @@ def _walk(root: Any, num_players: int, num_actions: int, infoset_key: Any, name:
         action_of.append(action)
         chance_of.append(chance)
         depth_of.append(depth)
-        last_seqs.append(last)
         if state.is_terminal():
             player_of.append(TERMINAL)
             infoset_of.append(-1)
             terminals.append(h)
+            last_seqs.append(last)
             returns.append(state.returns())
             continue
         if state.is_chance_node():
@@ -431,7 +442,7 @@ def _build(raw: dict[str, Any], *, name: str, env_id: str, key: str, kind: str, 
         acting = history_player == p
         history_infoset[acting] = new_indices[p][history_infoset[acting]]
     terminal_history = np.asarray(raw["terminals"], dtype=np.int64)
-    last = [raw["last"][h] for h in raw["terminals"]]
+    last = raw["last"]
     encoded = np.asarray(last, dtype=np.int64).reshape(len(last), num_players)
     terminal_seq = np.stack([encoders[p][encoded[:, p]] for p in range(num_players)], axis=1)
     utility = np.asarray(raw["returns"], dtype=np.float64).reshape(len(last), num_players)
@@ -472,8 +483,13 @@ def _compile_openspiel_cached(game_string: str) -> TabularGame:
         raise ParameterError(
             f"{game_string}: sampled chance cannot be enumerated (exact game theory needs explicit chance)")
     num_actions = game.num_distinct_actions()
-    raw = _walk(game.new_initial_state(), game.num_players(), num_actions,
-                lambda state, player: info_state_key(game, state, player), game_string)
+    if kind.provides_information_state_string:
+        def infoset_key(state: Any, player: int) -> str:
+            return state.information_state_string(player)
+    else:  # perfect-information games key on the observation string, as the env does
+        def infoset_key(state: Any, player: int) -> str:
+            return info_state_key(game, state, player)
+    raw = _walk(game.new_initial_state(), game.num_players(), num_actions, infoset_key, game_string)
     root = game.new_initial_state()
     names = []
     for p in range(game.num_players()):
