@@ -62,12 +62,20 @@ def _exploitability_cell(entry: dict[str, Any] | None) -> str:
     return f"{value:.4f}" if entry.get("exact") else f"~{value:.3f}±{entry.get('stderr', 0):.3f}"
 
 
+def _payoff_cell(entry: tuple[float, float, float] | list[float] | None) -> str:
+    if not entry or entry[0] is None or math.isnan(entry[0]):
+        return "-"
+    mean, low, high = entry
+    return f"{mean:+.3f} ±{(high - low) / 2:.3f}"
+
+
 def ranking_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the ranking table: ratings with intervals, results, exploitability, regret, reliability."""
     envs = metrics["envs"]
     tabular = [e for e, d in envs.items() if d["exploitability"]]
     repeated = [e for e, d in envs.items() if d["regret"]]
     header = ["rank", "agent", "Bradley-Terry [95% CI]", "Elo [95% CI]", "W-D-L", "win rate [95% CI]"]
+    header += [f"mean payoff {_short(e)}" for e in envs]
     header += [f"exploitability {_short(e)}" for e in tabular]
     header += [f"regret/round {_short(e)}" for e in repeated]
     header += ["illegal", "time-outs", "errors"]
@@ -77,6 +85,7 @@ def ranking_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         row = [str(a["rank"]), a["name"], _interval(bt["rating"], bt["lower"], bt["upper"]),
                _interval(elo["rating"], elo["lower"], elo["upper"]), f"{a['wins']}-{a['draws']}-{a['losses']}",
                _percent(a["win_rate"], a["win_ci"])]
+        row += [_payoff_cell(envs[e]["mean_payoff"].get(a["name"])) for e in envs]
         row += [_exploitability_cell(envs[e]["exploitability"].get(a["name"])) for e in tabular]
         row += [_num(envs[e]["regret"].get(a["name"], {}).get("external_regret_per_round")) for e in repeated]
         row += [f"{100 * a['illegal_move_rate']:.0f}%", f"{100 * a['timeout_rate']:.0f}%",
