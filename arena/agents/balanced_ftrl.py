@@ -38,6 +38,7 @@ rates: every iteration re-solves the regularised problem for the cumulative esti
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -75,12 +76,13 @@ class TrajectorySampler:
         self.rng = np.random.default_rng(seed)
         self.player = game.history_player.tolist()
         self.infoset = game.history_infoset.tolist()
+        self.max_depth = int(game.history_depth.max())
         # breadth-first order: parents are non-decreasing and the children of a history are contiguous
         parents = game.history_parent[1:]
         self.first_child = (1 + np.searchsorted(parents, np.arange(game.num_histories))).tolist()
         reach = game.history_chance_reach
         counts = np.bincount(parents, minlength=game.num_histories)
-        self.chance_cdf = {h: np.cumsum(reach[self.first_child[h]: self.first_child[h] + counts[h]] / reach[h])
+        self.chance_cdf = {h: np.cumsum(reach[self.first_child[h]: self.first_child[h] + counts[h]] / reach[h]).tolist()
                            for h in np.flatnonzero(game.history_player == CHANCE).tolist()}
         self.action_rank = [np.cumsum(tree.legal, axis=1) - 1 for tree in game.players]  # child offset of action a
         self.terminal_of = {h: z for z, h in enumerate(game.terminal_history.tolist())}
@@ -88,24 +90,26 @@ class TrajectorySampler:
     def sample(self, probs: list[np.ndarray]) -> tuple[int, list[list[tuple[int, int, float]]]]:
         """Sample a trajectory; returns the terminal index and, per player, its (infoset, action, own reach before
         acting) along the path."""
+        cdfs = [p.cumsum(axis=1) for p in probs]
+        uniforms = self.rng.random(self.max_depth).tolist()
         steps: list[list[tuple[int, int, float]]] = [[] for _ in range(self.game.num_players)]
         reach = [1.0] * self.game.num_players
-        h = 0
+        h = depth = 0
         while self.player[h] != TERMINAL:
             if self.player[h] == CHANCE:
                 cdf = self.chance_cdf[h]
-                offset = min(int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right")), len(cdf) - 1)
+                offset = min(bisect.bisect_right(cdf, uniforms[depth] * cdf[-1]), len(cdf) - 1)
             else:
                 player, infoset = self.player[h], self.infoset[h]
-                row = probs[player][infoset]
-                cdf = np.cumsum(row)
-                action = min(int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right")), len(row) - 1)
-                while row[action] <= 0:  # never land on a zero-probability (illegal) action at a cdf plateau
-                    action -= 1
+                cdf = cdfs[player][infoset]
+                action = int(cdf.searchsorted(uniforms[depth] * cdf[-1], side="right"))
+                if action >= len(cdf) or probs[player][infoset, action] <= 0:  # rounding at the very top
+                    action = int(np.flatnonzero(probs[player][infoset])[-1])
                 steps[player].append((infoset, action, reach[player]))
-                reach[player] *= row[action]
+                reach[player] *= float(probs[player][infoset, action])
                 offset = int(self.action_rank[player][infoset, action])
             h = self.first_child[h] + offset
+            depth += 1
         return self.terminal_of[h], steps
 
 
