@@ -139,7 +139,7 @@ class PursuitEnv(VectorParticleEnv):
         size = self._chunk(N, E)
         slots = []
         for start in range(0, N, size):
-            own = points[:, start: start + size]
+            own = points[:, start: min(start + size, N)]
             c = own.shape[1]
             d = torch.cdist(own, points)
             rows = torch.arange(c, device=self.device)
