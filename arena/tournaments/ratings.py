@@ -80,7 +80,7 @@ def fit_bradley_terry(wins: np.ndarray, tolerance: float = 1e-10) -> np.ndarray:
         gradient = (wins - games * p).sum(axis=1) - PRIOR * theta
         weights = games * p * (1.0 - p)
         hessian = weights - np.diag(weights.sum(axis=1)) - PRIOR * np.eye(n)
-        step = np.linalg.solve(hessian, -gradient)
+        step = np.linalg.lstsq(hessian, -gradient, rcond=None)[0]  # the null space is a common shift
         size = 1.0
         while size > 1e-6:
             candidate = theta + size * step

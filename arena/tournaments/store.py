@@ -3,7 +3,8 @@
 Tables: `tournaments` (name, public config), `agents` (display name, spec without secrets, class and version),
 `matches` (one row per match, keyed by its schedule id, per-seat lists as JSON) and `analyses` (exploitability and
 exact expected payoffs, computed once at the end of a run). A chunk of match rows is written in one transaction
-with INSERT OR IGNORE: each row is whole or absent after any crash, and writing a match twice changes nothing.
+that skips ids already stored: each row is whole or absent after any crash, and writing a match twice changes
+nothing.
 """
 
 from __future__ import annotations
@@ -117,8 +118,8 @@ class ResultsStore:
         values = [tuple({**row, "tournament": tournament, "recorded": now}[c] for c in MATCH_COLUMNS) for row in rows]
         with self.transaction():
             self.conn.executemany(
-                f"INSERT OR IGNORE INTO matches ({', '.join(MATCH_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(MATCH_COLUMNS))})", values)
+                f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES ({', '.join('?' * len(MATCH_COLUMNS))}) "
+                "ON CONFLICT (match_id) DO NOTHING", values)
 
     def set_analysis(self, tournament: str, kind: str, env: str, subject: str, value: Any) -> None:
         with self.transaction():

@@ -1,0 +1,116 @@
+"""Tournament metrics: intervals, the meta-game equilibrium, regret curves and the sublinearity test."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+
+import arena
+from arena.core import Agent
+from arena.tournaments import metrics
+
+
+class HedgeAgent(Agent):
+    """Hedge (multiplicative weights) from full-information feedback: a textbook no-regret learner."""
+
+    name = "hedge"
+
+    def __init__(self, rate: float = 0.1) -> None:
+        self.rate = rate
+
+    def reset(self, seed, player, env_spec):
+        super().reset(seed, player, env_spec)
+        self.totals = None
+
+    def action_probs(self, obs):
+        totals = np.zeros(len(obs.action_mask)) if self.totals is None else self.totals
+        weights = np.exp(self.rate * (totals - totals.max()))
+        return weights / weights.sum()
+
+    def observe(self, feedback):
+        if feedback.action_payoffs is not None:
+            payoffs = np.asarray(feedback.action_payoffs, dtype=float)
+            self.totals = payoffs if self.totals is None else self.totals + payoffs
+
+
+@pytest.mark.parametrize("k, n", [(8, 10), (0, 7), (30, 30), (13, 50)])
+def test_wilson_interval_matches_scipy(k, n):
+    expected = binomtest(k, n).proportion_ci(method="wilson")
+    assert np.allclose(metrics.wilson(k, n), (expected.low, expected.high), atol=1e-12)
+
+
+def test_mean_interval():
+    mean, low, high = metrics.mean_interval([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5 and math.isclose(high - mean, 1.959963984540054 * np.std([1, 2, 3, 4], ddof=1) / 2)
+    assert metrics.mean_interval([5.0]) == (5.0, 5.0, 5.0)
+
+
+def test_zero_sum_nash_and_maximum_entropy_refinement():
+    rps = np.array([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], dtype=float)
+    p, value = metrics.zero_sum_nash(rps)
+    assert np.allclose(p, 1 / 3) and abs(value) < 1e-12
+    # a second copy of rock: every split of rock's third is optimal; Nash averaging takes the even split
+    doubled = rps[[0, 0, 1, 2]][:, [0, 0, 1, 2]]
+    p, value = metrics.max_entropy_nash(doubled)
+    assert np.allclose(p, [1 / 6, 1 / 6, 1 / 3, 1 / 3], atol=1e-6) and abs(value) < 1e-9
+    biased = np.array([[0.0, 2.0], [-2.0, 0.0]])  # a dominant agent takes all the weight
+    assert np.allclose(metrics.max_entropy_nash(biased)[0], [1.0, 0.0], atol=1e-9)
+
+
+def test_meta_game_from_matches():
+    def match(a, b, pa):
+        return {"seats": [a, b], "payoffs": [pa, -pa]}
+
+    matches = [match("r", "p", -1), match("p", "r", 1), match("p", "s", -1), match("s", "r", -1),
+               match("s", "p", 1), match("r", "s", 1)]
+    meta = metrics.meta_game(["r", "p", "s"], matches)
+    assert meta["agents"] == ["r", "p", "s"] and meta["payoffs"][0] == [None, -1.0, 1.0]
+    assert np.allclose(meta["nash"], 1 / 3) and np.allclose(meta["nash_averaging"], 0.0)
+    assert np.allclose(meta["regret"], 0.0)
+
+
+def test_regret_curves_by_hand():
+    payoffs = [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
+    curves = metrics.regret_curves(payoffs, [1, 1, 1])
+    assert np.allclose(curves["external"], [1, 0, 1]) and np.allclose(curves["dynamic"], [1, 1, 2])
+    mixed = metrics.regret_curves(payoffs, [[0.5, 0.5]] * 3)
+    assert np.allclose(mixed["external"], [0.5, 0.0, 0.5])
+    t = np.arange(1, 101)
+    assert abs(metrics.loglog_slope(np.sqrt(t)) - 0.5) < 1e-12 and abs(metrics.loglog_slope(3.0 * t) - 1) < 1e-12
+    assert metrics.loglog_slope(-t.astype(float)) is None
+
+
+def test_hedge_has_sublinear_regret_and_random_linear_in_a_real_tournament(tmp_path):
+    run = arena.run_tournament(
+        {"name": "regret", "envs": ["rps-v0(rounds=200)"], "games": 2, "seats": "fixed", "backend": "inprocess",
+         "agents": [{"name": "hedge", "spec": "test_metrics:HedgeAgent"}, "random",
+                    {"name": "rock-heavy", "spec": "mix(probs={rock: 0.6, paper: 0.2, scissors: 0.2})"}]},
+        db=str(tmp_path / "r.sqlite"))
+    regret = run.metrics["envs"]["rps-v0(rounds=200)"]["regret"]
+    hedge, uniform = regret["hedge"], regret["random"]
+    assert hedge["rounds"] == 200 and hedge["matches"] == 4
+    assert hedge["loglog_slope"] < 0.75 and hedge["sublinear"]
+    assert uniform["loglog_slope"] > 0.85
+    assert hedge["external_regret_per_round"] < 0.1 < uniform["external_regret_per_round"]
+    assert hedge["dynamic_regret_per_round"] >= hedge["external_regret_per_round"]
+    assert len(hedge["curve_external"]) == 200
+    # one-shot envs carry no rounds, and no exploitability is computed for repeated games
+    assert run.metrics["envs"]["rps-v0(rounds=200)"]["exploitability"] == {}
+
+
+def test_rates_and_summed_agent_statistics():
+    matches = [
+        {"env": "e", "seats": ["a", "b"], "payoffs": [1.0, -1.0], "illegal_moves": [2, 0], "timeouts": [0, 1],
+         "errors": [0, 0], "culprit": None, "agent_stats": [{"tokens": 10, "model": "x"}, {}]},
+        {"env": "e", "seats": ["b", "a"], "payoffs": [0.0, 0.0], "illegal_moves": [0, 0], "timeouts": [0, 0],
+         "errors": [1, 0], "culprit": 0, "agent_stats": [{}, {"tokens": 5.5}]},
+    ]
+    summary = metrics.agent_summaries(["a", "b"], matches)
+    a, b = summary["a"], summary["b"]
+    assert (a["wins"], a["draws"], a["losses"]) == (1, 1, 0) and a["score"] == 0.75
+    assert a["illegal_move_rate"] == 0.5 and a["illegal_moves"] == 2 and a["stats"] == {"tokens": 15.5}
+    assert b["timeout_rate"] == 0.5 and b["error_rate"] == 0.5 and b["forfeits"] == 1
+    pairs = metrics.pairing_results(["a", "b"], matches, {("e", "a", "b"): 0.25})
+    assert pairs[0]["agent"] == "a" and pairs[0]["wins"] == 1 and pairs[0]["draws"] == 1
+    assert pairs[0]["exact_payoff"] == 0.25 and pairs[0]["nra"] == 1.0

@@ -1,0 +1,76 @@
+"""Bradley-Terry and Elo ratings: the MLE against closed forms and an independent solver, intervals and ranks."""
+
+import math
+
+import numpy as np
+import pytest
+
+from arena.tournaments import ratings
+
+
+def _comparisons(results):
+    """Matches as lists of (i, j, score) from a list of (i, j, score) results, one per match."""
+    return [[r] for r in results]
+
+
+def test_two_players_recover_the_log_odds(monkeypatch):
+    monkeypatch.setattr(ratings, "PRIOR", 0.0)
+    wins = np.array([[0.0, 75.0], [25.0, 0.0]])
+    r = ratings.fit_bradley_terry(wins)
+    assert abs((r[0] - r[1]) - 400 * math.log10(3.0)) < 1e-6  # P = 0.75 <=> 10^(d/400) = 3
+    assert abs(r.mean() - 1000.0) < 1e-9
+
+
+def _zermelo(wins, iterations=20000):
+    """Zermelo's fixed point (the MM algorithm of Hunter 2004) for Bradley-Terry strengths."""
+    n = len(wins)
+    games = wins + wins.T
+    p = np.ones(n)
+    for _ in range(iterations):
+        p = wins.sum(axis=1) / np.array([sum(games[i, j] / (p[i] + p[j]) for j in range(n) if j != i)
+                                         for i in range(n)])
+        p /= np.exp(np.log(p).mean())
+    return 1000 + 400 * np.log10(p)
+
+
+def test_mle_matches_an_independent_solver_with_ties_as_halves(monkeypatch):
+    monkeypatch.setattr(ratings, "PRIOR", 0.0)
+    results = ([(0, 1, 1.0)] * 6 + [(0, 1, 0.0)] * 3 + [(0, 1, 0.5)] * 2 + [(1, 2, 1.0)] * 5 + [(1, 2, 0.0)] * 4
+               + [(0, 2, 1.0)] * 7 + [(0, 2, 0.0)] * 2 + [(2, 3, 1.0)] * 3 + [(2, 3, 0.0)] * 3 + [(0, 3, 0.0)])
+    wins = ratings.score_matrices(_comparisons(results), 4).sum(axis=0)
+    assert wins[0, 1] == 7.0 and wins[1, 0] == 4.0  # two ties = one win each way
+    assert np.allclose(ratings.fit_bradley_terry(wins), _zermelo(wins), atol=1e-6)
+
+
+def test_an_unbeaten_agent_keeps_a_finite_rating():
+    wins = np.array([[0.0, 10.0], [0.0, 0.0]])
+    r = ratings.fit_bradley_terry(wins)
+    assert np.all(np.isfinite(r)) and r[0] - r[1] > 800
+
+
+def test_bootstrap_intervals_and_interval_respecting_ranks():
+    strong = [(0, 1, 1.0)] * 80 + [(0, 1, 0.0)] * 20 + [(0, 2, 1.0)] * 80 + [(0, 2, 0.0)] * 20
+    even = [(1, 2, 1.0)] * 50 + [(1, 2, 0.0)] * 50
+    table = ratings.bradley_terry(["a", "b", "c"], _comparisons(strong + even), num_bootstrap=200, seed=1)
+    a, b, c = table
+    for r in table:
+        assert r.lower <= r.rating <= r.upper
+    assert a.lower > max(b.upper, c.upper)
+    assert (a.rank, b.rank, c.rank) == (1, 2, 2)  # b and c overlap: they share a rank
+    assert ratings.interval_ranks(np.array([10.0, 0.0, -5.0]), np.array([20.0, 12.0, 1.0])) == [1, 1, 2]
+
+
+def test_elo_follows_the_online_rule_and_agrees_in_direction():
+    r = ratings.elo([(0, 1, 1.0)], 2, k=16)
+    assert np.allclose(r, [1008.0, 992.0])  # E = 0.5 between equals
+    r = ratings.elo([(0, 1, 1.0), (0, 1, 0.5)], 2, k=16)
+    expected = 1 / (1 + 10 ** ((992 - 1008) / 400))
+    assert r[0] == pytest.approx(1008 + 16 * (0.5 - expected))
+    table = ratings.elo_ratings(["a", "b"], _comparisons([(0, 1, 1.0)] * 30 + [(0, 1, 0.0)] * 10), 100, seed=0)
+    assert table[0].rating > 1000 > table[1].rating and table[0].lower <= table[0].rating <= table[0].upper
+
+
+def test_match_scores_compare_payoffs_between_different_agents():
+    assert ratings.match_scores([0, 1], [1.0, -1.0]) == [(0, 1, 1.0)]
+    assert ratings.match_scores([0, 1, 2], [0.5, 0.5, -1.0]) == [(0, 1, 0.5), (0, 2, 1.0), (1, 2, 1.0)]
+    assert ratings.match_scores([0, 0], [1.0, -1.0]) == []  # self-play says nothing about ratings

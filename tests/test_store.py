@@ -1,0 +1,89 @@
+"""The SQLite results store: idempotent atomic writes, resumable tournaments, reading while a run writes."""
+
+import json
+import sqlite3
+
+import pytest
+
+from arena.core import ConfigError
+from arena.tournaments.store import MATCH_COLUMNS, ResultsStore
+
+CONFIG = {"name": "t", "envs": ["rps-v0"], "agents": [{"name": "a", "spec": "random"}], "games": 2, "seats": "all",
+          "self_play": False, "seed": 0, "move_time_limit": None, "illegal_moves": "forfeit", "max_retries": 2,
+          "max_steps": None}
+AGENTS = [{"name": "a", "spec": "random", "class": "arena.agents.random:RandomAgent", "version": "0.1.0",
+           "has_action_probs": True}, {"name": "b", "spec": "fixed(action=1)"}]
+
+
+def _row(match_id, payoffs=(1.0, -1.0)):
+    return {"match_id": match_id, "env": "rps-v0", "seats": json.dumps(["a", "b"]), "idx": 0, "seed": 5,
+            "payoffs": json.dumps(list(payoffs)), "outcomes": json.dumps(["win", "loss"]), "termination": "normal",
+            "culprit": None, "message": "", "length": 1, "illegal_moves": "[0, 0]", "timeouts": "[0, 0]",
+            "errors": "[0, 0]", "random_fallbacks": "[0, 0]", "wall_time": 0.001, "agent_stats": "[{}, {}]",
+            "stuck": 0, "rounds": None}
+
+
+def test_writes_are_idempotent_per_match_id(tmp_path):
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        store.begin(CONFIG, AGENTS, "0.1.0")
+        store.add_matches("t", [_row("m1"), _row("m2")])
+        store.add_matches("t", [_row("m1", (-1.0, 1.0)), _row("m3")])  # m1 again: ignored
+        assert store.recorded_ids("t") == {"m1", "m2", "m3"}
+        matches = {m["match_id"]: m for m in store.matches("t")}
+        assert matches["m1"]["payoffs"] == [1.0, -1.0] and matches["m1"]["seats"] == ["a", "b"]
+        assert store.agents("t")[0] == {"name": "a", "spec": "random", "class": "arena.agents.random:RandomAgent",
+                                        "version": "0.1.0", "has_action_probs": True}
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_failed_chunk_leaves_no_partial_row(tmp_path):
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        store.begin(CONFIG, AGENTS, "0.1.0")
+        broken = _row("m2")
+        del broken["payoffs"]
+        with pytest.raises(KeyError):
+            store.add_matches("t", [_row("m1"), broken])
+        bad = {**_row("m3"), "payoffs": None}  # NOT NULL: the whole transaction rolls back
+        with pytest.raises(sqlite3.IntegrityError):
+            store.add_matches("t", [_row("m4"), bad])
+        assert store.count("t") == 0
+
+
+def test_resuming_needs_the_same_rules_and_agent_specs(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with ResultsStore(path) as store:
+        store.begin(CONFIG, AGENTS, "0.1.0")
+        store.begin({**CONFIG, "games": 5, "envs": ["kuhn_poker-v0"]}, AGENTS[:1], "0.1.0")  # extending is fine
+        assert store.config("t")["envs"] == ["rps-v0", "kuhn_poker-v0"]
+        with pytest.raises(ConfigError, match="different seed, illegal_moves"):
+            store.begin({**CONFIG, "seed": 1, "illegal_moves": "random"}, AGENTS, "0.1.0")
+        with pytest.raises(ConfigError, match="agent 'b' was fixed\\(action=1\\), now random"):
+            store.begin(CONFIG, [{"name": "b", "spec": "random"}], "0.1.0")
+
+
+def test_reports_read_while_a_writer_holds_a_transaction(tmp_path):
+    path = tmp_path / "s.sqlite"
+    writer = ResultsStore(path)
+    writer.begin(CONFIG, AGENTS, "0.1.0")
+    writer.add_matches("t", [_row("m1")])
+    writer.conn.execute("BEGIN IMMEDIATE")
+    writer.conn.execute(f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES "
+                        f"({', '.join('?' * len(MATCH_COLUMNS))})",
+                        tuple({**_row("m2"), "tournament": "t", "recorded": 0.0}[c] for c in MATCH_COLUMNS))
+    with ResultsStore(path, readonly=True) as reader:  # sees the committed match, not the pending one
+        assert reader.resolve(None) == "t" and [m["match_id"] for m in reader.matches("t")] == ["m1"]
+    writer.conn.execute("COMMIT")
+    with ResultsStore(path, readonly=True) as reader:
+        assert reader.count("t") == 2
+    writer.close()
+
+
+def test_bad_databases_are_one_line_errors(tmp_path):
+    with pytest.raises(ConfigError, match="no results database"):
+        ResultsStore(tmp_path / "missing.sqlite", readonly=True)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_text("this is not sqlite at all, just some text that is long enough" * 20)
+    with pytest.raises(ConfigError, match="is not an arena results database"):
+        ResultsStore(junk)
+    with ResultsStore(tmp_path / "empty.sqlite") as store, pytest.raises(ConfigError, match="holds no tournament"):
+        store.resolve(None)
