@@ -62,3 +62,9 @@ def test_solver_agent_in_repeated_matrix_game(tmp_path, monkeypatch):
     assert nash_conv("rps-v0", agent) < 0.01
     with pytest.raises(ParameterError):
         SolverAgent("cfr", iterations=0)
+
+
+def test_solver_agent_on_openspiel_game_strings():
+    agent = arena.make_agent("cfr_plus(iterations=100, cache=false)")
+    expected = solve("kuhn_poker", "cfr_plus", 100).final_gap
+    assert exploitability("openspiel:kuhn_poker", agent) == pytest.approx(expected)

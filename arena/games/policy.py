@@ -150,12 +150,13 @@ def observations(game: TabularGame, agent: Agent, seed: int | None = 0,
     """(player, infoset, Observation) at every information set of `players` (default all), built exactly as the
     env builds it for a match. `agent` is reset as each player, with the env's spec, before that player's turn.
     """
-    from arena.registry import make_env
+    from arena.registry import EnvSpec, make_env
 
     env = make_env(game.env_id)
+    spec = getattr(env, "spec", None) or EnvSpec(id=game.env_id, factory=type(env), num_players=game.num_players)
     for player in range(game.num_players) if players is None else players:
         tree = game.players[player]
-        agent.reset(seed, f"player_{player}", env.spec)
+        agent.reset(seed, f"player_{player}", spec)
         if game.kind == "normal-form":
             env.reset(seed=seed)
             for infoset in range(tree.num_infosets):
