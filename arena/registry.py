@@ -389,7 +389,12 @@ def make_env(id: str, render_mode: str | None = None, **params: Any) -> Any:
     if name.startswith("openspiel:"):
         from arena.envs.openspiel import make_openspiel_env
 
-        return make_openspiel_env(name.removeprefix("openspiel:"), render_mode=render_mode, **params)
+        env = make_openspiel_env(name.removeprefix("openspiel:"), render_mode=render_mode, **params)
+        kind = env.game.get_type()
+        tags = ("tabular", *(("imperfect-information",) if kind.information.name == "IMPERFECT_INFORMATION" else ()))
+        env.spec = EnvSpec(id=name, factory=make_openspiel_env, description=kind.long_name,
+                           num_players=len(env.possible_agents), turn_based=True, tags=tags, params=params)
+        return env
     if name in envs or ":" not in name:
         spec = envs.get(name)
         factory = spec.resolve()

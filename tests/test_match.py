@@ -185,3 +185,8 @@ def test_human_agent_reads_names_and_numbers_and_reasks() -> None:
     assert result.length == 2 and result.termination == "normal"  # bet, call
     numbers = HumanAgent(stdin=io.StringIO("0\n"), stdout=io.StringIO())
     assert arena.play("rps-v0", [numbers, "fixed(action=scissors)"], seed=0).payoffs == [1.0, -1.0]
+
+
+def test_any_openspiel_game_string_plays() -> None:
+    result = arena.play("openspiel:kuhn_poker(players=3)", ["random", "random", "random"], seed=4)
+    assert result.env_id == "openspiel:kuhn_poker(players=3)" and len(result.payoffs) == 3
