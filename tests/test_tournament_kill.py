@@ -11,6 +11,7 @@ import pytest
 
 import arena
 from arena.tournaments import ResultsStore
+from arena.tournaments.report import build_report
 
 ARENA = str(Path(sys.executable).parent / "arena")
 CONFIG = """
@@ -44,6 +45,7 @@ def _interrupt_mid_run(process, db, sig):
     while _count(db) < 20:
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.02)
+    assert build_report(db, num_bootstrap=10)["matches"] >= 20  # a report while the run writes
     process.send_signal(sig)
     out, err = process.communicate(timeout=30)
     return out, err
