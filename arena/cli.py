@@ -60,16 +60,21 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_play(args: argparse.Namespace) -> int:
     from arena.match import play
     from arena.registry import make_env
+    from arena.render.recording import VideoRecorder, finish_watching, is_video_path
 
     render = args.render
-    env = make_env(args.env, render_mode=render)
-    on_step = (lambda e: print(e.render())) if render == "ansi" else None
+    video = is_video_path(args.record)
+    env = make_env(args.env, render_mode="rgb_array" if video else render)
+    on_step = (lambda e: print(e.render())) if render == "ansi" and not video else None
     results = []
     for game in range(args.games):
         seed = None if args.seed is None else args.seed + game
         record = args.record if args.games == 1 else _numbered(args.record, game)
-        result = play(env, args.agents, seed=seed, move_time_limit=args.time_limit, illegal_moves=args.illegal,
-                      record=record, on_step=on_step)
+        recorder = VideoRecorder(env, show=render == "human") if video else None
+        result = play(recorder.env if recorder else env, args.agents, seed=seed, move_time_limit=args.time_limit,
+                      illegal_moves=args.illegal, record=None if video else record, on_step=on_step)
+        if recorder:
+            recorder.save(record)
         results.append(result)
         if not args.json:
             outcome = ", ".join(f"{a} ({p}): {pay:+g}{f' {o}' if o else ''}" for a, p, pay, o in
@@ -78,6 +83,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
             print(f"game {game + 1}: {outcome} in {result.length} steps{ended}")
     if args.json:
         print_json([r.to_dict() for r in results] if args.games > 1 else results[0].to_dict())
+    finish_watching(env)
     env.close()
     return 0
 
@@ -92,6 +98,11 @@ def _numbered(path: str | None, index: int) -> str | None:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from arena.match import read_replay, replay_summary, verify_replay
 
+    if args.render or args.record:
+        from arena.render.recording import replay_visual
+
+        replay_visual(args.file, render=args.render, record=args.record)
+        return 0
     if args.json:
         header, steps, result = read_replay(args.file)
         print_json({"header": header, "steps": steps, "result": result, "verified": verify_replay(args.file)})
@@ -121,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--games", type=int, default=1, help="number of matches (seeds seed, seed+1, ...)")
     p.add_argument("--render", choices=["ansi", "human"], default=None)
-    p.add_argument("--record", metavar="FILE", help="write a replay (.jsonl)")
+    p.add_argument("--record", metavar="FILE", help="write a replay (.jsonl) or a video (.gif, .mp4)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="per-move time limit")
     p.add_argument("--illegal", choices=["forfeit", "random", "retry"], default="forfeit",
                    help="what an illegal move costs")
@@ -131,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="show a recorded match step by step")
     p.add_argument("file")
     p.add_argument("--verify", action="store_true", help="re-run the actions and check the rewards")
+    p.add_argument("--render", choices=["human"], default=None, help="re-play the match in a window")
+    p.add_argument("--record", metavar="FILE", help="re-play the match into a video (.gif, .mp4)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_replay)
 

@@ -276,6 +276,10 @@ class VectorParticleEnv:
         self._obs = self._observations()
         self.obs = _batch_first(self._obs)
 
+    def entity_colors(self, world: int = 0) -> list[tuple[int, int, int]]:
+        """RGB colour of every entity of one world, for drawing."""
+        return list(self.colors)
+
     def reward_range(self) -> tuple[float, float]:
         """Typical per-step reward bounds of one agent (used for forfeits and documentation)."""
         return (-1.0, 1.0)

@@ -143,6 +143,11 @@ class AdversaryEnv(_MPEScenario):
         self.goal = torch.where(mask, goal, self.goal)
         self.pos = self._blend(mask, self.uniform(self.num_entities, 2, self.num_envs), self.pos)
 
+    def entity_colors(self, world: int = 0) -> list[tuple[int, int, int]]:
+        colors = list(self.colors)
+        colors[self.num_agents + int(self.goal[world])] = GOAL_GREEN
+        return colors
+
     def goal_position(self) -> torch.Tensor:
         """[2, B]"""
         return pick(self.pos, self.num_agents + self.goal)
