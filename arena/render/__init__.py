@@ -21,6 +21,11 @@ from arena.render.scenes import scene_for  # noqa: E402
 DEFAULT_FPS = 2
 
 
+def headless() -> bool:
+    """SDL's dummy video driver: windows exist but nobody sees them, so nothing waits for a viewer."""
+    return os.environ.get("SDL_VIDEODRIVER") == "dummy"
+
+
 class Renderer:
     """One drawing surface, shown in a window ("human") or read back as frames ("rgb_array")."""
 
@@ -44,7 +49,8 @@ class Renderer:
         self.window.blit(self.canvas, (0, 0))
         pygame.event.pump()
         pygame.display.flip()
-        self.clock.tick(self.fps)
+        if not headless():
+            self.clock.tick(self.fps)
         return None
 
     def show_frame(self, frame: np.ndarray) -> None:
@@ -55,7 +61,7 @@ class Renderer:
 
     def hold(self, seconds: float) -> None:
         """Keep the window responsive and on screen for a while (the last position of a match)."""
-        if self.window is None:
+        if self.window is None or headless():
             return
         end = time.monotonic() + seconds
         while time.monotonic() < end:
@@ -81,4 +87,4 @@ def render_env(env: Any) -> np.ndarray | None:
     return renderer.present()
 
 
-__all__ = ["Renderer", "render_env"]
+__all__ = ["Renderer", "headless", "render_env"]

@@ -8,7 +8,6 @@ seed, so the same game unfolds again in pictures.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from arena.core import ConfigError, ParameterError
 VIDEO_SUFFIXES = (".gif", ".mp4")
 DEFAULT_FPS = 4.0
 # How long a window stays up on the final position after a match or a replay.
-HOLD_SECONDS = 0.0 if os.environ.get("SDL_VIDEODRIVER") == "dummy" else 2.0
+HOLD_SECONDS = 2.0
 
 
 def is_video_path(path: str | Path | None) -> bool:
@@ -126,8 +125,7 @@ class VideoRecorder:
 
 
 def finish_watching(env: Any, seconds: float | None = None) -> None:
-    """Leave a human-mode window showing the final position for a while (not under SDL's dummy video driver,
-    where nobody can see it)."""
+    """Leave a human-mode window showing the final position for a while."""
     renderer = getattr(getattr(env, "unwrapped", env), "_renderer", None)
     if renderer is not None:
         renderer.hold(HOLD_SECONDS if seconds is None else seconds)

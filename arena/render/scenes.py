@@ -149,6 +149,7 @@ def _field(text: str, prefix: str) -> list[str]:
 
 
 LEDUC_STACK = 100  # OpenSpiel's Leduc poker: every player starts with 100 chips
+LEDUC_RANKS = "JQKA98765432"  # two suits of players + 1 ranks
 
 
 def leduc_poker(env: Any, surface: pygame.Surface) -> None:
@@ -158,7 +159,7 @@ def leduc_poker(env: Any, surface: pygame.Surface) -> None:
     cards = [int(c) for c in _field(picture, "Cards")]
 
     def name(card_id: int) -> tuple[str, str]:
-        return ("?", "") if card_id < 0 else ("JQK"[card_id // 2], "sh"[card_id % 2])
+        return ("?", "") if card_id < 0 else (LEDUC_RANKS[card_id // 2], "sh"[card_id % 2])
 
     if state.is_terminal():  # the money is paid out by then: count the chips in from the position before the end
         before = env.game.new_initial_state()
