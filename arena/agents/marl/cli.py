@@ -66,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} steps"),
                         TextColumn("return {task.fields[ret]}"), TextColumn("eval {task.fields[eval]}"),
                         TextColumn("{task.fields[sps]} steps/s"), TimeElapsedColumn(), console=console,
-                        disable=args.json)
+                        disable=args.json or not console.is_terminal)
     results = []
     with progress:
         for seed in seeds:

@@ -178,9 +178,10 @@ class PettingZooBatch:
     def state(self) -> torch.Tensor:
         rows = []
         for b, env in enumerate(self.envs):
+            state = getattr(env, "state", None)
             try:
-                rows.append(np.asarray(env.state(), dtype=np.float32).ravel())
-            except (NotImplementedError, AttributeError):
+                rows.append(np.asarray(state(), dtype=np.float32).ravel())
+            except (NotImplementedError, TypeError):  # no state() (or an attribute of that name)
                 rows.append(self._obs[b].ravel())
         return torch.from_numpy(np.stack(rows))
 
@@ -236,7 +237,7 @@ def layer_init(layer: nn.Module, gain: float = math.sqrt(2)) -> nn.Module:
         nn.init.orthogonal_(layer.weight, gain)
         nn.init.zeros_(layer.bias)
     elif isinstance(layer, AgentLinear):
-        for weight in layer.weight:
+        for weight in layer.weight.data:
             nn.init.orthogonal_(weight.T, gain)
         nn.init.zeros_(layer.bias)
     return layer
@@ -256,14 +257,16 @@ class AgentLinear(nn.Module):
 
 class AgentNet(nn.Module):
     """An MLP applied to every agent's row: one net shared by all agents (with the agent's one-hot id appended
-    when `agent_id`) or one net per agent (`shared=False`). Input [..., M, in_dim], output [..., M, out_dim]."""
+    when `agent_id`) or one net per agent (`shared=False`). Input [..., M, in_dim], output [..., M, out_dim].
+    `input_norm` layer-normalises the input features first (MAPPO's feature normalisation)."""
 
     def __init__(self, in_dim: int, out_dim: int, num_agents: int, hidden: tuple[int, ...] = (64, 64),
                  shared: bool = True, agent_id: bool = True, out_gain: float = 1.0,
-                 activation: str = "tanh") -> None:
+                 activation: str = "tanh", input_norm: bool = False) -> None:
         super().__init__()
         self.num_agents, self.shared = num_agents, shared
         self.agent_id = shared and agent_id and num_agents > 1
+        self.input_norm = nn.LayerNorm(in_dim) if input_norm else None
         sizes = [in_dim + (num_agents if self.agent_id else 0), *hidden, out_dim]
         gains = [math.sqrt(2)] * len(hidden) + [out_gain]
         self.layers = nn.ModuleList(
@@ -275,6 +278,8 @@ class AgentNet(nn.Module):
     def forward(self, x: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Tensor:
         if ids is None:
             ids = torch.arange(x.shape[-2], device=x.device)
+        if self.input_norm is not None:
+            x = self.input_norm(x)
         if self.agent_id:
             one_hot = nn.functional.one_hot(ids, self.num_agents).to(x.dtype)
             x = torch.cat([x, one_hot.expand(*x.shape[:-1], self.num_agents)], dim=-1)

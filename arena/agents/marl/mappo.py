@@ -52,6 +52,7 @@ class MAPPOConfig:
     value_norm: bool = True
     hidden: tuple = (64, 64)
     activation: str = "tanh"
+    input_norm: bool = False
     shared_actor: bool = True
     shared_critic: bool = True
     centralised_critic: bool = True
@@ -72,7 +73,7 @@ def actor_network_args(config: Any, env: Any) -> tuple[str, dict[str, Any]]:
         raise ConfigError(f"network must be mlp or attention, not {config.network!r}")
     return "mlp", {"in_dim": env.obs_dim, "out_dim": env.num_actions, "num_agents": env.num_agents,
                    "hidden": list(config.hidden), "shared": config.shared_actor, "out_gain": 0.01,
-                   "activation": config.activation}
+                   "activation": config.activation, "input_norm": config.input_norm}
 
 
 def policy_meta(env: Any, algo: str, **extra: Any) -> dict[str, Any]:
@@ -123,15 +124,12 @@ class MAPPO:
     # -- critic
     def build_critic(self, env: Any, config: MAPPOConfig) -> nn.Module:
         """Centralised: an MLP over the global state, one output per agent."""
-        if config.centralised_critic:
-            return build_network("mlp", in_dim=env.state_dim, out_dim=1, num_agents=env.num_agents,
-                                 hidden=list(config.hidden), shared=config.shared_critic,
-                                 activation=config.activation)
-        if config.network == "attention":
+        if config.network == "attention" and not config.centralised_critic:
             args = dict(actor_network_args(config, env)[1], out_dim=1, out_gain=1.0)
             return build_network("attention", **args)
-        return build_network("mlp", in_dim=env.obs_dim, out_dim=1, num_agents=env.num_agents,
-                             hidden=list(config.hidden), shared=config.shared_critic, activation=config.activation)
+        return build_network("mlp", in_dim=env.state_dim if config.centralised_critic else env.obs_dim, out_dim=1,
+                             num_agents=env.num_agents, hidden=list(config.hidden), shared=config.shared_critic,
+                             activation=config.activation, input_norm=config.input_norm)
 
     def critic_input(self, obs: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
         """[B, N, d]: the global state for every agent (centralised) or each agent's own observation."""
