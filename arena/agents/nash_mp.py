@@ -45,6 +45,7 @@ from arena.games.tree import TabularGame
 
 
 def check_regularization(owner: str, eta: float, beta: float) -> None:
+    """eta > 0 and beta >= 0 (beta = 0 is unregularised mirror prox), else a ParameterError."""
     check_positive(owner, eta=eta)
     if not beta >= 0:
         raise ParameterError(f"{owner}: beta must be non-negative, got {beta}")
