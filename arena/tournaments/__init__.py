@@ -39,6 +39,7 @@ class TournamentRun:
     already_recorded: int
     played: int
     seconds: float
+    match_seconds: float
     backend: str
     workers: int
     replaced_workers: int = 0
@@ -106,15 +107,18 @@ def run_tournament(config: TournamentConfig | dict[str, Any] | str | Path, *, db
 
         pool = make_pool(config.backend, config.workers, specs, settings, secrets, config.ray_address) if todo \
             else None
+        playing = time.perf_counter()
         with bar:
             summary = run_matches(pool, todo, on_rows) if pool else None
+        match_seconds = time.perf_counter() - playing
         if analyse:
             analyse_tournament(store, config)
         metrics = compute_metrics(store.config(config.name), store.agents(config.name), store.matches(config.name),
                                   store.analyses(config.name))
     return TournamentRun(
         name=config.name, db=str(config.db), scheduled=len(schedule), already_recorded=len(schedule) - len(todo),
-        played=summary.played if summary else 0, seconds=time.perf_counter() - start, backend=config.backend,
+        played=summary.played if summary else 0, seconds=time.perf_counter() - start, match_seconds=match_seconds,
+        backend=config.backend,
         workers=getattr(pool, "size", 0), replaced_workers=summary.replaced_workers if summary else 0,
         given_up=summary.given_up if summary else [], metrics=metrics)
 
