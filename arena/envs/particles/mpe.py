@@ -92,7 +92,7 @@ class SpreadEnv(_MPEScenario):
     def _rewards(self) -> torch.Tensor:
         N = self.N
         dist = norm2(self.pos[None] - self.pos[:N, None], dim=2)  # [N, E, B]
-        cover = -dist[:, N:].min(dim=0).values.sum(dim=0)
+        cover = -dist[:, N:].amin(dim=0).sum(dim=0)
         collisions = ((dist[:, :N] < 0.3).float() * self._not_self).sum(dim=1)
         return (1.0 - self.local_ratio) * cover - self.local_ratio * collisions
 
@@ -165,7 +165,7 @@ class AdversaryEnv(_MPEScenario):
     def _rewards(self) -> torch.Tensor:
         to_goal = norm2(self.pos[: self.num_agents] - self.goal_position()[None], dim=1)  # [A, B]
         adversary = to_goal[:1]
-        good = -to_goal[1:].min(dim=0, keepdim=True).values + adversary
+        good = -to_goal[1:].amin(dim=0, keepdim=True) + adversary
         return torch.cat([-adversary, good.expand(self.N, -1)], dim=0)
 
     def _heuristic_forces(self, obs: torch.Tensor, agent_index: torch.Tensor) -> torch.Tensor:
@@ -179,7 +179,7 @@ class AdversaryEnv(_MPEScenario):
         # Adversary layout: landmarks (2N), good agents (2N).
         seen = obs[: 2 * N].reshape(N, 2, M)
         goods = obs[2 * N: 4 * N].reshape(N, 2, M)
-        closeness = norm2(seen[:, None] - goods[None], dim=2).min(dim=1).values
+        closeness = norm2(seen[:, None] - goods[None], dim=2).amin(dim=1)
         adversary_target = pick(seen, closeness.argmin(dim=0))
         return 0.6 * torch.where(agent_index == 0, adversary_target, good_target)
 

@@ -144,9 +144,9 @@ class PursuitEnv(VectorParticleEnv):
             d = torch.cdist(own, points)
             rows = torch.arange(c, device=self.device)
             d[:, rows, rows + start] = math.inf
-            d = torch.where(d < self.radius, d, torch.full_like(d, math.inf))
+            # The nearest `seen` entities, of which those inside the sensing radius are present.
             value, index = d.topk(seen, dim=-1, largest=False)
-            present = torch.isfinite(value).float()
+            present = (value < self.radius).float()
             flat = index.reshape(B, c * seen)
             rx = xs.gather(1, flat).reshape(B, c, seen) - own[..., 0:1]
             ry = ys.gather(1, flat).reshape(B, c, seen) - own[..., 1:2]
@@ -198,14 +198,14 @@ class PursuitEnv(VectorParticleEnv):
         # Targets that a visible mate is closer to are left to that mate.
         mate_distance = norm2(rel[:, None] - rel[None], dim=2)
         mate_distance = torch.where(is_pursuer[None], mate_distance, torch.full_like(mate_distance, math.inf))
-        claimed = mate_distance.min(dim=1).values < rng
+        claimed = mate_distance.amin(dim=1) < rng
         target_range = torch.where(is_target & ~claimed, rng, far)
-        has_target = torch.isfinite(target_range.min(dim=0).values)
+        has_target = torch.isfinite(target_range.amin(dim=0))
         goal = pick(rel, target_range.argmin(dim=0))
         distance = norm2(goal, dim=0).clamp(min=1e-6)
         chase = goal * ((distance - 0.3 * self.radius) / distance) - 0.45 * vel
         mate_range = torch.where(is_pursuer, rng, far)
-        has_mate = torch.isfinite(mate_range.min(dim=0).values)
+        has_mate = torch.isfinite(mate_range.amin(dim=0))
         apart = -pick(direction, mate_range.argmin(dim=0))
         angle = agent_index.float() * 2.39996  # golden angle: a different default heading per pursuer
         speed = norm2(vel, dim=0).clamp(min=1e-6)
