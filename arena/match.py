@@ -31,7 +31,9 @@ class _Forfeit(Exception):
         self.termination, self.culprit, self.message = termination, culprit, message
 
 
-class _TimeLimit(Exception):
+class MoveTimeLimit(Exception):
+    """An agent's move took longer than the limit; `stuck` when its thread could not be interrupted."""
+
     def __init__(self, stuck: bool) -> None:
         super().__init__("time limit")
         self.stuck = stuck
@@ -43,9 +45,9 @@ def _interrupt_thread(thread: threading.Thread) -> None:
 
 
 def call_with_time_limit(fn: Callable[[Any], Any], arg: Any, limit: float | None) -> Any:
-    """`fn(arg)`, abandoned after `limit` seconds: the call is interrupted and _TimeLimit is raised at once.
+    """`fn(arg)`, abandoned after `limit` seconds: the call is interrupted and MoveTimeLimit is raised at once.
 
-    An agent blocked inside C code cannot be interrupted; `_TimeLimit.stuck` says so, and the tournament then
+    An agent blocked inside C code cannot be interrupted; `MoveTimeLimit.stuck` says so, and the tournament then
     replaces the worker process that holds it.
     """
     if limit is None:
@@ -64,7 +66,7 @@ def call_with_time_limit(fn: Callable[[Any], Any], arg: Any, limit: float | None
     if thread.is_alive():
         _interrupt_thread(thread)
         thread.join(0.05)
-        raise _TimeLimit(stuck=thread.is_alive())
+        raise MoveTimeLimit(stuck=thread.is_alive())
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
@@ -146,7 +148,7 @@ class _Match:
         for attempt in range(self.max_retries + 1 if self.policy == "retry" else 1):
             try:
                 action = call_with_time_limit(agent.act, obs, self.limit)
-            except _TimeLimit as exc:
+            except MoveTimeLimit as exc:
                 self.timeouts[seat] += 1
                 self.stuck = self.stuck or exc.stuck
                 raise _Forfeit("time_limit", seat, f"{agent.name} exceeded the {self.limit}s move time limit") from None

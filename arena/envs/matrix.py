@@ -8,6 +8,7 @@ the full-information feedback that online learners (Hedge, FTRL, Nash mirror pro
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import gymnasium
@@ -82,16 +83,18 @@ class MatrixGameEnv(ParallelEnv):
         self.round = 0
         self.history = np.full((self.rounds, self.num_players), -1, dtype=np.int64)
         self._last: tuple[int, ...] | None = None
+        self._played: list[list[str]] = [[] for _ in range(self.num_players)]
+        self._key = ""
         return self._observations(), self._infos()
 
     def _observations(self) -> dict[str, np.ndarray]:
         return {a: self.history.copy() for a in self.agents}
 
     def info_state(self, player: int) -> str:
-        """Perfect-recall key: the player and the joint actions played so far."""
-        played = ";".join(",".join(str(a) for a in row) for row in self.history[: self.round])
-        return f"{self.possible_agents[player]}|{played}"
+        """Perfect-recall key: the player and the joint actions played so far, e.g. `player_0|0,2;1,1`."""
+        return f"{self.possible_agents[player]}|{self._key}"
 
+    @functools.cache  # noqa: B019 (one table per env and player, kept for the env's life)
     def payoff_table_text(self, player: int) -> str:
         if self.num_players != 2:
             return f"Payoff tensor (player, actions...): {self.payoffs.tolist()}"
@@ -101,8 +104,8 @@ class MatrixGameEnv(ParallelEnv):
             cells = []
             for b, other_name in enumerate(self.action_names_per_player[other]):
                 joint = (a, b) if me == 0 else (b, a)
-                cells.append(f"vs {other_name}: you {self.payoffs[(me, *joint)]:g}, "
-                             f"them {self.payoffs[(other, *joint)]:g}")
+                cells.append(f"vs {other_name}: you {self.payoffs[(me, *joint)] + 0.0:g}, "
+                             f"them {self.payoffs[(other, *joint)] + 0.0:g}")
             rows.append(f"  {name}: " + "; ".join(cells))
         return "Payoffs (yours, the other player's):\n" + "\n".join(rows)
 
@@ -119,14 +122,7 @@ class MatrixGameEnv(ParallelEnv):
             lines.append(self.rules)
         lines.append(self.payoff_table_text(player))
         if self.round:
-            played = [
-                f"round {t + 1}: " + ", ".join(
-                    f"{'you' if i == player else f'player {i}'} {self.action_names_per_player[i][a]}"
-                    for i, a in enumerate(self.history[t])
-                )
-                for t in range(self.round)
-            ]
-            lines.append("History: " + "; ".join(played) + ".")
+            lines.append("History: " + "; ".join(self._played[player]) + ".")
         if done:
             lines.append("The game is over.")
         else:
@@ -158,6 +154,11 @@ class MatrixGameEnv(ParallelEnv):
             joint.append(action)
         self._last = tuple(joint)
         self.history[self.round] = joint
+        self._key += (";" if self.round else "") + ",".join(map(str, joint))
+        for me, played in enumerate(self._played):  # each round is described once, not at every later round
+            played.append(f"round {self.round + 1}: " + ", ".join(
+                f"{'you' if i == me else f'player {i}'} {self.action_names_per_player[i][a]}"
+                for i, a in enumerate(joint)))
         self.round += 1
         rewards = {a: float(self.payoffs[(i, *joint)]) for i, a in enumerate(self.possible_agents)}
         done = self.round >= self.rounds

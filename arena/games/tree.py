@@ -317,6 +317,10 @@ class _StageState:
         return [float(self.env.payoffs[(p, *self.prefix)]) for p in range(self.env.num_players)]
 
 
+# Games beyond this size (connect four, chess...) are refused rather than walked for hours.
+MAX_HISTORIES = 2_000_000
+
+
 def _walk(root: Any, num_players: int, num_actions: int, infoset_key: Any, name: str) -> dict[str, Any]:
     """Breadth-first walk of the whole tree; returns raw per-history lists and per-player infoset tables."""
     collecting = gc.isenabled()
@@ -340,6 +344,9 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
     while frontier:
         state, parent, action, chance, depth, last = frontier.popleft()
         h = len(player_of)
+        if h + len(frontier) >= MAX_HISTORIES:
+            raise ParameterError(f"{name} has more than {MAX_HISTORIES:,} histories: too large to compile exactly "
+                                 "(set arena.games.tree.MAX_HISTORIES to raise the limit)")
         parent_of.append(parent)
         action_of.append(action)
         chance_of.append(chance)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from arena.core import Agent, ArenaError
-from arena.match import _TimeLimit, call_with_time_limit
+from arena.match import MoveTimeLimit, call_with_time_limit
 from arena.registry import envs as env_registry
 from arena.registry import make_agent, parse_spec
 from arena.tournaments.config import TournamentConfig
@@ -75,7 +75,7 @@ def _probe(config: TournamentConfig, spec: str, game: Any, engine: Any, exact_on
         if exact_only and not agent.has_action_probs():
             return None
         return call_with_time_limit(lambda a: _exploitability(game, a, engine), agent, _budget(config, game))
-    except _TimeLimit:
+    except MoveTimeLimit:
         return {"value": None, "error": "timed out"}
     except Exception as exc:  # an agent that cannot be probed is reported, not fatal
         return {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
