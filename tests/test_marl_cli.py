@@ -49,6 +49,22 @@ def test_train_several_seeds_reports_mean_and_iqm(tmp_path, capsys):
     assert (out / "seed_1" / "best.pt").exists()
 
 
+def test_zero_sum_tabular_games_keep_the_least_exploitable_policy(tmp_path, capsys):
+    pytest.importorskip("arena.games")
+    out = tmp_path / "kuhn"
+    assert main(["train", "kuhn_poker-v0", "--steps", "1024", "--envs", "32", "--eval-every", "256",
+                 "--eval-episodes", "8", "--set", "rollout_steps=8", "--set", "gamma=1.0", "--stochastic-eval",
+                 "--out", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    rows = [r for r in csv.DictReader((out / "metrics.csv").open()) if r["exploitability"]]
+    assert len(rows) >= 4 and result["best_exploitability"] == pytest.approx(min(float(r["exploitability"])
+                                                                                 for r in rows))
+    from arena.games import exploitability
+
+    agent = arena.make_agent(f"checkpoint:{out}/best.pt")
+    assert exploitability("kuhn_poker-v0", agent) == pytest.approx(result["best_exploitability"], abs=1e-9)
+
+
 def test_summary_statistics():
     assert interquartile_mean(np.array([0.0, 1, 2, 3, 4, 5, 6, 100])) == pytest.approx(3.5)
     runs = [np.full(10, 1.0), np.full(10, 2.0), np.full(10, 3.0)]

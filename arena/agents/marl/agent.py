@@ -13,21 +13,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from arena.agents.marl.common import load_checkpoint
+from arena.agents.marl.common import Policy, load_checkpoint
 from arena.core import Agent, Observation, ParameterError
 
 
-class CheckpointAgent(Agent):
-    """Plays the policy stored by `arena train` at `path`; `greedy` takes the most likely action."""
+class PolicyAgent(Agent):
+    """Plays a trained `Policy` held in memory; `greedy` takes the most likely action."""
 
-    name = "checkpoint"
+    name = "marl_policy"
 
-    def __init__(self, path: str, greedy: bool = False) -> None:
-        self.path, self.greedy = path, greedy
-        self.policy, record = load_checkpoint(path)
-        self.meta = self.policy.meta
-        self.config = record["config"]
-        self.name = f"checkpoint:{path}{'(greedy=true)' if greedy else ''}"
+    def __init__(self, policy: Policy, greedy: bool = False) -> None:
+        self.policy, self.greedy = policy, greedy
+        self.meta = policy.meta
         self.seat_ids = torch.zeros(1, dtype=torch.long)
         self.player = ""
 
@@ -59,8 +56,11 @@ class CheckpointAgent(Agent):
         mask = torch.as_tensor(obs.action_mask[: self.meta["num_actions"]].astype(bool))
         if mask.numel() != self.meta["num_actions"]:
             raise ParameterError(f"{self.name} has {self.meta['num_actions']} actions; this env has {mask.numel()}")
+        device = next(self.policy.parameters()).device
         with torch.no_grad():
-            return self.policy.logits(x.view(1, 1, -1), self.seat_ids, mask.view(1, 1, -1))[0, 0]
+            logits = self.policy.logits(x.view(1, 1, -1).to(device), self.seat_ids.to(device),
+                                        mask.view(1, 1, -1).to(device))
+        return logits[0, 0].cpu()
 
     def action_probs(self, obs: Observation) -> np.ndarray:
         logits = self._logits(obs)
@@ -78,3 +78,15 @@ class CheckpointAgent(Agent):
         if self.greedy or not self.policy.stochastic:
             return int(np.argmax(probs))
         return int(self.rng.choice(len(probs), p=probs))
+
+
+class CheckpointAgent(PolicyAgent):
+    """Plays the policy stored by `arena train` at `path`; `greedy` takes the most likely action."""
+
+    name = "checkpoint"
+
+    def __init__(self, path: str, greedy: bool = False) -> None:
+        policy, record = load_checkpoint(path)
+        super().__init__(policy, greedy)
+        self.path, self.config = path, record["config"]
+        self.name = f"checkpoint:{path}{'(greedy=true)' if greedy else ''}"

@@ -93,8 +93,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     for r in results:
         per_agent = ", ".join(f"{v:.3f}" for v in r.final_agent_returns)
+        exploitability = "" if r.best_exploitability is None else f", exploitability {r.best_exploitability:.4f}"
         print(f"seed {r.seed}: final return {r.final_returns.mean():.3f} (per agent {per_agent}), best evaluation "
-              f"{r.best_return:.3f}, {r.env_steps:,} steps in {r.wall_time:.0f}s -> {r.out}/best.pt")
+              f"{r.best_return:.3f}{exploitability}, {r.env_steps:,} steps in {r.wall_time:.0f}s -> {r.out}/best.pt")
     if args.seeds > 1:
         print(f"over {len(seeds)} seeds: mean {summary['mean']:.3f} [{summary['mean_ci95'][0]:.3f}, "
               f"{summary['mean_ci95'][1]:.3f}], IQM {summary['iqm']:.3f} [{summary['iqm_ci95'][0]:.3f}, "

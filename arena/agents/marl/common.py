@@ -561,11 +561,14 @@ def evaluate(act: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor], e
 
 def policy_evaluator(policy: Policy, deterministic: bool) -> Callable[[torch.Tensor, torch.Tensor | None],
                                                                       torch.Tensor]:
-    """`act(obs, mask)` for `evaluate`; an ensemble policy uses sub-policy 0 (all are trained alike)."""
-    generator = torch.Generator(device="cpu").manual_seed(0)
+    """`act(obs, mask)` for `evaluate`; an ensemble policy uses sub-policy 0 (all are trained alike). The policy
+    may live on another device than the env: actions come back on the observations' device."""
+    device = next(policy.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(0)
 
     def act(obs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        return select_actions(policy, obs, mask, deterministic, generator if obs.device.type == "cpu" else None)
+        mask = None if mask is None else mask.to(device)
+        return select_actions(policy, obs.to(device), mask, deterministic, generator).to(obs.device)
 
     return act
 

@@ -26,13 +26,21 @@ from arena.agents.marl.common import (
     build_config,
     evaluate,
     make_batched_env,
+    particle_scenarios,
     policy_evaluator,
     save_checkpoint,
 )
 from arena.core import ParameterError, UnknownNameError
 from arena.registry import import_object, parse_spec
 
-BASE_COLUMNS = ["iteration", "env_steps", "wall_time", "steps_per_sec", "train_return", "eval_return"]
+BASE_COLUMNS = ["iteration", "env_steps", "wall_time", "steps_per_sec", "train_return", "eval_return",
+                "exploitability"]
+
+
+def particle_env(env: str) -> bool:
+    """True when `env` names one of the batched particle worlds."""
+    scenarios = particle_scenarios()
+    return scenarios is not None and parse_spec(env)[0] in scenarios
 
 
 def algorithm_class(name: str) -> type:
@@ -52,17 +60,18 @@ class RunResult:
     out: Path
     seed: int
     env_steps: int
-    best_return: float
+    best_return: float                 # evaluation return of the best checkpoint
     final_returns: np.ndarray          # per-episode mean-over-agents returns of the best policy
     final_agent_returns: list[float]   # per-agent mean return of the best policy
     curve: list[tuple[int, float]] = field(default_factory=list)  # (env steps, evaluation return)
     wall_time: float = 0.0
+    best_exploitability: float | None = None  # two-player zero-sum tabular games: what selected the best
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "seed": self.seed, "env_steps": self.env_steps,
                 "best_return": self.best_return, "final_return": float(np.mean(self.final_returns)),
                 "final_agent_returns": self.final_agent_returns, "curve": self.curve,
-                "wall_time": self.wall_time}
+                "wall_time": self.wall_time, "best_exploitability": self.best_exploitability}
 
 
 def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | None = None, seed: int = 0,
@@ -99,6 +108,7 @@ def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | N
                   "deterministic_eval": deterministic_eval, "hyperparameters": trainer.hyperparameters()}
     (out / "config.json").write_text(json.dumps(run_config, indent=2, default=list) + "\n")
     act = policy_evaluator(trainer.policy, deterministic_eval)
+    probe = exploitability_probe(env)
 
     def run_evaluation(episodes: int) -> np.ndarray:
         trainer.policy.eval()
@@ -109,7 +119,7 @@ def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | N
     stat_columns = list(trainer_class.stat_keys)
     marl_eval: dict[str, Any] = {}
     curve: list[tuple[int, float]] = []
-    best, recent = -math.inf, []
+    best, best_row, recent = -math.inf, {}, []
     start = time.perf_counter()
     next_eval, iteration = 0, 0
     with open(out / "metrics.csv", "w", newline="") as csv_file:
@@ -123,19 +133,24 @@ def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | N
             row: dict[str, Any] = {"iteration": iteration, "env_steps": trainer.env_steps,
                                    "wall_time": round(elapsed, 3),
                                    "steps_per_sec": round(trainer.env_steps / max(elapsed, 1e-9), 1),
-                                   "train_return": float(np.mean(recent)) if recent else "", "eval_return": ""}
+                                   "train_return": float(np.mean(recent)) if recent else "", "eval_return": "",
+                                   "exploitability": ""}
             if trainer.env_steps >= next_eval or trainer.env_steps >= steps or out_of_time:
                 next_eval = trainer.env_steps + eval_every
                 returns = run_evaluation(eval_episodes)
-                score = float(returns.mean())
-                row["eval_return"] = score
-                curve.append((trainer.env_steps, score))
+                row["eval_return"] = float(returns.mean())
+                curve.append((trainer.env_steps, row["eval_return"]))
                 marl_eval[f"step_{len(curve) - 1}"] = {"step_count": trainer.env_steps,
                                                        "return": returns.mean(axis=1).tolist()}
+                if probe is not None:
+                    row["exploitability"] = probe(trainer.policy)
+                    marl_eval[f"step_{len(curve) - 1}"]["exploitability"] = [row["exploitability"]]
+                score = row["eval_return"] if probe is None else -row["exploitability"]
                 if score > best:
-                    best = score
+                    best, best_row = score, dict(row)
                     save_checkpoint(out / "best.pt", trainer.policy, run_config,
-                                    {"env_steps": trainer.env_steps, "eval_return": score, "seed": seed})
+                                    {"env_steps": trainer.env_steps, "eval_return": row["eval_return"],
+                                     "exploitability": row["exploitability"], "seed": seed})
             if writer is None:
                 writer = csv.DictWriter(csv_file, fieldnames=BASE_COLUMNS + stat_columns, extrasaction="ignore")
                 writer.writeheader()
@@ -151,9 +166,32 @@ def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | N
     marl_eval["absolute_metrics"] = {"return": final.mean(axis=1).tolist()}
     document = {"arena": {name: {algo: {f"seed_{seed}": marl_eval}}}}
     (out / "metrics.json").write_text(json.dumps(document) + "\n")
-    return RunResult(out=out, seed=seed, env_steps=trainer.env_steps, best_return=best,
+    return RunResult(out=out, seed=seed, env_steps=trainer.env_steps, best_return=best_row["eval_return"],
+                     best_exploitability=best_row["exploitability"] if probe is not None else None,
                      final_returns=final.mean(axis=1), final_agent_returns=final.mean(axis=0).tolist(),
                      curve=curve, wall_time=time.perf_counter() - start)
+
+
+def exploitability_probe(env: str) -> Callable[[Any], float] | None:
+    """Exact exploitability of a policy when `env` is a two-player zero-sum tabular game, else None.
+
+    Self-play returns of a zero-sum game always average to zero over the players, so for these games the best
+    checkpoint is the least exploitable one instead.
+    """
+    from arena.agents.marl.agent import PolicyAgent
+    from arena.core import ArenaError
+
+    if particle_env(env):
+        return None
+    try:
+        from arena.games import exploitability, load
+
+        game = load(env)
+    except (ImportError, ArenaError):
+        return None
+    if game.num_players != 2 or not game.zero_sum:
+        return None
+    return lambda policy: float(exploitability(game, PolicyAgent(policy)))
 
 
 def final_evaluation(path: Path, env: Any, episodes: int, deterministic: bool, seed: int) -> np.ndarray:
