@@ -53,9 +53,11 @@ class PolicyAgent(Agent):
         if x.numel() != expected and self.policy.network != "attention":
             raise ParameterError(f"{self.name} expects observations of size {expected}, got {x.numel()} "
                                  f"(was it trained on {self.meta.get('env_id', 'another env')}?)")
-        mask = torch.as_tensor(obs.action_mask[: self.meta["num_actions"]].astype(bool))
-        if mask.numel() != self.meta["num_actions"]:
-            raise ParameterError(f"{self.name} has {self.meta['num_actions']} actions; this env has {mask.numel()}")
+        size = self.meta["num_actions"]  # the largest action count of any seat it was trained for
+        if len(obs.action_mask) > size:
+            raise ParameterError(f"{self.name} has {size} actions; this env has {len(obs.action_mask)}")
+        mask = torch.zeros(size, dtype=torch.bool)
+        mask[: len(obs.action_mask)] = torch.as_tensor(obs.action_mask.astype(bool))
         device = next(self.policy.parameters()).device
         with torch.no_grad():
             logits = self.policy.logits(x.view(1, 1, -1).to(device), self.seat_ids.to(device),
@@ -64,13 +66,12 @@ class PolicyAgent(Agent):
 
     def action_probs(self, obs: Observation) -> np.ndarray:
         logits = self._logits(obs)
-        size = len(obs.action_mask)
-        probs = np.zeros(size)
+        probs = np.zeros(logits.numel())
         if self.greedy or not self.policy.stochastic:
             probs[int(logits.argmax())] = 1.0
         else:
-            probs[: logits.numel()] = torch.softmax(logits.double(), -1).numpy()
-        probs *= obs.action_mask
+            probs[:] = torch.softmax(logits.double(), -1).numpy()
+        probs = probs[: len(obs.action_mask)] * obs.action_mask
         return probs / probs.sum()
 
     def act(self, obs: Observation) -> int:
