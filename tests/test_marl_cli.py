@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 import arena
 from arena.agents.marl.runner import interquartile_mean, summarize
@@ -92,6 +93,7 @@ def test_checkpoint_agent_controls_its_seat_in_a_particle_world(tmp_path):
     (["train", "spread-v0(N=0)"], "N must be at least 1"),
     (["train", "kuhn_poker-v0", "--algo", "maddpg"], "simultaneous"),
     (["train", "spread-v0", "--config", "missing.toml"], "cannot read config"),
+    *([(["train", "kuhn_poker-v0", "--device", "cuda"], "no CUDA device")] if not torch.cuda.is_available() else []),
 ])
 def test_bad_input_is_one_line_and_status_2(argv, message, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "x")]) == 2

@@ -88,6 +88,8 @@ def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | N
     """
     if steps < 1:
         raise ParameterError("steps must be at least 1")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ParameterError("--device cuda asked for, but torch sees no CUDA device")
     if threads:
         torch.set_num_threads(threads)
     trainer_class = algorithm_class(algo)
