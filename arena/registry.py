@@ -257,7 +257,7 @@ class EnvSpec:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "description": self.description, "num_players": self.num_players,
-            "turn_based": self.turn_based, "tags": list(self.tags), "params": _jsonable(self.parameters()),
+            "turn_based": self.turn_based, "tags": list(self.tags), "params": _parameters_or_error(self),
         }
 
 
@@ -281,7 +281,15 @@ class AgentSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "tags": list(self.tags),
-                "params": _jsonable(self.parameters())}
+                "params": _parameters_or_error(self)}
+
+
+def _parameters_or_error(spec: EnvSpec | AgentSpec) -> dict[str, Any]:
+    """Parameters for listings: a factory that cannot load shows why instead of breaking the whole list."""
+    try:
+        return _jsonable(spec.parameters())
+    except Exception as exc:
+        return {"<unavailable>": str(exc)}
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
