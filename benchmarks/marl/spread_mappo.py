@@ -2,7 +2,8 @@
 
 Each seed trains for at most `--minutes` of wall-clock time (the issue's budget is 30 minutes on a 2-core machine)
 and is scored by its best checkpoint on 1000 fresh evaluation episodes. The gap closed is
-(MAPPO - random) / (heuristic - random). Writes results/spread_mappo.json and results/spread_mappo.png.
+(MAPPO - random) / (heuristic - random). Writes results/<name>.json and results/<name>.png (`--name`, default
+spread_mappo).
 
     python benchmarks/marl/spread_mappo.py --seeds 3 --minutes 30
 """
@@ -37,6 +38,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget per seed")
     parser.add_argument("--steps", type=int, default=20_000_000, help="env-step cap per seed")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--name", default="spread_mappo", help="stem of the result files under results/")
     parser.add_argument("--out", default="runs/bench/spread-mappo")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -44,7 +47,7 @@ def main() -> None:
     print(f"random {levels['random']:.2f}, heuristic {levels['heuristic']:.2f} (per agent, 1000 episodes)")
     results = [train("spread-v0", "mappo", steps=args.steps, seed=seed, out=f"{args.out}/seed_{seed}", config=CONFIG,
                      eval_every=200_000, eval_episodes=100, max_seconds=args.minutes * 60)
-               for seed in range(args.seeds)]
+               for seed in range(args.first_seed, args.first_seed + args.seeds)]
     report = seeds_report("spread-v0", "mappo", results)
     span = levels["heuristic"] - levels["random"]
     gaps = [(float(np.mean(r.final_returns)) - levels["random"]) / span for r in results]
@@ -56,11 +59,11 @@ def main() -> None:
     print(f"IQM {report['iqm']:.2f} [{report['iqm_ci95'][0]:.2f}, {report['iqm_ci95'][1]:.2f}] = "
           f"{100 * report['gap_closed_iqm']:.0f}% of the gap")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "spread_mappo.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     from plots import plot_curves
 
     curves = {f"MAPPO seed {r.seed}": [(s / 1e6, v) for s, v in r.curve] for r in results}
-    plot_curves(curves, RESULTS / "spread_mappo.png", "spread-v0 (N=3): MAPPO", "env steps (millions)",
+    plot_curves(curves, RESULTS / f"{args.name}.png", "spread-v0 (N=3): MAPPO", "env steps (millions)",
                 "return per agent (greedy evaluation)", {"heuristic": levels["heuristic"], "random": levels["random"]})
 
 
