@@ -463,7 +463,7 @@ def build_config(config_class: type, overrides: dict[str, Any], owner: str) -> A
 class Policy(nn.Module):
     """What a trained learner leaves behind to act: actor network(s) plus the facts needed to use them.
 
-    `actor(obs [..., M, obs_dim], ids [M]) -> logits (discrete) or action means (continuous)`. A MADDPG policy
+    `actor(obs [..., M, obs_dim], ids [M]) -> action logits [..., M, num_actions]`. A MADDPG policy
     ensemble stores K sub-policies per agent as agents `k * N + i`; the sub-policy used for an episode is drawn
     at random (`ensemble` > 1).
     """
@@ -533,12 +533,10 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
 
 def select_actions(policy: Policy, obs: torch.Tensor, mask: torch.Tensor | None, deterministic: bool,
                    generator: torch.Generator | None = None, ids: torch.Tensor | None = None) -> torch.Tensor:
-    """Actions [B, N] (discrete) or [B, N, action_dim] (continuous) of a policy for a batch of observations."""
+    """Actions [B, N] of a policy for a batch of observations: sampled, or the most likely when `deterministic`
+    (deterministic policies such as MADDPG's always take their argmax)."""
     with torch.no_grad():
         out = policy.logits(obs, ids, mask)
-        if policy.meta.get("continuous"):
-            low, high = policy.meta.get("action_low", -1.0), policy.meta.get("action_high", 1.0)
-            return out.clamp(low, high)
         if deterministic or not policy.stochastic:
             return out.argmax(-1)
         probs = torch.softmax(out, -1)

@@ -92,7 +92,7 @@ class MADDPG:
     def __init__(self, env: Any, config: MADDPGConfig, seed: int = 0, device: str = "cpu") -> None:
         if getattr(env, "continuous", False):
             raise ConfigError("maddpg trains discrete-action envs (Gumbel-softmax); make the env with "
-                              "continuous=False")
+                              "continuous_actions=False")
         if getattr(env, "turn_based", False):
             raise ConfigError("maddpg needs a simultaneous-move env; use mappo or ippo for turn-based games")
         if config.ensemble < 1:

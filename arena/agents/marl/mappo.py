@@ -91,7 +91,7 @@ class MAPPO:
 
     def __init__(self, env: Any, config: MAPPOConfig, seed: int = 0, device: str = "cpu") -> None:
         if getattr(env, "continuous", False):
-            raise ConfigError(f"{self.name} trains discrete-action envs; make the env with continuous=False")
+            raise ConfigError(f"{self.name} trains discrete-action envs; make the env with continuous_actions=False")
         self.env, self.config, self.device = env, config, torch.device(device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         torch.manual_seed(seed)

@@ -98,11 +98,11 @@ def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | N
         overrides["num_envs"] = num_envs
     hyper = build_config(trainer_class.Config, overrides, algo)
     name, params = parse_spec(env)
-    out = Path(out or f"runs/{name}-{algo}")
-    out.mkdir(parents=True, exist_ok=True)
     batched = make_batched_env(env, hyper.num_envs, device=device, seed=seed)
     eval_env = make_batched_env(env, min(eval_episodes, 100), device=device, seed=seed + 10_000)
     trainer = trainer_class(batched, hyper, seed=seed, device=device)
+    out = Path(out or f"runs/{name}-{algo}")
+    out.mkdir(parents=True, exist_ok=True)
     trainer.policy.meta.update(env_id=name, env_params=params)
     eval_every = eval_every or max(steps // 10, 1)
     run_config = {"env": env, "env_id": name, "env_params": params, "algo": algo, "seed": seed, "steps": steps,
