@@ -36,6 +36,11 @@ def test_train_writes_run_directory_and_checkpoint_plays(tmp_path, capsys):
     result = arena.play("stag_hunt-v0", [f"checkpoint:{out}/best.pt", f"checkpoint:{out}/best.pt(greedy=true)"],
                         seed=0)
     assert result.termination == "normal" and result.length == 1
+    # ... and a tournament entrant like any other.
+    run = arena.run_tournament({"name": "marl", "envs": ["stag_hunt-v0"], "games": 3,
+                                "agents": [{"name": "trained", "spec": f"checkpoint:{out}/best.pt"},
+                                           {"name": "random", "spec": "random"}]}, db=str(tmp_path / "t.sqlite"))
+    assert run.played == 6 and {a["name"] for a in run.metrics["agents"]} == {"trained", "random"}
 
 
 def test_train_several_seeds_reports_mean_and_iqm(tmp_path, capsys):
