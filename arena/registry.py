@@ -233,8 +233,19 @@ def import_object(path: str) -> Any:
 # Specs and the registry
 
 
+class _LazyFactory:
+    """A spec whose factory may be named `module:attr` and is imported on first use."""
+
+    factory: Callable[..., Any] | str
+
+    def resolve(self) -> Callable[..., Any]:
+        if isinstance(self.factory, str):
+            self.factory = import_object(self.factory)
+        return self.factory
+
+
 @dataclass
-class EnvSpec:
+class EnvSpec(_LazyFactory):
     """A registered environment. `params` holds the parameters an instance was made with (defaults in the registry)."""
 
     id: str
@@ -245,11 +256,6 @@ class EnvSpec:
     tags: tuple[str, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
-
-    def resolve(self) -> Callable[..., Any]:
-        if isinstance(self.factory, str):
-            self.factory = import_object(self.factory)
-        return self.factory
 
     def parameters(self) -> dict[str, Any]:
         return {**signature_defaults(self.resolve(), skip=("render_mode",)), **self.params}
@@ -262,7 +268,7 @@ class EnvSpec:
 
 
 @dataclass
-class AgentSpec:
+class AgentSpec(_LazyFactory):
     """A registered agent kind."""
 
     name: str
@@ -270,11 +276,6 @@ class AgentSpec:
     description: str = ""
     tags: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
-
-    def resolve(self) -> Callable[..., Any]:
-        if isinstance(self.factory, str):
-            self.factory = import_object(self.factory)
-        return self.factory
 
     def parameters(self) -> dict[str, Any]:
         return signature_defaults(self.resolve())

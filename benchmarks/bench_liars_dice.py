@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from open_spiel.python import policy as os_policy
 from open_spiel.python.algorithms import exploitability as os_exploitability
 
@@ -17,12 +16,7 @@ def main() -> None:
     game = load("liars_dice-v0")
     compile_seconds = time.perf_counter() - start
 
-    rng = np.random.default_rng(0)
-    probs = []
-    for tree in game.players:
-        raw = rng.exponential(size=tree.legal.shape) * tree.legal
-        probs.append(raw / raw.sum(axis=1, keepdims=True))
-    ours = TabularPolicy(game, probs)
+    ours = TabularPolicy.random(game, seed=0)
 
     start = time.perf_counter()
     repeats = 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pyspiel
 from open_spiel.python import policy as os_policy
 
@@ -10,16 +9,6 @@ from arena.core import Agent, Observation
 from arena.envs.openspiel import info_state_key
 from arena.games.policy import TabularPolicy
 from arena.games.tree import TabularGame
-
-
-def random_policy(game: TabularGame, seed: int) -> TabularPolicy:
-    """A random behavioural policy with every legal action's probability drawn from Exp(1) and normalised."""
-    rng = np.random.default_rng(seed)
-    probs = []
-    for tree in game.players:
-        raw = rng.exponential(size=tree.legal.shape) * tree.legal
-        probs.append(raw / raw.sum(axis=1, keepdims=True))
-    return TabularPolicy(game, probs)
 
 
 class OpenSpielView(os_policy.Policy):

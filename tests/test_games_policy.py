@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from games_oracle import random_policy
 
 import arena
 from arena.core import Agent, ConfigError, Observation, ParameterError
@@ -16,7 +15,7 @@ from arena.games.policy import TabularPolicy, policy_from_agent, sample_counts_f
 
 def test_dict_round_trip_and_file(tmp_path):
     game = load("leduc_poker-v0")
-    policy = random_policy(game, seed=1)
+    policy = TabularPolicy.random(game, seed=1)
     again = TabularPolicy.from_dict(game, policy.to_dict())
     assert all(np.array_equal(a, b) for a, b in zip(policy.probs, again.probs))
     path = tmp_path / "leduc.json"

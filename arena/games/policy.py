@@ -44,6 +44,16 @@ class TabularPolicy:
         """Uniform over the legal actions at every information set."""
         return cls(game, [game.uniform_probs(p) for p in range(game.num_players)])
 
+    @classmethod
+    def random(cls, game: TabularGame, seed: int = 0) -> TabularPolicy:
+        """A random behavioural policy: each legal action's weight drawn from Exp(1), normalised per infoset."""
+        rng = np.random.default_rng(seed)
+        probs = []
+        for tree in game.players:
+            raw = rng.exponential(size=tree.legal.shape) * tree.legal
+            probs.append(raw / raw.sum(axis=1, keepdims=True))
+        return cls(game, probs)
+
     def copy(self) -> TabularPolicy:
         return TabularPolicy(self.game, [p.copy() for p in self.probs])
 
