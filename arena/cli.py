@@ -26,12 +26,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"arena: {message} (see `{self.prog} --help`)\n")
 
 
+def make_console() -> Any:
+    """A rich console; when output is not a terminal, wide enough that tables are not folded into slivers."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from arena.registry import list_agents, list_envs
@@ -53,7 +59,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
             table.add_column(column)
         for s in specs:
             table.add_row(s.name, ", ".join(s.tags), s.description)
-    Console().print(table)
+    make_console().print(table)
     return 0
 
 

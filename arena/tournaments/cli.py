@@ -47,8 +47,7 @@ def _config_from_args(args: argparse.Namespace) -> Any:
 
 
 def _cmd_tournament(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from arena.cli import make_console
     from arena.tournaments import run_tournament
     from arena.tournaments.report import print_ranking
     from arena.tournaments.store import ResultsStore
@@ -68,7 +67,7 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(run.to_dict())
         return 0
-    console = Console()
+    console = make_console()
     print_ranking(run.metrics, console, full=args.full)
     note = (f"{run.played} matches played in {run.seconds:.1f}s ({run.backend}, {run.workers} workers); "
             f"{run.already_recorded} already stored; results in {run.db}")
@@ -81,8 +80,7 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from arena.cli import make_console
     from arena.tournaments.report import build_report, print_ranking, write_csv, write_html, write_plots
 
     metrics = build_report(args.db, args.tournament, num_bootstrap=args.bootstrap)
@@ -96,7 +94,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(metrics)
         return 0
-    console = Console()
+    console = make_console()
     print_ranking(metrics, console, full=True)
     for path in written:
         console.print(f"wrote {path}")

@@ -154,10 +154,11 @@ TABLES = {"ranking": ranking_rows, "pairings": pairing_rows, "meta_game": meta_r
 
 def print_ranking(metrics: dict[str, Any], console: Any = None, full: bool = False) -> None:
     """The ranking table (and, with `full`, pairings, meta-game, regret and agent statistics) with rich."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    from arena.cli import make_console
+
+    console = console or make_console()
     titles = {"ranking": f"{metrics['tournament']}: {metrics['matches']} matches", "pairings": "head to head",
               "meta_game": "meta-game equilibrium (Nash averaging)", "regret": "regret in repeated games",
               "agent_stats": "agent statistics"}
