@@ -6,6 +6,9 @@ and is scored by its best checkpoint on 1000 fresh evaluation episodes. The gap 
 spread_mappo).
 
     python benchmarks/marl/spread_mappo.py --seeds 3 --minutes 30
+
+Seeds trained in separate processes (to run them side by side) are summarised afterwards with
+`--from-runs DIR [DIR ...]`, which re-scores each run directory's best checkpoint the same way.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from arena.agents.marl.common import evaluate, make_batched_env
-from arena.agents.marl.runner import seeds_report, train
+from arena.agents.marl.common import evaluate, load_checkpoint, make_batched_env
+from arena.agents.marl.runner import RunResult, final_evaluation, seeds_report, train
 
 RESULTS = Path(__file__).parent / "results"
 CONFIG = {"num_envs": 128, "epochs": 5, "minibatches": 2, "lr": 1e-3, "critic_lr": 1e-3}
@@ -33,6 +36,24 @@ def baselines(episodes: int = 1000) -> dict[str, float]:
     return {"random": float(random.mean()), "heuristic": float(heuristic.mean())}
 
 
+def run_from_directory(directory: str) -> RunResult:
+    """A finished run directory as a RunResult: its curve and budget from metrics.csv, its best checkpoint
+    re-scored on 1000 episodes exactly as `train` scores it."""
+    import csv
+
+    folder = Path(directory)
+    seed = json.loads((folder / "config.json").read_text())["seed"]
+    rows = list(csv.DictReader((folder / "metrics.csv").open()))
+    curve = [(int(r["env_steps"]), float(r["eval_return"])) for r in rows if r["eval_return"]]
+    env = make_batched_env("spread-v0", 100, seed=seed + 10_000)
+    returns = final_evaluation(folder / "best.pt", env, 1000, True, seed)
+    _, record = load_checkpoint(folder / "best.pt")
+    return RunResult(out=folder, seed=seed, env_steps=int(rows[-1]["env_steps"]),
+                     best_return=float(record["extra"]["eval_return"]), final_returns=returns.mean(axis=1),
+                     final_agent_returns=returns.mean(axis=0).tolist(), curve=curve,
+                     wall_time=float(rows[-1]["wall_time"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -41,13 +62,17 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--name", default="spread_mappo", help="stem of the result files under results/")
     parser.add_argument("--out", default="runs/bench/spread-mappo")
+    parser.add_argument("--from-runs", nargs="+", metavar="DIR", help="summarise finished runs instead of training")
     args = parser.parse_args()
     torch.set_num_threads(1)
     levels = baselines()
     print(f"random {levels['random']:.2f}, heuristic {levels['heuristic']:.2f} (per agent, 1000 episodes)")
-    results = [train("spread-v0", "mappo", steps=args.steps, seed=seed, out=f"{args.out}/seed_{seed}", config=CONFIG,
-                     eval_every=200_000, eval_episodes=100, max_seconds=args.minutes * 60)
-               for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    if args.from_runs:
+        results = [run_from_directory(directory) for directory in args.from_runs]
+    else:
+        results = [train("spread-v0", "mappo", steps=args.steps, seed=seed, out=f"{args.out}/seed_{seed}",
+                         config=CONFIG, eval_every=200_000, eval_episodes=100, max_seconds=args.minutes * 60)
+                   for seed in range(args.first_seed, args.first_seed + args.seeds)]
     report = seeds_report("spread-v0", "mappo", results)
     span = levels["heuristic"] - levels["random"]
     gaps = [(float(np.mean(r.final_returns)) - levels["random"]) / span for r in results]
