@@ -10,6 +10,7 @@ retried one match at a time; a match that kills a worker twice is given up and r
 
 from __future__ import annotations
 
+import abc
 import collections
 import contextlib
 import json
@@ -231,21 +232,25 @@ class MatchRunner:
 # The coordinator: one loop for every pool of workers
 
 
-class _Pool:
+class _Pool(abc.ABC):
     """Workers that take chunks; subclasses say how they start, receive and report."""
 
     size: int
 
+    @abc.abstractmethod
     def start(self) -> Any:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def submit(self, worker: Any, chunk: list[MatchTask]) -> None:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def wait(self, workers: list[Any], timeout: float) -> list[tuple[Any, ChunkReply | None]]:
         """Replies that arrived (None for a worker that died), at most `timeout` seconds from now."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def retire(self, worker: Any) -> None:
         raise NotImplementedError
 

@@ -9,6 +9,7 @@ counter, episode returns and the automatic reset of finished worlds.
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Any
 
@@ -42,7 +43,7 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
-class VectorParticleEnv:
+class VectorParticleEnv(abc.ABC):
     """B independent worlds of one scenario, stepped together.
 
     Agents come first in the entity order, then landmarks. Inside, tensors keep the world index last (`pos` is
@@ -234,7 +235,7 @@ class VectorParticleEnv:
             scale = torch.where(speed > self.max_speed, self.max_speed / speed.clamp(min=1e-12), 1.0)
             self.vel *= scale[:, None]
 
-    def _before_physics(self) -> None:
+    def _before_physics(self) -> None:  # noqa: B027 (an optional hook, empty by default)
         """Hook for scripted entities that move before the agents' physics (pursuit's targets)."""
 
     def _terminated(self) -> torch.Tensor:
@@ -242,18 +243,22 @@ class VectorParticleEnv:
 
     # -- scenario interface ----------------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def _reset_worlds(self, mask: torch.Tensor) -> None:
         """Draw new starting positions (and scenario state) for the worlds where `mask` [B] is set."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _observations(self) -> torch.Tensor:
         """[N, D, B]"""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _rewards(self) -> torch.Tensor:
         """[N, B]"""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _heuristic_forces(self, obs: torch.Tensor, agent_index: torch.Tensor) -> torch.Tensor:
         """Observations [D, M] of agents `agent_index` [M] -> wanted forces [2, M]."""
         raise NotImplementedError
