@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +13,24 @@ if TYPE_CHECKING:
     from arena.registry import EnvSpec
 
 
-def make_rng(seed: int | None) -> np.random.Generator:
-    """`np.random.default_rng(seed)` without its per-call overhead (the same stream)."""
-    return np.random.Generator(np.random.PCG64(seed))
+def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.random.Generator:
+    """A PCG64 generator whose stream is a function of the integer `seed` (fresh entropy when None).
+
+    The seed is hashed into the generator's 128-bit state and increment with BLAKE2b, a few microseconds where
+    `np.random.default_rng(seed)` spends tens in SeedSequence; matches reseed millions of times. `reuse`, a
+    generator made here before, is reseeded in place instead of building a new one (cheaper still).
+    """
+    if seed is None or not isinstance(seed, int | np.integer) or seed < 0:
+        return np.random.default_rng(seed)
+    seed = int(seed)
+    digest = hashlib.blake2b(seed.to_bytes(seed.bit_length() // 8 + 1, "little"), digest_size=32,
+                             person=b"arena.make_rng").digest()
+    pcg = {"state": int.from_bytes(digest[:16], "little"), "inc": int.from_bytes(digest[16:], "little") | 1}
+    state = {"bit_generator": "PCG64", "state": pcg, "has_uint32": 0, "uinteger": 0}
+    if reuse is None or not isinstance(reuse.bit_generator, np.random.PCG64):
+        reuse = np.random.Generator(np.random.PCG64(0))
+    reuse.bit_generator.state = state
+    return reuse
 
 
 class ArenaError(Exception):
@@ -101,7 +117,7 @@ class Agent:
         """Start a new match as `player` of the env described by `env_spec`."""
         self.player = player
         self.env_spec = env_spec
-        self.rng = make_rng(seed)
+        self.rng = make_rng(seed, self.__dict__.get("rng"))
 
     def act(self, obs: Observation) -> int:
         """Choose an action id for the observation; the default samples from `action_probs`."""

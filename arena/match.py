@@ -135,7 +135,7 @@ class _Match:
         self.limit, self.policy, self.max_retries, self.recorder = move_time_limit, illegal_moves, max_retries, recorder
         n = len(agents)
         self.seat = {name: i for i, name in enumerate(env.possible_agents)}
-        self.payoffs = np.zeros(n)
+        self.payoffs = [0.0] * n
         self.illegal, self.timeouts, self.errors, self.fallbacks = [0] * n, [0] * n, [0] * n, [0] * n
         self._rng: np.random.Generator | None = None
         self.steps = 0
@@ -181,19 +181,22 @@ class _Match:
     def play_turn_based(self, max_steps: int | None, on_step: Callable[[Any], None] | None) -> None:
         env = self.env
         env.reset(seed=self.seed)
+        players = env.possible_agents
         while env.agents:
             player = env.agent_selection
-            tensor, _, terminated, truncated, info = env.last()
-            if terminated or truncated:
+            if env.terminations[player] or env.truncations[player]:
+                if all(env.terminations[a] or env.truncations[a] for a in env.agents):
+                    break  # the game is over for everyone: the dead steps that clear the agents change nothing
                 env.step(None)
                 continue
             if max_steps is not None and self.steps >= max_steps:
                 raise _Forfeit("max_steps", -1, f"stopped after {max_steps} steps")
+            tensor, _, _, _, info = env.last()
             obs = self.observation(player, tensor, info)
             action = self.decide(self.seat[player], obs)
             env.step(action)
-            rewards = [env.rewards.get(a, 0.0) for a in env.possible_agents]
-            self.payoffs += rewards
+            rewards = [env.rewards.get(a, 0.0) for a in players]
+            self.payoffs = [total + r for total, r in zip(self.payoffs, rewards)]
             self.steps += 1
             if self.recorder:
                 self.recorder.write({"type": "step", "t": self.steps, "moves": [self._move(player, obs, action)],
@@ -201,7 +204,7 @@ class _Match:
             if on_step:
                 on_step(env)
         for seat, agent in enumerate(self.agents):
-            agent.observe(Feedback(player=env.possible_agents[seat], action=None, reward=float(self.payoffs[seat]),
+            agent.observe(Feedback(player=players[seat], action=None, reward=float(self.payoffs[seat]),
                                    round=0, done=True))
 
     def play_simultaneous(self, max_steps: int | None, on_step: Callable[[Any], None] | None) -> None:
@@ -215,7 +218,7 @@ class _Match:
             actions = {a: self.decide(self.seat[a], obs[a]) for a in acting}
             observations, rewards, terminations, truncations, infos = env.step(actions)
             reward_list = [float(rewards.get(a, 0.0)) for a in env.possible_agents]
-            self.payoffs += reward_list
+            self.payoffs = [total + r for total, r in zip(self.payoffs, reward_list)]
             self.steps += 1
             if self.recorder:
                 self.recorder.write({"type": "step", "t": self.steps, "rewards": reward_list,
@@ -264,8 +267,9 @@ def play(env: Any, agents: Sequence[Agent | str], seed: int | None = None, move_
     spec = env.spec
     recorder = _Recorder(record)
     names = [a.name for a in agents]
-    recorder.write({"type": "header", "version": REPLAY_VERSION, "env_id": spec.id, "env_params": spec.params,
-                    "seed": seed, "agents": names, "players": list(env.possible_agents)})
+    if recorder:
+        recorder.write({"type": "header", "version": REPLAY_VERSION, "env_id": spec.id, "env_params": spec.params,
+                        "seed": seed, "agents": names, "players": list(env.possible_agents)})
     if reset_agents:
         for seat, agent in enumerate(agents):
             agent.reset(agent_seed(seed, seat), env.possible_agents[seat], spec)
@@ -277,12 +281,12 @@ def play(env: Any, agents: Sequence[Agent | str], seed: int | None = None, move_
             match.play_turn_based(max_steps, on_step)
         else:
             match.play_simultaneous(max_steps, on_step)
-        payoffs = match.payoffs.tolist()
+        payoffs = match.payoffs
         outcomes = outcomes_from_payoffs(payoffs, bool(getattr(env, "zero_sum", False)))
     except _Forfeit as forfeit:
         termination, message = forfeit.termination, forfeit.message
         if forfeit.culprit < 0:  # stopped for length: keep what was earned
-            payoffs = match.payoffs.tolist()
+            payoffs = match.payoffs
             outcomes = outcomes_from_payoffs(payoffs, bool(getattr(env, "zero_sum", False)))
         else:
             culprit = forfeit.culprit

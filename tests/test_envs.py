@@ -157,3 +157,34 @@ def test_any_openspiel_game_string() -> None:
     env.reset(seed=1)
     assert env.game.get_parameters()["numdice"] == 2
     api_test(arena.make_env("openspiel:tiny_hanabi"), num_cycles=20)
+
+
+@pytest.mark.parametrize("game_string", ["kuhn_poker", "leduc_poker", "goofspiel(num_cards=3,imp_info=true)"])
+def test_cached_infos_equal_fresh_ones_and_are_private_copies(game_string: str) -> None:
+    """describe_state caches by information set; every cached answer must equal the one built from scratch."""
+    from arena.envs.openspiel import _build_info, _facts, describe_state, load_game
+
+    game = load_game(game_string)
+    facts = _facts(game)
+    stack, checked = [game.new_initial_state()], 0
+    while stack and checked < 3000:
+        state = stack.pop()
+        if state.is_chance_node():
+            stack.extend(state.child(a) for a, _ in state.chance_outcomes())
+            continue
+        for player in range(game.num_players()):
+            for _ in range(2):  # the second call is answered from the cache
+                cached = describe_state(game, state, player)
+                fresh = _build_info(game, facts, state, player, state.is_terminal())
+                assert cached.keys() == fresh.keys()
+                assert np.array_equal(cached["action_mask"], fresh["action_mask"])
+                assert {k: v for k, v in cached.items() if k != "action_mask"} == \
+                       {k: v for k, v in fresh.items() if k != "action_mask"}
+            cached["action_mask"][:] = 7
+            cached["legal_actions"].append(-1)
+            again = describe_state(game, state, player)
+            assert -1 not in again["legal_actions"] and 7 not in again["action_mask"]
+            checked += 1
+        if not state.is_terminal():
+            stack.extend(state.child(a) for a in state.legal_actions())
+    assert checked > 50

@@ -66,16 +66,16 @@ def test_maddpg_learns_the_stag_hunt():
 def test_mappo_on_kuhn_poker_lowers_exact_exploitability(tmp_path):
     games = pytest.importorskip("arena.games")
     env = make_batched_env("kuhn_poker-v0", 64, seed=0)
-    config = MAPPOConfig(num_envs=64, rollout_steps=8, epochs=4, lr=5e-4, critic_lr=1e-3, gamma=1.0,
+    config = MAPPOConfig(num_envs=64, rollout_steps=8, epochs=4, lr=2.5e-4, critic_lr=1e-3, gamma=1.0,
                          entropy_coef=0.02)
     trainer = MAPPO(env, config, seed=0)
-    for _ in range(40):
+    for _ in range(60):  # self-play policy gradient cycles in poker: 60 iterations lands near 0.14 on seeds 0-2
         trainer.iterate()
     save_checkpoint(tmp_path / "kuhn.pt", trainer.policy, {}, {})
     agent = arena.make_agent(f"checkpoint:{tmp_path / 'kuhn.pt'}")
     uniform = games.exploitability("kuhn_poker-v0", arena.make_agent("random"))
     assert uniform == pytest.approx(0.4583333333, abs=1e-9)
-    assert games.exploitability("kuhn_poker-v0", agent) < 0.25
+    assert games.exploitability("kuhn_poker-v0", agent) < 0.2
 
 
 def test_attention_policy_trained_small_runs_in_a_larger_world(tmp_path):

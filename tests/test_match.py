@@ -190,3 +190,19 @@ def test_human_agent_reads_names_and_numbers_and_reasks() -> None:
 def test_any_openspiel_game_string_plays() -> None:
     result = arena.play("openspiel:kuhn_poker(players=3)", ["random", "random", "random"], seed=4)
     assert result.env_id == "openspiel:kuhn_poker(players=3)" and len(result.payoffs) == 3
+
+
+def test_make_rng_is_a_function_of_the_seed_and_reseeds_in_place() -> None:
+    from arena.core import make_rng
+
+    first = make_rng(2024).random(8)
+    assert np.array_equal(first, make_rng(2024).random(8))
+    assert not np.array_equal(first, make_rng(2025).random(8))
+    reused = make_rng(7)
+    reused.random(100)
+    same = make_rng(2024, reused)
+    assert same is reused and np.array_equal(same.random(8), first)
+    assert np.array_equal(make_rng(np.int64(2024)).random(8), first)
+    assert isinstance(make_rng(None), np.random.Generator)
+    big = 2**200 + 3
+    assert np.array_equal(make_rng(big).random(4), make_rng(big).random(4))

@@ -8,7 +8,8 @@ information set without playing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium
@@ -79,51 +80,71 @@ def short_name(game: pyspiel.Game) -> str:
 
 def info_state_key(game: pyspiel.Game, state: pyspiel.State, player: int) -> str:
     """The perfect-recall key of `player`'s information set (observation string for perfect-information games)."""
-    if game.get_type().provides_information_state_string:
+    if _facts(game).info_string:
         return state.information_state_string(player)
     return state.observation_string(player)
 
 
-def _tensor(game: pyspiel.Game, state: pyspiel.State, player: int) -> np.ndarray:
-    kind = game.get_type()
-    if kind.provides_information_state_tensor:
-        return np.asarray(state.information_state_tensor(player), dtype=np.float32)
-    if kind.provides_observation_tensor:
-        return np.asarray(state.observation_tensor(player), dtype=np.float32)
-    return np.zeros(1, dtype=np.float32)
-
-
 # Games whose action names depend on the acting player only, not on the rest of the state: their names are cached.
 _STATIC_ACTION_NAMES = {"kuhn_poker", "leduc_poker", "liars_dice", "goofspiel", "tic_tac_toe", "connect_four"}
+_MAX_CACHED_INFOS = 200_000  # per game; the cache starts over when it is full
 
 
 @dataclass
 class _GameFacts:
-    """What describe_state needs about a game that never changes: computed once per game."""
+    """What describe_state needs about a game that never changes: computed once per game.
+
+    `infos` caches the info dict of each (player, player to act, information state): in a game with perfect-recall
+    information-state strings the legal moves, names and text are functions of that key, so each is built once.
+    Terminal states are cached by their full history (the text shows the returns).
+    """
 
     name: str
     long_name: str
     rules: str
+    num_players: int
     num_actions: int
     perfect_information: bool
+    info_string: bool
+    tensor: str  # "information_state", "observation" or "none"
     static_names: bool
-    names: dict[int, list[str]]
+    names: dict[int, list[str]] = field(default_factory=dict)
+    infos: dict[tuple[int, int, str], dict[str, Any]] = field(default_factory=dict)
 
 
 _FACTS: dict[str, _GameFacts] = {}
+_FACTS_BY_ID: dict[int, tuple[pyspiel.Game, _GameFacts]] = {}
 
 
 def _facts(game: pyspiel.Game) -> _GameFacts:
+    seen = _FACTS_BY_ID.get(id(game))
+    if seen is not None and seen[0] is game:
+        return seen[1]
     key = str(game)
     if key not in _FACTS:
         kind = game.get_type()
         name = short_name(game)
+        tensor = ("information_state" if kind.provides_information_state_tensor
+                  else "observation" if kind.provides_observation_tensor else "none")
         _FACTS[key] = _GameFacts(
             name=name, long_name=kind.long_name, rules=RULES.get(name, f"Rules: see OpenSpiel's {name}."),
-            num_actions=game.num_distinct_actions(),
+            num_players=game.num_players(), num_actions=game.num_distinct_actions(),
             perfect_information=kind.information == pyspiel.GameType.Information.PERFECT_INFORMATION,
-            static_names=name in _STATIC_ACTION_NAMES, names={})
+            info_string=kind.provides_information_state_string, tensor=tensor,
+            static_names=name in _STATIC_ACTION_NAMES)
+    if len(_FACTS_BY_ID) > 1000:  # the game objects are held alive here so that their ids stay unique
+        _FACTS_BY_ID.clear()
+    _FACTS_BY_ID[id(game)] = (game, _FACTS[key])
     return _FACTS[key]
+
+
+def _tensor(game: pyspiel.Game, state: pyspiel.State, player: int) -> np.ndarray:
+    kind = _facts(game).tensor
+    if kind == "information_state":
+        return np.asarray(state.information_state_tensor(player), dtype=np.float32)
+    if kind == "observation":
+        return np.asarray(state.observation_tensor(player), dtype=np.float32)
+    return np.zeros(1, dtype=np.float32)
 
 
 def _action_names(facts: _GameFacts, state: pyspiel.State, player: int) -> list[str]:
@@ -144,24 +165,22 @@ def _what_player_sees(game: pyspiel.Game, facts: _GameFacts, state: pyspiel.Stat
     if facts.name == "kuhn_poker" and not state.is_terminal():
         key = state.information_state_string(player)
         moves = {"p": "Pass", "b": "Bet"}
-        history = ", ".join(f"player {i % game.num_players()} {moves[c]}" for i, c in enumerate(key[1:]))
+        history = ", ".join(f"player {i % facts.num_players} {moves[c]}" for i, c in enumerate(key[1:]))
         return f"Your card: {_KUHN_CARDS[int(key[0])]}. Betting so far: {history or 'none'}."
     if facts.perfect_information:
         return str(state)
     return info_state_key(game, state, player)
 
 
-def describe_state(game: pyspiel.Game, state: pyspiel.State, player: int) -> dict[str, Any]:
-    """`info[player]` for a decision or terminal state: masks, legal moves, names, info-state key and text."""
-    facts = _facts(game)
+def _build_info(game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, player: int,
+                terminal: bool) -> dict[str, Any]:
     mask = np.zeros(facts.num_actions, dtype=np.int8)
-    terminal = state.is_terminal()
     acting = not terminal and state.current_player() == player
     legal = state.legal_actions(player) if acting else []
     mask[legal] = 1
     names = _action_names(facts, state, player)
     lines = [
-        f"You are player {player} of {game.num_players()} in {facts.long_name}.",
+        f"You are player {player} of {facts.num_players} in {facts.long_name}.",
         facts.rules,
         f"What you see: {_what_player_sees(game, facts, state, player)}",
     ]
@@ -178,6 +197,31 @@ def describe_state(game: pyspiel.Game, state: pyspiel.State, player: int) -> dic
         "info_state": "" if terminal else info_state_key(game, state, player),
         "text": "\n".join(lines),
     }
+
+
+def describe_state(game: pyspiel.Game, state: pyspiel.State, player: int) -> dict[str, Any]:
+    """`info[player]` for a decision or terminal state: masks, legal moves, names, info-state key and text.
+
+    Each call returns a fresh dict with its own mask and legal-move list (callers may change them).
+    """
+    terminal = state.is_terminal()
+    return _describe(game, _facts(game), state, player, terminal, -1 if terminal else state.current_player())
+
+
+def _describe(game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, player: int, terminal: bool,
+              current: int) -> dict[str, Any]:
+    if terminal:
+        key = (player, -1, state.history_str())
+    elif facts.info_string:
+        key = (player, current, state.information_state_string(player))
+    else:
+        return _build_info(game, facts, state, player, terminal)
+    info = facts.infos.get(key)
+    if info is None:
+        if len(facts.infos) >= _MAX_CACHED_INFOS:
+            facts.infos.clear()
+        info = facts.infos[key] = _build_info(game, facts, state, player, terminal)
+    return {**info, "action_mask": info["action_mask"].copy(), "legal_actions": list(info["legal_actions"])}
 
 
 def observation_for(game: pyspiel.Game, state: pyspiel.State, player: int) -> Observation:
@@ -228,7 +272,7 @@ class OpenSpielEnv(AECEnv):
     def max_utility(self) -> float:
         return float(self.game.max_utility())
 
-    @property
+    @functools.cached_property
     def zero_sum(self) -> bool:
         return self.game.get_type().utility in (pyspiel.GameType.Utility.ZERO_SUM,
                                                 pyspiel.GameType.Utility.CONSTANT_SUM)
@@ -246,7 +290,7 @@ class OpenSpielEnv(AECEnv):
             self.state.apply_action(chosen)
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
-        self._rng = make_rng(seed)
+        self._rng = make_rng(seed, getattr(self, "_rng", None))
         self.state = self.game.new_initial_state()
         self._sample_chance()
         self.agents = list(self.possible_agents)
@@ -258,9 +302,12 @@ class OpenSpielEnv(AECEnv):
         self._refresh()
 
     def _refresh(self) -> None:
-        if not self.state.is_terminal():
-            self.agent_selection = self.possible_agents[self.state.current_player()]
-        self.infos = {a: describe_state(self.game, self.state, self._index[a]) for a in self.agents}
+        state, facts = self.state, _facts(self.game)
+        terminal = state.is_terminal()
+        current = -1 if terminal else state.current_player()
+        if not terminal:
+            self.agent_selection = self.possible_agents[current]
+        self.infos = {a: _describe(self.game, facts, state, self._index[a], terminal, current) for a in self.agents}
 
     def observe(self, agent: str) -> np.ndarray:
         return _tensor(self.game, self.state, self._index[agent])

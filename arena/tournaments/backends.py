@@ -114,16 +114,31 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+_JSON_MEMO: dict[tuple[str, tuple[Any, ...]], str] = {}
+
+
+def _json_list(column: str, values: list[Any]) -> str:
+    """JSON text of a short per-seat list; the few distinct ones a tournament has are encoded once per column."""
+    key = (column, tuple(values))
+    text = _JSON_MEMO.get(key)
+    if text is None:
+        if len(_JSON_MEMO) > 10_000:
+            _JSON_MEMO.clear()
+        text = _JSON_MEMO[key] = json.dumps(values)
+    return text
+
+
 def result_row(task: MatchTask, result: MatchResult, rounds: dict[str, Any] | None,
                secrets: Iterable[str] = ()) -> dict[str, Any]:
     """The store's row for one match (JSON text for the per-seat lists)."""
     return {
-        "match_id": task.match_id, "env": task.env, "seats": json.dumps(list(task.seats)), "idx": task.index,
-        "seed": task.seed, "payoffs": json.dumps(result.payoffs), "outcomes": json.dumps(result.outcomes),
-        "termination": result.termination, "culprit": result.culprit, "message": _scrub(result.message, secrets),
-        "length": result.length, "illegal_moves": json.dumps(result.illegal_moves),
-        "timeouts": json.dumps(result.timeouts), "errors": json.dumps(result.errors),
-        "random_fallbacks": json.dumps(result.random_fallbacks), "wall_time": result.wall_time,
+        "match_id": task.match_id, "env": task.env, "seats": _json_list("seats", list(task.seats)),
+        "idx": task.index, "seed": task.seed, "payoffs": _json_list("payoffs", result.payoffs),
+        "outcomes": _json_list("outcomes", result.outcomes), "termination": result.termination,
+        "culprit": result.culprit, "message": _scrub(result.message, secrets), "length": result.length,
+        "illegal_moves": _json_list("illegal_moves", result.illegal_moves),
+        "timeouts": _json_list("timeouts", result.timeouts), "errors": _json_list("errors", result.errors),
+        "random_fallbacks": _json_list("random_fallbacks", result.random_fallbacks), "wall_time": result.wall_time,
         "agent_stats": json.dumps(result.agent_stats, default=str), "stuck": int(result.stuck_agent),
         "rounds": None if rounds is None else json.dumps(rounds, separators=(",", ":")),
     }

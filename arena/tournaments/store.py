@@ -10,6 +10,7 @@ nothing.
 from __future__ import annotations
 
 import json
+import operator
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -38,6 +39,8 @@ CREATE TABLE IF NOT EXISTS analyses (
 MATCH_COLUMNS = ("match_id", "tournament", "env", "seats", "idx", "seed", "payoffs", "outcomes", "termination",
                  "culprit", "message", "length", "illegal_moves", "timeouts", "errors", "random_fallbacks",
                  "wall_time", "agent_stats", "stuck", "rounds", "recorded")
+ROW_COLUMNS = tuple(c for c in MATCH_COLUMNS if c not in ("tournament", "recorded"))  # a worker's row
+_ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
 JSON_COLUMNS = ("seats", "payoffs", "outcomes", "illegal_moves", "timeouts", "errors", "random_fallbacks",
                 "agent_stats", "rounds")
 
@@ -114,11 +117,12 @@ class ResultsStore:
 
     def add_matches(self, tournament: str, rows: Iterable[dict[str, Any]]) -> None:
         """Write finished matches in one transaction; a match id already stored is left as it is."""
-        now = time.time()
-        values = [tuple({**row, "tournament": tournament, "recorded": now}[c] for c in MATCH_COLUMNS) for row in rows]
+        extra = (tournament, time.time())
+        values = [_ROW_VALUES(row) + extra for row in rows]
+        columns = ROW_COLUMNS + ("tournament", "recorded")
         with self.transaction():
             self.conn.executemany(
-                f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES ({', '.join('?' * len(MATCH_COLUMNS))}) "
+                f"INSERT INTO matches ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
                 "ON CONFLICT (match_id) DO NOTHING", values)
 
     def set_analysis(self, tournament: str, kind: str, env: str, subject: str, value: Any) -> None:
