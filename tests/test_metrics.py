@@ -114,3 +114,17 @@ def test_rates_and_summed_agent_statistics():
     pairs = metrics.pairing_results(["a", "b"], matches, {("e", "a", "b"): 0.25})
     assert pairs[0]["agent"] == "a" and pairs[0]["wins"] == 1 and pairs[0]["draws"] == 1
     assert pairs[0]["exact_payoff"] == 0.25 and pairs[0]["nra"] == 1.0
+
+
+def test_duplicate_scoring_sums_each_seeds_seat_orders():
+    from arena.tournaments.metrics import scored_games
+
+    def row(idx, seats, payoffs):
+        return {"env": "e", "idx": idx, "seats": seats, "payoffs": payoffs}
+
+    matches = [row(0, ["a", "b"], [3.0, 1.0]), row(0, ["b", "a"], [5.0, 0.0]),  # a: 3 + 0, b: 1 + 5
+               row(1, ["a", "b"], [2.0, 0.0]),  # its other seat order is not played yet
+               row(0, ["a", "a"], [1.0, 0.0]), row(0, ["b", "b"], [0.0, 1.0])]  # self-play sets are left out
+    assert scored_games(matches, "match") is matches
+    assert scored_games(matches, "duplicate") == [{"env": "e", "seats": ["a", "b"], "payoffs": [1.5, 3.0]}]
+    assert len(scored_games([matches[0], matches[2]], "duplicate", all_orders=False)) == 2  # seats = "fixed"

@@ -154,3 +154,26 @@ def test_command_line_tournament_json(tmp_path, capsys):
     assert {a["name"] for a in out["metrics"]["agents"]} == {"random", "fixed(action=0)"}
     assert main(["tournament", "--env", "matching_pennies-v0", "--agents", "random", "--seed", "9", "--db", db]) == 2
     assert "was run with different seed" in capsys.readouterr().err
+
+
+def test_team_seats_in_particle_worlds_and_duplicate_scoring(tmp_path):
+    config = {"name": "tag", "envs": ["tag-v0"], "games": 3, "agents": ["random", "heuristic"], "backend": "inprocess",
+              "scoring": "duplicate"}
+    schedule = build_schedule(config_from_dict(config))
+    assert {t.seats for t in schedule} == {("random", "heuristic"), ("heuristic", "random")} and len(schedule) == 6
+    assert build_schedule(config_from_dict({**config, "teams": False})) == []  # 4 players, 2 agents, no self-play
+    run = arena.run_tournament(config, db=str(tmp_path / "t.sqlite"))
+    with ResultsStore(tmp_path / "t.sqlite", readonly=True) as store:
+        rows = store.matches("tag")
+    env = arena.make_env("tag-v0")
+    for row in rows:  # a team's payoff is the sum of its members' payoffs in the same match played directly
+        lineup = [row["seats"][team] for team in env.teams]
+        direct = arena.play(env, lineup, seed=row["seed"]).payoffs
+        expected = [sum(p for p, team in zip(direct, env.teams) if team == t) for t in (0, 1)]
+        assert row["payoffs"] == pytest.approx(expected, abs=1e-9)
+    assert run.metrics["scoring"] == "duplicate" and run.metrics["games"] == 3
+    (pairing,) = run.metrics["pairings"]
+    assert (pairing["agent"], pairing["opponent"], pairing["games"]) == ("random", "heuristic", 3)
+    assert pairing["losses"] == 3  # the scripted predator-prey heuristic beats random play in both roles together
+    with pytest.raises(ConfigError, match="different teams"):
+        arena.run_tournament({**config, "teams": False, "games": 1}, db=str(tmp_path / "t.sqlite"))

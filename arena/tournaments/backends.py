@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import collections
 import contextlib
+import dataclasses
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -27,9 +28,9 @@ import numpy as np
 from pettingzoo import ParallelEnv
 
 from arena.core import Agent, ArenaError, MatchResult, Observation
-from arena.match import agent_seed, forfeit_payoffs, play
+from arena.match import agent_seed, forfeit_payoffs, outcomes_from_payoffs, play
 from arena.registry import make_agent, make_env
-from arena.tournaments.schedule import MatchTask
+from arena.tournaments.schedule import MatchTask, seat_groups
 
 CHUNK_SECONDS = 0.25  # aim for chunks of about this much work: few round-trips, little lost to a kill
 MAX_CHUNK = 256
@@ -144,6 +145,40 @@ def result_row(task: MatchTask, result: MatchResult, rounds: dict[str, Any] | No
     }
 
 
+def team_result(result: MatchResult, groups: list[list[int]], env: Any) -> MatchResult:
+    """A match seen team by team: each team's payoff is its members' sum, counters are summed, and a forfeiting
+    player's team loses."""
+
+    def per_team(values: list[Any]) -> list[Any]:
+        return [sum(values[p] for p in members) for members in groups]
+
+    payoffs = [float(p) for p in per_team(result.payoffs)]
+    culprit = next((t for t, members in enumerate(groups) if result.culprit in members), None)
+    if culprit is None:
+        outcomes = outcomes_from_payoffs(payoffs, bool(getattr(env, "zero_sum", False)))
+    else:
+        outcomes = ["loss" if t == culprit else "win" for t in range(len(groups))]
+    return dataclasses.replace(
+        result, agents=[result.agents[members[0]] for members in groups],
+        players=["+".join(result.players[p] for p in members) for members in groups], payoffs=payoffs,
+        outcomes=outcomes, culprit=culprit, illegal_moves=per_team(result.illegal_moves),
+        timeouts=per_team(result.timeouts), errors=per_team(result.errors),
+        random_fallbacks=per_team(result.random_fallbacks),
+        agent_stats=[_summed_stats([result.agent_stats[p] for p in members]) for members in groups])
+
+
+def _summed_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """Team members' statistics: numbers summed, anything else kept from the first member that has it."""
+    out: dict[str, Any] = {}
+    for entry in stats:
+        for key, value in entry.items():
+            if isinstance(value, int | float) and not isinstance(value, bool) and key in out:
+                out[key] += value
+            else:
+                out.setdefault(key, value)
+    return out
+
+
 @dataclass
 class MatchSettings:
     """How every match of a tournament is played (passed to workers)."""
@@ -152,6 +187,7 @@ class MatchSettings:
     illegal_moves: str = "forfeit"
     max_retries: int = 2
     max_steps: int | None = None
+    teams: bool = True
 
 
 @dataclass
@@ -173,16 +209,18 @@ class MatchRunner:
         self.settings = settings
         self.secrets = list(secrets)
         self.envs: dict[str, Any] = {}
+        self.groups: dict[str, list[list[int]]] = {}
         self.agents: dict[tuple[str, int], Agent] = {}
 
     def env(self, spec: str) -> Any:
         if spec not in self.envs:
             env = make_env(spec)
             self.envs[spec] = RoundLog(env) if isinstance(env, ParallelEnv) else env
+            self.groups[spec] = seat_groups(env, self.settings.teams)
         return self.envs[spec]
 
     def agent(self, name: str, copy: int) -> Agent:
-        """The agent `name`; self-play seats get separate copies so that they never share state."""
+        """The agent `name`; self-play seats and team members get separate copies that never share state."""
         key = (name, copy)
         if key not in self.agents:
             agent = make_agent(self.agent_specs[name])
@@ -193,20 +231,31 @@ class MatchRunner:
     def play(self, task: MatchTask) -> tuple[dict[str, Any], bool]:
         """Play one match; returns its row and whether an agent thread is stuck in this process."""
         env = self.env(task.env)
-        agents = [self.agent(name, task.seats[:seat].count(name)) for seat, name in enumerate(task.seats)]
+        groups = self.groups[task.env]
+        lineup = [""] * len(env.possible_agents)  # the agent name of every player
+        for seat, members in enumerate(groups):
+            for player in members:
+                lineup[player] = task.seats[seat]
+        agents = [self.agent(name, lineup[:player].count(name)) for player, name in enumerate(lineup)]
         players = env.possible_agents
-        for seat, agent in enumerate(agents):
+        result = None
+        for player, agent in enumerate(agents):
             try:
-                agent.reset(agent_seed(task.seed, seat), players[seat], env.spec)
+                agent.reset(agent_seed(task.seed, player), players[player], env.spec)
             except Exception as exc:  # a failure to start is the agent's forfeit, like a failure to move
-                return result_row(task, self._reset_failure(env, agents, seat, exc), None, self.secrets), False
-        if isinstance(env, RoundLog):
-            env.seated = agents
-        s = self.settings
-        result = play(env, agents, seed=task.seed, move_time_limit=s.move_time_limit, illegal_moves=s.illegal_moves,
-                      max_retries=s.max_retries, max_steps=s.max_steps, reset_agents=False)
-        rounds = env.rounds_payload() if isinstance(env, RoundLog) else None
-        return result_row(task, result, rounds, self.secrets), result.stuck_agent
+                result = self._reset_failure(env, agents, player, exc)
+                break
+        if result is None:
+            if isinstance(env, RoundLog):
+                env.seated = agents
+            s = self.settings
+            result = play(env, agents, seed=task.seed, move_time_limit=s.move_time_limit,
+                          illegal_moves=s.illegal_moves, max_retries=s.max_retries, max_steps=s.max_steps,
+                          reset_agents=False)
+        if len(groups) == len(players):
+            rounds = env.rounds_payload() if isinstance(env, RoundLog) and result.length else None  # none if unplayed
+            return result_row(task, result, rounds, self.secrets), result.stuck_agent
+        return result_row(task, team_result(result, groups, env), None, self.secrets), result.stuck_agent
 
     @staticmethod
     def _reset_failure(env: Any, agents: list[Agent], seat: int, exc: Exception) -> MatchResult:

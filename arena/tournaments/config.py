@@ -9,6 +9,8 @@ seed = 0
 move_time_limit = 5.0         # seconds per move; no limit when absent
 illegal_moves = "forfeit"     # forfeit | random | retry
 envs = ["kuhn_poker-v0"]      # or [[envs]] tables with id = "..." and params = {...}
+teams = true                  # envs with teams (particle worlds): one agent plays a whole team
+scoring = "match"             # match: each match decides wins; duplicate: each seed's set of seat orders does
 
 [[agents]]
 name = "cfr"                  # display name (defaults to the spec)
@@ -31,6 +33,7 @@ from arena.registry import format_spec, parse_spec
 DEFAULT_DB = "arena-results.sqlite"
 BACKENDS = ("inprocess", "local", "ray")
 SEATINGS = ("all", "fixed")
+SCORINGS = ("match", "duplicate")
 EXPLOITABILITY_MODES = ("auto", "exact", "off")
 SECRET_WORDS = ("key", "token", "secret", "password")
 
@@ -71,6 +74,8 @@ class TournamentConfig:
     games: int = 10
     seats: str = "all"
     self_play: bool = False
+    teams: bool = True
+    scoring: str = "match"
     seed: int = 0
     move_time_limit: float | None = None
     illegal_moves: str = "forfeit"
@@ -101,6 +106,8 @@ class TournamentConfig:
             raise ConfigError("games must be a positive integer")
         if self.seats not in SEATINGS:
             raise ConfigError(f"seats must be one of {', '.join(SEATINGS)}")
+        if self.scoring not in SCORINGS:
+            raise ConfigError(f"scoring must be one of {', '.join(SCORINGS)}")
         if self.move_time_limit is not None and self.move_time_limit <= 0:
             raise ConfigError("move_time_limit must be positive")
         if self.illegal_moves not in ("forfeit", "random", "retry"):
@@ -119,13 +126,14 @@ class TournamentConfig:
     def rules(self) -> dict[str, Any]:
         """The settings that change what a match means; a stored tournament can only resume with the same."""
         return {"seed": self.seed, "move_time_limit": self.move_time_limit, "illegal_moves": self.illegal_moves,
-                "max_retries": self.max_retries, "max_steps": self.max_steps}
+                "max_retries": self.max_retries, "max_steps": self.max_steps, "teams": self.teams}
 
     def public_dict(self) -> dict[str, Any]:
         """The config as stored in the results database: secrets removed, run-time settings left out."""
         return {"name": self.name, "envs": list(self.envs),
                 "agents": [{"name": a.name, "spec": public_spec(a.spec)} for a in self.agents],
-                "games": self.games, "seats": self.seats, "self_play": self.self_play, **self.rules()}
+                "games": self.games, "seats": self.seats, "self_play": self.self_play, "scoring": self.scoring,
+                **self.rules()}
 
     def replace(self, **changes: Any) -> TournamentConfig:
         """A copy with some fields changed (command-line overrides); None values are ignored."""
@@ -183,7 +191,8 @@ def config_from_dict(data: dict[str, Any], default_name: str = "tournament") -> 
         raise ConfigError("envs and agents must be lists")
     settings = {k: data[k] for k in _KEYS if k in data}
     settings.setdefault("name", default_name)
-    for key, kind in (("games", int), ("workers", int), ("seed", int), ("max_retries", int), ("self_play", bool)):
+    for key, kind in (("games", int), ("workers", int), ("seed", int), ("max_retries", int), ("self_play", bool),
+                      ("teams", bool)):
         if key in settings and (not isinstance(settings[key], kind) or
                                 (kind is int and isinstance(settings[key], bool))):
             raise ConfigError(f"{key} must be {'an integer' if kind is int else 'true or false'}")
@@ -192,7 +201,7 @@ def config_from_dict(data: dict[str, Any], default_name: str = "tournament") -> 
         if not isinstance(limit, (int, float)) or isinstance(limit, bool):
             raise ConfigError("move_time_limit must be a number of seconds")
         settings["move_time_limit"] = float(limit)
-    for key in ("name", "seats", "illegal_moves", "exploitability", "backend", "ray_address", "db"):
+    for key in ("name", "seats", "scoring", "illegal_moves", "exploitability", "backend", "ray_address", "db"):
         if key in settings and not isinstance(settings[key], str):
             raise ConfigError(f"{key} must be a string")
     return TournamentConfig(envs=[_env_entry(e, i) for i, e in enumerate(envs)],

@@ -1,7 +1,8 @@
 """What a tournament's recorded matches say: results with confidence intervals, ratings, the meta-game, regret.
 
 Every figure is computed from the store's rows, so a report reads the same whether the run finished, was
-interrupted or is still going.
+interrupted or is still going. Wins and ratings count games: single matches, or under duplicate scoring the set of
+seat orders of a group on one seed (`scored_games`).
 - Per pairing: wins, draws and losses with Wilson 95% intervals, the mean payoff with a 95% interval and GTBench's
   normalised relative advantage, NRA = (sum of own payoffs - sum of the opponent's) / (sum of both absolutes).
 - Per agent: win rate, Bradley-Terry and Elo ratings (ratings.py), illegal-move, time-out and error rates, and its
@@ -62,6 +63,34 @@ def compare(a: float, b: float) -> int:
     return 0 if abs(a - b) <= 1e-9 else (1 if a > b else -1)
 
 
+def scored_games(matches: list[dict[str, Any]], scoring: str = "match",
+                 all_orders: bool = True) -> list[dict[str, Any]]:
+    """The games that decide wins and ratings, as {"env", "seats", "payoffs"}.
+
+    Under "match" scoring every match is a game. Under "duplicate" scoring a game is the complete set of seat orders
+    of one group of agents on one seed (same deals, same starting positions), and each agent scores its mean payoff
+    over the set: luck of the deal and advantages of a seat or role cancel, which is what makes asymmetric games
+    (a team of predators against prey) comparable. A set holds every seat order (`all_orders`, as `seats = "all"`
+    schedules) or the one scheduled order; sets not complete yet and self-play sets are left out.
+    """
+    if scoring != "duplicate":
+        return matches
+    sets: dict[tuple[str, int, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+    for m in matches:
+        sets[(m["env"], m["idx"], tuple(sorted(m["seats"])))].append(m)
+    games = []
+    for (env, _, group), members in sets.items():
+        names = list(dict.fromkeys(group))
+        if len(names) < len(group) or len(members) < (math.factorial(len(group)) if all_orders else 1):
+            continue
+        totals = dict.fromkeys(names, 0.0)
+        for m in members:
+            for name, payoff in zip(m["seats"], m["payoffs"]):
+                totals[name] += payoff
+        games.append({"env": env, "seats": names, "payoffs": [totals[n] / len(members) for n in names]})
+    return games
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Pairings and agents
 
@@ -105,14 +134,15 @@ def _stat_sums(stats: list[dict[str, Any]]) -> dict[str, float]:
     return dict(totals)
 
 
-def agent_summaries(names: list[str], matches: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per agent: results against other agents, reliability rates and summed agent statistics."""
+def agent_summaries(names: list[str], matches: list[dict[str, Any]],
+                    games: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Per agent: results against other agents in `games` (the matches themselves by default), reliability rates
+    and summed agent statistics."""
     index = {n: i for i, n in enumerate(names)}
     tallies = {n: {"matches": 0, "wins": 0, "draws": 0, "losses": 0, "illegal": 0, "timeouts": 0, "errors": 0,
                    "forfeits": 0, "illegal_moves": 0, "stats": []} for n in names}
     for m in matches:
-        seats, payoffs = m["seats"], m["payoffs"]
-        for s, name in enumerate(seats):
+        for s, name in enumerate(m["seats"]):
             if name not in index:
                 continue
             t = tallies[name]
@@ -123,10 +153,15 @@ def agent_summaries(names: list[str], matches: list[dict[str, Any]]) -> dict[str
             t["errors"] += m["errors"][s] > 0
             t["forfeits"] += m["culprit"] == s
             t["stats"].append(m["agent_stats"][s] if s < len(m["agent_stats"]) else {})
+    for game in matches if games is None else games:
+        seats, payoffs = game["seats"], game["payoffs"]
+        for s, name in enumerate(seats):
+            if name not in index:
+                continue
             for o, other in enumerate(seats):
                 if other != name:
                     key = {1: "wins", 0: "draws", -1: "losses"}[compare(payoffs[s], payoffs[o])]
-                    t[key] += 1
+                    tallies[name][key] += 1
     out = {}
     for name, t in tallies.items():
         decided = t["wins"] + t["draws"] + t["losses"]
@@ -329,8 +364,10 @@ def compute_metrics(config: dict[str, Any], agents: list[dict[str, Any]], matche
     for a in analyses:
         if a["kind"] == "exploitability":
             exploitability[a["env"]][a["subject"]] = a["value"]
-    summaries = agent_summaries(names, matches)
-    tables = rating_tables(names, matches, num_bootstrap)
+    scoring = config.get("scoring", "match")
+    games = scored_games(matches, scoring, config.get("seats", "all") == "all")
+    summaries = agent_summaries(names, matches, games)
+    tables = rating_tables(names, games, num_bootstrap)
     by_env: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in matches:
         by_env[m["env"]].append(m)
@@ -362,7 +399,8 @@ def compute_metrics(config: dict[str, Any], agents: list[dict[str, Any]], matche
     return {
         "tournament": config.get("name"), "matches": len(matches),
         "terminations": dict(sorted(_count(m["termination"] for m in matches).items())),
-        "agents": agent_rows, "pairings": pairing_results(names, matches, exact), "envs": envs,
+        "scoring": scoring, "games": len(games),
+        "agents": agent_rows, "pairings": pairing_results(names, games, exact), "envs": envs,
     }
 
 

@@ -1,5 +1,7 @@
 """Which matches a tournament plays: every pairing of agents, every seat order, `games` seeds each.
 
+A seat is one player, or one team of players in envs that declare teams (the agent then controls every member).
+
 Every match has an id derived from the tournament name, the env, the agents in seat order and the seed index, so
 the same match has the same id on every run, backend and worker count; that id is what makes results idempotent
 and runs resumable. Game k of every pairing and seat order uses the same seed (common random numbers: in poker
@@ -12,6 +14,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from arena.registry import make_env
 from arena.tournaments.config import TournamentConfig
@@ -53,11 +56,21 @@ def seatings(agents: list[str], players: int, self_play: bool, all_orders: bool)
     return out
 
 
-def env_players(env: str) -> int:
+def seat_groups(env: Any, teams: bool) -> list[list[int]]:
+    """The players one agent controls together: one group per team when the env declares `teams` (a team label
+    per player, as particle worlds do) and `teams` is on, otherwise one group per player."""
+    labels = getattr(env, "teams", None) if teams else None
+    players = len(env.possible_agents)
+    if labels is None or len(labels) != players:
+        return [[p] for p in range(players)]
+    return [[p for p in range(players) if labels[p] == team] for team in sorted(set(labels))]
+
+
+def env_seats(env: str, teams: bool) -> int:
     """The number of seats of an env (it is built once, which also checks the id and parameters)."""
     instance = make_env(env)
     try:
-        return len(instance.possible_agents)
+        return len(seat_groups(instance, teams))
     finally:
         instance.close()
 
@@ -67,7 +80,7 @@ def build_schedule(config: TournamentConfig) -> list[MatchTask]:
     names = [a.name for a in config.agents]
     per_env = {}
     for env in config.envs:
-        per_env[env] = seatings(names, env_players(env), config.self_play, config.seats == "all")
+        per_env[env] = seatings(names, env_seats(env, config.teams), config.self_play, config.seats == "all")
     tasks = []
     for index in range(config.games):
         for env in config.envs:

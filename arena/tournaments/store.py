@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS analyses (
     PRIMARY KEY (tournament, kind, env, subject));
 """
 
+RULE_DEFAULTS = {"teams": True}  # rules added later: what databases written before them were played with
 MATCH_COLUMNS = ("match_id", "tournament", "env", "seats", "idx", "seed", "payoffs", "outcomes", "termination",
                  "culprit", "message", "length", "illegal_moves", "timeouts", "errors", "random_fallbacks",
                  "wall_time", "agent_stats", "stuck", "rounds", "recorded")
@@ -85,8 +86,9 @@ class ResultsStore:
         row = self.conn.execute("SELECT config FROM tournaments WHERE name = ?", (name,)).fetchone()
         if row is not None:
             stored = json.loads(row[0])
-            changed = [k for k in ("seed", "move_time_limit", "illegal_moves", "max_retries", "max_steps", "seats",
-                                   "self_play") if stored.get(k) != config.get(k)]
+            rules = ("seed", "move_time_limit", "illegal_moves", "max_retries", "max_steps", "seats", "self_play",
+                     "teams")
+            changed = [k for k in rules if stored.get(k, RULE_DEFAULTS.get(k)) != config.get(k, RULE_DEFAULTS.get(k))]
             if changed:
                 raise ConfigError(f"tournament {name!r} in {self.path} was run with different {', '.join(changed)}; "
                                   "use another name or database")

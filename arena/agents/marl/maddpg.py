@@ -198,10 +198,12 @@ class MADDPG:
         replayed = taken[:, None, None, :, :]                                         # [M, 1, 1, N, A]
         joint = torch.where(eye[None, None, :, :, None], relaxed.unsqueeze(-3), replayed)  # [M, K, N, N, A]
         obs = batch["obs"].unsqueeze(1).expand(-1, config.ensemble, n, -1)
+        self.critic.requires_grad_(False)  # the actor's gradient flows through the critic, not into its weights
         actor_q = self.critic(self.critic_input(obs, joint)).squeeze(-1)
         actor_loss = -actor_q.mean() + config.policy_reg * logits.square().mean()
         self.actor_optimizer.zero_grad()
         actor_loss.backward()
+        self.critic.requires_grad_(True)
         nn.utils.clip_grad_norm_(self.policy.parameters(), config.max_grad_norm)
         self.actor_optimizer.step()
         with torch.no_grad():
