@@ -34,13 +34,14 @@ def _config_from_args(args: argparse.Namespace) -> Any:
     if args.config:
         config = load_config(args.config)
         overrides = {"name": args.name, "games": args.games, "seed": args.seed, "move_time_limit": args.time_limit,
-                     "illegal_moves": args.illegal}
+                     "illegal_moves": args.illegal, "scoring": args.scoring, "teams": args.teams}
         return config.replace(**overrides)
     if not args.env or not args.agents:
         raise ConfigError("give a config file, or --env ENV --agents SPEC... (see `arena tournament --help`)")
     data: dict[str, Any] = {"name": args.name or "cli", "envs": args.env, "agents": args.agents,
                             "games": args.games or 10, "self_play": args.self_play, "seats": args.seats}
-    for key, value in (("seed", args.seed), ("move_time_limit", args.time_limit), ("illegal_moves", args.illegal)):
+    for key, value in (("seed", args.seed), ("move_time_limit", args.time_limit), ("illegal_moves", args.illegal),
+                       ("scoring", args.scoring), ("teams", args.teams)):
         if value is not None:
             data[key] = value
     return config_from_dict(data)
@@ -117,6 +118,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--self-play", action="store_true", help="also pair each agent with itself")
     p.add_argument("--seats", choices=["all", "fixed"], default="all",
                    help="every seat order of each pairing (default) or only the listed order")
+    p.add_argument("--scoring", choices=["match", "duplicate"],
+                   help="what decides wins: each match (default), or each seed's set of seat orders")
+    p.add_argument("--teams", action=argparse.BooleanOptionalAction, default=None,
+                   help="in envs with teams (particle worlds), one agent plays a whole team (default: on)")
     p.add_argument("--db", help="results database (default arena-results.sqlite)")
     p.add_argument("--workers", type=int, help="worker processes or Ray actors (default: all cores)")
     p.add_argument("--backend", choices=["inprocess", "local", "ray"], help="where matches run (default local)")
