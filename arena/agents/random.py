@@ -18,4 +18,4 @@ class RandomAgent(Agent):
 
     def act(self, obs: Observation) -> int:
         legal = obs.legal_actions
-        return legal[int(self.rng.integers(len(legal)))]
+        return legal[int(self.rng.random() * len(legal))]

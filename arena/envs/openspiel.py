@@ -9,6 +9,8 @@ information set without playing.
 from __future__ import annotations
 
 import functools
+import hashlib
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +19,7 @@ import numpy as np
 import pyspiel
 from pettingzoo import AECEnv
 
-from arena.core import Observation, ParameterError, UnknownNameError, make_rng
+from arena.core import Observation, ParameterError, UnknownNameError
 from arena.registry import format_spec, parse_spec
 
 RULES = {
@@ -49,6 +51,27 @@ RULES = {
 }
 
 _KUHN_CARDS = "JQKA"
+
+
+class _ChanceStream:
+    """Uniform draws in [0, 1) from keyed BLAKE2b of a counter: a seeded stream that costs nothing to start.
+
+    A match samples only a few chance outcomes, so a generator whose seeding is cheap beats one whose draws are.
+    """
+
+    def __init__(self, seed: int | None) -> None:
+        if seed is None:
+            seed = secrets.randbits(64)
+        seed = int(seed)
+        if seed < 0:
+            raise ValueError("seed must be non-negative")
+        self.key = hashlib.blake2b(seed.to_bytes(seed.bit_length() // 8 + 1, "little"), digest_size=32).digest()
+        self.count = 0
+
+    def random(self) -> float:
+        self.count += 1
+        digest = hashlib.blake2b(self.count.to_bytes(8, "little"), digest_size=8, key=self.key).digest()
+        return (int.from_bytes(digest, "little") >> 11) * 2.0**-53
 
 
 def load_game(game_string: str) -> pyspiel.Game:
@@ -280,7 +303,7 @@ class OpenSpielEnv(AECEnv):
     def _sample_chance(self) -> None:
         while self.state.is_chance_node():
             outcomes = self.state.chance_outcomes()
-            threshold, total = self._rng.random() * sum(p for _, p in outcomes), 0.0
+            threshold, total = self._chance.random() * sum(p for _, p in outcomes), 0.0
             chosen = outcomes[-1][0]
             for outcome, probability in outcomes:
                 total += probability
@@ -290,7 +313,7 @@ class OpenSpielEnv(AECEnv):
             self.state.apply_action(chosen)
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
-        self._rng = make_rng(seed, getattr(self, "_rng", None))
+        self._chance = _ChanceStream(seed)
         self.state = self.game.new_initial_state()
         self._sample_chance()
         self.agents = list(self.possible_agents)
