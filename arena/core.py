@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from arena.registry import EnvSpec
 
 
+_LOW_128 = (1 << 128) - 1
+
+
 def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.random.Generator:
     """A PCG64 generator whose stream is a function of the integer `seed` (fresh entropy when None).
 
@@ -23,11 +26,11 @@ def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.r
     if seed is None or not isinstance(seed, int | np.integer) or seed < 0:
         return np.random.default_rng(seed)
     seed = int(seed)
-    digest = hashlib.blake2b(seed.to_bytes(seed.bit_length() // 8 + 1, "little"), digest_size=32,
-                             person=b"arena.make_rng").digest()
-    pcg = {"state": int.from_bytes(digest[:16], "little"), "inc": int.from_bytes(digest[16:], "little") | 1}
-    state = {"bit_generator": "PCG64", "state": pcg, "has_uint32": 0, "uinteger": 0}
-    if reuse is None or not isinstance(reuse.bit_generator, np.random.PCG64):
+    word = int.from_bytes(hashlib.blake2b(seed.to_bytes(seed.bit_length() // 8 + 1, "little"), digest_size=32,
+                                          person=b"arena.make_rng").digest(), "little")
+    state = {"bit_generator": "PCG64", "state": {"state": word & _LOW_128, "inc": (word >> 128) | 1},
+             "has_uint32": 0, "uinteger": 0}
+    if reuse is None or type(reuse.bit_generator) is not np.random.PCG64:
         reuse = np.random.Generator(np.random.PCG64(0))
     reuse.bit_generator.state = state
     return reuse

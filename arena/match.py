@@ -242,7 +242,7 @@ class _Match:
 def _resolve(env: Any, agents: Sequence[Agent | str]) -> tuple[Any, list[Agent]]:
     if isinstance(env, str):
         env = make_env(env)
-    built = [make_agent(a) for a in agents]
+    built = [a if isinstance(a, Agent) else make_agent(a) for a in agents]
     if len(built) != len(env.possible_agents):
         raise ParameterError(f"{env.spec.id if getattr(env, 'spec', None) else 'this env'} needs "
                              f"{len(env.possible_agents)} agents, got {len(built)}")

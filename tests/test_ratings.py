@@ -70,6 +70,21 @@ def test_elo_follows_the_online_rule_and_agrees_in_direction():
     assert table[0].rating > 1000 > table[1].rating and table[0].lower <= table[0].rating <= table[0].upper
 
 
+def test_elo_replicates_are_the_online_rule_over_resampled_matches():
+    """The vectorised bootstrap equals `elo` run on each replicate's resample; matches of 0 to 3 comparisons."""
+    rng = np.random.default_rng(7)
+    matches = [[(int(i), int(j), float(rng.choice([0.0, 0.5, 1.0]))) for i, j in
+                (rng.choice(4, 2, replace=False) for _ in range(rng.integers(0, 4)))] for _ in range(60)]
+    table = ratings.elo_ratings(list("abcd"), matches, num_bootstrap=25, seed=3)
+    draws = np.random.default_rng(3)
+    replicates = [ratings.elo([c for m in draws.integers(0, len(matches), len(matches)) for c in matches[m]], 4)
+                  for _ in range(25)]
+    lower, upper = np.percentile(replicates, [2.5, 97.5], axis=0)
+    assert np.allclose([r.rating for r in table], np.median(replicates, axis=0), atol=1e-9)
+    assert np.allclose([r.lower for r in table], lower, atol=1e-9)
+    assert np.allclose([r.upper for r in table], upper, atol=1e-9)
+
+
 def test_match_scores_compare_payoffs_between_different_agents():
     assert ratings.match_scores([0, 1], [1.0, -1.0]) == [(0, 1, 1.0)]
     assert ratings.match_scores([0, 1, 2], [0.5, 0.5, -1.0]) == [(0, 1, 0.5), (0, 2, 1.0), (1, 2, 1.0)]

@@ -17,12 +17,12 @@ ARENA = str(Path(sys.executable).parent / "arena")
 CONFIG = """
 name = "crash"
 envs = ["kuhn_poker-v0"]
-games = 150
+games = 1000
 seed = 4
 exploitability = "off"
 agents = ["random", "fixed(action=1)", "mix(probs={0: 0.3, 1: 0.7})"]
 """
-TOTAL = 150 * 6
+TOTAL = 1000 * 6  # long enough to be killed mid-run: rows are written a few thousand at a time
 
 
 def _count(db):

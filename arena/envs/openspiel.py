@@ -161,8 +161,7 @@ def _facts(game: pyspiel.Game) -> _GameFacts:
     return _FACTS[key]
 
 
-def _tensor(game: pyspiel.Game, state: pyspiel.State, player: int) -> np.ndarray:
-    kind = _facts(game).tensor
+def _tensor(kind: str, state: pyspiel.State, player: int) -> np.ndarray:
     if kind == "information_state":
         return np.asarray(state.information_state_tensor(player), dtype=np.float32)
     if kind == "observation":
@@ -249,7 +248,7 @@ def _describe(game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, playe
 
 def observation_for(game: pyspiel.Game, state: pyspiel.State, player: int) -> Observation:
     """The Observation an agent gets at `state` as `player` (used by the env's match loop and by policy probing)."""
-    return Observation(player=f"player_{player}", observation=_tensor(game, state, player),
+    return Observation(player=f"player_{player}", observation=_tensor(_facts(game).tensor, state, player),
                        info=describe_state(game, state, player), step=state.move_number())
 
 
@@ -264,11 +263,13 @@ class OpenSpielEnv(AECEnv):
             raise ParameterError(f"render_mode must be one of {self.metadata['render_modes']}")
         self.game_string = game_string
         self.game = load_game(game_string)
+        self._game_facts = _facts(self.game)
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "name": short_name(self.game)}
         self.possible_agents = [f"player_{i}" for i in range(self.game.num_players())]
         self._index = {agent: i for i, agent in enumerate(self.possible_agents)}
-        shape = _tensor(self.game, self.game.new_initial_state(), 0).shape if self._has_initial_decision() else (1,)
+        initial = self.game.new_initial_state()
+        shape = _tensor(self._game_facts.tensor, initial, 0).shape if self._has_initial_decision() else (1,)
         self.observation_spaces = {
             a: gymnasium.spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float32) for a in self.possible_agents
         }
@@ -325,7 +326,7 @@ class OpenSpielEnv(AECEnv):
         self._refresh()
 
     def _refresh(self) -> None:
-        state, facts = self.state, _facts(self.game)
+        state, facts = self.state, self._game_facts
         terminal = state.is_terminal()
         current = -1 if terminal else state.current_player()
         if not terminal:
@@ -333,7 +334,7 @@ class OpenSpielEnv(AECEnv):
         self.infos = {a: _describe(self.game, facts, state, self._index[a], terminal, current) for a in self.agents}
 
     def observe(self, agent: str) -> np.ndarray:
-        return _tensor(self.game, self.state, self._index[agent])
+        return _tensor(self._game_facts.tensor, self.state, self._index[agent])
 
     def step(self, action: int | None) -> None:
         agent = self.agent_selection

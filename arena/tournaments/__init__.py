@@ -50,6 +50,10 @@ class TournamentRun:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+SAVE_ROWS = 2048  # finished matches are written when this many wait ...
+SAVE_SECONDS = 0.5  # ... or when the oldest has waited this long (one transaction for many rows costs less)
+
+
 def as_config(config: TournamentConfig | dict[str, Any] | str | Path) -> TournamentConfig:
     """A TournamentConfig from itself, a TOML path or a TOML-like dict."""
     if isinstance(config, TournamentConfig):
@@ -102,15 +106,31 @@ def run_tournament(config: TournamentConfig | dict[str, Any] | str | Path, *, db
         specs = {a.name: a.spec for a in config.agents}
         bar = _Progress(len(schedule), len(schedule) - len(todo), enabled=progress)
 
+        unsaved: list[dict[str, Any]] = []
+        waiting_since = 0.0
+
+        def save() -> None:
+            if unsaved:
+                store.add_matches(config.name, unsaved)
+                unsaved.clear()
+
         def on_rows(rows: list[dict[str, Any]]) -> None:
-            store.add_matches(config.name, rows)
+            nonlocal waiting_since
+            if not unsaved:
+                waiting_since = time.monotonic()
+            unsaved.extend(rows)
             bar.advance(len(rows))
+            if len(unsaved) >= SAVE_ROWS or time.monotonic() - waiting_since >= SAVE_SECONDS:
+                save()
 
         pool = make_pool(config.backend, config.workers, specs, settings, secrets, config.ray_address) if todo \
             else None
         playing = time.perf_counter()
         with bar:
-            summary = run_matches(pool, todo, on_rows) if pool else None
+            try:
+                summary = run_matches(pool, todo, on_rows, on_idle=save) if pool else None
+            finally:  # Ctrl-C and engine errors keep every finished match
+                save()
         match_seconds = time.perf_counter() - playing
         if analyse:
             analyse_tournament(store, config)

@@ -115,32 +115,39 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-_JSON_MEMO: dict[tuple[str, tuple[Any, ...]], str] = {}
+_JSON_MEMO: dict[tuple[tuple[Any, ...], ...], tuple[str, ...]] = {}
 
 
-def _json_list(column: str, values: list[Any]) -> str:
-    """JSON text of a short per-seat list; the few distinct ones a tournament has are encoded once per column."""
-    key = (column, tuple(values))
-    text = _JSON_MEMO.get(key)
-    if text is None:
+def _per_seat_json(*lists: Iterable[Any]) -> tuple[str, ...]:
+    """JSON texts of a match's per-seat lists; the few distinct combinations a tournament has are encoded once."""
+    key = tuple(map(tuple, lists))
+    texts = _JSON_MEMO.get(key)
+    if texts is None:
         if len(_JSON_MEMO) > 10_000:
             _JSON_MEMO.clear()
-        text = _JSON_MEMO[key] = json.dumps(values)
-    return text
+        texts = _JSON_MEMO[key] = tuple(json.dumps(list(values)) for values in key)
+    return texts
+
+
+def _stats_json(stats: list[dict[str, Any]]) -> str:
+    """JSON text of the agents' match statistics (most agents keep none: that text is built without json)."""
+    if any(stats):
+        return json.dumps(stats, default=str)
+    return "[" + ", ".join(["{}"] * len(stats)) + "]"
 
 
 def result_row(task: MatchTask, result: MatchResult, rounds: dict[str, Any] | None,
                secrets: Iterable[str] = ()) -> dict[str, Any]:
     """The store's row for one match (JSON text for the per-seat lists)."""
+    seats, payoffs, outcomes, illegal, timeouts, errors, fallbacks = _per_seat_json(
+        task.seats, result.payoffs, result.outcomes, result.illegal_moves, result.timeouts, result.errors,
+        result.random_fallbacks)
     return {
-        "match_id": task.match_id, "env": task.env, "seats": _json_list("seats", list(task.seats)),
-        "idx": task.index, "seed": task.seed, "payoffs": _json_list("payoffs", result.payoffs),
-        "outcomes": _json_list("outcomes", result.outcomes), "termination": result.termination,
-        "culprit": result.culprit, "message": _scrub(result.message, secrets), "length": result.length,
-        "illegal_moves": _json_list("illegal_moves", result.illegal_moves),
-        "timeouts": _json_list("timeouts", result.timeouts), "errors": _json_list("errors", result.errors),
-        "random_fallbacks": _json_list("random_fallbacks", result.random_fallbacks), "wall_time": result.wall_time,
-        "agent_stats": json.dumps(result.agent_stats, default=str), "stuck": int(result.stuck_agent),
+        "match_id": task.match_id, "env": task.env, "seats": seats, "idx": task.index, "seed": task.seed,
+        "payoffs": payoffs, "outcomes": outcomes, "termination": result.termination, "culprit": result.culprit,
+        "message": _scrub(result.message, secrets), "length": result.length, "illegal_moves": illegal,
+        "timeouts": timeouts, "errors": errors, "random_fallbacks": fallbacks, "wall_time": result.wall_time,
+        "agent_stats": _stats_json(result.agent_stats), "stuck": int(result.stuck_agent),
         "rounds": None if rounds is None else json.dumps(rounds, separators=(",", ":")),
     }
 
@@ -211,6 +218,7 @@ class MatchRunner:
         self.envs: dict[str, Any] = {}
         self.groups: dict[str, list[list[int]]] = {}
         self.agents: dict[tuple[str, int], Agent] = {}
+        self.lineups: dict[tuple[str, tuple[str, ...]], list[Agent]] = {}
 
     def env(self, spec: str) -> Any:
         if spec not in self.envs:
@@ -228,15 +236,21 @@ class MatchRunner:
             self.agents[key] = agent
         return self.agents[key]
 
+    def lineup(self, env: Any, groups: list[list[int]], seats: tuple[str, ...]) -> list[Agent]:
+        """The agent of every player when `seats` (one agent name per seat or team) sit down at `env`."""
+        names = [""] * len(env.possible_agents)
+        for seat, members in enumerate(groups):
+            for player in members:
+                names[player] = seats[seat]
+        return [self.agent(name, names[:player].count(name)) for player, name in enumerate(names)]
+
     def play(self, task: MatchTask) -> tuple[dict[str, Any], bool]:
         """Play one match; returns its row and whether an agent thread is stuck in this process."""
         env = self.env(task.env)
         groups = self.groups[task.env]
-        lineup = [""] * len(env.possible_agents)  # the agent name of every player
-        for seat, members in enumerate(groups):
-            for player in members:
-                lineup[player] = task.seats[seat]
-        agents = [self.agent(name, lineup[:player].count(name)) for player, name in enumerate(lineup)]
+        agents = self.lineups.get((task.env, task.seats))
+        if agents is None:
+            agents = self.lineups[task.env, task.seats] = self.lineup(env, groups, task.seats)
         players = env.possible_agents
         result = None
         for player, agent in enumerate(agents):
@@ -335,8 +349,9 @@ class RunSummary:
 class _Driver:
     """Hands out chunks sized to about CHUNK_SECONDS of work and collects the rows."""
 
-    def __init__(self, pool: _Pool, tasks: list[MatchTask], on_rows: Callable[[list[dict[str, Any]]], None]) -> None:
-        self.pool, self.on_rows = pool, on_rows
+    def __init__(self, pool: _Pool, tasks: list[MatchTask], on_rows: Callable[[list[dict[str, Any]]], None],
+                 on_idle: Callable[[], None] | None = None) -> None:
+        self.pool, self.on_rows, self.on_idle = pool, on_rows, on_idle
         self.pending: collections.deque[MatchTask] = collections.deque(tasks)
         self.in_flight: dict[int, collections.deque[list[MatchTask]]] = {}
         self.suspects: set[str] = set()
@@ -367,7 +382,10 @@ class _Driver:
             for worker in workers:
                 self.feed(worker)
             while any(self.in_flight.get(id(w)) for w in workers):
-                for worker, reply in self.pool.wait(workers, timeout=0.5):
+                replies = self.pool.wait(workers, timeout=0.5)
+                if not replies and self.on_idle:
+                    self.on_idle()
+                for worker, reply in replies:
                     chunk = self.in_flight[id(worker)].popleft()
                     if reply is None or reply.stuck:
                         workers[workers.index(worker)] = self._replace(worker, chunk, reply)
@@ -620,8 +638,10 @@ def make_pool(backend: str, workers: int, agent_specs: dict[str, str], settings:
     raise ArenaError(f"unknown backend {backend!r}; use inprocess, local or ray")
 
 
-def run_matches(pool: _Pool, tasks: list[MatchTask], on_rows: Callable[[list[dict[str, Any]]], None]) -> RunSummary:
-    """Play `tasks` on `pool`, calling `on_rows` with each finished chunk's rows as it arrives."""
+def run_matches(pool: _Pool, tasks: list[MatchTask], on_rows: Callable[[list[dict[str, Any]]], None],
+                on_idle: Callable[[], None] | None = None) -> RunSummary:
+    """Play `tasks` on `pool`, calling `on_rows` with each finished chunk's rows as it arrives and `on_idle` after
+    half a second without any."""
     if not tasks:
         return RunSummary()
-    return _Driver(pool, tasks, on_rows).run()
+    return _Driver(pool, tasks, on_rows, on_idle).run()

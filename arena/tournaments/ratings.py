@@ -134,27 +134,41 @@ def elo_ratings(names: list[str], comparisons: list[list[tuple[int, int, float]]
                 seed: int = 0) -> list[Rating]:
     """Elo ratings: the median over bootstrap replicates, each a resample of the matches in a random order.
 
-    All replicates advance together, one comparison per step, so the cost is one short vector update per step.
+    All replicates advance together, one comparison per step, so the cost is one short vector update per step;
+    the replicates' sequences are index arrays into one table of the comparisons, gathered a block at a time.
     """
     n = len(names)
-    if not comparisons:
+    flat = [c for items in comparisons for c in items]
+    if not flat:
         return _ratings(names, np.full(n, BASE), np.empty((0, n)))
+    table = np.array(flat + [(0, 0, 0.0)], dtype=float)  # the last row pads short sequences: no comparison
+    first, second = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
+    score, weight = table[:, 2], np.full(len(table), ELO_K)
+    weight[-1] = 0.0
+    lengths = np.array([len(items) for items in comparisons])
+    starts = np.cumsum(lengths) - lengths
     rng = np.random.default_rng(seed)
     sequences = []
     for _ in range(num_bootstrap):
         picks = rng.integers(0, len(comparisons), size=len(comparisons))
-        sequences.append([c for m in picks for c in comparisons[m]])
+        taken = lengths[picks]
+        offsets = np.arange(taken.sum()) - np.repeat(np.cumsum(taken) - taken, taken)
+        sequences.append((np.repeat(starts[picks], taken) + offsets).astype(np.int32))
     steps = max(len(q) for q in sequences)
-    table = np.zeros((num_bootstrap, steps, 3))
-    table[:, :, 2] = np.nan  # padding: no comparison
+    order = np.full((num_bootstrap, steps), len(table) - 1, dtype=np.int32)
     for b, sequence in enumerate(sequences):
-        table[b, : len(sequence)] = sequence
-    ratings = np.full((num_bootstrap, n), BASE)
-    rows = np.arange(num_bootstrap)
-    for step in range(steps):
-        i, j, score = table[:, step, 0].astype(int), table[:, step, 1].astype(int), table[:, step, 2]
-        expected = 1.0 / (1.0 + 10.0 ** ((ratings[rows, j] - ratings[rows, i]) / 400.0))
-        delta = np.nan_to_num(ELO_K * (score - expected))
-        ratings[rows, i] += delta
-        ratings[rows, j] -= delta
-    return _ratings(names, np.median(ratings, axis=0), ratings)
+        order[b, : len(sequence)] = sequence
+    del sequences
+    ratings = np.full(num_bootstrap * n, BASE)  # replicate b's ratings at [b * n, (b + 1) * n)
+    base = np.arange(num_bootstrap) * n
+    for block in range(0, steps, 1024):
+        rows = order[:, block: block + 1024].T
+        block_i, block_j = first[rows] + base, second[rows] + base
+        block_s, block_k = score[rows], weight[rows]
+        for i, j, s, k in zip(block_i, block_j, block_s, block_k):
+            expected = 1.0 / (1.0 + 10.0 ** ((ratings[j] - ratings[i]) / 400.0))
+            delta = k * (s - expected)
+            ratings[i] += delta
+            ratings[j] -= delta
+    replicates = ratings.reshape(num_bootstrap, n)
+    return _ratings(names, np.median(replicates, axis=0), replicates)

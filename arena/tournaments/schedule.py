@@ -30,6 +30,9 @@ class MatchTask:
     index: int
     seed: int
 
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # pickled as its fields: chunks go to workers cheaply
+        return MatchTask, (self.match_id, self.env, self.seats, self.index, self.seed)
+
 
 def _digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()

@@ -171,11 +171,21 @@ class ResultsStore:
         columns = [c for c in MATCH_COLUMNS if with_rounds or c != "rounds"]
         cursor = self.conn.execute(f"SELECT {', '.join(columns)} FROM matches WHERE tournament = ? "
                                    "ORDER BY idx, env, match_id", (tournament,))
+        seat_lists = [c for c in JSON_COLUMNS if c in columns and c not in ("agent_stats", "rounds")]
+        nested = [c for c in ("agent_stats", "rounds") if c in columns]
+        decoded: dict[str, list[Any]] = {}  # a tournament has few distinct per-seat lists: decode each once
         out = []
         for values in cursor:
             row = dict(zip(columns, values))
-            for c in JSON_COLUMNS:
-                if c in row and row[c] is not None:
+            for c in seat_lists:
+                text = row[c]
+                if text is not None:
+                    value = decoded.get(text)
+                    if value is None:
+                        value = decoded[text] = json.loads(text)
+                    row[c] = list(value)
+            for c in nested:
+                if row[c] is not None:
                     row[c] = json.loads(row[c])
             out.append(row)
         return out
