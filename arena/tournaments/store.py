@@ -2,7 +2,7 @@
 
 Tables: `tournaments` (name, public config), `agents` (display name, spec without secrets, class and version),
 `matches` (one row per match, keyed by its schedule id, per-seat lists as JSON) and `analyses` (exploitability and
-exact expected payoffs, computed once at the end of a run). A chunk of match rows is written in one transaction
+exact expected payoffs, computed once at the end of a run). A batch of match rows is written in one transaction
 that skips ids already stored: each row is whole or absent after any crash, and writing a match twice changes
 nothing.
 """
