@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,27 +14,30 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plugin"
 
 
 def run(code: str, **env: str) -> subprocess.CompletedProcess:
-    import os
-
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, **env})
 
 
 @pytest.fixture(scope="module")
-def installed_plugin() -> None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    str(EXAMPLE)], check=True, capture_output=True, timeout=300)
+def plugin_path(tmp_path_factory) -> str:
+    """The example package installed into a temporary directory (the test environment itself is left as it was);
+    subprocesses find it on PYTHONPATH."""
+    target = tmp_path_factory.mktemp("plugin")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target",
+                    str(target), str(EXAMPLE)], check=True, capture_output=True, timeout=300)
+    return str(target)
 
 
-def test_example_plugin_is_discovered(installed_plugin) -> None:
+def test_example_plugin_is_discovered(plugin_path) -> None:
+    env = {**os.environ, "PYTHONPATH": plugin_path}
     listing = subprocess.run([sys.executable, "-m", "arena.cli", "list", "envs", "--json"], capture_output=True,
-                             text=True, timeout=120)
+                             text=True, timeout=120, env=env)
     assert "coin_match-v0" in {e["id"] for e in json.loads(listing.stdout)}
     agents = subprocess.run([sys.executable, "-m", "arena.cli", "list", "agents", "--json"], capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, env=env)
     assert "always_heads" in {a["name"] for a in json.loads(agents.stdout)}
     played = run("import arena; r = arena.play('coin_match-v0', ['always_heads', 'fixed(action=tails)'], seed=0);"
-                 "print(r.payoffs, arena.make_env('coin_match-v0', stake=2.0).payoffs.max())")
+                 "print(r.payoffs, arena.make_env('coin_match-v0', stake=2.0).payoffs.max())", PYTHONPATH=plugin_path)
     assert played.stdout.split() == ["[-3.0,", "3.0]", "2.0"]
 
 
@@ -48,5 +52,5 @@ def test_broken_plugin_warns_and_the_rest_works(tmp_path) -> None:
     assert done.returncode == 0 and done.stdout.split() == ["True", "2"]
     assert "skipping agent plugin 'broken'" in done.stderr and "skipping env plugin 'broken-v0'" in done.stderr
     cli = subprocess.run([sys.executable, "-m", "arena.cli", "list", "agents"], capture_output=True, text=True,
-                         timeout=120, env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+                         timeout=120, env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert cli.returncode == 0 and "random" in cli.stdout
