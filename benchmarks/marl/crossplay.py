@@ -1,10 +1,11 @@
 """adversary-v0 and tag-v0: MADDPG against MAPPO and random play in team cross-play tournaments.
 
-MADDPG and MAPPO train on each env for the same wall-clock budget (one torch thread each, self-play: one policy
-for both teams, so a checkpoint plays whichever team it is seated on). MAPPO makes about twice as many env steps
-in that time, so a third learner, `mappo-steps`, is MAPPO trained for exactly as many env steps as MADDPG made:
-the two usual budgets of MARL comparisons, wall-clock and samples. Then `arena tournament` runs one tournament
-per env among the three and random play, with team seats (an agent controls every member of its team) and
+MADDPG, MADDPG with the paper's policy ensembles (3 sub-policies per agent, one drawn per episode) and MAPPO
+train on each env for the same wall-clock budget (one torch thread each, self-play: one policy for both teams,
+so a checkpoint plays whichever team it is seated on). MAPPO makes about twice as many env steps in that time,
+so `mappo-steps` is MAPPO trained for exactly as many env steps as plain MADDPG made: the two usual budgets of
+MARL comparisons, wall-clock and samples. Then `arena tournament` runs one tournament per env among the four
+and random play, with team seats (an agent controls every member of its team) and
 duplicate scoring: game k of a pairing is the two matches on seed k with the teams swapped, and an agent wins it
 when its mean team return over the two beats the other's, so the predators' and the prey's different scales
 cancel. The tournament gives win rates with Wilson 95% intervals and Bradley-Terry ratings; this script adds the
@@ -30,9 +31,12 @@ from arena.tournaments import ResultsStore, load_config
 
 RESULTS = Path(__file__).parent / "results"
 ENVS = ("adversary-v0", "tag-v0")
-CONFIGS = {
-    "maddpg": {"num_envs": 64, "lr": 3e-3, "critic_lr": 3e-3},
-    "mappo": {"num_envs": 64, "epochs": 5, "minibatches": 2, "lr": 1e-3, "critic_lr": 1e-3},
+MADDPG = {"num_envs": 64, "lr": 3e-3, "critic_lr": 3e-3}
+MAPPO = {"num_envs": 64, "epochs": 5, "minibatches": 2, "lr": 1e-3, "critic_lr": 1e-3}
+LEARNERS = {  # name: (algorithm, hyperparameters), each trained for the same wall-clock budget
+    "maddpg": ("maddpg", MADDPG),
+    "maddpg-ensemble": ("maddpg", {**MADDPG, "ensemble": 3}),  # the paper's policy ensembles
+    "mappo": ("mappo", MAPPO),
 }
 TOURNAMENT = """# Written by benchmarks/marl/crossplay.py: run it again with `arena tournament {path}`
 name = "crossplay-{env}"
@@ -80,17 +84,17 @@ def main() -> None:
     from plots import plot_curves
 
     RESULTS.mkdir(exist_ok=True)
-    report: dict[str, object] = {"minutes": args.minutes, "games": args.games, "configs": CONFIGS, "envs": {}}
+    report: dict[str, object] = {"minutes": args.minutes, "games": args.games, "learners": LEARNERS, "envs": {}}
     for env_id in ENVS:
         short = env_id.split("-")[0]
-        runs = {name: Path(args.out) / f"{env_id}-{name}" for name in ("maddpg", "mappo", "mappo-steps")}
-        for algo in CONFIGS:  # the same wall-clock budget
-            if args.retrain or not (runs[algo] / "last.pt").exists():
-                train(env_id, algo, steps=args.steps, seed=0, out=runs[algo], config=CONFIGS[algo],
-                      eval_every=100_000, eval_episodes=100, max_seconds=args.minutes * 60)
-        if args.retrain or not (runs["mappo-steps"] / "last.pt").exists():  # the same number of env steps
+        runs = {name: Path(args.out) / f"{env_id}-{name}" for name in (*LEARNERS, "mappo-steps")}
+        for name, (algo, config) in LEARNERS.items():
+            if args.retrain or not (runs[name] / "last.pt").exists():
+                train(env_id, algo, steps=args.steps, seed=0, out=runs[name], config=config, eval_every=100_000,
+                      eval_episodes=100, max_seconds=args.minutes * 60)
+        if args.retrain or not (runs["mappo-steps"] / "last.pt").exists():  # MADDPG's number of env steps
             train(env_id, "mappo", steps=final_row(runs["maddpg"])["env_steps"], seed=0, out=runs["mappo-steps"],
-                  config=CONFIGS["mappo"], eval_every=100_000, eval_episodes=100)
+                  config=MAPPO, eval_every=100_000, eval_episodes=100)
         training = {name: final_row(run_dir) for name, run_dir in runs.items()}
         plot_curves({name.upper(): training_curve(run_dir) for name, run_dir in runs.items()},
                     RESULTS / f"crossplay_{short}.png", f"{env_id}: training (self-play)", "env steps (millions)",
@@ -110,7 +114,7 @@ def main() -> None:
                     "wins": a["wins"], "draws": a["draws"], "losses": a["losses"], "win_rate": a["win_rate"],
                     "win_ci": a["win_ci"]} for a in metrics["agents"]]
         for p in pairings:
-            print(f"{env_id}: {p['agent']:11s} vs {p['opponent']:11s} {p['wins']}-{p['draws']}-{p['losses']} "
+            print(f"{env_id}: {p['agent']:15s} vs {p['opponent']:15s} {p['wins']}-{p['draws']}-{p['losses']} "
                   f"win rate {100 * p['win_rate']:5.1f}% [{100 * p['win_ci'][0]:.0f}, {100 * p['win_ci'][1]:.0f}]")
         report["envs"][env_id] = {"training": training, "tournament": str(shown), "matches": run.played,
                                   "pairings": pairings, "ratings": ratings,
