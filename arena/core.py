@@ -16,6 +16,12 @@ if TYPE_CHECKING:
 _LOW_128 = (1 << 128) - 1
 
 
+def seed_digest(seed: int, size: int, person: bytes = b"") -> bytes:
+    """`size` bytes of BLAKE2b of a non-negative integer seed: cheap, well-mixed seeding material."""
+    return hashlib.blake2b(seed.to_bytes(seed.bit_length() // 8 + 1, "little"), digest_size=size,
+                           person=person).digest()
+
+
 def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.random.Generator:
     """A PCG64 generator whose stream is a function of the integer `seed` (fresh entropy when None).
 
@@ -26,8 +32,7 @@ def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.r
     if seed is None or not isinstance(seed, int | np.integer) or seed < 0:
         return np.random.default_rng(seed)
     seed = int(seed)
-    word = int.from_bytes(hashlib.blake2b(seed.to_bytes(seed.bit_length() // 8 + 1, "little"), digest_size=32,
-                                          person=b"arena.make_rng").digest(), "little")
+    word = int.from_bytes(seed_digest(seed, 32, b"arena.make_rng"), "little")
     state = {"bit_generator": "PCG64", "state": {"state": word & _LOW_128, "inc": (word >> 128) | 1},
              "has_uint32": 0, "uinteger": 0}
     if reuse is None or type(reuse.bit_generator) is not np.random.PCG64:

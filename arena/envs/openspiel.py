@@ -19,7 +19,7 @@ import numpy as np
 import pyspiel
 from pettingzoo import AECEnv
 
-from arena.core import Observation, ParameterError, UnknownNameError
+from arena.core import Observation, ParameterError, UnknownNameError, seed_digest
 from arena.registry import format_spec, parse_spec
 
 RULES = {
@@ -65,7 +65,7 @@ class _ChanceStream:
         seed = int(seed)
         if seed < 0:
             raise ValueError("seed must be non-negative")
-        self.key = hashlib.blake2b(seed.to_bytes(seed.bit_length() // 8 + 1, "little"), digest_size=32).digest()
+        self.key = seed_digest(seed, 32)
         self.count = 0
 
     def random(self) -> float:

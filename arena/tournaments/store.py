@@ -42,6 +42,8 @@ MATCH_COLUMNS = ("match_id", "tournament", "env", "seats", "idx", "seed", "payof
                  "wall_time", "agent_stats", "stuck", "rounds", "recorded")
 ROW_COLUMNS = tuple(c for c in MATCH_COLUMNS if c not in ("tournament", "recorded"))  # a worker's row
 _ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
+_INSERT_MATCH = (f"INSERT INTO matches ({', '.join(ROW_COLUMNS)}, tournament, recorded) "
+                 f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) ON CONFLICT (match_id) DO NOTHING")
 JSON_COLUMNS = ("seats", "payoffs", "outcomes", "illegal_moves", "timeouts", "errors", "random_fallbacks",
                 "agent_stats", "rounds")
 
@@ -121,11 +123,8 @@ class ResultsStore:
         """Write finished matches in one transaction; a match id already stored is left as it is."""
         extra = (tournament, time.time())
         values = [_ROW_VALUES(row) + extra for row in rows]
-        columns = ROW_COLUMNS + ("tournament", "recorded")
         with self.transaction():
-            self.conn.executemany(
-                f"INSERT INTO matches ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-                "ON CONFLICT (match_id) DO NOTHING", values)
+            self.conn.executemany(_INSERT_MATCH, values)
 
     def set_analysis(self, tournament: str, kind: str, env: str, subject: str, value: Any) -> None:
         with self.transaction():
