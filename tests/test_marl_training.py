@@ -54,9 +54,12 @@ def test_mappo_and_ippo_learn_the_stag_hunt():
         assert trained_returns(trainer, "stag_hunt-v0", 64).mean() >= 2.9, trainer_class.name
 
 
-def test_maddpg_learns_the_stag_hunt():
+@pytest.mark.parametrize("shared", [False, True], ids=["per-agent", "shared"])
+def test_maddpg_learns_the_stag_hunt(shared):
     env = make_batched_env("stag_hunt-v0", 32, seed=0)
-    trainer = MADDPG(env, MADDPGConfig(num_envs=32, warmup=256, batch_size=128, update_every=32), seed=0)
+    config = MADDPGConfig(num_envs=32, warmup=256, batch_size=128, update_every=32, shared_actor=shared,
+                          shared_critic=shared)
+    trainer = MADDPG(env, config, seed=0)
     for _ in range(40):
         trainer.iterate()
     assert trained_returns(trainer, "stag_hunt-v0", 64).mean() >= 2.9

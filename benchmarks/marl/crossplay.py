@@ -1,19 +1,19 @@
-"""adversary-v0 and tag-v0: MADDPG against MAPPO and random play in team cross-play tournaments.
+"""adversary-v0 and tag-v0: MADDPG against MAPPO and random play in team cross-play tournaments, over seeds.
 
-MADDPG, MADDPG with the paper's policy ensembles (3 sub-policies per agent, one drawn per episode) and MAPPO
-train on each env for the same wall-clock budget (one torch thread each, self-play: one policy for both teams,
-so a checkpoint plays whichever team it is seated on). MAPPO makes about twice as many env steps in that time,
-so `mappo-steps` is MAPPO trained for exactly as many env steps as plain MADDPG made: the two usual budgets of
-MARL comparisons, wall-clock and samples. Then `arena tournament` runs one tournament per env among the four
-and random play, with team seats (an agent controls every member of its team) and
-duplicate scoring: game k of a pairing is the two matches on seed k with the teams swapped, and an agent wins it
-when its mean team return over the two beats the other's, so the predators' and the prey's different scales
-cancel. The tournament gives win rates with Wilson 95% intervals and Bradley-Terry ratings; this script adds the
-mean team return of every (adversary controller, good controller) lineup from the same matches.
-Runs already trained in --out (a last.pt) are reused; --retrain trains them again.
+MADDPG and MAPPO train in self-play on each env (one policy for both teams, so a checkpoint plays whichever team
+it is seated on) for the same number of env steps, the sample budget of MARL comparisons, with --seeds seeds each.
+MADDPG is slower per sample, so `mappo-time` is MAPPO trained (one seed) for as long as MADDPG took on average:
+the wall-clock budget. Then `arena tournament` runs one tournament per env among all checkpoints and random play,
+with team seats (an agent controls every member of its team) and duplicate scoring: game k of a pairing is the two
+matches on seed k with the teams swapped, and an agent wins it when its mean team return over the two beats the
+other's, so the two roles' different scales cancel. Besides the tournament's per-pairing win rates (Wilson 95%
+intervals) and Bradley-Terry ratings, the script pools the games of every seed pairing of two learners (3 x 3 seed
+pairings for 3 seeds) into one win rate, with a Wilson interval over the games and a bootstrap interval over the
+training seeds of both learners, and gives the mean team return of every (adversaries, good agents) lineup.
+Runs already trained in --out (a last.pt) are reused; --retrain trains them again; --jobs trains in parallel.
 Writes results/crossplay.json, results/crossplay_<env>.toml (the tournaments) and results/crossplay_<env>.png.
 
-    python benchmarks/marl/crossplay.py --minutes 15 --games 100 [--retrain]
+    python benchmarks/marl/crossplay.py --seeds 3 --steps 2688000 --games 100 --jobs 2
 """
 
 from __future__ import annotations
@@ -21,23 +21,28 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import numpy as np
 
 import arena
 from arena.agents.marl.runner import train
 from arena.tournaments import ResultsStore, load_config
+from arena.tournaments.metrics import wilson
 
 RESULTS = Path(__file__).parent / "results"
 ENVS = ("adversary-v0", "tag-v0")
-MADDPG = {"num_envs": 64, "lr": 3e-3, "critic_lr": 3e-3}
-MAPPO = {"num_envs": 64, "epochs": 5, "minibatches": 2, "lr": 1e-3, "critic_lr": 1e-3}
-LEARNERS = {  # name: (algorithm, hyperparameters), each trained for the same wall-clock budget
-    "maddpg": ("maddpg", MADDPG),
-    "maddpg-ensemble": ("maddpg", {**MADDPG, "ensemble": 3}),  # the paper's policy ensembles
-    "mappo": ("mappo", MAPPO),
+LEARNERS = {  # name: (algorithm, hyperparameters)
+    # one actor and one critic shared by all agents (with the agent's one-hot id), as MAPPO shares them
+    "maddpg": ("maddpg", {"num_envs": 64, "lr": 3e-3, "critic_lr": 3e-3, "shared_actor": True,
+                          "shared_critic": True}),
+    "mappo": ("mappo", {"num_envs": 64, "epochs": 5, "minibatches": 2, "lr": 1e-3, "critic_lr": 1e-3}),
 }
+EVAL = {"eval_every": 500_000, "eval_episodes": 100}
 TOURNAMENT = """# Written by benchmarks/marl/crossplay.py: run it again with `arena tournament {path}`
 name = "crossplay-{env}"
 envs = ["{env}"]
@@ -50,17 +55,36 @@ exploitability = "off"
 {agents}"""
 
 
-def training_curve(run_dir: Path) -> list[tuple[float, float]]:
-    """(millions of env steps, evaluation return) from a run's metrics.csv."""
+def train_run(env_id: str, learner: str, seed: int, steps: int, out: Path, max_seconds: float | None) -> None:
+    algo, config = LEARNERS[learner]
+    train(env_id, algo, steps=steps, seed=seed, out=out, config=config, max_seconds=max_seconds, **EVAL)
+
+
+def train_all(jobs: list[tuple], workers: int) -> None:
+    """Train (env, learner, seed, steps, out, max_seconds) jobs, `workers` at a time (one torch thread each)."""
+    if workers <= 1:
+        for job in jobs:
+            train_run(*job)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for future in [pool.submit(train_run, *job) for job in jobs]:
+            future.result()
+
+
+def metrics_rows(run_dir: Path) -> list[dict[str, str]]:
     with open(run_dir / "metrics.csv", newline="") as file:
-        return [(int(row["env_steps"]) / 1e6, float(row["eval_return"])) for row in csv.DictReader(file)
-                if row["eval_return"]]
+        return list(csv.DictReader(file))
+
+
+def training_curve(run_dir: Path, every: int = 50) -> list[tuple[float, float]]:
+    """(millions of env steps, mean training return over the last 100 episodes), every `every`-th iteration."""
+    rows = [r for r in metrics_rows(run_dir) if r["train_return"]]
+    return [(int(r["env_steps"]) / 1e6, float(r["train_return"])) for r in rows[::every] + rows[-1:]]
 
 
 def final_row(run_dir: Path) -> dict[str, float]:
     """Env steps and wall-clock seconds at the end of a run."""
-    with open(run_dir / "metrics.csv", newline="") as file:
-        last = list(csv.DictReader(file))[-1]
+    last = metrics_rows(run_dir)[-1]
     return {"env_steps": int(last["env_steps"]), "wall_time": float(last["wall_time"])}
 
 
@@ -73,38 +97,76 @@ def lineup_returns(db: Path, tournament: str) -> dict[str, list[float]]:
     return {lineup: [sum(p[t] for p in rows) / len(rows) for t in (0, 1)] for lineup, rows in totals.items()}
 
 
+def pooled(pairings: list[dict], group_a: list[str], group_b: list[str], reps: int = 4000,
+           seed: int = 0) -> dict[str, object]:
+    """Win rate of group A's agents against group B's over every pairing of one with the other, with a Wilson
+    interval over the games and a percentile bootstrap interval over the agents (training seeds) of both groups."""
+    wins = np.zeros((len(group_a), len(group_b)))
+    games = np.zeros_like(wins)
+    for p in pairings:
+        for first, second, won in ((p["agent"], p["opponent"], p["wins"]), (p["opponent"], p["agent"], p["losses"])):
+            if first in group_a and second in group_b:
+                i, j = group_a.index(first), group_b.index(second)
+                wins[i, j] += won + 0.5 * p["draws"]
+                games[i, j] += p["games"]
+    rng = np.random.default_rng(seed)
+    boot = []
+    for _ in range(reps):
+        rows, cols = rng.integers(len(group_a), size=len(group_a)), rng.integers(len(group_b), size=len(group_b))
+        boot.append(wins[np.ix_(rows, cols)].sum() / games[np.ix_(rows, cols)].sum())
+    return {"agents": group_a, "opponents": group_b, "games": int(games.sum()),
+            "win_rate": float(wins.sum() / games.sum()), "win_ci": list(wilson(wins.sum(), int(games.sum()))),
+            "seed_ci": [float(x) for x in np.percentile(boot, [2.5, 97.5])],
+            "per_pairing": (wins / games).round(3).tolist()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=15.0, help="training budget per learner and env")
-    parser.add_argument("--steps", type=int, default=50_000_000)
+    parser.add_argument("--steps", type=int, default=2_688_000, help="env steps per learner, seed and env")
+    parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--games", type=int, default=100, help="duplicate games per pairing (2 matches each)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="training runs at a time")
     parser.add_argument("--out", default="runs/crossplay")
     parser.add_argument("--retrain", action="store_true", help="train again runs already in --out")
     args = parser.parse_args()
     from plots import plot_curves
 
+    out = Path(args.out)
     RESULTS.mkdir(exist_ok=True)
-    report: dict[str, object] = {"minutes": args.minutes, "games": args.games, "learners": LEARNERS, "envs": {}}
+    seeds = list(range(args.seeds))
+
+    def run_dir(env_id: str, name: str, seed: int) -> Path:
+        return out / f"{env_id}-{name}-s{seed}"
+
+    def missing(path: Path) -> bool:
+        return args.retrain or not (path / "last.pt").exists()
+
+    jobs = [(env_id, name, seed, args.steps, run_dir(env_id, name, seed), None)
+            for env_id in ENVS for name in LEARNERS for seed in seeds if missing(run_dir(env_id, name, seed))]
+    train_all(jobs, args.jobs)
+    jobs = []  # MAPPO for MADDPG's mean wall-clock time
+    for env_id in ENVS:
+        seconds = float(np.mean([final_row(run_dir(env_id, "maddpg", s))["wall_time"] for s in seeds]))
+        if missing(run_dir(env_id, "mappo-time", 0)):
+            jobs.append((env_id, "mappo", 0, 100 * args.steps, run_dir(env_id, "mappo-time", 0), seconds))
+    train_all(jobs, args.jobs)
+
+    report: dict[str, object] = {"steps": args.steps, "seeds": args.seeds, "games": args.games,
+                                 "learners": LEARNERS, "envs": {}}
     for env_id in ENVS:
         short = env_id.split("-")[0]
-        runs = {name: Path(args.out) / f"{env_id}-{name}" for name in (*LEARNERS, "mappo-steps")}
-        for name, (algo, config) in LEARNERS.items():
-            if args.retrain or not (runs[name] / "last.pt").exists():
-                train(env_id, algo, steps=args.steps, seed=0, out=runs[name], config=config, eval_every=100_000,
-                      eval_episodes=100, max_seconds=args.minutes * 60)
-        if args.retrain or not (runs["mappo-steps"] / "last.pt").exists():  # MADDPG's number of env steps
-            train(env_id, "mappo", steps=final_row(runs["maddpg"])["env_steps"], seed=0, out=runs["mappo-steps"],
-                  config=MAPPO, eval_every=100_000, eval_episodes=100)
-        training = {name: final_row(run_dir) for name, run_dir in runs.items()}
-        plot_curves({name.upper(): training_curve(run_dir) for name, run_dir in runs.items()},
+        entrants = {f"{name}-s{seed}": run_dir(env_id, name, seed) for name in LEARNERS for seed in seeds}
+        entrants["mappo-time"] = run_dir(env_id, "mappo-time", 0)
+        training = {name: final_row(path) for name, path in entrants.items()}
+        plot_curves({name.upper(): training_curve(path) for name, path in entrants.items()},
                     RESULTS / f"crossplay_{short}.png", f"{env_id}: training (self-play)", "env steps (millions)",
-                    "mean return over all agents")
-        agents = "".join(f'\n[[agents]]\nname = "{name}"\nspec = "checkpoint:{run_dir / "last.pt"}"\n'
-                         for name, run_dir in runs.items()) + '\n[[agents]]\nname = "random"\nspec = "random"\n'
+                    "training return, mean over all agents")
+        agents = "".join(f'\n[[agents]]\nname = "{name}"\nspec = "checkpoint:{path / "last.pt"}"\n'
+                         for name, path in entrants.items()) + '\n[[agents]]\nname = "random"\nspec = "random"\n'
         path = RESULTS / f"crossplay_{short}.toml"
         shown = path.relative_to(RESULTS.parents[2])
         path.write_text(TOURNAMENT.format(path=shown, env=env_id, games=args.games, agents=agents))
-        db = Path(args.out) / f"crossplay-{short}.sqlite"
+        db = out / f"crossplay-{short}.sqlite"
         db.unlink(missing_ok=True)
         run = arena.run_tournament(load_config(path), db=str(db), workers=os.cpu_count())
         metrics = run.metrics
@@ -113,11 +175,17 @@ def main() -> None:
         ratings = [{"name": a["name"], "rank": a["rank"], "bradley_terry": a["bradley_terry"],
                     "wins": a["wins"], "draws": a["draws"], "losses": a["losses"], "win_rate": a["win_rate"],
                     "win_ci": a["win_ci"]} for a in metrics["agents"]]
-        for p in pairings:
-            print(f"{env_id}: {p['agent']:15s} vs {p['opponent']:15s} {p['wins']}-{p['draws']}-{p['losses']} "
-                  f"win rate {100 * p['win_rate']:5.1f}% [{100 * p['win_ci'][0]:.0f}, {100 * p['win_ci'][1]:.0f}]")
+        groups = {name: [f"{name}-s{s}" for s in seeds] for name in LEARNERS}
+        groups.update({"mappo-time": ["mappo-time"], "random": ["random"]})
+        summary = {f"{a} vs {b}": pooled(pairings, groups[a], groups[b])
+                   for a, b in (("maddpg", "mappo"), ("maddpg", "mappo-time"), ("maddpg", "random"),
+                                ("mappo", "random"), ("mappo-time", "mappo"))}
+        for key, s in summary.items():
+            print(f"{env_id}: {key:22s} {100 * s['win_rate']:5.1f}% of {s['games']} games, "
+                  f"Wilson [{100 * s['win_ci'][0]:.0f}, {100 * s['win_ci'][1]:.0f}], "
+                  f"seeds [{100 * s['seed_ci'][0]:.0f}, {100 * s['seed_ci'][1]:.0f}]")
         report["envs"][env_id] = {"training": training, "tournament": str(shown), "matches": run.played,
-                                  "pairings": pairings, "ratings": ratings,
+                                  "summary": summary, "pairings": pairings, "ratings": ratings,
                                   "lineups": lineup_returns(db, f"crossplay-{env_id}")}
     (RESULTS / "crossplay.json").write_text(json.dumps(report, indent=2) + "\n")
 
