@@ -76,10 +76,14 @@ def metrics_rows(run_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-def training_curve(run_dir: Path, every: int = 50) -> list[tuple[float, float]]:
-    """(millions of env steps, mean training return over the last 100 episodes), every `every`-th iteration."""
-    rows = [r for r in metrics_rows(run_dir) if r["train_return"]]
-    return [(int(r["env_steps"]) / 1e6, float(r["train_return"])) for r in rows[::every] + rows[-1:]]
+def training_curve(run_dirs: list[Path], points: int = 60) -> list[tuple[float, float]]:
+    """(millions of env steps, training return: the mean over the last 100 episodes of every agent), averaged over
+    runs that log the same steps (seeds of one learner), at about `points` places."""
+    runs = [[r for r in metrics_rows(path) if r["train_return"]] for path in run_dirs]
+    length = min(len(rows) for rows in runs)
+    picked = sorted({*range(0, length, max(length // points, 1)), length - 1})
+    return [(int(runs[0][i]["env_steps"]) / 1e6, float(np.mean([float(rows[i]["train_return"]) for rows in runs])))
+            for i in picked]
 
 
 def final_row(run_dir: Path) -> dict[str, float]:
@@ -158,9 +162,11 @@ def main() -> None:
         entrants = {f"{name}-s{seed}": run_dir(env_id, name, seed) for name in LEARNERS for seed in seeds}
         entrants["mappo-time"] = run_dir(env_id, "mappo-time", 0)
         training = {name: final_row(path) for name, path in entrants.items()}
-        plot_curves({name.upper(): training_curve(path) for name, path in entrants.items()},
-                    RESULTS / f"crossplay_{short}.png", f"{env_id}: training (self-play)", "env steps (millions)",
-                    "training return, mean over all agents")
+        curves = {f"{name.upper()} ({args.seeds} seeds)": training_curve([run_dir(env_id, name, s) for s in seeds])
+                  for name in LEARNERS}
+        curves["MAPPO, MADDPG's wall-clock"] = training_curve([entrants["mappo-time"]])
+        plot_curves(curves, RESULTS / f"crossplay_{short}.png", f"{env_id}: training (self-play)",
+                    "env steps (millions)", "training return, mean over all agents")
         agents = "".join(f'\n[[agents]]\nname = "{name}"\nspec = "checkpoint:{path / "last.pt"}"\n'
                          for name, path in entrants.items()) + '\n[[agents]]\nname = "random"\nspec = "random"\n'
         path = RESULTS / f"crossplay_{short}.toml"
