@@ -7,13 +7,13 @@ the wall-clock budget. Then `arena tournament` runs one tournament per env among
 with team seats (an agent controls every member of its team) and duplicate scoring: game k of a pairing is the two
 matches on seed k with the teams swapped, and an agent wins it when its mean team return over the two beats the
 other's, so the two roles' different scales cancel. Besides the tournament's per-pairing win rates (Wilson 95%
-intervals) and Bradley-Terry ratings, the script pools the games of every seed pairing of two learners (3 x 3 seed
-pairings for 3 seeds) into one win rate, with a Wilson interval over the games and a bootstrap interval over the
+intervals) and Bradley-Terry ratings, the script pools the games of every seed pairing of two learners (5 x 5 seed
+pairings for 5 seeds) into one win rate, with a Wilson interval over the games and a bootstrap interval over the
 training seeds of both learners, and gives the mean team return of every (adversaries, good agents) lineup.
 Runs already trained in --out (a last.pt) are reused; --retrain trains them again; --jobs trains in parallel.
 Writes results/crossplay.json, results/crossplay_<env>.toml (the tournaments) and results/crossplay_<env>.png.
 
-    python benchmarks/marl/crossplay.py --seeds 3 --steps 2688000 --games 100 --jobs 2
+    python benchmarks/marl/crossplay.py --seeds 5 --steps 2688000 --games 100 --jobs 2
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def pooled(pairings: list[dict], group_a: list[str], group_b: list[str], reps: i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=2_688_000, help="env steps per learner, seed and env")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--games", type=int, default=100, help="duplicate games per pairing (2 matches each)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="training runs at a time")
     parser.add_argument("--out", default="runs/crossplay")
