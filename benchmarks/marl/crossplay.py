@@ -161,8 +161,10 @@ def main() -> None:
         short = env_id.split("-")[0]
         entrants = {f"{name}-s{seed}": run_dir(env_id, name, seed) for name in LEARNERS for seed in seeds}
         entrants["mappo-time"] = run_dir(env_id, "mappo-time", 0)
+        groups = {name: [f"{name}-s{s}" for s in seeds] for name in LEARNERS}
+        groups.update({"mappo-time": ["mappo-time"], "random": ["random"]})
         training = {name: final_row(path) for name, path in entrants.items()}
-        curves = {f"{name.upper()} ({args.seeds} seeds)": training_curve([run_dir(env_id, name, s) for s in seeds])
+        curves = {f"{name.upper()} ({args.seeds} seeds)": training_curve([entrants[n] for n in groups[name]])
                   for name in LEARNERS}
         curves["MAPPO, MADDPG's wall-clock"] = training_curve([entrants["mappo-time"]])
         plot_curves(curves, RESULTS / f"crossplay_{short}.png", f"{env_id}: training (self-play)",
@@ -181,8 +183,6 @@ def main() -> None:
         ratings = [{"name": a["name"], "rank": a["rank"], "bradley_terry": a["bradley_terry"],
                     "wins": a["wins"], "draws": a["draws"], "losses": a["losses"], "win_rate": a["win_rate"],
                     "win_ci": a["win_ci"]} for a in metrics["agents"]]
-        groups = {name: [f"{name}-s{s}" for s in seeds] for name in LEARNERS}
-        groups.update({"mappo-time": ["mappo-time"], "random": ["random"]})
         summary = {f"{a} vs {b}": pooled(pairings, groups[a], groups[b])
                    for a, b in (("maddpg", "mappo"), ("maddpg", "mappo-time"), ("maddpg", "random"),
                                 ("mappo", "random"), ("mappo-time", "mappo"))}
