@@ -17,12 +17,13 @@ ARENA = str(Path(sys.executable).parent / "arena")
 CONFIG = """
 name = "crash"
 envs = ["kuhn_poker-v0"]
-games = 1000
+games = 5000
 seed = 4
 exploitability = "off"
 agents = ["random", "fixed(action=1)", "mix(probs={0: 0.3, 1: 0.7})"]
 """
-TOTAL = 1000 * 6  # long enough to be killed mid-run: rows are written a few thousand at a time
+TOTAL = 5000 * 6  # several seconds of play, so the kill lands mid-run: rows are committed up to 2,048 at a
+# time or half a second after they arrive, and 6,000 matches once finished within a second on an idle machine
 
 
 def _count(db):
