@@ -20,7 +20,7 @@ from arena.agents.marl.common import (
     masked_logits,
     save_checkpoint,
 )
-from arena.agents.marl.maddpg import MADDPG, MADDPGConfig
+from arena.agents.marl.maddpg import MADDPG, MADDPGConfig, gumbel_softmax
 from arena.agents.marl.mappo import MAPPO, MAPPOConfig
 from arena.core import ConfigError
 
@@ -186,3 +186,22 @@ def test_maddpg_policy_ensemble_draws_sub_policies_per_world():
     assert logits.shape == (6, 3, 3, env.num_actions)
     stats = trainer.iterate() | trainer.iterate() | trainer.iterate()
     assert np.isfinite(stats["critic_loss"]) and np.isfinite(stats["actor_loss"])
+
+
+def test_gumbel_softmax_samples_the_softmax_and_temperature_only_shapes_the_gradient():
+    logits = torch.tensor([[1.0, 0.0, -1.0, 0.5, -2.0]]).expand(200_000, 5).clone().requires_grad_(True)
+    samples = {t: gumbel_softmax(logits, t, torch.Generator().manual_seed(0)) for t in (1.0, 0.5)}
+    draws = {t: sample.detach().argmax(-1) for t, sample in samples.items()}
+    assert torch.equal(draws[1.0], draws[0.5])  # the same hard one-hot draws at any temperature
+    frequencies = torch.bincount(draws[1.0], minlength=5) / len(draws[1.0])
+    assert torch.allclose(frequencies, torch.softmax(logits[0].detach(), -1), atol=4e-3)
+    weights = torch.tensor([3.0, -1.0, 2.0, 0.0, 1.0])
+    gradients = {}
+    for t, sample in samples.items():
+        (gradient,) = torch.autograd.grad((sample * weights).sum(), logits)
+        uniform = torch.rand(logits.shape, generator=torch.Generator().manual_seed(0)).clamp(1e-10, 1 - 1e-10)
+        relaxed = torch.softmax((logits - torch.log(-torch.log(uniform))) / t, -1)
+        (expected,) = torch.autograd.grad((relaxed * weights).sum(), logits)
+        assert torch.allclose(gradient, expected, atol=1e-6)  # straight-through: the relaxed sample's gradient
+        gradients[t] = gradient
+    assert not torch.allclose(gradients[1.0], gradients[0.5])

@@ -37,9 +37,10 @@ from arena.tournaments.metrics import wilson
 RESULTS = Path(__file__).parent / "results"
 ENVS = ("adversary-v0", "tag-v0")
 LEARNERS = {  # name: (algorithm, hyperparameters)
-    # one actor and one critic shared by all agents (with the agent's one-hot id), as MAPPO shares them
+    # one actor and one critic shared by all agents (with the agent's one-hot id), as MAPPO shares them; a
+    # Gumbel-softmax temperature of 0.5 (the actor's gradient closer to that of the hard action it plays)
     "maddpg": ("maddpg", {"num_envs": 64, "lr": 3e-3, "critic_lr": 3e-3, "shared_actor": True,
-                          "shared_critic": True}),
+                          "shared_critic": True, "temperature": 0.5}),
     "mappo": ("mappo", {"num_envs": 64, "epochs": 5, "minibatches": 2, "lr": 1e-3, "critic_lr": 1e-3}),
 }
 EVAL = {"eval_every": 500_000, "eval_episodes": 100}

@@ -5,7 +5,9 @@ Each agent has a deterministic actor on its own observation and a centralised cr
 every agent's observation (x) and action, trained off-policy from a replay buffer towards
 r_i + gamma * Q'_i(x', a'_1, ..., a'_N) with target actors and critics that trail by Polyak averaging. Discrete
 actions use the Gumbel-softmax (straight-through) relaxation, as the authors' released code does: the actor's
-logits are sampled with Gumbel noise for exploration and differentiated through the relaxed one-hot action.
+logits are sampled with Gumbel noise for exploration and differentiated through the relaxed one-hot action. The
+hard sample is a draw from softmax(logits) at any `temperature`; the temperature shapes only the gradient (lower:
+closer to the hard action's, noisier).
 With `ensemble = K` every agent keeps K sub-policies and draws one per episode (the paper's policy ensembles,
 for robustness against changing opponents); each sub-policy is trained on the shared replay, i.e. against the
 mixture of the other agents' sub-policies. Competitive tasks work unchanged: each critic fits its own reward.
