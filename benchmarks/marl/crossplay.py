@@ -13,7 +13,7 @@ training seeds of both learners, and gives the mean team return of every (advers
 Runs already trained in --out (a last.pt) are reused; --retrain trains them again; --jobs trains in parallel.
 Writes results/crossplay.json, results/crossplay_<env>.toml (the tournaments) and results/crossplay_<env>.png.
 
-    python benchmarks/marl/crossplay.py --seeds 5 --steps 2688000 --games 100 --jobs 2
+    python benchmarks/marl/crossplay.py --seeds 5 --steps 2688000 --games 400 --jobs 2
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=2_688_000, help="env steps per learner, seed and env")
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--games", type=int, default=100, help="duplicate games per pairing (2 matches each)")
+    parser.add_argument("--games", type=int, default=400, help="duplicate games per pairing (2 matches each)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="training runs at a time")
     parser.add_argument("--out", default="runs/crossplay")
     parser.add_argument("--retrain", action="store_true", help="train again runs already in --out")
