@@ -196,11 +196,12 @@ def test_gumbel_softmax_samples_the_softmax_and_temperature_only_shapes_the_grad
     frequencies = torch.bincount(draws[1.0], minlength=5) / len(draws[1.0])
     assert torch.allclose(frequencies, torch.softmax(logits[0].detach(), -1), atol=4e-3)
     weights = torch.tensor([3.0, -1.0, 2.0, 0.0, 1.0])
+    uniform = torch.rand(logits.shape, generator=torch.Generator().manual_seed(0)).clamp(1e-10, 1 - 1e-10)
+    gumbel = -torch.log(-torch.log(uniform))  # the noise both samples drew
     gradients = {}
     for t, sample in samples.items():
         (gradient,) = torch.autograd.grad((sample * weights).sum(), logits)
-        uniform = torch.rand(logits.shape, generator=torch.Generator().manual_seed(0)).clamp(1e-10, 1 - 1e-10)
-        relaxed = torch.softmax((logits - torch.log(-torch.log(uniform))) / t, -1)
+        relaxed = torch.softmax((logits + gumbel) / t, -1)
         (expected,) = torch.autograd.grad((relaxed * weights).sum(), logits)
         assert torch.allclose(gradient, expected, atol=1e-6)  # straight-through: the relaxed sample's gradient
         gradients[t] = gradient
