@@ -35,7 +35,21 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Agent", "AgentSpec", "ArenaError", "EnvSpec", "Feedback", "MatchResult", "Observation",
-    "as_gymnasium", "list_agents", "list_envs", "make_agent", "make_env", "play", "register_agent",
-    "register_env", "run_tournament", "solve",
+    "Agent",
+    "AgentSpec",
+    "ArenaError",
+    "EnvSpec",
+    "Feedback",
+    "MatchResult",
+    "Observation",
+    "as_gymnasium",
+    "list_agents",
+    "list_envs",
+    "make_agent",
+    "make_env",
+    "play",
+    "register_agent",
+    "register_env",
+    "run_tournament",
+    "solve",
 ]

@@ -13,7 +13,7 @@ from arena.core import ArenaError
 
 # Verbs implemented next to the code they drive; each module has `add_parser(subparsers)`.
 COMMAND_MODULES = [
-    "arena.games.cli",        # solve, exploitability
+    "arena.games.cli",  # solve, exploitability
     "arena.tournaments.cli",  # tournament, report
     "arena.agents.marl.cli",  # train
 ]
@@ -52,8 +52,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
             table.add_column(column)
         for s in specs:
             players = s.num_players if isinstance(s.num_players, int) else "-".join(map(str, s.num_players))
-            table.add_row(s.id, str(players), "turn-based" if s.turn_based else "simultaneous", ", ".join(s.tags),
-                          s.description)
+            table.add_row(
+                s.id, str(players), "turn-based" if s.turn_based else "simultaneous", ", ".join(s.tags), s.description
+            )
     else:
         for column in ("name", "tags", "description"):
             table.add_column(column)
@@ -77,14 +78,23 @@ def _cmd_play(args: argparse.Namespace) -> int:
         seed = None if args.seed is None else args.seed + game
         record = args.record if args.games == 1 else _numbered(args.record, game)
         recorder = VideoRecorder(env, show=render == "human") if video else None
-        result = play(recorder.env if recorder else env, args.agents, seed=seed, move_time_limit=args.time_limit,
-                      illegal_moves=args.illegal, record=None if video else record, on_step=on_step)
+        result = play(
+            recorder.env if recorder else env,
+            args.agents,
+            seed=seed,
+            move_time_limit=args.time_limit,
+            illegal_moves=args.illegal,
+            record=None if video else record,
+            on_step=on_step,
+        )
         if recorder:
             recorder.save(record)
         results.append(result)
         if not args.json:
-            outcome = ", ".join(f"{a} ({p}): {pay:+g}{f' {o}' if o else ''}" for a, p, pay, o in
-                                zip(result.agents, result.players, result.payoffs, result.outcomes))
+            outcome = ", ".join(
+                f"{a} ({p}): {pay:+g}{f' {o}' if o else ''}"
+                for a, p, pay, o in zip(result.agents, result.players, result.payoffs, result.outcomes)
+            )
             ended = "" if result.termination == "normal" else f" [{result.termination}: {result.message}]"
             print(f"game {game + 1}: {outcome} in {result.length} steps{ended}")
     if args.json:
@@ -116,8 +126,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     print(replay_summary(args.file))
     if args.verify:
         ok = verify_replay(args.file)
-        print("verified: the recorded actions reproduce the recorded rewards" if ok
-              else "MISMATCH: the recorded actions do not reproduce the recorded rewards")
+        print(
+            "verified: the recorded actions reproduce the recorded rewards"
+            if ok
+            else "MISMATCH: the recorded actions do not reproduce the recorded rewards"
+        )
         return 0 if ok else 1
     return 0
 
@@ -140,8 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--render", choices=["ansi", "human"], default=None)
     p.add_argument("--record", metavar="FILE", help="write a replay (.jsonl) or a video (.gif, .mp4)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="per-move time limit")
-    p.add_argument("--illegal", choices=["forfeit", "random", "retry"], default="forfeit",
-                   help="what an illegal move costs")
+    p.add_argument(
+        "--illegal", choices=["forfeit", "random", "retry"], default="forfeit", help="what an illegal move costs"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_play)
 

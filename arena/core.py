@@ -18,8 +18,9 @@ _LOW_128 = (1 << 128) - 1
 
 def seed_digest(seed: int, size: int, person: bytes = b"") -> bytes:
     """`size` bytes of BLAKE2b of a non-negative integer seed: cheap, well-mixed seeding material."""
-    return hashlib.blake2b(seed.to_bytes(seed.bit_length() // 8 + 1, "little"), digest_size=size,
-                           person=person).digest()
+    return hashlib.blake2b(
+        seed.to_bytes(seed.bit_length() // 8 + 1, "little"), digest_size=size, person=person
+    ).digest()
 
 
 def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.random.Generator:
@@ -33,8 +34,12 @@ def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.r
         return np.random.default_rng(seed)
     seed = int(seed)
     word = int.from_bytes(seed_digest(seed, 32, b"arena.make_rng"), "little")
-    state = {"bit_generator": "PCG64", "state": {"state": word & _LOW_128, "inc": (word >> 128) | 1},
-             "has_uint32": 0, "uinteger": 0}
+    state = {
+        "bit_generator": "PCG64",
+        "state": {"state": word & _LOW_128, "inc": (word >> 128) | 1},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
     if reuse is None or type(reuse.bit_generator) is not np.random.PCG64:
         reuse = np.random.Generator(np.random.PCG64(0))
     reuse.bit_generator.state = state

@@ -87,8 +87,9 @@ def outcomes_from_payoffs(payoffs: Sequence[float], competitive: bool) -> list[s
     leaders = [i for i, p in enumerate(payoffs) if best - p <= 1e-9 * max(1.0, abs(best))]
     if len(leaders) == len(payoffs):
         return ["draw"] * len(payoffs)
-    return ["win" if i in leaders and len(leaders) == 1 else "draw" if i in leaders else "loss"
-            for i in range(len(payoffs))]
+    return [
+        "win" if i in leaders and len(leaders) == 1 else "draw" if i in leaders else "loss" for i in range(len(payoffs))
+    ]
 
 
 def forfeit_payoffs(env: Any, culprit: int, num_players: int) -> list[float]:
@@ -129,8 +130,16 @@ def _json_default(value: Any) -> Any:
 class _Match:
     """State of one match in progress; `play` is the public entry point."""
 
-    def __init__(self, env: Any, agents: list[Agent], seed: int | None, move_time_limit: float | None,
-                 illegal_moves: str, max_retries: int, recorder: _Recorder) -> None:
+    def __init__(
+        self,
+        env: Any,
+        agents: list[Agent],
+        seed: int | None,
+        move_time_limit: float | None,
+        illegal_moves: str,
+        max_retries: int,
+        recorder: _Recorder,
+    ) -> None:
         self.env, self.agents, self.seed = env, agents, seed
         self.limit, self.policy, self.max_retries, self.recorder = move_time_limit, illegal_moves, max_retries, recorder
         n = len(agents)
@@ -171,8 +180,9 @@ class _Match:
                     self._rng = make_rng(agent_seed(self.seed, len(self.agents)))
                 return int(self._rng.choice(legal))
             names = ", ".join(f"{obs.action_names[a]} ({a})" if obs.action_names else str(a) for a in legal)
-            obs = dataclasses.replace(obs, error=f"{action} is not a legal move (attempt {attempt + 1}); "
-                                                 f"legal moves: {names}")
+            obs = dataclasses.replace(
+                obs, error=f"{action} is not a legal move (attempt {attempt + 1}); legal moves: {names}"
+            )
         raise _Forfeit("illegal_move", seat, f"{agent.name} played an illegal move")
 
     def observation(self, player: str, tensor: Any, info: dict[str, Any]) -> Observation:
@@ -199,13 +209,15 @@ class _Match:
             self.payoffs = [total + r for total, r in zip(self.payoffs, rewards)]
             self.steps += 1
             if self.recorder:
-                self.recorder.write({"type": "step", "t": self.steps, "moves": [self._move(player, obs, action)],
-                                     "rewards": rewards})
+                self.recorder.write(
+                    {"type": "step", "t": self.steps, "moves": [self._move(player, obs, action)], "rewards": rewards}
+                )
             if on_step:
                 on_step(env)
         for seat, agent in enumerate(self.agents):
-            agent.observe(Feedback(player=players[seat], action=None, reward=float(self.payoffs[seat]),
-                                   round=0, done=True))
+            agent.observe(
+                Feedback(player=players[seat], action=None, reward=float(self.payoffs[seat]), round=0, done=True)
+            )
 
     def play_simultaneous(self, max_steps: int | None, on_step: Callable[[Any], None] | None) -> None:
         env = self.env
@@ -221,22 +233,40 @@ class _Match:
             self.payoffs = [total + r for total, r in zip(self.payoffs, reward_list)]
             self.steps += 1
             if self.recorder:
-                self.recorder.write({"type": "step", "t": self.steps, "rewards": reward_list,
-                                     "moves": [self._move(a, obs[a], actions[a]) for a in acting]})
+                self.recorder.write(
+                    {
+                        "type": "step",
+                        "t": self.steps,
+                        "rewards": reward_list,
+                        "moves": [self._move(a, obs[a], actions[a]) for a in acting],
+                    }
+                )
             for a in acting:
                 info = infos.get(a, {})
                 done = bool(terminations.get(a) or truncations.get(a))
-                self.agents[self.seat[a]].observe(Feedback(
-                    player=a, action=actions[a], reward=float(rewards.get(a, 0.0)), round=self.steps - 1,
-                    joint_action=info.get("joint_action"), action_payoffs=info.get("action_payoffs"), done=done))
+                self.agents[self.seat[a]].observe(
+                    Feedback(
+                        player=a,
+                        action=actions[a],
+                        reward=float(rewards.get(a, 0.0)),
+                        round=self.steps - 1,
+                        joint_action=info.get("joint_action"),
+                        action_payoffs=info.get("action_payoffs"),
+                        done=done,
+                    )
+                )
             if on_step:
                 on_step(env)
 
     @staticmethod
     def _move(player: str, obs: Observation, action: int) -> dict[str, Any]:
         names = obs.action_names
-        return {"player": player, "text": obs.text, "action": int(action),
-                "action_name": names[action] if 0 <= action < len(names) else str(action)}
+        return {
+            "player": player,
+            "text": obs.text,
+            "action": int(action),
+            "action_name": names[action] if 0 <= action < len(names) else str(action),
+        }
 
 
 def _resolve(env: Any, agents: Sequence[Agent | str]) -> tuple[Any, list[Agent]]:
@@ -244,15 +274,25 @@ def _resolve(env: Any, agents: Sequence[Agent | str]) -> tuple[Any, list[Agent]]
         env = make_env(env)
     built = [a if isinstance(a, Agent) else make_agent(a) for a in agents]
     if len(built) != len(env.possible_agents):
-        raise ParameterError(f"{env.spec.id if getattr(env, 'spec', None) else 'this env'} needs "
-                             f"{len(env.possible_agents)} agents, got {len(built)}")
+        raise ParameterError(
+            f"{env.spec.id if getattr(env, 'spec', None) else 'this env'} needs "
+            f"{len(env.possible_agents)} agents, got {len(built)}"
+        )
     return env, built
 
 
-def play(env: Any, agents: Sequence[Agent | str], seed: int | None = None, move_time_limit: float | None = None,
-         illegal_moves: str = "forfeit", record: str | Path | None = None, max_retries: int = 2,
-         max_steps: int | None = None, on_step: Callable[[Any], None] | None = None,
-         reset_agents: bool = True) -> MatchResult:
+def play(
+    env: Any,
+    agents: Sequence[Agent | str],
+    seed: int | None = None,
+    move_time_limit: float | None = None,
+    illegal_moves: str = "forfeit",
+    record: str | Path | None = None,
+    max_retries: int = 2,
+    max_steps: int | None = None,
+    on_step: Callable[[Any], None] | None = None,
+    reset_agents: bool = True,
+) -> MatchResult:
     """Play one match and return its MatchResult.
 
     `env` is an env id or a PettingZoo env; `agents` are Agents or agent specs, one per seat in
@@ -268,8 +308,17 @@ def play(env: Any, agents: Sequence[Agent | str], seed: int | None = None, move_
     recorder = _Recorder(record)
     names = [a.name for a in agents]
     if recorder:
-        recorder.write({"type": "header", "version": REPLAY_VERSION, "env_id": spec.id, "env_params": spec.params,
-                        "seed": seed, "agents": names, "players": list(env.possible_agents)})
+        recorder.write(
+            {
+                "type": "header",
+                "version": REPLAY_VERSION,
+                "env_id": spec.id,
+                "env_params": spec.params,
+                "seed": seed,
+                "agents": names,
+                "players": list(env.possible_agents),
+            }
+        )
     if reset_agents:
         for seat, agent in enumerate(agents):
             agent.reset(agent_seed(seed, seat), env.possible_agents[seat], spec)
@@ -293,11 +342,24 @@ def play(env: Any, agents: Sequence[Agent | str], seed: int | None = None, move_
             payoffs = forfeit_payoffs(env, culprit, len(agents))
             outcomes = ["loss" if i == culprit else "win" for i in range(len(agents))]
     result = MatchResult(
-        env_id=spec.id, env_params=dict(spec.params), seed=seed, agents=names, players=list(env.possible_agents),
-        payoffs=[float(p) for p in payoffs], length=match.steps, outcomes=outcomes, termination=termination,
-        culprit=culprit, message=message, illegal_moves=match.illegal, timeouts=match.timeouts, errors=match.errors,
-        random_fallbacks=match.fallbacks, wall_time=time.perf_counter() - start,
-        agent_stats=[_stats(a) for a in agents], stuck_agent=match.stuck,
+        env_id=spec.id,
+        env_params=dict(spec.params),
+        seed=seed,
+        agents=names,
+        players=list(env.possible_agents),
+        payoffs=[float(p) for p in payoffs],
+        length=match.steps,
+        outcomes=outcomes,
+        termination=termination,
+        culprit=culprit,
+        message=message,
+        illegal_moves=match.illegal,
+        timeouts=match.timeouts,
+        errors=match.errors,
+        random_fallbacks=match.fallbacks,
+        wall_time=time.perf_counter() - start,
+        agent_stats=[_stats(a) for a in agents],
+        stuck_agent=match.stuck,
     )
     if recorder:
         recorder.write({"type": "result", **result.to_dict()})
@@ -363,17 +425,23 @@ def verify_replay(path: str | Path) -> bool:
 def replay_summary(path: str | Path) -> str:
     """A printable walk through a replay, step by step."""
     header, steps, result = read_replay(path)
-    lines = [f"{header['env_id']} {header.get('env_params') or ''} seed={header.get('seed')}",
-             "players: " + ", ".join(f"{p}={a}" for p, a in zip(header["players"], header["agents"]))]
+    lines = [
+        f"{header['env_id']} {header.get('env_params') or ''} seed={header.get('seed')}",
+        "players: " + ", ".join(f"{p}={a}" for p, a in zip(header["players"], header["agents"])),
+    ]
     for step in steps:
         for move in step["moves"]:
-            lines.append(f"\n--- step {step['t']}: {move['player']} ---\n{move['text']}\n"
-                         f"=> {move['player']} plays {move['action_name']} ({move['action']})")
+            lines.append(
+                f"\n--- step {step['t']}: {move['player']} ---\n{move['text']}\n"
+                f"=> {move['player']} plays {move['action_name']} ({move['action']})"
+            )
         if any(step["rewards"]):
             lines.append(f"rewards: {step['rewards']}")
     if result:
-        lines.append(f"\nresult: payoffs {result['payoffs']}, outcomes {result['outcomes']}, "
-                     f"ended by {result['termination']}{': ' + result['message'] if result.get('message') else ''}")
+        lines.append(
+            f"\nresult: payoffs {result['payoffs']}, outcomes {result['outcomes']}, "
+            f"ended by {result['termination']}{': ' + result['message'] if result.get('message') else ''}"
+        )
     return "\n".join(lines)
 
 

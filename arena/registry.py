@@ -166,8 +166,9 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
 
 
-def check_params(factory: Callable[..., Any], params: dict[str, Any], owner: str,
-                 skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def check_params(
+    factory: Callable[..., Any], params: dict[str, Any], owner: str, skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Validate `params` against `factory`'s signature: unknown names and wrong types raise ParameterError."""
     target = factory.__init__ if inspect.isclass(factory) else factory
     signature = inspect.signature(target)
@@ -176,7 +177,8 @@ def check_params(factory: Callable[..., Any], params: dict[str, Any], owner: str
     except Exception:  # unresolvable annotations: fall back to the defaults' types
         hints = {}
     accepted = {
-        name: p for name, p in signature.parameters.items()
+        name: p
+        for name, p in signature.parameters.items()
         if name not in ("self", *skip) and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     }
     open_ended = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
@@ -262,8 +264,12 @@ class EnvSpec(_LazyFactory):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "description": self.description, "num_players": self.num_players,
-            "turn_based": self.turn_based, "tags": list(self.tags), "params": _parameters_or_error(self),
+            "id": self.id,
+            "description": self.description,
+            "num_players": self.num_players,
+            "turn_based": self.turn_based,
+            "tags": list(self.tags),
+            "params": _parameters_or_error(self),
         }
 
 
@@ -281,8 +287,12 @@ class AgentSpec(_LazyFactory):
         return signature_defaults(self.resolve())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "tags": list(self.tags),
-                "params": _parameters_or_error(self)}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "tags": list(self.tags),
+            "params": _parameters_or_error(self),
+        }
 
 
 def _parameters_or_error(spec: EnvSpec | AgentSpec) -> dict[str, Any]:
@@ -361,8 +371,12 @@ agents = Registry("agent", AGENT_GROUP, "arena.agents")
 def register_env(id: str, factory: Callable[..., Any] | str, **metadata: Any) -> EnvSpec:
     """Register an env factory `factory(render_mode=None, **params) -> PettingZoo env` under a versioned id."""
     known = {"description", "num_players", "turn_based", "tags", "params"}
-    spec = EnvSpec(id=id, factory=factory, **{k: v for k, v in metadata.items() if k in known},
-                   metadata={k: v for k, v in metadata.items() if k not in known})
+    spec = EnvSpec(
+        id=id,
+        factory=factory,
+        **{k: v for k, v in metadata.items() if k in known},
+        metadata={k: v for k, v in metadata.items() if k not in known},
+    )
     spec.tags = tuple(spec.tags)
     envs.add(spec)
     return spec
@@ -371,8 +385,12 @@ def register_env(id: str, factory: Callable[..., Any] | str, **metadata: Any) ->
 def register_agent(name: str, factory: Callable[..., Any] | str, **metadata: Any) -> AgentSpec:
     """Register an agent factory `factory(**params) -> arena.Agent` under a name."""
     known = {"description", "tags"}
-    spec = AgentSpec(name=name, factory=factory, **{k: v for k, v in metadata.items() if k in known},
-                     metadata={k: v for k, v in metadata.items() if k not in known})
+    spec = AgentSpec(
+        name=name,
+        factory=factory,
+        **{k: v for k, v in metadata.items() if k in known},
+        metadata={k: v for k, v in metadata.items() if k not in known},
+    )
     spec.tags = tuple(spec.tags)
     agents.add(spec)
     return spec
@@ -401,8 +419,15 @@ def make_env(id: str, render_mode: str | None = None, **params: Any) -> Any:
         env = make_openspiel_env(name.removeprefix("openspiel:"), render_mode=render_mode, **params)
         kind = env.game.get_type()
         tags = ("tabular", *(("imperfect-information",) if kind.information.name == "IMPERFECT_INFORMATION" else ()))
-        env.spec = EnvSpec(id=name, factory=make_openspiel_env, description=kind.long_name,
-                           num_players=len(env.possible_agents), turn_based=True, tags=tags, params=params)
+        env.spec = EnvSpec(
+            id=name,
+            factory=make_openspiel_env,
+            description=kind.long_name,
+            num_players=len(env.possible_agents),
+            turn_based=True,
+            tags=tags,
+            params=params,
+        )
         return env
     if name in envs or ":" not in name:
         spec = envs.get(name)
@@ -419,9 +444,16 @@ def make_env(id: str, render_mode: str | None = None, **params: Any) -> Any:
         raise
     except (ValueError, TypeError) as exc:
         raise ParameterError(f"env {name}: {exc}") from None
-    instance_spec = EnvSpec(id=spec.id, factory=spec.factory, description=spec.description,
-                            num_players=len(env.possible_agents), turn_based=spec.turn_based, tags=spec.tags,
-                            params=params, metadata=spec.metadata)
+    instance_spec = EnvSpec(
+        id=spec.id,
+        factory=spec.factory,
+        description=spec.description,
+        num_players=len(env.possible_agents),
+        turn_based=spec.turn_based,
+        tags=spec.tags,
+        params=params,
+        metadata=spec.metadata,
+    )
     if getattr(env, "spec", None) is None or isinstance(getattr(env, "spec", None), EnvSpec):
         env.spec = instance_spec
     return env

@@ -36,8 +36,10 @@ def main() -> None:
 
     arena_rate = iterations_per_second(CFRPlusSolver(game).iteration, 1000)
     spiel_rate = iterations_per_second(pyspiel.CFRPlusSolver(game.game).evaluate_and_update_policy, 40)
-    print("CFR+ on Leduc poker (936 infosets, 9,457 histories); exploitability after 50 iterations: "
-          f"arena {ours_gap:.10f}, OpenSpiel {theirs_gap:.10f}")
+    print(
+        "CFR+ on Leduc poker (936 infosets, 9,457 histories); exploitability after 50 iterations: "
+        f"arena {ours_gap:.10f}, OpenSpiel {theirs_gap:.10f}"
+    )
     print(f"{'':28}{'iterations/s':>14}{'ms/iteration':>14}")
     print(f"{'arena (numpy, sequence form)':28}{arena_rate:14.1f}{1000 / arena_rate:14.3f}")
     print(f"{'pyspiel.CFRPlusSolver (C++)':28}{spiel_rate:14.1f}{1000 / spiel_rate:14.3f}")

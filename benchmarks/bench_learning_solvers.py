@@ -33,15 +33,25 @@ def mmd_against_openspiel(iterations: int) -> None:
     ours_gap = exploitability(game, ours.policy())
     theirs_gap = openspiel_exploitability.exploitability(game.game, theirs.get_policies())
     assert abs(ours_gap - theirs_gap) < 1e-9, (ours_gap, theirs_gap)
-    print(f"MMD on Leduc poker (eta 0.5, alpha 0.05), exploitability after {iterations} iterations: arena "
-          f"{ours_gap:.12f}, OpenSpiel {theirs_gap:.12f}")
-    print(f"  seconds per iteration: arena {ours_seconds * 1e3:.2f} ms, OpenSpiel MMDDilatedEnt (Python) "
-          f"{theirs_seconds * 1e3:.0f} ms; arena is {theirs_seconds / ours_seconds:.0f}x faster\n")
+    print(
+        f"MMD on Leduc poker (eta 0.5, alpha 0.05), exploitability after {iterations} iterations: arena "
+        f"{ours_gap:.12f}, OpenSpiel {theirs_gap:.12f}"
+    )
+    print(
+        f"  seconds per iteration: arena {ours_seconds * 1e3:.2f} ms, OpenSpiel MMDDilatedEnt (Python) "
+        f"{theirs_seconds * 1e3:.0f} ms; arena is {theirs_seconds / ours_seconds:.0f}x faster\n"
+    )
 
 
 def full_feedback_table(env: str, checkpoints: list[int]) -> None:
-    runs = [("ftrl", {}), ("ftrl", {"optimistic": True}), ("nash_mp", {}), ("nash_mp", {"eta": 2.0}),
-            ("mmd", {}), ("cfr_plus", {})]
+    runs = [
+        ("ftrl", {}),
+        ("ftrl", {"optimistic": True}),
+        ("nash_mp", {}),
+        ("nash_mp", {"eta": 2.0}),
+        ("mmd", {}),
+        ("cfr_plus", {}),
+    ]
     print(f"{env}: exploitability after N iterations (seconds for the last column)")
     print(f"  {'solver':28s}" + "".join(f"{n:>12d}" for n in checkpoints) + "     seconds")
     for solver, params in runs:
@@ -53,8 +63,10 @@ def full_feedback_table(env: str, checkpoints: list[int]) -> None:
 
 
 def realizations_table(env: str, checkpoints: list[int], seeds: int) -> None:
-    print(f"{env}: exploitability of the average policy after N sampled realizations (mean over {seeds} seeds; "
-          f"uniform play: {exploitability(env, TabularPolicy.uniform(load(env))):.4f})")
+    print(
+        f"{env}: exploitability of the average policy after N sampled realizations (mean over {seeds} seeds; "
+        f"uniform play: {exploitability(env, TabularPolicy.uniform(load(env))):.4f})"
+    )
     print(f"  {'solver':16s}" + "".join(f"{n:>10d}" for n in checkpoints) + "   realizations/s")
     for solver in ("balanced_ftrl", "adaptive_ftrl"):
         curves, rates = [], []

@@ -38,8 +38,10 @@ def main() -> None:
     print(f"{'':36}{'seconds/call':>14}")
     print(f"{'arena':36}{arena_seconds:14.4f}")
     print(f"{'OpenSpiel Python exploitability':36}{spiel_seconds:14.2f}")
-    print(f"ratio: arena is {spiel_seconds / arena_seconds:.0f}x per call; "
-          f"compile + one call is {spiel_seconds / (compile_seconds + arena_seconds):.1f}x")
+    print(
+        f"ratio: arena is {spiel_seconds / arena_seconds:.0f}x per call; "
+        f"compile + one call is {spiel_seconds / (compile_seconds + arena_seconds):.1f}x"
+    )
 
 
 if __name__ == "__main__":

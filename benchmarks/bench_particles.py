@@ -56,14 +56,21 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--agents", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0, help="timing per measurement")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
-                        help="torch CPU thread counts to measure with (small tensors often run faster on one)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="torch CPU thread counts to measure with (small tensors often run faster on one)",
+    )
     args = parser.parse_args()
     for threads in args.threads:
         torch.set_num_threads(threads)
         reference = mpe2_steps_per_second(args.seconds, args.agents)
-        print(f"\nspread with N={args.agents}, random moves, 25-step episodes; torch {torch.__version__}, "
-              f"{threads} CPU thread(s), device {args.device}")
+        print(
+            f"\nspread with N={args.agents}, random moves, 25-step episodes; torch {torch.__version__}, "
+            f"{threads} CPU thread(s), device {args.device}"
+        )
         print(f"{'system':<34}{'env-steps/s':>14}{'vs MPE2':>10}")
         print(f"{'MPE2 simple_spread_v3 parallel_env':<34}{reference:>14,.0f}{1.0:>9.1f}x")
         for batch in args.batches:

@@ -18,8 +18,9 @@ import torch
 from arena.envs.particles import make_vector_env
 
 
-def agent_steps_per_second(device: str, batch: int, pursuers: int, targets: int, seconds: float,
-                           heuristic: bool) -> float:
+def agent_steps_per_second(
+    device: str, batch: int, pursuers: int, targets: int, seconds: float, heuristic: bool
+) -> float:
     env = make_vector_env("pursuit-v0", batch, device=device, seed=0, n_pursuers=pursuers, n_targets=targets)
     generator = torch.Generator(device=device).manual_seed(0)
     moves = torch.randint(0, 5, (batch, pursuers), generator=generator, device=device)
@@ -41,14 +42,21 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=1000)
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
-                        help="torch CPU thread counts to measure with (small tensors often run faster on one)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="torch CPU thread counts to measure with (small tensors often run faster on one)",
+    )
     args = parser.parse_args()
     runs = [("cpu", threads) for threads in args.threads]
     if torch.cuda.is_available():
         runs.append(("cuda", args.threads[-1]))
-    print(f"pursuit-v0, {args.pursuers} pursuers x {args.targets} targets, max_observed 8; torch {torch.__version__}"
-          + (f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
+    print(
+        f"pursuit-v0, {args.pursuers} pursuers x {args.targets} targets, max_observed 8; torch {torch.__version__}"
+        + (f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "")
+    )
     print(f"{'device':<8}{'threads':>8}{'B':>6}{'random moves':>18}{'with heuristic':>18}   (agent-steps/s)")
     for device, threads in runs:
         torch.set_num_threads(threads)

@@ -65,8 +65,13 @@ def play_loop(matches: int) -> float:
 
 def engine(matches: int, backend: str, workers: int, directory: Path) -> float:
     """Matches per second of a full tournament run (match phase: playing and storing every result)."""
-    config = {"name": "bench", "envs": ["kuhn_poker-v0"], "games": matches // 2, "exploitability": "off",
-              "agents": ["random", {"name": "random-2", "spec": "random"}]}
+    config = {
+        "name": "bench",
+        "envs": ["kuhn_poker-v0"],
+        "games": matches // 2,
+        "exploitability": "off",
+        "agents": ["random", {"name": "random-2", "spec": "random"}],
+    }
     db = directory / f"{backend}-{workers}.sqlite"
     run = arena.run_tournament(config, db=str(db), backend=backend, workers=workers, analyse=False)
     assert run.played == matches
@@ -97,13 +102,17 @@ def main() -> None:
     print(f"{args.matches} matches, median of {args.repeats} interleaved rounds")
     print(f"bare pyspiel loop (1 core):          {bare:9.0f} matches/s")
     print(f"arena.play loop alone (1 core):      {rate['loop']:9.0f} matches/s   ratio {rate['loop'] / bare:.2f}")
-    print(f"arena engine, in-process (1 core):   {rate['inprocess']:9.0f} matches/s   "
-          f"ratio {rate['inprocess'] / bare:.2f}")
+    print(
+        f"arena engine, in-process (1 core):   {rate['inprocess']:9.0f} matches/s   "
+        f"ratio {rate['inprocess'] / bare:.2f}"
+    )
     for k in workers:
         local, peer = rate[f"local-{k}"], rate.get(f"bare-{k}", bare)
-        print(f"arena engine, local, {k:2d} workers:     {local:9.0f} matches/s   per core {local / k:7.0f} "
-              f"({local / k / peer:.2f} of bare on {k} busy cores: {peer:.0f}/s)   "
-              f"speed-up {local / rate['local-1']:.2f}")
+        print(
+            f"arena engine, local, {k:2d} workers:     {local:9.0f} matches/s   per core {local / k:7.0f} "
+            f"({local / k / peer:.2f} of bare on {k} busy cores: {peer:.0f}/s)   "
+            f"speed-up {local / rate['local-1']:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ class Status:
 
 
 MALFORMED = "malformed"  # a 200 whose body is not JSON
-DROP = "drop"            # close the connection without answering
+DROP = "drop"  # close the connection without answering
 
 LEGAL_LINE = re.compile(r"Legal moves: (.+?)\.?$", re.MULTILINE)
 
@@ -141,11 +141,19 @@ class FakeChatServer:
                     else:
                         time.sleep(item.delay)
                         words = len(item.text.split())
-                        payload = {"id": "chatcmpl-test", "object": "chat.completion", "model": body["model"],
-                                   "choices": [{"index": 0, "finish_reason": "stop",
-                                                "message": {"role": "assistant", "content": item.text}}],
-                                   "usage": {"prompt_tokens": 100, "completion_tokens": words,
-                                             "total_tokens": 100 + words}}
+                        payload = {
+                            "id": "chatcmpl-test",
+                            "object": "chat.completion",
+                            "model": body["model"],
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": item.text},
+                                }
+                            ],
+                            "usage": {"prompt_tokens": 100, "completion_tokens": words, "total_tokens": 100 + words},
+                        }
                         self._send(200, json.dumps(payload).encode())
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (a time-out test)

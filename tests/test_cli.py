@@ -10,8 +10,9 @@ import pytest
 
 
 def arena_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena.cli", *args], input=stdin, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "arena.cli", *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_list_json() -> None:
@@ -23,8 +24,18 @@ def test_list_json() -> None:
 
 def test_play_json_and_record_then_replay(tmp_path) -> None:
     record = tmp_path / "m.jsonl"
-    done = arena_cli("play", "rps-v0(rounds=4)", "--agents", "fixed(action=rock)", "random", "--seed", "3",
-                     "--record", str(record), "--json")
+    done = arena_cli(
+        "play",
+        "rps-v0(rounds=4)",
+        "--agents",
+        "fixed(action=rock)",
+        "random",
+        "--seed",
+        "3",
+        "--record",
+        str(record),
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["length"] == 4 and result["agents"] == ["fixed(action=rock)", "random"]
@@ -33,8 +44,7 @@ def test_play_json_and_record_then_replay(tmp_path) -> None:
 
 
 def test_human_plays_in_the_terminal() -> None:
-    done = arena_cli("play", "kuhn_poker-v0", "--agents", "human", "fixed(action=Pass)", "--seed", "1",
-                     stdin="Pass\n")
+    done = arena_cli("play", "kuhn_poker-v0", "--agents", "human", "fixed(action=Pass)", "--seed", "1", stdin="Pass\n")
     assert done.returncode == 0, done.stderr
     assert "Legal moves: Pass (0); Bet (1)" in done.stdout and "game 1:" in done.stdout
 
@@ -44,17 +54,20 @@ def test_render_ansi_prints_the_game() -> None:
     assert done.returncode == 0 and "x" in done.stdout.lower()
 
 
-@pytest.mark.parametrize("args, message", [
-    (("play", "kuhn_pokr-v0", "--agents", "random", "random"), "did you mean kuhn_poker-v0"),
-    (("play", "kuhn_poker-v0", "--agents", "randm", "random"), "did you mean random"),
-    (("play", "kuhn_poker-v0", "--agents", "fixed(acton=1)", "random"), "no parameter 'acton'"),
-    (("play", "rps-v0(rounds=lots)", "--agents", "random", "random"), "should be int"),
-    (("play", "kuhn_poker-v0", "--agents", "random"), "needs 2 agents, got 1"),
-    (("play", "kuhn_poker-v0", "--agents", "random", "random", "--seed", "x"), "invalid int value"),
-    (("replay", "/nonexistent/replay.jsonl"), "cannot read replay"),
-    (("list", "things"), "invalid choice"),
-    (("frobnicate",), "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("play", "kuhn_pokr-v0", "--agents", "random", "random"), "did you mean kuhn_poker-v0"),
+        (("play", "kuhn_poker-v0", "--agents", "randm", "random"), "did you mean random"),
+        (("play", "kuhn_poker-v0", "--agents", "fixed(acton=1)", "random"), "no parameter 'acton'"),
+        (("play", "rps-v0(rounds=lots)", "--agents", "random", "random"), "should be int"),
+        (("play", "kuhn_poker-v0", "--agents", "random"), "needs 2 agents, got 1"),
+        (("play", "kuhn_poker-v0", "--agents", "random", "random", "--seed", "x"), "invalid int value"),
+        (("replay", "/nonexistent/replay.jsonl"), "cannot read replay"),
+        (("list", "things"), "invalid choice"),
+        (("frobnicate",), "invalid choice"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, message) -> None:
     done = arena_cli(*args)
     assert done.returncode == 2

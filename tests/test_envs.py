@@ -178,8 +178,9 @@ def test_cached_infos_equal_fresh_ones_and_are_private_copies(game_string: str) 
                 fresh = _build_info(game, facts, state, player, state.is_terminal())
                 assert cached.keys() == fresh.keys()
                 assert np.array_equal(cached["action_mask"], fresh["action_mask"])
-                assert {k: v for k, v in cached.items() if k != "action_mask"} == \
-                       {k: v for k, v in fresh.items() if k != "action_mask"}
+                assert {k: v for k, v in cached.items() if k != "action_mask"} == {
+                    k: v for k, v in fresh.items() if k != "action_mask"
+                }
             cached["action_mask"][:] = 7
             cached["legal_actions"].append(-1)
             again = describe_state(game, state, player)

@@ -14,8 +14,22 @@ from arena.cli import main
 
 def test_solve_writes_curve_plot_and_policies(tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(["solve", "kuhn_poker-v0", "--solver", "cfr", "cfr_plus", "--iterations", "50", "--eval-every", "10",
-                 "--out", str(out), "--json"])
+    code = main(
+        [
+            "solve",
+            "kuhn_poker-v0",
+            "--solver",
+            "cfr",
+            "cfr_plus",
+            "--iterations",
+            "50",
+            "--eval-every",
+            "10",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["metric"] == "exploitability"
@@ -34,8 +48,23 @@ def test_solve_text_output_and_params(tmp_path, capsys):
     assert main(["solve", "rps-v0", "--solver", "cfr", "--iterations", "20", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "exploitability" in printed and "cfr" in printed
-    assert main(["solve", "rps-v0", "--solver", "cfr", "--iterations", "5", "--param", "cfr.alpha=1",
-                 "--out", str(tmp_path)]) == 2
+    assert (
+        main(
+            [
+                "solve",
+                "rps-v0",
+                "--solver",
+                "cfr",
+                "--iterations",
+                "5",
+                "--param",
+                "cfr.alpha=1",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
     assert "no parameter 'alpha'" in capsys.readouterr().err
 
 
@@ -55,14 +84,17 @@ def test_exploitability_exact_and_sampled(capsys):
     assert not sampled["exact"] and sampled["standard_error"] == 0.0 and sampled["exploitability"] == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["solve", "kuhn_pokr-v0", "--solver", "cfr", "--iterations", "5"], "did you mean"),
-    (["solve", "kuhn_poker-v0", "--solver", "nope", "--iterations", "5"], "unknown solver"),
-    (["solve", "kuhn_poker-v0", "--solver", "cfr", "--iterations", "0"], "at least 1"),
-    (["solve", "kuhn_poker-v0", "--solver", "cfr", "--iterations", "5", "--param", "x"], "bad --param"),
-    (["exploitability", "kuhn_poker-v0", "--agent", "nobody"], "unknown agent"),
-    (["exploitability", "connect_four(rows=x)", "--agent", "random"], "connect_four"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["solve", "kuhn_pokr-v0", "--solver", "cfr", "--iterations", "5"], "did you mean"),
+        (["solve", "kuhn_poker-v0", "--solver", "nope", "--iterations", "5"], "unknown solver"),
+        (["solve", "kuhn_poker-v0", "--solver", "cfr", "--iterations", "0"], "at least 1"),
+        (["solve", "kuhn_poker-v0", "--solver", "cfr", "--iterations", "5", "--param", "x"], "bad --param"),
+        (["exploitability", "kuhn_poker-v0", "--agent", "nobody"], "unknown agent"),
+        (["exploitability", "connect_four(rows=x)", "--agent", "random"], "connect_four"),
+    ],
+)
 def test_bad_input_exits_2(argv, message, capsys, tmp_path):
     if argv[0] == "solve":
         argv = [*argv, "--out", str(tmp_path)]
@@ -71,6 +103,10 @@ def test_bad_input_exits_2(argv, message, capsys, tmp_path):
 
 
 def test_console_script(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "arena.cli", "exploitability", "leduc_poker-v0", "--agent", "random",
-                          "--json"], capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "arena.cli", "exploitability", "leduc_poker-v0", "--agent", "random", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(run.stdout)["nash_conv"] == pytest.approx(4.747222222222222)

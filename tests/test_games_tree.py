@@ -11,11 +11,14 @@ from arena.core import ParameterError, UnknownNameError
 from arena.games import load
 
 
-@pytest.mark.parametrize("env, histories, infosets, sequences", [
-    ("kuhn_poker-v0", 58, [6, 6], [13, 13]),
-    ("leduc_poker-v0", 9457, [468, 468], [1093, 1093]),
-    ("kuhn_poker-v0(players=3)", 617, [16, 16, 16], [33, 33, 33]),
-])
+@pytest.mark.parametrize(
+    "env, histories, infosets, sequences",
+    [
+        ("kuhn_poker-v0", 58, [6, 6], [13, 13]),
+        ("leduc_poker-v0", 9457, [468, 468], [1093, 1093]),
+        ("kuhn_poker-v0(players=3)", 617, [16, 16, 16], [33, 33, 33]),
+    ],
+)
 def test_sizes_match_openspiel(env, histories, infosets, sequences):
     game = load(env)
     assert game.num_histories == histories
@@ -50,7 +53,13 @@ def test_kuhn_structure():
     # chance reach of every terminal is 1/6 (two cards dealt from three)
     assert np.allclose(game.terminal_chance, 1 / 6) and len(game.terminal_history) == 30
     assert game.history_player[0] == -1 and game.history_actions(int(game.terminal_history[0]))[:2] in (
-        [0, 1], [0, 2], [1, 0], [1, 2], [2, 0], [2, 1])
+        [0, 1],
+        [0, 2],
+        [1, 0],
+        [1, 2],
+        [2, 0],
+        [2, 1],
+    )
 
 
 def test_realization_plan_and_back():

@@ -12,14 +12,17 @@ import arena
 from arena.core import ParameterError
 
 
-@pytest.mark.parametrize("env_id, seat, opponents, params", [
-    ("kuhn_poker-v0", 0, None, {}),
-    ("kuhn_poker-v0", 1, ["fixed(action=Bet)"], {}),
-    ("leduc_poker-v0", 0, None, {}),
-    ("tic_tac_toe-v0", 1, None, {}),
-    ("rps-v0", 0, None, {"rounds": 3}),
-    ("spread-v0", 1, ["heuristic", "heuristic"], {}),
-])
+@pytest.mark.parametrize(
+    "env_id, seat, opponents, params",
+    [
+        ("kuhn_poker-v0", 0, None, {}),
+        ("kuhn_poker-v0", 1, ["fixed(action=Bet)"], {}),
+        ("leduc_poker-v0", 0, None, {}),
+        ("tic_tac_toe-v0", 1, None, {}),
+        ("rps-v0", 0, None, {"rounds": 3}),
+        ("spread-v0", 1, ["heuristic", "heuristic"], {}),
+    ],
+)
 def test_check_env_passes(env_id, seat, opponents, params):
     env = arena.as_gymnasium(env_id, seat=seat, opponents=opponents, **params)
     with warnings.catch_warnings():

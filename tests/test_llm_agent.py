@@ -82,8 +82,10 @@ def test_prompt_holds_rules_legal_moves_and_answer_format(server, tmp_path, monk
 
 def test_moves_buried_in_reasoning_are_found(server, tmp_path):
     def chatty(body):
-        return Reply("Rock is the most common opening, so paper beats it; but they may expect paper, and "
-                     "scissors beat paper. Final answer: scissors.")
+        return Reply(
+            "Rock is the most common opening, so paper beats it; but they may expect paper, and "
+            "scissors beat paper. Final answer: scissors."
+        )
 
     server.responder = chatty
     replay = tmp_path / "match.jsonl"
@@ -93,8 +95,9 @@ def test_moves_buried_in_reasoning_are_found(server, tmp_path):
     assert [m["moves"][0]["action_name"] for m in moves] == ["scissors", "scissors"]
 
 
-@pytest.mark.parametrize("policy, termination, fallbacks", [("retry", "normal", 0), ("random", "normal", 1),
-                                                              ("forfeit", "illegal_move", 0)])
+@pytest.mark.parametrize(
+    "policy, termination, fallbacks", [("retry", "normal", 0), ("random", "normal", 1), ("forfeit", "illegal_move", 0)]
+)
 def test_unreadable_reply_follows_the_match_policy(server, tmp_path, policy, termination, fallbacks):
     server.push(Reply("I would rather not say."))
     result = arena.play("rps-v0", [llm(server, tmp_path), "fixed(action=rock)"], seed=1, illegal_moves=policy)
@@ -109,8 +112,9 @@ def test_unreadable_reply_follows_the_match_policy(server, tmp_path, policy, ter
 
 def test_illegal_move_is_reasked_with_its_name(server, tmp_path):
     server.push(Reply("Move: x(0,0)"), Reply("Move: x(0,0)"), Reply("Move: x(2,2)"))
-    result = arena.play("tic_tac_toe-v0", [llm(server, tmp_path), "fixed(action=4)"], seed=0,
-                        illegal_moves="retry", max_steps=3)
+    result = arena.play(
+        "tic_tac_toe-v0", [llm(server, tmp_path), "fixed(action=4)"], seed=0, illegal_moves="retry", max_steps=3
+    )
     assert result.illegal_moves == [1, 0] and result.agent_stats[0]["reasks"] == 1
     assert "rejected: x(0,0) is not a legal move now" in user_prompt(server.requests[2])
     assert "Legal moves:" in user_prompt(server.requests[2]) and "x(0,0) (0)" not in user_prompt(server.requests[2])
@@ -193,14 +197,17 @@ def test_endpoint_and_model_from_the_environment(server, tmp_path, monkeypatch):
     assert result.agents[0].startswith("llm(model=env-model, base_url=http://127.0.0.1:")
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("llm(model=m)", "no endpoint configured"),
-    ("llm(base_url=http://localhost:1/v1)", "no model given"),
-    ("llm(model=m, base_url=localhost:1)", "must start with http"),
-    ("llm(model=m, base_url=http://x/v1, strategy=guess)", "strategy must be one of"),
-    ("llm(model=m, base_url=http://x/v1, samples=0)", "samples must be at least 1"),
-    ("llm(model=m, base_url=http://x/v1, timeout=0)", "timeout must be positive"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("llm(model=m)", "no endpoint configured"),
+        ("llm(base_url=http://localhost:1/v1)", "no model given"),
+        ("llm(model=m, base_url=localhost:1)", "must start with http"),
+        ("llm(model=m, base_url=http://x/v1, strategy=guess)", "strategy must be one of"),
+        ("llm(model=m, base_url=http://x/v1, samples=0)", "samples must be at least 1"),
+        ("llm(model=m, base_url=http://x/v1, timeout=0)", "timeout must be positive"),
+    ],
+)
 def test_bad_parameters_are_one_clear_line(spec, message, monkeypatch):
     monkeypatch.delenv("ARENA_LLM_BASE_URL", raising=False)
     monkeypatch.delenv("ARENA_LLM_MODEL", raising=False)

@@ -37,8 +37,9 @@ def test_play_and_exact_exploitability_through_the_command_line(tmp_path):
         assert result["agents"][0].startswith("llm(model=m, base_url=http://127.0.0.1:")
 
         before = len(server.requests)
-        done = _run("exploitability", "kuhn_poker-v0", "--agent", spec.replace(str(tmp_path), str(tmp_path / "x")),
-                    "--json")
+        done = _run(
+            "exploitability", "kuhn_poker-v0", "--agent", spec.replace(str(tmp_path), str(tmp_path / "x")), "--json"
+        )
         assert done.returncode == 0, done.stderr
         measured = json.loads(done.stdout)
         assert len(server.requests) - before == 12  # every information set of Kuhn poker, once

@@ -12,23 +12,26 @@ KUHN = ["Pass", "Bet"]
 TTT = [f"x({r},{c})" for r in range(3) for c in range(3)]
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("paper", 1),
-    ("  PAPER!! ", 1),
-    ("Move: scissors", 2),
-    ("**Move:** Scissors.", 2),
-    ("I considered rock, but paper beats rock... so scissors? No.\nFinal answer: paper", 1),
-    ("Move: rock\nOn reflection:\nMove: paper", 1),               # the last answer line wins
-    ("Rock is tempting; paper would lose to scissors. I'll go with rock.", 0),  # last legal move mentioned
-    ('{"reason": "they like rock", "move": "Paper"}', 1),
-    ("I choose [scissors] this time.", 2),
-    ("Move: 2", 2),                                                 # by action number
-    ("2", 2),
-    ("<think>maybe paper, maybe rock</think>\nMove: scissors", 2),  # reasoning blocks are ignored
-    ("Answer: (1) paper", 1),
-    ("I will not answer.", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("paper", 1),
+        ("  PAPER!! ", 1),
+        ("Move: scissors", 2),
+        ("**Move:** Scissors.", 2),
+        ("I considered rock, but paper beats rock... so scissors? No.\nFinal answer: paper", 1),
+        ("Move: rock\nOn reflection:\nMove: paper", 1),  # the last answer line wins
+        ("Rock is tempting; paper would lose to scissors. I'll go with rock.", 0),  # last legal move mentioned
+        ('{"reason": "they like rock", "move": "Paper"}', 1),
+        ("I choose [scissors] this time.", 2),
+        ("Move: 2", 2),  # by action number
+        ("2", 2),
+        ("<think>maybe paper, maybe rock</think>\nMove: scissors", 2),  # reasoning blocks are ignored
+        ("Answer: (1) paper", 1),
+        ("I will not answer.", None),
+        ("", None),
+    ],
+)
 def test_parse_move_rps(reply, expected):
     assert parse_move(reply, RPS, [0, 1, 2]) == expected
 
@@ -49,15 +52,18 @@ def test_explicit_answer_may_be_illegal_but_free_text_counts_only_legal_moves():
     assert parse_move("Move: 7", RPS, [0, 1, 2]) is None  # an id that does not exist
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ('{"rock": 0.2, "paper": 0.3, "scissors": 0.5}', [0.2, 0.3, 0.5]),
-    ('Thinking...\n{"Rock": 20, "PAPER": 30, "scissors": 50}', [0.2, 0.3, 0.5]),     # renormalised
-    ('{"policy": [0.5, 0.25, 0.25]}', [0.5, 0.25, 0.25]),                              # Park et al. style
-    ("{'rock': '50%', 'paper': '50%', 'scissors': '0%',}", [0.5, 0.5, 0.0]),            # sloppy JSON
-    ('first {"rock": 1} then, corrected: {"paper": 1}', [0.0, 1.0, 0.0]),              # the last object wins
-    ("rock: 0.6\npaper = 0.4\nscissors: 0", [0.6, 0.4, 0.0]),                           # lines, no JSON
-    ("[0.1, 0.1, 0.8]", [0.1, 0.1, 0.8]),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ('{"rock": 0.2, "paper": 0.3, "scissors": 0.5}', [0.2, 0.3, 0.5]),
+        ('Thinking...\n{"Rock": 20, "PAPER": 30, "scissors": 50}', [0.2, 0.3, 0.5]),  # renormalised
+        ('{"policy": [0.5, 0.25, 0.25]}', [0.5, 0.25, 0.25]),  # Park et al. style
+        ("{'rock': '50%', 'paper': '50%', 'scissors': '0%',}", [0.5, 0.5, 0.0]),  # sloppy JSON
+        ('first {"rock": 1} then, corrected: {"paper": 1}', [0.0, 1.0, 0.0]),  # the last object wins
+        ("rock: 0.6\npaper = 0.4\nscissors: 0", [0.6, 0.4, 0.0]),  # lines, no JSON
+        ("[0.1, 0.1, 0.8]", [0.1, 0.1, 0.8]),
+    ],
+)
 def test_parse_distribution(reply, expected):
     np.testing.assert_allclose(parse_distribution(reply, RPS, [0, 1, 2]), expected, atol=1e-12)
 
@@ -88,10 +94,12 @@ def test_templates_builtin_and_file(tmp_path):
     assert loaded.user_prompt("act", "T", ["a", "b"]) == "T\nPick one of a, b. Move: <move>"
     assert loaded.system == default.system  # parts not given keep the default
 
-    for content, message in [('act = "{text} {secret}"', "unknown placeholder"),
-                             ('act = "no observation"', "must contain {text}"),
-                             ('colour = "red"', "unknown part"),
-                             ("act = [", "cannot read")]:
+    for content, message in [
+        ('act = "{text} {secret}"', "unknown placeholder"),
+        ('act = "no observation"', "must contain {text}"),
+        ('colour = "red"', "unknown part"),
+        ("act = [", "cannot read"),
+    ]:
         custom.write_text(content)
         with pytest.raises(ParameterError, match=message):
             load_templates(str(custom))

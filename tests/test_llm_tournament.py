@@ -25,20 +25,37 @@ class FaultySchedule:
 
     def __call__(self, body):
         self.count += 1
-        kind = {2: "500", 5: "429", 8: "malformed", 11: "drop", 14: "slow", 17: "unreadable"}.get(self.count % 18,
-                                                                                                  "good")
+        kind = {2: "500", 5: "429", 8: "malformed", 11: "drop", 14: "slow", 17: "unreadable"}.get(
+            self.count % 18, "good"
+        )
         self.served[kind] += 1
-        return {"500": Status(500), "429": Status(429, retry_after="0"), "malformed": MALFORMED, "drop": DROP,
-                "slow": Reply("Move: paper", delay=0.6), "unreadable": Reply("Hmm, hard to say."),
-                "good": default_responder(body)}[kind]
+        return {
+            "500": Status(500),
+            "429": Status(429, retry_after="0"),
+            "malformed": MALFORMED,
+            "drop": DROP,
+            "slow": Reply("Move: paper", delay=0.6),
+            "unreadable": Reply("Hmm, hard to say."),
+            "good": default_responder(body),
+        }[kind]
 
 
 def _config(server, tmp_path, name="llm-faults"):
-    llm = (f"llm(model=test-model, base_url={server.url}, api_key_env=ARENA_TEST_KEY, timeout=0.3, retries=6, "
-           f"backoff=0.01, max_backoff=0.02, cache_dir={tmp_path / 'cache'})")
-    return {"name": name, "envs": ["rps-v0(rounds=6)", "kuhn_poker-v0"], "games": 3, "seed": 11,
-            "illegal_moves": "retry", "max_retries": 3, "exploitability": "off", "backend": "inprocess",
-            "agents": [{"name": "model", "spec": llm}, "random"]}
+    llm = (
+        f"llm(model=test-model, base_url={server.url}, api_key_env=ARENA_TEST_KEY, timeout=0.3, retries=6, "
+        f"backoff=0.01, max_backoff=0.02, cache_dir={tmp_path / 'cache'})"
+    )
+    return {
+        "name": name,
+        "envs": ["rps-v0(rounds=6)", "kuhn_poker-v0"],
+        "games": 3,
+        "seed": 11,
+        "illegal_moves": "retry",
+        "max_retries": 3,
+        "exploitability": "off",
+        "backend": "inprocess",
+        "agents": [{"name": "model", "spec": llm}, "random"],
+    }
 
 
 @pytest.fixture
@@ -96,9 +113,25 @@ def test_tournament_cli_no_cache_asks_again(tmp_path, monkeypatch):
     monkeypatch.setenv("ARENA_TEST_KEY", SECRET)
     arena_bin = Path(sys.executable).parent / "arena"
     with FakeChatServer() as server:
-        llm = (f"llm(model=m, base_url={server.url}, api_key_env=ARENA_TEST_KEY, cache_dir={tmp_path / 'cache'})")
-        command = [str(arena_bin), "tournament", "--env", "rps-v0(rounds=3)", "--agents", llm, "random", "--games",
-                   "1", "--seats", "fixed", "--backend", "inprocess", "--db", str(tmp_path / "a.sqlite"), "--json"]
+        llm = f"llm(model=m, base_url={server.url}, api_key_env=ARENA_TEST_KEY, cache_dir={tmp_path / 'cache'})"
+        command = [
+            str(arena_bin),
+            "tournament",
+            "--env",
+            "rps-v0(rounds=3)",
+            "--agents",
+            llm,
+            "random",
+            "--games",
+            "1",
+            "--seats",
+            "fixed",
+            "--backend",
+            "inprocess",
+            "--db",
+            str(tmp_path / "a.sqlite"),
+            "--json",
+        ]
         first = subprocess.run(command, capture_output=True, text=True, timeout=60)
         assert first.returncode == 0, first.stderr
         assert len(server.requests) == 3 and SECRET not in first.stdout + first.stderr
@@ -110,9 +143,15 @@ def test_tournament_cli_no_cache_asks_again(tmp_path, monkeypatch):
 def _pointed_at(path, server, tmp_path, **changes):
     """An example config with its language model pointed at the test server (and its cache in tmp_path)."""
     config = load_config(path)
-    agents = [AgentEntry(a.name, a.spec.replace("http://localhost:11434/v1", server.url)
-                         .replace(")", f", cache_dir={tmp_path / 'cache'})")) if a.spec.startswith("llm(") else a
-              for a in config.agents]
+    agents = [
+        AgentEntry(
+            a.name,
+            a.spec.replace("http://localhost:11434/v1", server.url).replace(")", f", cache_dir={tmp_path / 'cache'})"),
+        )
+        if a.spec.startswith("llm(")
+        else a
+        for a in config.agents
+    ]
     assert any(a.spec.startswith("llm(") and server.url in a.spec for a in agents)
     return config.replace(agents=agents, backend="inprocess", db=str(tmp_path / "results.sqlite"), **changes)
 

@@ -17,9 +17,29 @@ from arena.core import ConfigError, ParameterError
 
 def test_train_writes_run_directory_and_checkpoint_plays(tmp_path, capsys):
     out = tmp_path / "stag"
-    code = main(["train", "stag_hunt-v0", "--algo", "ippo", "--steps", "256", "--envs", "16", "--eval-every", "128",
-                 "--eval-episodes", "8", "--set", "rollout_steps=4", "--set", "epochs=2", "--out", str(out),
-                 "--json"])
+    code = main(
+        [
+            "train",
+            "stag_hunt-v0",
+            "--algo",
+            "ippo",
+            "--steps",
+            "256",
+            "--envs",
+            "16",
+            "--eval-every",
+            "128",
+            "--eval-episodes",
+            "8",
+            "--set",
+            "rollout_steps=4",
+            "--set",
+            "epochs=2",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["algo"] == "ippo" and report["runs"] == 1
@@ -33,20 +53,48 @@ def test_train_writes_run_directory_and_checkpoint_plays(tmp_path, capsys):
     run = metrics["arena"]["stag_hunt-v0"]["ippo"]["seed_0"]
     assert len(run["absolute_metrics"]["return"]) == 80 and run["step_0"]["step_count"] > 0
     # The checkpoint is an agent, with the exact strategy of the trained policy.
-    result = arena.play("stag_hunt-v0", [f"checkpoint:{out}/best.pt", f"checkpoint:{out}/best.pt(greedy=true)"],
-                        seed=0)
+    result = arena.play("stag_hunt-v0", [f"checkpoint:{out}/best.pt", f"checkpoint:{out}/best.pt(greedy=true)"], seed=0)
     assert result.termination == "normal" and result.length == 1
     # ... and a tournament entrant like any other.
-    run = arena.run_tournament({"name": "marl", "envs": ["stag_hunt-v0"], "games": 3,
-                                "agents": [{"name": "trained", "spec": f"checkpoint:{out}/best.pt"},
-                                           {"name": "random", "spec": "random"}]}, db=str(tmp_path / "t.sqlite"))
+    run = arena.run_tournament(
+        {
+            "name": "marl",
+            "envs": ["stag_hunt-v0"],
+            "games": 3,
+            "agents": [{"name": "trained", "spec": f"checkpoint:{out}/best.pt"}, {"name": "random", "spec": "random"}],
+        },
+        db=str(tmp_path / "t.sqlite"),
+    )
     assert run.played == 6 and {a["name"] for a in run.metrics["agents"]} == {"trained", "random"}
 
 
 def test_train_several_seeds_reports_mean_and_iqm(tmp_path, capsys):
     out = tmp_path / "seeds"
-    assert main(["train", "stag_hunt-v0", "--algo", "maddpg", "--steps", "64", "--envs", "16", "--seeds", "2",
-                 "--eval-episodes", "8", "--set", "warmup=32", "--set", "batch_size=16", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "stag_hunt-v0",
+                "--algo",
+                "maddpg",
+                "--steps",
+                "64",
+                "--envs",
+                "16",
+                "--seeds",
+                "2",
+                "--eval-episodes",
+                "8",
+                "--set",
+                "warmup=32",
+                "--set",
+                "batch_size=16",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "over 2 seeds" in printed and "IQM" in printed
     summary = json.loads((out / "summary.json").read_text())
@@ -58,13 +106,36 @@ def test_train_several_seeds_reports_mean_and_iqm(tmp_path, capsys):
 def test_zero_sum_tabular_games_keep_the_least_exploitable_policy(tmp_path, capsys):
     pytest.importorskip("arena.games")
     out = tmp_path / "kuhn"
-    assert main(["train", "kuhn_poker-v0", "--steps", "1024", "--envs", "32", "--eval-every", "256",
-                 "--eval-episodes", "8", "--set", "rollout_steps=8", "--set", "gamma=1.0", "--stochastic-eval",
-                 "--out", str(out), "--json"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "kuhn_poker-v0",
+                "--steps",
+                "1024",
+                "--envs",
+                "32",
+                "--eval-every",
+                "256",
+                "--eval-episodes",
+                "8",
+                "--set",
+                "rollout_steps=8",
+                "--set",
+                "gamma=1.0",
+                "--stochastic-eval",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)["results"][0]
     rows = [r for r in csv.DictReader((out / "metrics.csv").open()) if r["exploitability"]]
-    assert len(rows) >= 4 and result["best_exploitability"] == pytest.approx(min(float(r["exploitability"])
-                                                                                 for r in rows))
+    assert len(rows) >= 4 and result["best_exploitability"] == pytest.approx(
+        min(float(r["exploitability"]) for r in rows)
+    )
     from arena.games import exploitability
 
     agent = arena.make_agent(f"checkpoint:{out}/best.pt")
@@ -81,8 +152,26 @@ def test_summary_statistics():
 
 def test_checkpoint_agent_controls_its_seat_in_a_particle_world(tmp_path):
     out = tmp_path / "spread"
-    assert main(["train", "spread-v0", "--steps", "400", "--envs", "8", "--eval-episodes", "8",
-                 "--set", "rollout_steps=25", "--out", str(out), "--json"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "spread-v0",
+                "--steps",
+                "400",
+                "--envs",
+                "8",
+                "--eval-episodes",
+                "8",
+                "--set",
+                "rollout_steps=25",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     result = arena.play("spread-v0", [f"checkpoint:{out}/best.pt", "heuristic", f"checkpoint:{out}/best.pt"], seed=2)
     assert result.length == 25 and result.termination == "normal"
     agent = arena.make_agent(f"checkpoint:{out}/best.pt")
@@ -90,16 +179,23 @@ def test_checkpoint_agent_controls_its_seat_in_a_particle_world(tmp_path):
         agent.reset(0, "someone_else", None)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "spread-v0", "--set", "lrr=1"], "did you mean lr"),
-    (["train", "spread-v0", "--set", "novalue"], "KEY=VALUE"),
-    (["train", "nonexistent-v0"], "unknown env"),
-    (["train", "spread-v0", "--steps", "0"], "at least 1"),
-    (["train", "spread-v0(N=0)"], "N must be at least 1"),
-    (["train", "kuhn_poker-v0", "--algo", "maddpg"], "simultaneous"),
-    (["train", "spread-v0", "--config", "missing.toml"], "cannot read config"),
-    *([(["train", "kuhn_poker-v0", "--device", "cuda"], "no CUDA device")] if not torch.cuda.is_available() else []),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "spread-v0", "--set", "lrr=1"], "did you mean lr"),
+        (["train", "spread-v0", "--set", "novalue"], "KEY=VALUE"),
+        (["train", "nonexistent-v0"], "unknown env"),
+        (["train", "spread-v0", "--steps", "0"], "at least 1"),
+        (["train", "spread-v0(N=0)"], "N must be at least 1"),
+        (["train", "kuhn_poker-v0", "--algo", "maddpg"], "simultaneous"),
+        (["train", "spread-v0", "--config", "missing.toml"], "cannot read config"),
+        *(
+            [(["train", "kuhn_poker-v0", "--device", "cuda"], "no CUDA device")]
+            if not torch.cuda.is_available()
+            else []
+        ),
+    ],
+)
 def test_bad_input_is_one_line_and_status_2(argv, message, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err

@@ -156,8 +156,9 @@ def test_wrong_number_of_agents() -> None:
         arena.play("kuhn_poker-v0", ["random"])
 
 
-@pytest.mark.parametrize("env_id", ["kuhn_poker-v0", "leduc_poker-v0", "goofspiel-v0", "rps-v0(rounds=5)",
-                                    "liars_dice-v0", "tic_tac_toe-v0"])
+@pytest.mark.parametrize(
+    "env_id", ["kuhn_poker-v0", "leduc_poker-v0", "goofspiel-v0", "rps-v0(rounds=5)", "liars_dice-v0", "tic_tac_toe-v0"]
+)
 def test_replay_round_trip(tmp_path, env_id: str) -> None:
     path = tmp_path / "match.jsonl"
     result = arena.play(env_id, ["random", "random"], seed=21, record=path)

@@ -62,8 +62,14 @@ def test_meta_game_from_matches():
     def match(a, b, pa):
         return {"seats": [a, b], "payoffs": [pa, -pa]}
 
-    matches = [match("r", "p", -1), match("p", "r", 1), match("p", "s", -1), match("s", "r", -1),
-               match("s", "p", 1), match("r", "s", 1)]
+    matches = [
+        match("r", "p", -1),
+        match("p", "r", 1),
+        match("p", "s", -1),
+        match("s", "r", -1),
+        match("s", "p", 1),
+        match("r", "s", 1),
+    ]
     meta = metrics.meta_game(["r", "p", "s"], matches)
     assert meta["agents"] == ["r", "p", "s"] and meta["payoffs"][0] == [None, -1.0, 1.0]
     assert np.allclose(meta["nash"], 1 / 3) and np.allclose(meta["nash_averaging"], 0.0)
@@ -83,10 +89,20 @@ def test_regret_curves_by_hand():
 
 def test_hedge_has_sublinear_regret_and_random_linear_in_a_real_tournament(tmp_path):
     run = arena.run_tournament(
-        {"name": "regret", "envs": ["rps-v0(rounds=200)"], "games": 2, "seats": "fixed", "backend": "inprocess",
-         "agents": [{"name": "hedge", "spec": "test_metrics:HedgeAgent"}, "random",
-                    {"name": "rock-heavy", "spec": "mix(probs={rock: 0.6, paper: 0.2, scissors: 0.2})"}]},
-        db=str(tmp_path / "r.sqlite"))
+        {
+            "name": "regret",
+            "envs": ["rps-v0(rounds=200)"],
+            "games": 2,
+            "seats": "fixed",
+            "backend": "inprocess",
+            "agents": [
+                {"name": "hedge", "spec": "test_metrics:HedgeAgent"},
+                "random",
+                {"name": "rock-heavy", "spec": "mix(probs={rock: 0.6, paper: 0.2, scissors: 0.2})"},
+            ],
+        },
+        db=str(tmp_path / "r.sqlite"),
+    )
     regret = run.metrics["envs"]["rps-v0(rounds=200)"]["regret"]
     hedge, uniform = regret["hedge"], regret["random"]
     assert hedge["rounds"] == 200 and hedge["matches"] == 4
@@ -101,10 +117,26 @@ def test_hedge_has_sublinear_regret_and_random_linear_in_a_real_tournament(tmp_p
 
 def test_rates_and_summed_agent_statistics():
     matches = [
-        {"env": "e", "seats": ["a", "b"], "payoffs": [1.0, -1.0], "illegal_moves": [2, 0], "timeouts": [0, 1],
-         "errors": [0, 0], "culprit": None, "agent_stats": [{"tokens": 10, "model": "x"}, {}]},
-        {"env": "e", "seats": ["b", "a"], "payoffs": [0.0, 0.0], "illegal_moves": [0, 0], "timeouts": [0, 0],
-         "errors": [1, 0], "culprit": 0, "agent_stats": [{}, {"tokens": 5.5}]},
+        {
+            "env": "e",
+            "seats": ["a", "b"],
+            "payoffs": [1.0, -1.0],
+            "illegal_moves": [2, 0],
+            "timeouts": [0, 1],
+            "errors": [0, 0],
+            "culprit": None,
+            "agent_stats": [{"tokens": 10, "model": "x"}, {}],
+        },
+        {
+            "env": "e",
+            "seats": ["b", "a"],
+            "payoffs": [0.0, 0.0],
+            "illegal_moves": [0, 0],
+            "timeouts": [0, 0],
+            "errors": [1, 0],
+            "culprit": 0,
+            "agent_stats": [{}, {"tokens": 5.5}],
+        },
     ]
     summary = metrics.agent_summaries(["a", "b"], matches)
     a, b = summary["a"], summary["b"]
@@ -122,9 +154,13 @@ def test_duplicate_scoring_sums_each_seeds_seat_orders():
     def row(idx, seats, payoffs):
         return {"env": "e", "idx": idx, "seats": seats, "payoffs": payoffs}
 
-    matches = [row(0, ["a", "b"], [3.0, 1.0]), row(0, ["b", "a"], [5.0, 0.0]),  # a: 3 + 0, b: 1 + 5
-               row(1, ["a", "b"], [2.0, 0.0]),  # its other seat order is not played yet
-               row(0, ["a", "a"], [1.0, 0.0]), row(0, ["b", "b"], [0.0, 1.0])]  # self-play sets are left out
+    matches = [
+        row(0, ["a", "b"], [3.0, 1.0]),
+        row(0, ["b", "a"], [5.0, 0.0]),  # a: 3 + 0, b: 1 + 5
+        row(1, ["a", "b"], [2.0, 0.0]),  # its other seat order is not played yet
+        row(0, ["a", "a"], [1.0, 0.0]),
+        row(0, ["b", "b"], [0.0, 1.0]),
+    ]  # self-play sets are left out
     assert scored_games(matches, "match") is matches
     assert scored_games(matches, "duplicate") == [{"env": "e", "seats": ["a", "b"], "payoffs": [1.5, 3.0]}]
     assert len(scored_games([matches[0], matches[2]], "duplicate", all_orders=False)) == 2  # seats = "fixed"

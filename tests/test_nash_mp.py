@@ -45,8 +45,11 @@ def test_one_iteration_is_the_closed_form_with_a_reference() -> None:
     payoff = game.game.payoffs[0]  # P - 1/2; the game is symmetric, so both players move alike
 
     def step(center: np.ndarray, opponent: np.ndarray) -> np.ndarray:
-        weights = center ** (1 / (1 + eta * beta)) * reference ** (eta * beta / (1 + eta * beta)) * np.exp(
-            eta * (payoff @ opponent) / (1 + eta * beta))
+        weights = (
+            center ** (1 / (1 + eta * beta))
+            * reference ** (eta * beta / (1 + eta * beta))
+            * np.exp(eta * (payoff @ opponent) / (1 + eta * beta))
+        )
         return weights / weights.sum()
 
     half = step(reference, reference)
@@ -91,7 +94,8 @@ def test_unregularised_exploitability_vanishes_as_beta_goes_to_zero() -> None:
             solver.iteration()
         target = regularized_equilibrium(game.game.payoffs[0], beta)
         assert exploitability(game, solver.policy()) == pytest.approx(
-            exploitability(game, TabularPolicy(game, [target[None], target[None]])), abs=1e-9)
+            exploitability(game, TabularPolicy(game, [target[None], target[None]])), abs=1e-9
+        )
         gaps.append(exploitability(game, solver.policy()))
     assert gaps[0] > gaps[1] > gaps[2]
     assert gaps[2] < 3e-4  # measured 0.0135, 0.0024, 0.00025
@@ -105,8 +109,7 @@ def test_nash_mp_on_kuhn_converges_in_the_last_iterate() -> None:
         for _ in range(200):
             solver.iteration()
         snapshots.append(solver.policy().probs)
-    moves = [max(np.abs(a - b).max() for a, b in zip(before, after))
-             for before, after in zip(snapshots, snapshots[1:])]
+    moves = [max(np.abs(a - b).max() for a, b in zip(before, after)) for before, after in zip(snapshots, snapshots[1:])]
     assert moves[1] < moves[0] / 10  # measured: the iterate moves 2.8e-3, then 5e-5, per 200 iterations
     assert exploitability(game, solver.policy()) < 0.01  # measured 0.0058 (the beta = 0.01 equilibrium)
 

@@ -49,8 +49,9 @@ def test_matches_mpe2_from_the_same_state(env_id: str, continuous: bool) -> None
         if continuous:
             actions = rng.uniform(0, 1, (len(agents), 5)).astype(np.float32)
         else:  # scripted moves half of the time, so that chases and contacts happen
-            actions = np.where(rng.random(len(agents)) < 0.5, ours.heuristic_actions()[0].numpy(),
-                               rng.integers(0, 5, len(agents)))
+            actions = np.where(
+                rng.random(len(agents)) < 0.5, ours.heuristic_actions()[0].numpy(), rng.integers(0, 5, len(agents))
+            )
         observations, rewards, *_ = reference.step({a: actions[j] for j, a in enumerate(agents)})
         _, our_rewards, _, _, info = ours.step(torch.as_tensor(actions)[None])
         expected = np.array([rewards[a] for a in agents])
@@ -58,7 +59,7 @@ def test_matches_mpe2_from_the_same_state(env_id: str, continuous: bool) -> None
         final = info["final_obs"]
     assert bool(info["done_mask"][0]) and not reference.agents
     for j, agent in enumerate(agents):
-        np.testing.assert_allclose(final[0, j, :len(observations[agent])].numpy(), observations[agent], atol=1e-4)
+        np.testing.assert_allclose(final[0, j, : len(observations[agent])].numpy(), observations[agent], atol=1e-4)
 
 
 def test_collision_penalty_and_contact_force_are_real() -> None:
@@ -123,6 +124,7 @@ def test_continuous_actions(env_id: str) -> None:
 
 def test_heuristics_beat_random_play() -> None:
     """Mean episode return of a team over 64 worlds: its scripted policy beats random moves, the others random."""
+
     def team_return(env_id: str, team: int, scripted: bool, **params) -> float:
         env = make_vector_env(env_id, 64, seed=0, **params)
         mine = torch.tensor(env.teams) == team
@@ -134,8 +136,13 @@ def test_heuristics_beat_random_play() -> None:
             if info["done_mask"].all():
                 return float(info["episode_return"][:, mine].mean())
 
-    for env_id, team, margin in [("spread-v0", 0, 10.0), ("adversary-v0", 0, 5.0), ("adversary-v0", 1, 2.0),
-                                 ("tag-v0", 0, 10.0), ("tag-v0", 1, 5.0)]:
+    for env_id, team, margin in [
+        ("spread-v0", 0, 10.0),
+        ("adversary-v0", 0, 5.0),
+        ("adversary-v0", 1, 2.0),
+        ("tag-v0", 0, 10.0),
+        ("tag-v0", 1, 5.0),
+    ]:
         assert team_return(env_id, team, True) > team_return(env_id, team, False) + margin, (env_id, team)
     assert team_return("pursuit-v0", 0, True, max_steps=50) > 1.4 * team_return("pursuit-v0", 0, False, max_steps=50)
 
@@ -166,7 +173,7 @@ def test_pursuit_observation_layout_against_brute_force() -> None:
             dist[i] = np.inf
             near = [j for j in np.argsort(dist) if dist[j] < 2.0][:5]
             assert slots[:, 0].tolist() == [1.0] * len(near) + [0.0] * (5 - len(near))
-            assert not slots[len(near):].any()
+            assert not slots[len(near) :].any()
             for slot, j in zip(slots, near):
                 np.testing.assert_allclose(slot[1], dist[j] / 2.0, atol=1e-5)
                 np.testing.assert_allclose(slot[2:4], rel[j] / dist[j], atol=1e-4)

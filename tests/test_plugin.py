@@ -14,8 +14,9 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plugin"
 
 
 def run(code: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env={**os.environ, **env}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -23,21 +24,49 @@ def plugin_path(tmp_path_factory) -> str:
     """The example package installed into a temporary directory (the test environment itself is left as it was);
     subprocesses find it on PYTHONPATH."""
     target = tmp_path_factory.mktemp("plugin")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target",
-                    str(target), str(EXAMPLE)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return str(target)
 
 
 def test_example_plugin_is_discovered(plugin_path) -> None:
     env = {**os.environ, "PYTHONPATH": plugin_path}
-    listing = subprocess.run([sys.executable, "-m", "arena.cli", "list", "envs", "--json"], capture_output=True,
-                             text=True, timeout=120, env=env)
+    listing = subprocess.run(
+        [sys.executable, "-m", "arena.cli", "list", "envs", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert "coin_match-v0" in {e["id"] for e in json.loads(listing.stdout)}
-    agents = subprocess.run([sys.executable, "-m", "arena.cli", "list", "agents", "--json"], capture_output=True,
-                            text=True, timeout=120, env=env)
+    agents = subprocess.run(
+        [sys.executable, "-m", "arena.cli", "list", "agents", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert "always_heads" in {a["name"] for a in json.loads(agents.stdout)}
-    played = run("import arena; r = arena.play('coin_match-v0', ['always_heads', 'fixed(action=tails)'], seed=0);"
-                 "print(r.payoffs, arena.make_env('coin_match-v0', stake=2.0).payoffs.max())", PYTHONPATH=plugin_path)
+    played = run(
+        "import arena; r = arena.play('coin_match-v0', ['always_heads', 'fixed(action=tails)'], seed=0);"
+        "print(r.payoffs, arena.make_env('coin_match-v0', stake=2.0).payoffs.max())",
+        PYTHONPATH=plugin_path,
+    )
     assert played.stdout.split() == ["[-3.0,", "3.0]", "2.0"]
 
 
@@ -45,12 +74,20 @@ def test_broken_plugin_warns_and_the_rest_works(tmp_path) -> None:
     dist = tmp_path / "broken_arena_plugin-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-arena-plugin\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[arena.agents]\nbroken = no_such_module_abc:Agent\n"
-                                           "[arena.envs]\nbroken-v0 = no_such_module_abc:make\n")
-    done = run("import arena; print(len(arena.list_agents()) > 3, arena.make_env('rps-v0').num_players)",
-               PYTHONPATH=str(tmp_path))
+    (dist / "entry_points.txt").write_text(
+        "[arena.agents]\nbroken = no_such_module_abc:Agent\n[arena.envs]\nbroken-v0 = no_such_module_abc:make\n"
+    )
+    done = run(
+        "import arena; print(len(arena.list_agents()) > 3, arena.make_env('rps-v0').num_players)",
+        PYTHONPATH=str(tmp_path),
+    )
     assert done.returncode == 0 and done.stdout.split() == ["True", "2"]
     assert "skipping agent plugin 'broken'" in done.stderr and "skipping env plugin 'broken-v0'" in done.stderr
-    cli = subprocess.run([sys.executable, "-m", "arena.cli", "list", "agents"], capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    cli = subprocess.run(
+        [sys.executable, "-m", "arena.cli", "list", "agents"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
     assert cli.returncode == 0 and "random" in cli.stdout

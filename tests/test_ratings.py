@@ -27,16 +27,27 @@ def _zermelo(wins, iterations=20000):
     games = wins + wins.T
     p = np.ones(n)
     for _ in range(iterations):
-        p = wins.sum(axis=1) / np.array([sum(games[i, j] / (p[i] + p[j]) for j in range(n) if j != i)
-                                         for i in range(n)])
+        p = wins.sum(axis=1) / np.array(
+            [sum(games[i, j] / (p[i] + p[j]) for j in range(n) if j != i) for i in range(n)]
+        )
         p /= np.exp(np.log(p).mean())
     return 1000 + 400 * np.log10(p)
 
 
 def test_mle_matches_an_independent_solver_with_ties_as_halves(monkeypatch):
     monkeypatch.setattr(ratings, "PRIOR", 0.0)
-    results = ([(0, 1, 1.0)] * 6 + [(0, 1, 0.0)] * 3 + [(0, 1, 0.5)] * 2 + [(1, 2, 1.0)] * 5 + [(1, 2, 0.0)] * 4
-               + [(0, 2, 1.0)] * 7 + [(0, 2, 0.0)] * 2 + [(2, 3, 1.0)] * 3 + [(2, 3, 0.0)] * 3 + [(0, 3, 0.0)])
+    results = (
+        [(0, 1, 1.0)] * 6
+        + [(0, 1, 0.0)] * 3
+        + [(0, 1, 0.5)] * 2
+        + [(1, 2, 1.0)] * 5
+        + [(1, 2, 0.0)] * 4
+        + [(0, 2, 1.0)] * 7
+        + [(0, 2, 0.0)] * 2
+        + [(2, 3, 1.0)] * 3
+        + [(2, 3, 0.0)] * 3
+        + [(0, 3, 0.0)]
+    )
     wins = ratings.score_matrices(_comparisons(results), 4).sum(axis=0)
     assert wins[0, 1] == 7.0 and wins[1, 0] == 4.0  # two ties = one win each way
     assert np.allclose(ratings.fit_bradley_terry(wins), _zermelo(wins), atol=1e-6)
@@ -73,12 +84,19 @@ def test_elo_follows_the_online_rule_and_agrees_in_direction():
 def test_elo_replicates_are_the_online_rule_over_resampled_matches():
     """The vectorised bootstrap equals `elo` run on each replicate's resample; matches of 0 to 3 comparisons."""
     rng = np.random.default_rng(7)
-    matches = [[(int(i), int(j), float(rng.choice([0.0, 0.5, 1.0]))) for i, j in
-                (rng.choice(4, 2, replace=False) for _ in range(rng.integers(0, 4)))] for _ in range(60)]
+    matches = [
+        [
+            (int(i), int(j), float(rng.choice([0.0, 0.5, 1.0])))
+            for i, j in (rng.choice(4, 2, replace=False) for _ in range(rng.integers(0, 4)))
+        ]
+        for _ in range(60)
+    ]
     table = ratings.elo_ratings(list("abcd"), matches, num_bootstrap=25, seed=3)
     draws = np.random.default_rng(3)
-    replicates = [ratings.elo([c for m in draws.integers(0, len(matches), len(matches)) for c in matches[m]], 4)
-                  for _ in range(25)]
+    replicates = [
+        ratings.elo([c for m in draws.integers(0, len(matches), len(matches)) for c in matches[m]], 4)
+        for _ in range(25)
+    ]
     lower, upper = np.percentile(replicates, [2.5, 97.5], axis=0)
     assert np.allclose([r.rating for r in table], np.median(replicates, axis=0), atol=1e-9)
     assert np.allclose([r.lower for r in table], lower, atol=1e-9)

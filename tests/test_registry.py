@@ -13,8 +13,10 @@ def test_parse_spec_values() -> None:
     name, params = parse_spec("llm(model=qwen2.5:7b, base_url=http://localhost:11434/v1, temperature=0.2)")
     assert name == "llm"
     assert params == {"model": "qwen2.5:7b", "base_url": "http://localhost:11434/v1", "temperature": 0.2}
-    assert parse_spec("mix(probs={'rock': 1, 'paper': 2}, flag=true)")[1] == {"probs": {"rock": 1, "paper": 2},
-                                                                            "flag": True}
+    assert parse_spec("mix(probs={'rock': 1, 'paper': 2}, flag=true)")[1] == {
+        "probs": {"rock": 1, "paper": 2},
+        "flag": True,
+    }
     assert parse_spec("matrix-v0(payoffs=[[[1, 0]], [[0, 1]]])")[1] == {"payoffs": [[[1, 0]], [[0, 1]]]}
     assert parse_spec("random") == ("random", {})
     assert format_spec("fixed", {"action": "rock"}) == "fixed(action=rock)"

@@ -57,8 +57,16 @@ def test_every_env_draws_frames_that_follow_the_game(env_id: str) -> None:
     assert env._renderer is None
 
 
-@pytest.mark.parametrize("game", ["openspiel:oshi_zumo", "openspiel:pig(players=3)", "kuhn_poker-v0(players=3)",
-                                  "liars_dice-v0(numdice=3)", "leduc_poker-v0(players=3)"])
+@pytest.mark.parametrize(
+    "game",
+    [
+        "openspiel:oshi_zumo",
+        "openspiel:pig(players=3)",
+        "kuhn_poker-v0(players=3)",
+        "liars_dice-v0(numdice=3)",
+        "leduc_poker-v0(players=3)",
+    ],
+)
 def test_other_games_and_variants_draw(game: str) -> None:
     env = arena.make_env(game, render_mode="rgb_array")
     frames = _frames(env, moves=6)
@@ -103,13 +111,44 @@ def test_particle_frames_show_the_entities_where_they_are() -> None:
 
 def test_record_gif_and_mp4_from_the_command_line(tmp_path) -> None:
     gif, mp4 = tmp_path / "spread.gif", tmp_path / "kuhn.mp4"
-    assert main(["play", "spread-v0(max_steps=6)", "--agents", "heuristic", "heuristic", "heuristic", "--seed", "1",
-                 "--record", str(gif)]) == 0
+    assert (
+        main(
+            [
+                "play",
+                "spread-v0(max_steps=6)",
+                "--agents",
+                "heuristic",
+                "heuristic",
+                "heuristic",
+                "--seed",
+                "1",
+                "--record",
+                str(gif),
+            ]
+        )
+        == 0
+    )
     frames = imageio.imread(gif)
     assert frames.shape == (7, 640, 640, 3)  # the reset and six steps
     assert not np.array_equal(frames[0], frames[-1])
-    assert main(["play", "kuhn_poker-v0", "--agents", "random", "random", "--seed", "2", "--record", str(mp4),
-                 "--render", "human"]) == 0
+    assert (
+        main(
+            [
+                "play",
+                "kuhn_poker-v0",
+                "--agents",
+                "random",
+                "random",
+                "--seed",
+                "2",
+                "--record",
+                str(mp4),
+                "--render",
+                "human",
+            ]
+        )
+        == 0
+    )
     video = imageio.imread(mp4)
     assert video.ndim == 4 and video.shape[1:] == (480, 720, 3) and len(video) >= 3
 

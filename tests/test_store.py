@@ -8,19 +8,53 @@ import pytest
 from arena.core import ConfigError
 from arena.tournaments.store import MATCH_COLUMNS, ResultsStore
 
-CONFIG = {"name": "t", "envs": ["rps-v0"], "agents": [{"name": "a", "spec": "random"}], "games": 2, "seats": "all",
-          "self_play": False, "seed": 0, "move_time_limit": None, "illegal_moves": "forfeit", "max_retries": 2,
-          "max_steps": None}
-AGENTS = [{"name": "a", "spec": "random", "class": "arena.agents.random:RandomAgent", "version": "0.1.0",
-           "has_action_probs": True}, {"name": "b", "spec": "fixed(action=1)"}]
+CONFIG = {
+    "name": "t",
+    "envs": ["rps-v0"],
+    "agents": [{"name": "a", "spec": "random"}],
+    "games": 2,
+    "seats": "all",
+    "self_play": False,
+    "seed": 0,
+    "move_time_limit": None,
+    "illegal_moves": "forfeit",
+    "max_retries": 2,
+    "max_steps": None,
+}
+AGENTS = [
+    {
+        "name": "a",
+        "spec": "random",
+        "class": "arena.agents.random:RandomAgent",
+        "version": "0.1.0",
+        "has_action_probs": True,
+    },
+    {"name": "b", "spec": "fixed(action=1)"},
+]
 
 
 def _row(match_id, payoffs=(1.0, -1.0)):
-    return {"match_id": match_id, "env": "rps-v0", "seats": json.dumps(["a", "b"]), "idx": 0, "seed": 5,
-            "payoffs": json.dumps(list(payoffs)), "outcomes": json.dumps(["win", "loss"]), "termination": "normal",
-            "culprit": None, "message": "", "length": 1, "illegal_moves": "[0, 0]", "timeouts": "[0, 0]",
-            "errors": "[0, 0]", "random_fallbacks": "[0, 0]", "wall_time": 0.001, "agent_stats": "[{}, {}]",
-            "stuck": 0, "rounds": None}
+    return {
+        "match_id": match_id,
+        "env": "rps-v0",
+        "seats": json.dumps(["a", "b"]),
+        "idx": 0,
+        "seed": 5,
+        "payoffs": json.dumps(list(payoffs)),
+        "outcomes": json.dumps(["win", "loss"]),
+        "termination": "normal",
+        "culprit": None,
+        "message": "",
+        "length": 1,
+        "illegal_moves": "[0, 0]",
+        "timeouts": "[0, 0]",
+        "errors": "[0, 0]",
+        "random_fallbacks": "[0, 0]",
+        "wall_time": 0.001,
+        "agent_stats": "[{}, {}]",
+        "stuck": 0,
+        "rounds": None,
+    }
 
 
 def test_writes_are_idempotent_per_match_id(tmp_path):
@@ -31,8 +65,13 @@ def test_writes_are_idempotent_per_match_id(tmp_path):
         assert store.recorded_ids("t") == {"m1", "m2", "m3"}
         matches = {m["match_id"]: m for m in store.matches("t")}
         assert matches["m1"]["payoffs"] == [1.0, -1.0] and matches["m1"]["seats"] == ["a", "b"]
-        assert store.agents("t")[0] == {"name": "a", "spec": "random", "class": "arena.agents.random:RandomAgent",
-                                        "version": "0.1.0", "has_action_probs": True}
+        assert store.agents("t")[0] == {
+            "name": "a",
+            "spec": "random",
+            "class": "arena.agents.random:RandomAgent",
+            "version": "0.1.0",
+            "has_action_probs": True,
+        }
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -67,9 +106,10 @@ def test_reports_read_while_a_writer_holds_a_transaction(tmp_path):
     writer.begin(CONFIG, AGENTS, "0.1.0")
     writer.add_matches("t", [_row("m1")])
     writer.conn.execute("BEGIN IMMEDIATE")
-    writer.conn.execute(f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES "
-                        f"({', '.join('?' * len(MATCH_COLUMNS))})",
-                        tuple({**_row("m2"), "tournament": "t", "recorded": 0.0}[c] for c in MATCH_COLUMNS))
+    writer.conn.execute(
+        f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES ({', '.join('?' * len(MATCH_COLUMNS))})",
+        tuple({**_row("m2"), "tournament": "t", "recorded": 0.0}[c] for c in MATCH_COLUMNS),
+    )
     with ResultsStore(path, readonly=True) as reader:  # sees the committed match, not the pending one
         assert reader.resolve(None) == "t" and [m["match_id"] for m in reader.matches("t")] == ["m1"]
     writer.conn.execute("COMMIT")

@@ -39,8 +39,10 @@ spec = "mix(probs={0: 1}, api_key=sk-abc)"
 
 def _rows(db, name):
     with ResultsStore(db, readonly=True) as store:
-        return {m["match_id"]: (m["seats"], m["seed"], m["payoffs"], m["termination"], m["length"], m["rounds"])
-                for m in store.matches(name)}
+        return {
+            m["match_id"]: (m["seats"], m["seed"], m["payoffs"], m["termination"], m["length"], m["rounds"])
+            for m in store.matches(name)
+        }
 
 
 def test_toml_config_is_parsed_and_secrets_stay_out_of_the_stored_form(tmp_path):
@@ -56,16 +58,19 @@ def test_toml_config_is_parsed_and_secrets_stay_out_of_the_stored_form(tmp_path)
     assert public_spec("llm(model=m, api_key=x, auth_token=y, PassWord=z, max=3)") == "llm(model=m, max=3)"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name = ", "not valid TOML"),
-    ("name = 'x'\nenvs = ['rps-v0']\nagents = ['random']\ngamez = 3", "unknown config key(s): gamez"),
-    ("name = 'x'\nenvs = ['rps-v0']\nagents = ['random', 'random']", "agent names must be unique"),
-    ("name = 'x'\nenvs = ['rps-v0']\nagents = ['random']\ngames = 0", "games must be a positive integer"),
-    ("name = 'x'\nenvs = ['rps-v0']\nagents = ['random']\nbackend = 'gpu'", "backend must be one of"),
-    ("name = 'x'\nenvs = ['rps-v0']\nagents = ['randon', 'fixed']", "unknown agent 'randon'; did you mean random?"),
-    ("name = 'x'\nenvs = ['rps-v1']\nagents = ['random', 'fixed']", "unknown env 'rps-v1'"),
-    ("name = 'x'\nenvs = ['rps-v0']\nagents = ['fixed(actoin=1)']", "has no parameter 'actoin'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name = ", "not valid TOML"),
+        ("name = 'x'\nenvs = ['rps-v0']\nagents = ['random']\ngamez = 3", "unknown config key(s): gamez"),
+        ("name = 'x'\nenvs = ['rps-v0']\nagents = ['random', 'random']", "agent names must be unique"),
+        ("name = 'x'\nenvs = ['rps-v0']\nagents = ['random']\ngames = 0", "games must be a positive integer"),
+        ("name = 'x'\nenvs = ['rps-v0']\nagents = ['random']\nbackend = 'gpu'", "backend must be one of"),
+        ("name = 'x'\nenvs = ['rps-v0']\nagents = ['randon', 'fixed']", "unknown agent 'randon'; did you mean random?"),
+        ("name = 'x'\nenvs = ['rps-v1']\nagents = ['random', 'fixed']", "unknown env 'rps-v1'"),
+        ("name = 'x'\nenvs = ['rps-v0']\nagents = ['fixed(actoin=1)']", "has no parameter 'actoin'"),
+    ],
+)
 def test_bad_configs_give_one_line_and_exit_2(tmp_path, capsys, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -75,8 +80,14 @@ def test_bad_configs_give_one_line_and_exit_2(tmp_path, capsys, text, message):
 
 
 def test_schedule_ids_seeds_and_seat_orders():
-    config = config_from_dict({"name": "t", "envs": ["kuhn_poker-v0", "kuhn_poker-v0(players=3)"],
-                               "agents": ["random", "fixed", "mix(probs={0: 1})"], "games": 2})
+    config = config_from_dict(
+        {
+            "name": "t",
+            "envs": ["kuhn_poker-v0", "kuhn_poker-v0(players=3)"],
+            "agents": ["random", "fixed", "mix(probs={0: 1})"],
+            "games": 2,
+        }
+    )
     tasks = build_schedule(config)
     two = [t for t in tasks if t.env == "kuhn_poker-v0"]
     three = [t for t in tasks if t.env != "kuhn_poker-v0"]
@@ -87,14 +98,19 @@ def test_schedule_ids_seeds_and_seat_orders():
     assert tasks[0].match_id == match_id("t", tasks[0].env, tasks[0].seats, tasks[0].index)
     # game k of an env has one seed for every pairing and seat order (common random numbers)
     assert len({t.seed for t in two if t.index == 0}) == 1 and len({t.seed for t in two}) == 2
-    assert seatings(["a", "b"], 2, self_play=True, all_orders=True) == [("a", "a"), ("a", "b"), ("b", "a"),
-                                                                         ("b", "b")]
+    assert seatings(["a", "b"], 2, self_play=True, all_orders=True) == [("a", "a"), ("a", "b"), ("b", "a"), ("b", "b")]
     assert seatings(["a", "b", "c"], 2, self_play=False, all_orders=False) == [("a", "b"), ("a", "c"), ("b", "c")]
 
 
 def test_backends_and_worker_counts_give_identical_results(tmp_path):
-    config = {"name": "same", "envs": ["kuhn_poker-v0", "rps-v0(rounds=8)"], "games": 4, "seed": 3,
-              "agents": ["random", "fixed(action=1)", "mix(probs={0: 0.6, 1: 0.4})"], "exploitability": "off"}
+    config = {
+        "name": "same",
+        "envs": ["kuhn_poker-v0", "rps-v0(rounds=8)"],
+        "games": 4,
+        "seed": 3,
+        "agents": ["random", "fixed(action=1)", "mix(probs={0: 0.6, 1: 0.4})"],
+        "exploitability": "off",
+    }
     arena.run_tournament(config, db=str(tmp_path / "a.sqlite"), backend="inprocess")
     run = arena.run_tournament(config, db=str(tmp_path / "b.sqlite"), backend="local", workers=2)
     assert run.workers == 2 and run.played == 48
@@ -105,8 +121,14 @@ def test_backends_and_worker_counts_give_identical_results(tmp_path):
 
 
 def test_resuming_plays_only_missing_matches_and_equals_one_run(tmp_path):
-    base = {"name": "grow", "envs": ["kuhn_poker-v0"], "agents": ["random", "fixed(action=0)"], "seed": 5,
-            "exploitability": "off", "backend": "inprocess"}
+    base = {
+        "name": "grow",
+        "envs": ["kuhn_poker-v0"],
+        "agents": ["random", "fixed(action=0)"],
+        "seed": 5,
+        "exploitability": "off",
+        "backend": "inprocess",
+    }
     db = str(tmp_path / "r.sqlite")
     assert arena.run_tournament({**base, "games": 3}, db=db).played == 6
     again = arena.run_tournament({**base, "games": 5}, db=db)
@@ -121,9 +143,16 @@ def test_resuming_plays_only_missing_matches_and_equals_one_run(tmp_path):
 
 
 def test_exploitability_and_exact_payoffs_match_openspiel(tmp_path):
-    run = arena.run_tournament({"name": "exact", "envs": ["kuhn_poker-v0"], "games": 2,
-                                "agents": ["random", "fixed(action=1)", "fixed(action=0)"], "backend": "inprocess"},
-                               db=str(tmp_path / "e.sqlite"))
+    run = arena.run_tournament(
+        {
+            "name": "exact",
+            "envs": ["kuhn_poker-v0"],
+            "games": 2,
+            "agents": ["random", "fixed(action=1)", "fixed(action=0)"],
+            "backend": "inprocess",
+        },
+        db=str(tmp_path / "e.sqlite"),
+    )
     game = pyspiel.load_game("kuhn_poker")
     uniform = os_policy.UniformRandomPolicy(game)
 
@@ -134,8 +163,10 @@ def test_exploitability_and_exact_payoffs_match_openspiel(tmp_path):
         return table
 
     expl = run.metrics["envs"]["kuhn_poker-v0"]["exploitability"]
-    assert expl["random"]["exact"] and abs(expl["random"]["value"] - os_exploitability.exploitability(
-        game, uniform)) < 1e-9
+    assert (
+        expl["random"]["exact"]
+        and abs(expl["random"]["value"] - os_exploitability.exploitability(game, uniform)) < 1e-9
+    )
     assert abs(expl["fixed(action=1)"]["value"] - os_exploitability.exploitability(game, always(1))) < 1e-9
     pairs = {(p["agent"], p["opponent"]): p["exact_payoff"] for p in run.metrics["pairings"]}
     root = game.new_initial_state()
@@ -147,8 +178,23 @@ def test_exploitability_and_exact_payoffs_match_openspiel(tmp_path):
 
 def test_command_line_tournament_json(tmp_path, capsys):
     db = str(tmp_path / "c.sqlite")
-    code = main(["tournament", "--env", "matching_pennies-v0", "--agents", "random", "fixed(action=0)", "--games",
-                 "4", "--backend", "inprocess", "--db", db, "--json"])
+    code = main(
+        [
+            "tournament",
+            "--env",
+            "matching_pennies-v0",
+            "--agents",
+            "random",
+            "fixed(action=0)",
+            "--games",
+            "4",
+            "--backend",
+            "inprocess",
+            "--db",
+            db,
+            "--json",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["played"] == out["scheduled"] == 8 and out["name"] == "cli"
     assert {a["name"] for a in out["metrics"]["agents"]} == {"random", "fixed(action=0)"}
@@ -157,8 +203,14 @@ def test_command_line_tournament_json(tmp_path, capsys):
 
 
 def test_team_seats_in_particle_worlds_and_duplicate_scoring(tmp_path):
-    config = {"name": "tag", "envs": ["tag-v0"], "games": 3, "agents": ["random", "heuristic"], "backend": "inprocess",
-              "scoring": "duplicate"}
+    config = {
+        "name": "tag",
+        "envs": ["tag-v0"],
+        "games": 3,
+        "agents": ["random", "heuristic"],
+        "backend": "inprocess",
+        "scoring": "duplicate",
+    }
     schedule = build_schedule(config_from_dict(config))
     assert {t.seats for t in schedule} == {("random", "heuristic"), ("heuristic", "random")} and len(schedule) == 6
     assert build_schedule(config_from_dict({**config, "teams": False})) == []  # 4 players, 2 agents, no self-play

@@ -56,14 +56,24 @@ class KeyedAgent(Agent):
 
 
 def _config(agents, name, **extra):
-    return {"name": name, "envs": ["kuhn_poker-v0"], "agents": agents, "games": 2, "exploitability": "off",
-            "backend": "inprocess", **extra}
+    return {
+        "name": name,
+        "envs": ["kuhn_poker-v0"],
+        "agents": agents,
+        "games": 2,
+        "exploitability": "off",
+        "backend": "inprocess",
+        **extra,
+    }
 
 
 def test_raising_agents_forfeit_and_the_tournament_finishes(tmp_path):
     db = str(tmp_path / "r.sqlite")
-    agents = ["random", {"name": "raiser", "spec": "test_tournament_agents:RaisingAgent"},
-              {"name": "no_start", "spec": "test_tournament_agents:ResetFailingAgent"}]
+    agents = [
+        "random",
+        {"name": "raiser", "spec": "test_tournament_agents:RaisingAgent"},
+        {"name": "no_start", "spec": "test_tournament_agents:ResetFailingAgent"},
+    ]
     run = arena.run_tournament(_config(agents, "faults"), db=db)
     assert run.played == run.scheduled == 12
     rows = {a["name"]: a for a in run.metrics["agents"]}
@@ -84,14 +94,14 @@ def test_a_hanging_agent_is_stopped_and_its_worker_replaced(tmp_path):
     db = str(tmp_path / "h.sqlite")
     agents = ["random", {"name": "sleeper", "spec": "test_tournament_agents:SleepingAgent"}]
     start = time.perf_counter()
-    run = arena.run_tournament(_config(agents, "hang", move_time_limit=0.2, games=2), db=db, backend="local",
-                               workers=2)
+    run = arena.run_tournament(_config(agents, "hang", move_time_limit=0.2, games=2), db=db, backend="local", workers=2)
     assert time.perf_counter() - start < 30
     assert run.played == run.scheduled == 4 and run.replaced_workers == 4
     with ResultsStore(db, readonly=True) as store:
         matches = store.matches("hang")
-    assert all(m["termination"] == "time_limit" and m["seats"][m["culprit"]] == "sleeper" and m["stuck"]
-               for m in matches)
+    assert all(
+        m["termination"] == "time_limit" and m["seats"][m["culprit"]] == "sleeper" and m["stuck"] for m in matches
+    )
     sleeper = next(a for a in run.metrics["agents"] if a["name"] == "sleeper")
     assert sleeper["timeout_rate"] == 1.0 and sleeper["forfeits"] == 4
 
@@ -113,8 +123,9 @@ def test_secrets_are_used_but_never_stored(tmp_path):
 
 
 def test_the_same_agent_in_both_seats_gets_two_instances(tmp_path):
-    run = arena.run_tournament(_config(["random", "fixed(action=1)"], "selfplay", self_play=True, games=3),
-                               db=str(tmp_path / "p.sqlite"))
+    run = arena.run_tournament(
+        _config(["random", "fixed(action=1)"], "selfplay", self_play=True, games=3), db=str(tmp_path / "p.sqlite")
+    )
     assert run.scheduled == 3 * (1 + 2 + 1)  # random-random, both orders of the pair, fixed-fixed
     with ResultsStore(tmp_path / "p.sqlite", readonly=True) as store:
         mirror = [m for m in store.matches("selfplay") if m["seats"] == ["random", "random"]]

@@ -37,8 +37,12 @@ def _count(db):
 def _start(tmp_path, db):
     config = tmp_path / "crash.toml"
     config.write_text(CONFIG)
-    return subprocess.Popen([ARENA, "tournament", str(config), "--db", str(db), "--workers", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [ARENA, "tournament", str(config), "--db", str(db), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _interrupt_mid_run(process, db, sig):
@@ -54,8 +58,10 @@ def _interrupt_mid_run(process, db, sig):
 
 def _rows(db):
     with ResultsStore(db, readonly=True) as store:
-        return {m["match_id"]: (m["seats"], m["seed"], m["payoffs"], m["outcomes"], m["termination"], m["length"])
-                for m in store.matches("crash")}
+        return {
+            m["match_id"]: (m["seats"], m["seed"], m["payoffs"], m["outcomes"], m["termination"], m["length"])
+            for m in store.matches("crash")
+        }
 
 
 @pytest.mark.slow
@@ -86,6 +92,10 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     assert process.returncode == 130 and "Traceback" not in err
     stored = _count(db)
     assert f"interrupted; {stored} matches of 'crash' are stored" in err and 20 <= stored < TOTAL
-    done = subprocess.run([ARENA, "tournament", str(tmp_path / "crash.toml"), "--db", str(db), "--json"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [ARENA, "tournament", str(tmp_path / "crash.toml"), "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and _count(db) == TOTAL

@@ -10,14 +10,22 @@ ray = pytest.importorskip("ray")
 
 def _rows(db, name):
     with ResultsStore(db, readonly=True) as store:
-        return {m["match_id"]: (m["seats"], m["seed"], m["payoffs"], m["termination"], m["rounds"])
-                for m in store.matches(name)}
+        return {
+            m["match_id"]: (m["seats"], m["seed"], m["payoffs"], m["termination"], m["rounds"])
+            for m in store.matches(name)
+        }
 
 
 @pytest.mark.slow
 def test_ray_cluster_gives_the_same_results_as_in_process(tmp_path):
-    config = {"name": "ray", "envs": ["kuhn_poker-v0", "rps-v0(rounds=6)"], "games": 3, "seed": 2,
-              "agents": ["random", "fixed(action=1)", "mix(probs={0: 0.5, 1: 0.5})"], "exploitability": "off"}
+    config = {
+        "name": "ray",
+        "envs": ["kuhn_poker-v0", "rps-v0(rounds=6)"],
+        "games": 3,
+        "seed": 2,
+        "agents": ["random", "fixed(action=1)", "mix(probs={0: 0.5, 1: 0.5})"],
+        "exploitability": "off",
+    }
     arena.run_tournament(config, db=str(tmp_path / "local.sqlite"), backend="inprocess")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:

@@ -82,8 +82,10 @@ class TrajectorySampler:
         self.first_child = (1 + np.searchsorted(parents, np.arange(game.num_histories))).tolist()
         reach = game.history_chance_reach
         counts = np.bincount(parents, minlength=game.num_histories)
-        self.chance_cdf = {h: np.cumsum(reach[self.first_child[h]: self.first_child[h] + counts[h]] / reach[h]).tolist()
-                           for h in np.flatnonzero(game.history_player == CHANCE).tolist()}
+        self.chance_cdf = {
+            h: np.cumsum(reach[self.first_child[h] : self.first_child[h] + counts[h]] / reach[h]).tolist()
+            for h in np.flatnonzero(game.history_player == CHANCE).tolist()
+        }
         self.action_rank = [np.cumsum(tree.legal, axis=1) - 1 for tree in game.players]  # child offset of action a
         self.terminal_of = {h: z for z, h in enumerate(game.terminal_history.tolist())}
 
@@ -127,9 +129,12 @@ class BalancedFTRL(Solver):
         self.realizations = 0
         utilities = game.terminal_utility
         self.loss_scale = (utilities.max(), max(float(utilities.max() - utilities.min()), 1e-12))
-        self.base_rate = [math.sqrt(math.log(max(tree.num_sequences - 1, 2)) /
-                                    (len(tree.level_infosets) * max(tree.num_sequences - 1, 1)))
-                          for tree in game.players]
+        self.base_rate = [
+            math.sqrt(
+                math.log(max(tree.num_sequences - 1, 2)) / (len(tree.level_infosets) * max(tree.num_sequences - 1, 1))
+            )
+            for tree in game.players
+        ]
         self.cumulative_loss = [np.zeros(tree.num_sequences) for tree in game.players]
         self.average = PlanAverage(game)
         balanced = [balanced_tree(tree) for tree in game.players]
@@ -158,13 +163,15 @@ class BalancedFTRL(Solver):
                 infoset, action, reach = steps[player][-1]
                 loss = (top - self.game.terminal_utility[terminal, player]) / span
                 own_reach = reach * self.probs[player][infoset, action]
-                self.cumulative_loss[player][tree.seq[infoset, action]] += loss / (own_reach + self.gamma *
-                                                                                  rates[infoset])
+                self.cumulative_loss[player][tree.seq[infoset, action]] += loss / (
+                    own_reach + self.gamma * rates[infoset]
+                )
             self.observe_visits(player, steps[player], rates)
         self.realizations += 1
         for player, tree in enumerate(self.game.players):
-            log_probs, _ = regularized_response(tree, -self.cumulative_loss[player],
-                                                1.0 / self.learning_rates(player), self.log_prior[player])
+            log_probs, _ = regularized_response(
+                tree, -self.cumulative_loss[player], 1.0 / self.learning_rates(player), self.log_prior[player]
+            )
             self.probs[player] = np.exp(log_probs)
 
     def current_policy(self) -> TabularPolicy:
@@ -194,16 +201,28 @@ class AdaptiveFTRL(BalancedFTRL):
             self.visit_weight[player][infoset] += 1.0 / (reach + self.gamma * rates[infoset])
 
 
-def balanced_ftrl_agent(env: str | None = None, iterations: int = 10000, eta: float = 1.0, gamma: float = 0.5,
-                        seed: int = 0, cache: bool = True) -> SolverAgent:
+def balanced_ftrl_agent(
+    env: str | None = None,
+    iterations: int = 10000,
+    eta: float = 1.0,
+    gamma: float = 0.5,
+    seed: int = 0,
+    cache: bool = True,
+) -> SolverAgent:
     """`balanced_ftrl` as an agent: learns `env` (or the env of the match) from `iterations` sampled realizations
     and plays the average policy."""
     check_positive("balanced_ftrl", eta=eta, gamma=gamma, iterations=iterations)
     return SolverAgent("balanced_ftrl", env=env, iterations=iterations, seed=seed, cache=cache, eta=eta, gamma=gamma)
 
 
-def adaptive_ftrl_agent(env: str | None = None, iterations: int = 10000, eta: float = 1.0, gamma: float = 0.5,
-                        seed: int = 0, cache: bool = True) -> SolverAgent:
+def adaptive_ftrl_agent(
+    env: str | None = None,
+    iterations: int = 10000,
+    eta: float = 1.0,
+    gamma: float = 0.5,
+    seed: int = 0,
+    cache: bool = True,
+) -> SolverAgent:
     """`adaptive_ftrl` as an agent: like `balanced_ftrl`, with the tree statistics learnt from the realizations."""
     check_positive("adaptive_ftrl", eta=eta, gamma=gamma, iterations=iterations)
     return SolverAgent("adaptive_ftrl", env=env, iterations=iterations, seed=seed, cache=cache, eta=eta, gamma=gamma)

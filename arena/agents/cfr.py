@@ -35,8 +35,9 @@ def normalised_average(tree: PlayerTree, cumulative: np.ndarray) -> np.ndarray:
     """probs[I, a] = cumulative[s(I, a)] / sum_b cumulative[s(I, b)], uniform where the sum is 0."""
     totals = tree.per_infoset_sums(cumulative)
     probs = np.zeros(tree.legal.shape)
-    probs[tree.seq_infoset[1:], tree.seq_action[1:]] = cumulative[1:] / np.where(totals > 0, totals, 1.0)[
-        tree.seq_infoset[1:]]
+    probs[tree.seq_infoset[1:], tree.seq_action[1:]] = (
+        cumulative[1:] / np.where(totals > 0, totals, 1.0)[tree.seq_infoset[1:]]
+    )
     uniform = tree.legal / tree.legal.sum(axis=1, keepdims=True)
     return np.where((totals > 0)[:, None], probs, uniform)
 
@@ -72,8 +73,9 @@ class CFRSolver(Solver):
 
     def policy(self) -> TabularPolicy:
         """The average policy, which converges to a Nash equilibrium in two-player zero-sum games."""
-        return TabularPolicy(self.game, [normalised_average(tree, c)
-                                         for tree, c in zip(self.game.players, self.cumulative_policy)])
+        return TabularPolicy(
+            self.game, [normalised_average(tree, c) for tree, c in zip(self.game.players, self.cumulative_policy)]
+        )
 
     def current_policy(self) -> TabularPolicy:
         """The last iterate sigma_t (which need not converge)."""

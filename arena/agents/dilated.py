@@ -42,8 +42,9 @@ def log_normalize(logits: np.ndarray, legal: np.ndarray) -> tuple[np.ndarray, np
     return np.where(legal, logits - log_partition, -np.inf), log_partition[..., 0]
 
 
-def regularized_response(tree: PlayerTree, utilities: np.ndarray, temperature: np.ndarray | float,
-                         log_prior: np.ndarray) -> tuple[np.ndarray, float]:
+def regularized_response(
+    tree: PlayerTree, utilities: np.ndarray, temperature: np.ndarray | float, log_prior: np.ndarray
+) -> tuple[np.ndarray, float]:
     """Solve max_x <utilities, x> - sum_I temperature[I] x(parent(I)) KL(pi_I || prior_I) bottom-up.
 
     `utilities[s]` is the payoff collected at sequence s (e.g. `TabularGame.sequence_values`), `temperature` a
@@ -73,8 +74,9 @@ def counterfactual_utilities(game: TabularGame, plans: list[np.ndarray]) -> list
     return [game.sequence_values(p, plans) for p in range(game.num_players)]
 
 
-def proximal_step(tree: PlayerTree, utilities: np.ndarray, log_center: np.ndarray, log_reference: np.ndarray,
-                  eta: float, beta: float) -> np.ndarray:
+def proximal_step(
+    tree: PlayerTree, utilities: np.ndarray, log_center: np.ndarray, log_reference: np.ndarray, eta: float, beta: float
+) -> np.ndarray:
     """argmax_x  eta * (<utilities, x> - beta * D(x || reference)) - D(x || center) with D the dilated KL.
 
     Per infoset this is pi ∝ center^{1/(1+eta*beta)} * reference^{eta*beta/(1+eta*beta)} * exp(eta*Q/(1+eta*beta)),

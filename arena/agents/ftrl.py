@@ -75,8 +75,9 @@ class FTRL(Solver):
 class Hedge:
     """Exponential weights over n actions from full-information payoff vectors (an online learner)."""
 
-    def __init__(self, num_actions: int, payoff_span: float = 1.0, step_size: float | None = None,
-                 optimistic: bool = False) -> None:
+    def __init__(
+        self, num_actions: int, payoff_span: float = 1.0, step_size: float | None = None, optimistic: bool = False
+    ) -> None:
         check_positive("ftrl", step_size=step_size)
         self.num_actions = num_actions
         self.payoff_span = payoff_span if payoff_span > 0 else 1.0
@@ -108,11 +109,19 @@ def _hedge_for(env: Any, player: int, step_size: float | None, optimistic: bool)
     return Hedge(env.num_actions[player], float(payoffs.max() - payoffs.min()), step_size, optimistic)
 
 
-def ftrl_agent(env: str | None = None, iterations: int = 1000, eta: float = 5.0, optimistic: bool = False,
-               step_size: float | None = None, seed: int = 0, cache: bool = True) -> Agent:
+def ftrl_agent(
+    env: str | None = None,
+    iterations: int = 1000,
+    eta: float = 5.0,
+    optimistic: bool = False,
+    step_size: float | None = None,
+    seed: int = 0,
+    cache: bool = True,
+) -> Agent:
     """`ftrl` as an agent: solves `env` (or the env of the match) with `iterations` of FTRL and plays the average
     policy; in a repeated matrix game it learns online with Hedge (`step_size`, default sqrt(ln n / t) / span)."""
     check_positive("ftrl", eta=eta, step_size=step_size, iterations=iterations)
     learner = functools.partial(_hedge_for, step_size=step_size, optimistic=optimistic)
-    return RepeatedGameAgent("ftrl", learner, env=env, iterations=iterations, seed=seed, cache=cache, eta=eta,
-                             optimistic=optimistic)
+    return RepeatedGameAgent(
+        "ftrl", learner, env=env, iterations=iterations, seed=seed, cache=cache, eta=eta, optimistic=optimistic
+    )

@@ -42,17 +42,26 @@ class MagneticMirrorDescent(Solver):
 
     def iteration(self) -> None:
         gradients = counterfactual_utilities(self.game, realization_plans(self.game, self.log_probs))
-        self.log_probs = [proximal_step(tree, gradient, center, magnet, self.eta, self.alpha)
-                          for tree, gradient, center, magnet in zip(self.game.players, gradients, self.log_probs,
-                                                                    self.log_magnet)]
+        self.log_probs = [
+            proximal_step(tree, gradient, center, magnet, self.eta, self.alpha)
+            for tree, gradient, center, magnet in zip(self.game.players, gradients, self.log_probs, self.log_magnet)
+        ]
 
     def policy(self) -> TabularPolicy:
         return TabularPolicy(self.game, [np.exp(lp) for lp in self.log_probs])
 
 
-def mmd_agent(env: str | None = None, iterations: int = 1000, eta: float = 0.5, alpha: float = 0.01,
-              magnet: str | None = None, seed: int = 0, cache: bool = True) -> SolverAgent:
+def mmd_agent(
+    env: str | None = None,
+    iterations: int = 1000,
+    eta: float = 0.5,
+    alpha: float = 0.01,
+    magnet: str | None = None,
+    seed: int = 0,
+    cache: bool = True,
+) -> SolverAgent:
     """`mmd` as an agent: solves `env` (or the env of the match) with `iterations` of MMD, plays the last iterate."""
     check_positive("mmd", eta=eta, alpha=alpha, iterations=iterations)
-    return SolverAgent("mmd", env=env, iterations=iterations, seed=seed, cache=cache, eta=eta, alpha=alpha,
-                       magnet=magnet)
+    return SolverAgent(
+        "mmd", env=env, iterations=iterations, seed=seed, cache=cache, eta=eta, alpha=alpha, magnet=magnet
+    )

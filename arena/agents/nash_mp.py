@@ -73,9 +73,12 @@ class NashMirrorProx(Solver):
         """One mirror step centred on the current iterate, with the gradient taken at `gradient_at`."""
         gradients = counterfactual_utilities(self.game, realization_plans(self.game, gradient_at))
         self.preference_queries += 1
-        return [proximal_step(tree, gradient, center, reference, self.eta, self.beta)
-                for tree, gradient, center, reference in zip(self.game.players, gradients, self.log_probs,
-                                                              self.log_reference)]
+        return [
+            proximal_step(tree, gradient, center, reference, self.eta, self.beta)
+            for tree, gradient, center, reference in zip(
+                self.game.players, gradients, self.log_probs, self.log_reference
+            )
+        ]
 
     def iteration(self) -> None:
         extrapolated = self._step(self.log_probs)
@@ -98,8 +101,11 @@ class OnlineNashMirrorProx:
 
     def _step(self, payoffs: np.ndarray) -> np.ndarray:
         strength = 1.0 + self.eta * self.beta
-        logits = (np.where(self.legal, self.log_center, 0.0) + self.eta * self.beta *
-                  np.where(self.legal, self.log_reference, 0.0) + self.eta * payoffs) / strength
+        logits = (
+            np.where(self.legal, self.log_center, 0.0)
+            + self.eta * self.beta * np.where(self.legal, self.log_reference, 0.0)
+            + self.eta * payoffs
+        ) / strength
         return log_normalize(logits, self.legal)[0]
 
     def probs(self) -> np.ndarray:
@@ -121,12 +127,28 @@ def _online_for(env: Any, player: int, eta: float, beta: float, reference: str |
     return OnlineNashMirrorProx(log_reference, eta, beta)
 
 
-def nash_mp_agent(env: str | None = None, iterations: int = 1000, eta: float = 1.0, beta: float = 0.01,
-                  reference: str | None = None, seed: int = 0, cache: bool = True) -> Agent:
+def nash_mp_agent(
+    env: str | None = None,
+    iterations: int = 1000,
+    eta: float = 1.0,
+    beta: float = 0.01,
+    reference: str | None = None,
+    seed: int = 0,
+    cache: bool = True,
+) -> Agent:
     """`nash_mp` as an agent: solves `env` (or the env of the match) with `iterations` of Nash-MP and plays the last
     iterate; in a repeated matrix game it learns online with optimistic mirror prox."""
     check_regularization("nash_mp", eta, beta)
     check_positive("nash_mp", iterations=iterations)
     learner = functools.partial(_online_for, eta=eta, beta=beta, reference=reference)
-    return RepeatedGameAgent("nash_mp", learner, env=env, iterations=iterations, seed=seed, cache=cache, eta=eta,
-                             beta=beta, reference=reference)
+    return RepeatedGameAgent(
+        "nash_mp",
+        learner,
+        env=env,
+        iterations=iterations,
+        seed=seed,
+        cache=cache,
+        eta=eta,
+        beta=beta,
+        reference=reference,
+    )

@@ -49,8 +49,14 @@ class RepeatedGameAgent(Agent):
     MatrixGameEnv (its payoff tensor gives the number of actions and the payoff range step sizes are scaled by).
     """
 
-    def __init__(self, solver: str, make_learner: Callable[[Any, int], OnlineLearner], env: str | None = None,
-                 iterations: int = 1000, **params: Any) -> None:
+    def __init__(
+        self,
+        solver: str,
+        make_learner: Callable[[Any, int], OnlineLearner],
+        env: str | None = None,
+        iterations: int = 1000,
+        **params: Any,
+    ) -> None:
         self.solver = solver
         self.make_learner = make_learner
         self.iterations = iterations

@@ -35,8 +35,15 @@ MAX_SKIPPED_EPISODES = 100
 class GymnasiumView(gymnasium.Env):
     """`seat` of a PettingZoo env as a Gymnasium env, with `opponents` (arena agents) in the other seats."""
 
-    def __init__(self, env_id: str, seat: int | str = 0, opponents: Sequence[str | Agent] | None = None,
-                 illegal: str = "forfeit", render_mode: str | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        env_id: str,
+        seat: int | str = 0,
+        opponents: Sequence[str | Agent] | None = None,
+        illegal: str = "forfeit",
+        render_mode: str | None = None,
+        **params: Any,
+    ) -> None:
         if illegal not in ILLEGAL_POLICIES:
             raise ParameterError(f"illegal must be one of {', '.join(ILLEGAL_POLICIES)}")
         self.env = make_env(env_id, render_mode=render_mode, **params)
@@ -48,8 +55,9 @@ class GymnasiumView(gymnasium.Env):
         others = [p for p in players if p != players[seat]]
         opponents = ["random"] * len(others) if opponents is None else list(opponents)
         if len(opponents) != len(others):
-            raise ParameterError(f"{env_id} needs {len(others)} opponent(s) for the seats {', '.join(others)}, "
-                                 f"got {len(opponents)}")
+            raise ParameterError(
+                f"{env_id} needs {len(others)} opponent(s) for the seats {', '.join(others)}, got {len(opponents)}"
+            )
         self.seat, self.learner, self.players = seat, players[seat], players
         self.opponents = dict(zip(others, (make_agent(o) for o in opponents)))
         self.illegal = illegal
@@ -57,8 +65,10 @@ class GymnasiumView(gymnasium.Env):
         self.observation_space = self.env.observation_space(self.learner)
         self.action_space = self.env.action_space(self.learner)
         self.render_mode = render_mode
-        self.metadata = {"render_modes": list(self.env.metadata.get("render_modes", [])),
-                         "render_fps": self.env.metadata.get("render_fps", 4)}
+        self.metadata = {
+            "render_modes": list(self.env.metadata.get("render_modes", [])),
+            "render_fps": self.env.metadata.get("render_fps", 4),
+        }
         self._observation: Any = None
         self._info: dict[str, Any] = {}
 
@@ -141,8 +151,9 @@ class GymnasiumView(gymnasium.Env):
         joint = {self.learner: action}
         for player in self.env.agents:
             if player != self.learner:
-                joint[player] = self._opponent_action(player, self._observations[player], self._infos.get(player, {}),
-                                                      self._steps)
+                joint[player] = self._opponent_action(
+                    player, self._observations[player], self._infos.get(player, {}), self._steps
+                )
         observations, rewards, terminations, truncations, infos = self.env.step(joint)
         terminated = bool(terminations.get(self.learner, False)) or self.learner not in self.env.agents
         truncated = bool(truncations.get(self.learner, False)) and not bool(terminations.get(self.learner, False))
@@ -163,8 +174,14 @@ class GymnasiumView(gymnasium.Env):
             agent.close()
 
 
-def as_gymnasium(env_id: str, seat: int | str = 0, opponents: Sequence[str | Agent] | None = None,
-                 illegal: str = "forfeit", render_mode: str | None = None, **params: Any) -> GymnasiumView:
+def as_gymnasium(
+    env_id: str,
+    seat: int | str = 0,
+    opponents: Sequence[str | Agent] | None = None,
+    illegal: str = "forfeit",
+    render_mode: str | None = None,
+    **params: Any,
+) -> GymnasiumView:
     """The Gymnasium env in which `seat` of `env_id` plays against `opponents` (agent specs or Agents, one per
     other seat; random players by default)."""
     return GymnasiumView(env_id, seat=seat, opponents=opponents, illegal=illegal, render_mode=render_mode, **params)

@@ -25,8 +25,15 @@ class MatrixGameEnv(ParallelEnv):
 
     metadata = {"render_modes": ["ansi", "human", "rgb_array"], "name": "matrix_game"}
 
-    def __init__(self, payoffs: Any, action_names: list[list[str]] | None = None, rounds: int = 1,
-                 title: str = "a matrix game", rules: str = "", render_mode: str | None = None) -> None:
+    def __init__(
+        self,
+        payoffs: Any,
+        action_names: list[list[str]] | None = None,
+        rounds: int = 1,
+        title: str = "a matrix game",
+        rules: str = "",
+        render_mode: str | None = None,
+    ) -> None:
         payoffs = np.asarray(payoffs, dtype=np.float64)
         if payoffs.ndim < 2 or payoffs.shape[0] != payoffs.ndim - 1:
             raise ParameterError("payoffs must have shape [players, actions_0, ..., actions_{n-1}]")
@@ -104,8 +111,10 @@ class MatrixGameEnv(ParallelEnv):
             cells = []
             for b, other_name in enumerate(self.action_names_per_player[other]):
                 joint = (a, b) if me == 0 else (b, a)
-                cells.append(f"vs {other_name}: you {self.payoffs[(me, *joint)] + 0.0:g}, "
-                             f"them {self.payoffs[(other, *joint)] + 0.0:g}")
+                cells.append(
+                    f"vs {other_name}: you {self.payoffs[(me, *joint)] + 0.0:g}, "
+                    f"them {self.payoffs[(other, *joint)] + 0.0:g}"
+                )
             rows.append(f"  {name}: " + "; ".join(cells))
         return "Payoffs (yours, the other player's):\n" + "\n".join(rows)
 
@@ -116,8 +125,10 @@ class MatrixGameEnv(ParallelEnv):
         legal = [] if done else list(range(self.num_actions[player]))
         mask = np.zeros(self.num_actions[player], dtype=np.int8)
         mask[legal] = 1
-        lines = [f"You are player {player} of {self.num_players} in {self.title}, played "
-                 f"{'once' if self.rounds == 1 else f'for {self.rounds} rounds'}; all players move at once."]
+        lines = [
+            f"You are player {player} of {self.num_players} in {self.title}, played "
+            f"{'once' if self.rounds == 1 else f'for {self.rounds} rounds'}; all players move at once."
+        ]
         if self.rules:
             lines.append(self.rules)
         lines.append(self.payoff_table_text(player))
@@ -156,9 +167,13 @@ class MatrixGameEnv(ParallelEnv):
         self.history[self.round] = joint
         self._key += (";" if self.round else "") + ",".join(map(str, joint))
         for me, played in enumerate(self._played):  # each round is described once, not at every later round
-            played.append(f"round {self.round + 1}: " + ", ".join(
-                f"{'you' if i == me else f'player {i}'} {self.action_names_per_player[i][a]}"
-                for i, a in enumerate(joint)))
+            played.append(
+                f"round {self.round + 1}: "
+                + ", ".join(
+                    f"{'you' if i == me else f'player {i}'} {self.action_names_per_player[i][a]}"
+                    for i, a in enumerate(joint)
+                )
+            )
         self.round += 1
         rewards = {a: float(self.payoffs[(i, *joint)]) for i, a in enumerate(self.possible_agents)}
         done = self.round >= self.rounds
@@ -201,21 +216,33 @@ def _zero_sum(row: list[list[float]]) -> np.ndarray:
 
 def rps(render_mode: str | None = None, rounds: int = 1) -> MatrixGameEnv:
     """Rock-paper-scissors: zero-sum, win 1, loss -1; the unique equilibrium is uniform."""
-    return MatrixGameEnv(_zero_sum([[0, -1, 1], [1, 0, -1], [-1, 1, 0]]), [["rock", "paper", "scissors"]] * 2,
-                         rounds, "rock-paper-scissors", "Rock beats scissors, scissors beat paper, paper beats rock.",
-                         render_mode)
+    return MatrixGameEnv(
+        _zero_sum([[0, -1, 1], [1, 0, -1], [-1, 1, 0]]),
+        [["rock", "paper", "scissors"]] * 2,
+        rounds,
+        "rock-paper-scissors",
+        "Rock beats scissors, scissors beat paper, paper beats rock.",
+        render_mode,
+    )
 
 
 def matching_pennies(render_mode: str | None = None, rounds: int = 1) -> MatrixGameEnv:
     """Matching pennies: player 0 wins 1 when the coins match, player 1 when they differ."""
-    return MatrixGameEnv(_zero_sum([[1, -1], [-1, 1]]), [["heads", "tails"]] * 2, rounds, "matching pennies",
-                         "Player 0 wins when both coins show the same side, player 1 when they differ.", render_mode)
+    return MatrixGameEnv(
+        _zero_sum([[1, -1], [-1, 1]]),
+        [["heads", "tails"]] * 2,
+        rounds,
+        "matching pennies",
+        "Player 0 wins when both coins show the same side, player 1 when they differ.",
+        render_mode,
+    )
 
 
 def prisoners_dilemma(render_mode: str | None = None, rounds: int = 1) -> MatrixGameEnv:
     """Prisoner's dilemma with T=5, R=3, P=1, S=0; defection dominates."""
-    return MatrixGameEnv(_symmetric([[3, 0], [5, 1]]), [["cooperate", "defect"]] * 2, rounds, "the prisoner's dilemma",
-                         "", render_mode)
+    return MatrixGameEnv(
+        _symmetric([[3, 0], [5, 1]]), [["cooperate", "defect"]] * 2, rounds, "the prisoner's dilemma", "", render_mode
+    )
 
 
 def stag_hunt(render_mode: str | None = None, rounds: int = 1) -> MatrixGameEnv:
@@ -235,8 +262,14 @@ def shapley(render_mode: str | None = None, rounds: int = 1) -> MatrixGameEnv:
     return MatrixGameEnv(payoffs, [["a", "b", "c"]] * 2, rounds, "Shapley's game", "", render_mode)
 
 
-def random_matrix(render_mode: str | None = None, size: int = 3, players: int = 2, zero_sum: bool = True,
-                  seed: int = 0, rounds: int = 1) -> MatrixGameEnv:
+def random_matrix(
+    render_mode: str | None = None,
+    size: int = 3,
+    players: int = 2,
+    zero_sum: bool = True,
+    seed: int = 0,
+    rounds: int = 1,
+) -> MatrixGameEnv:
     """A random game with payoffs uniform in [-1, 1], drawn from `seed`; zero-sum for two players if asked."""
     if size < 1 or players < 2:
         raise ParameterError("random_matrix-v0: size >= 1 and players >= 2")
@@ -248,12 +281,18 @@ def random_matrix(render_mode: str | None = None, size: int = 3, players: int = 
     if zero_sum:
         payoffs[1] = -payoffs[0]
     names = [[f"a{i}" for i in range(size)]] * players
-    return MatrixGameEnv(payoffs, names, rounds, f"a random {'zero-sum' if zero_sum else 'general-sum'} game",
-                         "", render_mode)
+    return MatrixGameEnv(
+        payoffs, names, rounds, f"a random {'zero-sum' if zero_sum else 'general-sum'} game", "", render_mode
+    )
 
 
-def matrix(render_mode: str | None = None, payoffs: list | None = None, action_names: list | None = None,
-           rounds: int = 1, title: str = "a matrix game") -> MatrixGameEnv:
+def matrix(
+    render_mode: str | None = None,
+    payoffs: list | None = None,
+    action_names: list | None = None,
+    rounds: int = 1,
+    title: str = "a matrix game",
+) -> MatrixGameEnv:
     """A normal-form game given by its payoff tensor `payoffs[player][a_0]...[a_{n-1}]`."""
     if payoffs is None:
         raise ParameterError("matrix-v0 needs payoffs=[[...]] with shape [players, actions_0, ..., actions_{n-1}]")
@@ -275,12 +314,15 @@ def preference_payoffs(preferences: Any) -> np.ndarray:
     return np.stack([p - 0.5, 0.5 - p])
 
 
-def preference(render_mode: str | None = None, preferences: list | None = None,
-               response_names: list | None = None, rounds: int = 1) -> MatrixGameEnv:
+def preference(
+    render_mode: str | None = None, preferences: list | None = None, response_names: list | None = None, rounds: int = 1
+) -> MatrixGameEnv:
     """Symmetric zero-sum preference game over n responses (Nash learning from human feedback)."""
     p = EXAMPLE_PREFERENCES if preferences is None else preferences
     payoffs = preference_payoffs(p)
     names = response_names or [chr(ord("A") + i) for i in range(payoffs.shape[1])]
-    rules = ("Each player picks a response; a judge prefers yours over the other's with probability P(yours beats "
-             "theirs), and your payoff is that probability minus 1/2.")
+    rules = (
+        "Each player picks a response; a judge prefers yours over the other's with probability P(yours beats "
+        "theirs), and your payoff is that probability minus 1/2."
+    )
     return MatrixGameEnv(payoffs, [list(names)] * 2, rounds, "a preference game", rules, render_mode)

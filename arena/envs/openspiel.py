@@ -147,14 +147,24 @@ def _facts(game: pyspiel.Game) -> _GameFacts:
     if key not in _FACTS:
         kind = game.get_type()
         name = short_name(game)
-        tensor = ("information_state" if kind.provides_information_state_tensor
-                  else "observation" if kind.provides_observation_tensor else "none")
+        tensor = (
+            "information_state"
+            if kind.provides_information_state_tensor
+            else "observation"
+            if kind.provides_observation_tensor
+            else "none"
+        )
         _FACTS[key] = _GameFacts(
-            name=name, long_name=kind.long_name, rules=RULES.get(name, f"Rules: see OpenSpiel's {name}."),
-            num_players=game.num_players(), num_actions=game.num_distinct_actions(),
+            name=name,
+            long_name=kind.long_name,
+            rules=RULES.get(name, f"Rules: see OpenSpiel's {name}."),
+            num_players=game.num_players(),
+            num_actions=game.num_distinct_actions(),
             perfect_information=kind.information == pyspiel.GameType.Information.PERFECT_INFORMATION,
-            info_string=kind.provides_information_state_string, tensor=tensor,
-            static_names=name in _STATIC_ACTION_NAMES)
+            info_string=kind.provides_information_state_string,
+            tensor=tensor,
+            static_names=name in _STATIC_ACTION_NAMES,
+        )
     if len(_FACTS_BY_ID) > 1000:  # the game objects are held alive here so that their ids stay unique
         _FACTS_BY_ID.clear()
     _FACTS_BY_ID[id(game)] = (game, _FACTS[key])
@@ -194,8 +204,9 @@ def _what_player_sees(game: pyspiel.Game, facts: _GameFacts, state: pyspiel.Stat
     return info_state_key(game, state, player)
 
 
-def _build_info(game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, player: int,
-                terminal: bool) -> dict[str, Any]:
+def _build_info(
+    game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, player: int, terminal: bool
+) -> dict[str, Any]:
     mask = np.zeros(facts.num_actions, dtype=np.int8)
     acting = not terminal and state.current_player() == player
     legal = state.legal_actions(player) if acting else []
@@ -230,8 +241,9 @@ def describe_state(game: pyspiel.Game, state: pyspiel.State, player: int) -> dic
     return _describe(game, _facts(game), state, player, terminal, -1 if terminal else state.current_player())
 
 
-def _describe(game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, player: int, terminal: bool,
-              current: int) -> dict[str, Any]:
+def _describe(
+    game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, player: int, terminal: bool, current: int
+) -> dict[str, Any]:
     if terminal:
         key = (player, -1, state.history_str())
     elif facts.info_string:
@@ -248,8 +260,12 @@ def _describe(game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, playe
 
 def observation_for(game: pyspiel.Game, state: pyspiel.State, player: int) -> Observation:
     """The Observation an agent gets at `state` as `player` (used by the env's match loop and by policy probing)."""
-    return Observation(player=f"player_{player}", observation=_tensor(_facts(game).tensor, state, player),
-                       info=describe_state(game, state, player), step=state.move_number())
+    return Observation(
+        player=f"player_{player}",
+        observation=_tensor(_facts(game).tensor, state, player),
+        info=describe_state(game, state, player),
+        step=state.move_number(),
+    )
 
 
 class OpenSpielEnv(AECEnv):
@@ -273,8 +289,9 @@ class OpenSpielEnv(AECEnv):
         self.observation_spaces = {
             a: gymnasium.spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float32) for a in self.possible_agents
         }
-        self.action_spaces = {a: gymnasium.spaces.Discrete(self.game.num_distinct_actions())
-                              for a in self.possible_agents}
+        self.action_spaces = {
+            a: gymnasium.spaces.Discrete(self.game.num_distinct_actions()) for a in self.possible_agents
+        }
         self.state: pyspiel.State | None = None
         self._renderer = None
 
@@ -298,8 +315,10 @@ class OpenSpielEnv(AECEnv):
 
     @functools.cached_property
     def zero_sum(self) -> bool:
-        return self.game.get_type().utility in (pyspiel.GameType.Utility.ZERO_SUM,
-                                                pyspiel.GameType.Utility.CONSTANT_SUM)
+        return self.game.get_type().utility in (
+            pyspiel.GameType.Utility.ZERO_SUM,
+            pyspiel.GameType.Utility.CONSTANT_SUM,
+        )
 
     def _sample_chance(self) -> None:
         while self.state.is_chance_node():
@@ -397,13 +416,21 @@ def liars_dice(render_mode: str | None = None, players: int = 2, numdice: int = 
     return OpenSpielEnv(f"liars_dice(players={players},numdice={numdice},dice_sides={dice_sides})", render_mode)
 
 
-def goofspiel(render_mode: str | None = None, num_cards: int = 4, players: int = 2,
-              points_order: str = "descending", imp_info: bool = True) -> OpenSpielEnv:
+def goofspiel(
+    render_mode: str | None = None,
+    num_cards: int = 4,
+    players: int = 2,
+    points_order: str = "descending",
+    imp_info: bool = True,
+) -> OpenSpielEnv:
     """Goofspiel: sealed bids for point cards; imperfect-information variant, 4 cards, turn-based transform."""
     if points_order not in ("descending", "ascending", "random"):
         raise ParameterError("goofspiel-v0: points_order must be descending, ascending or random")
-    return OpenSpielEnv(f"goofspiel(num_cards={num_cards},players={players},points_order={points_order},"
-                        f"imp_info={str(imp_info).lower()})", render_mode)
+    return OpenSpielEnv(
+        f"goofspiel(num_cards={num_cards},players={players},points_order={points_order},"
+        f"imp_info={str(imp_info).lower()})",
+        render_mode,
+    )
 
 
 def tic_tac_toe(render_mode: str | None = None) -> OpenSpielEnv:

@@ -8,6 +8,19 @@ from arena.games.solve import SOLVERS, Solver, SolverAgent, SolveResult, solve
 from arena.games.tree import PlayerTree, TabularGame, load
 
 __all__ = [
-    "SOLVERS", "BestResponse", "PlayerTree", "SolveResult", "Solver", "SolverAgent", "TabularGame", "TabularPolicy",
-    "best_response", "expected_payoffs", "exploitability", "load", "nash_conv", "policy_from_agent", "solve",
+    "SOLVERS",
+    "BestResponse",
+    "PlayerTree",
+    "SolveResult",
+    "Solver",
+    "SolverAgent",
+    "TabularGame",
+    "TabularPolicy",
+    "best_response",
+    "expected_payoffs",
+    "exploitability",
+    "load",
+    "nash_conv",
+    "policy_from_agent",
+    "solve",
 ]

@@ -16,21 +16,40 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("env", help="env id (kuhn_poker-v0, leduc_poker-v0, rps-v0 ...) or OpenSpiel game string")
     p.add_argument("--solver", nargs="+", required=True, metavar="NAME", help="one or more solvers (cfr, cfr_plus ...)")
     p.add_argument("--iterations", type=int, required=True, metavar="N")
-    p.add_argument("--eval-every", type=int, default=None, metavar="K",
-                   help="evaluate every K iterations (default: about 40 log-spaced points)")
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="evaluate every K iterations (default: about 40 log-spaced points)",
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--param", nargs="+", default=[], metavar="K=V",
-                   help="solver parameters; SOLVER.K=V sets one solver's parameter only")
-    p.add_argument("--out", default="arena-solve", metavar="DIR",
-                   help="where curve.csv, the plot and the policy files go (default: arena-solve)")
+    p.add_argument(
+        "--param",
+        nargs="+",
+        default=[],
+        metavar="K=V",
+        help="solver parameters; SOLVER.K=V sets one solver's parameter only",
+    )
+    p.add_argument(
+        "--out",
+        default="arena-solve",
+        metavar="DIR",
+        help="where curve.csv, the plot and the policy files go (default: arena-solve)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_solve)
 
     p = subparsers.add_parser("exploitability", help="exact exploitability / NashConv of an agent or policy file")
     p.add_argument("env", help="env id or OpenSpiel game string")
     p.add_argument("--agent", required=True, metavar="SPEC", help="agent spec, or a policy file (.json)")
-    p.add_argument("--samples", type=int, default=100, metavar="N",
-                   help="actions sampled per information set for agents without exact action_probs (default 100)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=100,
+        metavar="N",
+        help="actions sampled per information set for agents without exact action_probs (default 100)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_exploitability)
@@ -103,16 +122,24 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     console = Console(stderr=True)
     results = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[gap]}"), console=console, transient=args.json) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[gap]}"),
+        console=console,
+        transient=args.json,
+    ) as progress:
         for name in solvers:
             task = progress.add_task(f"{name} on {args.env}", total=args.iterations, gap="")
 
             def report(t: int, gap: float | None, task: Any = task) -> None:
                 progress.update(task, completed=t, **({"gap": f"{metric} {gap:.3g}"} if gap is not None else {}))
 
-            results[name] = solve(game, name, args.iterations, eval_every=args.eval_every, seed=args.seed,
-                                  progress=report, **params[name])
+            results[name] = solve(
+                game, name, args.iterations, eval_every=args.eval_every, seed=args.seed, progress=report, **params[name]
+            )
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", args.env).strip("_")
     curve_path, plot_path = out / "curve.csv", out / f"{safe}-{metric.lower()}.png"
     with curve_path.open("w", newline="") as handle:
@@ -126,14 +153,25 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         result.policy.save(policy_paths[name])
     _plot({name: r.curve for name, r in results.items()}, metric, f"{args.env}: {metric} vs iterations", plot_path)
     if args.json:
-        print_json({
-            "env": args.env, "metric": metric, "iterations": args.iterations,
-            "solvers": {name: {"params": r.params, "final": r.final_gap, "seconds": r.curve[-1][2],
-                               "realizations": r.realizations, "policy_file": str(policy_paths[name]),
-                               "curve": [{"iteration": t, metric.lower(): g, "seconds": s} for t, g, s in r.curve]}
-                        for name, r in results.items()},
-            "files": {"curve": str(curve_path), "plot": str(plot_path)},
-        })
+        print_json(
+            {
+                "env": args.env,
+                "metric": metric,
+                "iterations": args.iterations,
+                "solvers": {
+                    name: {
+                        "params": r.params,
+                        "final": r.final_gap,
+                        "seconds": r.curve[-1][2],
+                        "realizations": r.realizations,
+                        "policy_file": str(policy_paths[name]),
+                        "curve": [{"iteration": t, metric.lower(): g, "seconds": s} for t, g, s in r.curve],
+                    }
+                    for name, r in results.items()
+                },
+                "files": {"curve": str(curve_path), "plot": str(plot_path)},
+            }
+        )
         return 0
     table = Table(title=f"{metric} on {args.env}")
     table.add_column("iteration", justify="right")
@@ -148,8 +186,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     out_console = Console(soft_wrap=True)
     out_console.print(table)
     for name, result in results.items():
-        out_console.print(f"{name}: {metric} {result.final_gap:.6g} after {args.iterations} iterations "
-                          f"in {result.curve[-1][2]:.2f} s solver time; policy: {policy_paths[name]}")
+        out_console.print(
+            f"{name}: {metric} {result.final_gap:.6g} after {args.iterations} iterations "
+            f"in {result.curve[-1][2]:.2f} s solver time; policy: {policy_paths[name]}"
+        )
     out_console.print(f"curve: {curve_path}  plot: {plot_path}")
     return 0
 
@@ -176,18 +216,31 @@ def _cmd_exploitability(args: argparse.Namespace) -> int:
         plans = policy.plans()
         improvements = player_improvements(game, plans)
         on_policy = game.expected_utilities(plans)
-        report.update(exact=True, nash_conv=float(improvements.sum()), players=[
-            {"player": p, "best_response_value": float(on_policy[p] + improvements[p]),
-             "on_policy_value": float(on_policy[p]), "improvement": float(improvements[p])}
-            for p in range(game.num_players)])
+        report.update(
+            exact=True,
+            nash_conv=float(improvements.sum()),
+            players=[
+                {
+                    "player": p,
+                    "best_response_value": float(on_policy[p] + improvements[p]),
+                    "on_policy_value": float(on_policy[p]),
+                    "improvement": float(improvements[p]),
+                }
+                for p in range(game.num_players)
+            ],
+        )
         if metric == "exploitability":
             report["exploitability"] = float((improvements.sum() + on_policy.sum() - game.utility_sum) / 2)
     else:
         counts = sample_counts_from_agent(game, agent, args.samples, seed=args.seed)
         estimate, stderr = estimate_from_samples(game, counts, seed=args.seed)
-        report.update(exact=False, samples_per_infoset=args.samples,
-                      infosets=int(sum(game.num_infosets)), standard_error=stderr,
-                      **{"exploitability" if metric == "exploitability" else "nash_conv": estimate})
+        report.update(
+            exact=False,
+            samples_per_infoset=args.samples,
+            infosets=int(sum(game.num_infosets)),
+            standard_error=stderr,
+            **{"exploitability" if metric == "exploitability" else "nash_conv": estimate},
+        )
     if args.json:
         print_json(report)
         return 0
@@ -199,12 +252,18 @@ def _cmd_exploitability(args: argparse.Namespace) -> int:
         for column in ("player", "best-response value", "on-policy value", "improvement"):
             table.add_column(column, justify="right")
         for row in report["players"]:
-            table.add_row(str(row["player"]), f"{row['best_response_value']:.10g}",
-                          f"{row['on_policy_value']:.10g}", f"{row['improvement']:.10g}")
+            table.add_row(
+                str(row["player"]),
+                f"{row['best_response_value']:.10g}",
+                f"{row['on_policy_value']:.10g}",
+                f"{row['improvement']:.10g}",
+            )
         console.print(table)
         console.print(f"NashConv {report['nash_conv']:.10g}")
     else:
-        console.print(f"{args.agent} on {args.env}: {metric} ~ {value:.6g} +- {report['standard_error']:.2g} "
-                      f"(estimate: {args.samples} sampled actions at each of {report['infosets']} information sets; "
-                      f"bootstrap standard error; {metric} of a sampled policy is biased upwards)")
+        console.print(
+            f"{args.agent} on {args.env}: {metric} ~ {value:.6g} +- {report['standard_error']:.2g} "
+            f"(estimate: {args.samples} sampled actions at each of {report['infosets']} information sets; "
+            f"bootstrap standard error; {metric} of a sampled policy is biased upwards)"
+        )
     return 0

@@ -68,16 +68,21 @@ class TabularPolicy:
 
     def to_dict(self) -> dict[str, list[float]]:
         """{information-state string: probabilities over all action ids}."""
-        return {key: [float(x) for x in table[i]]
-                for tree, table in zip(self.game.players, self.probs) for i, key in enumerate(tree.keys)}
+        return {
+            key: [float(x) for x in table[i]]
+            for tree, table in zip(self.game.players, self.probs)
+            for i, key in enumerate(tree.keys)
+        }
 
     @classmethod
     def from_dict(cls, game: TabularGame, mapping: Mapping[str, Any]) -> TabularPolicy:
         """From {key: probabilities over all action ids} or {key: {action: probability}}; every infoset needed."""
         missing = [key for key in game.key_index if key not in mapping]
         if missing:
-            raise ParameterError(f"the policy misses {len(missing)} of {len(game.key_index)} information states of "
-                                 f"{game.name}, e.g. {missing[0]!r}")
+            raise ParameterError(
+                f"the policy misses {len(missing)} of {len(game.key_index)} information states of "
+                f"{game.name}, e.g. {missing[0]!r}"
+            )
         probs = []
         for tree in game.players:
             rows = [_dense_row(mapping[key], game.num_actions, key) for key in tree.keys]
@@ -87,8 +92,14 @@ class TabularPolicy:
 
     def save(self, path: str | Path) -> None:
         """Write the policy as JSON (see the module docstring)."""
-        data = {"format": FORMAT, "version": VERSION, "game": self.game.env_id, "game_key": self.game.key,
-                "num_actions": self.game.num_actions, "policy": self.to_dict()}
+        data = {
+            "format": FORMAT,
+            "version": VERSION,
+            "game": self.game.env_id,
+            "game_key": self.game.key,
+            "num_actions": self.game.num_actions,
+            "policy": self.to_dict(),
+        }
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(data))
 
@@ -136,8 +147,10 @@ def check_table(table: np.ndarray, legal: np.ndarray, keys: Sequence[str]) -> np
     cleaned = np.where(legal, np.clip(table, 0.0, None), 0.0)
     totals = cleaned.sum(axis=1)
     problems = [
-        (~np.isfinite(table).all(axis=1) | (table.min(axis=1, initial=0.0) < -1e-9),
-         "probabilities must be finite and non-negative"),
+        (
+            ~np.isfinite(table).all(axis=1) | (table.min(axis=1, initial=0.0) < -1e-9),
+            "probabilities must be finite and non-negative",
+        ),
         (illegal_mass > 1e-9, "probability on illegal actions"),
         (np.abs(totals - 1.0) > 1e-6, "probabilities must sum to 1"),
     ]
@@ -155,8 +168,9 @@ def check_probs(probs: Any, legal: np.ndarray, where: str) -> np.ndarray:
     return check_table(_dense_row(probs, legal.size, where)[None], legal[None], [where])[0]
 
 
-def observations(game: TabularGame, agent: Agent, seed: int | None = 0,
-                 players: Sequence[int] | None = None) -> Iterator[tuple[int, int, Observation]]:
+def observations(
+    game: TabularGame, agent: Agent, seed: int | None = 0, players: Sequence[int] | None = None
+) -> Iterator[tuple[int, int, Observation]]:
     """(player, infoset, Observation) at every information set of `players` (default all), built exactly as the
     env builds it for a match. `agent` is reset as each player, with the env's spec, before that player's turn.
     """
@@ -170,8 +184,13 @@ def observations(game: TabularGame, agent: Agent, seed: int | None = 0,
         if game.kind == "normal-form":
             env.reset(seed=seed)
             for infoset in range(tree.num_infosets):
-                yield player, infoset, Observation(player=f"player_{player}", observation=env.history.copy(),
-                                                   info=env.describe(player), step=0)
+                yield (
+                    player,
+                    infoset,
+                    Observation(
+                        player=f"player_{player}", observation=env.history.copy(), info=env.describe(player), step=0
+                    ),
+                )
             continue
         from arena.envs.openspiel import observation_for
 
@@ -182,8 +201,9 @@ def observations(game: TabularGame, agent: Agent, seed: int | None = 0,
             yield player, infoset, observation_for(game.game, state, player)
 
 
-def policy_from_agent(game: TabularGame, agent: Agent, seed: int | None = 0,
-                      players: Sequence[int] | None = None) -> TabularPolicy:
+def policy_from_agent(
+    game: TabularGame, agent: Agent, seed: int | None = 0, players: Sequence[int] | None = None
+) -> TabularPolicy:
     """Probe the agent's exact `action_probs` once at every information set of `players` (default all; the
     others' rows stay uniform)."""
     if not agent.has_action_probs():

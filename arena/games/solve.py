@@ -115,8 +115,15 @@ def evaluation_points(iterations: int, eval_every: int | None) -> list[int]:
     return sorted(p for p in points | {iterations} if 1 <= p <= iterations)
 
 
-def solve(env: str | TabularGame, solver: str, iterations: int, eval_every: int | None = None, seed: int = 0,
-          progress: Callable[[int, float | None], None] | None = None, **params: Any) -> SolveResult:
+def solve(
+    env: str | TabularGame,
+    solver: str,
+    iterations: int,
+    eval_every: int | None = None,
+    seed: int = 0,
+    progress: Callable[[int, float | None], None] | None = None,
+    **params: Any,
+) -> SolveResult:
     """Run `iterations` iterations of a registered solver on a game, evaluating the gap along the way.
 
     `progress(iteration, gap_or_None)` is called after every iteration (with the gap where one was evaluated).
@@ -137,8 +144,13 @@ def solve(env: str | TabularGame, solver: str, iterations: int, eval_every: int 
             curve.append((t, value, elapsed))
         if progress is not None:
             progress(t, value)
-    return SolveResult(policy=instance.policy(), curve=curve, realizations=int(instance.realizations),
-                       solver=solver, params=dict(params))
+    return SolveResult(
+        policy=instance.policy(),
+        curve=curve,
+        realizations=int(instance.realizations),
+        solver=solver,
+        params=dict(params),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -151,12 +163,16 @@ def cache_dir() -> Path:
     return Path(root) / "policies" if root else Path.home() / ".cache" / "arena" / "policies"
 
 
-def cached_policy(game: TabularGame, solver: str, iterations: int, seed: int = 0, use_cache: bool = True,
-                  **params: Any) -> TabularPolicy:
+def cached_policy(
+    game: TabularGame, solver: str, iterations: int, seed: int = 0, use_cache: bool = True, **params: Any
+) -> TabularPolicy:
     """The policy `solve` returns, read from the cache when the same game, solver, parameters and iterations were
     solved before (and written there otherwise)."""
-    identity = json.dumps({"game": game.key, "solver": solver, "iterations": iterations, "seed": seed,
-                           "params": params}, sort_keys=True, default=str)
+    identity = json.dumps(
+        {"game": game.key, "solver": solver, "iterations": iterations, "seed": seed, "params": params},
+        sort_keys=True,
+        default=str,
+    )
     path = cache_dir() / f"{solver}-{hashlib.sha1(identity.encode()).hexdigest()[:20]}.json"
     if use_cache and path.exists():
         return TabularPolicy.load(path, game)
@@ -177,8 +193,15 @@ class SolverAgent(Agent):
 
     name = "solver"
 
-    def __init__(self, solver: str, env: str | None = None, iterations: int = 1000, seed: int = 0,
-                 cache: bool = True, **params: Any) -> None:
+    def __init__(
+        self,
+        solver: str,
+        env: str | None = None,
+        iterations: int = 1000,
+        seed: int = 0,
+        cache: bool = True,
+        **params: Any,
+    ) -> None:
         solver_class(solver)
         if iterations < 1:
             raise ParameterError("iterations must be at least 1")
@@ -192,8 +215,9 @@ class SolverAgent(Agent):
             self.solution = self._solve(load(env))
 
     def _solve(self, game: TabularGame) -> TabularPolicy:
-        return cached_policy(game, self.solver, self.iterations, seed=self.solver_seed, use_cache=self.cache,
-                             **self.params)
+        return cached_policy(
+            game, self.solver, self.iterations, seed=self.solver_seed, use_cache=self.cache, **self.params
+        )
 
     def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
         super().reset(seed, player, env_spec)

@@ -99,8 +99,9 @@ class PlayerTree:
                 infoset_values = np.maximum.reduceat(total[sequences], starts)
                 total += np.bincount(parents, infoset_values, minlength=len(total))
             else:  # summing sigma * V over a parent's sequences adds each child infoset's value once
-                total += np.bincount(self.seq_parent[sequences], total[sequences] * behaviour[sequences],
-                                     minlength=len(total))
+                total += np.bincount(
+                    self.seq_parent[sequences], total[sequences] * behaviour[sequences], minlength=len(total)
+                )
         return total
 
     @functools.cached_property
@@ -119,8 +120,10 @@ class PlayerTree:
     @functools.cached_property
     def _segments(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
         """Per level: its infosets' first sequences relative to the level, their parent sequences, its sequences."""
-        return [(self.first_seq[infosets] - sequences.start, self.parent_seq[infosets], sequences)
-                for infosets, sequences in zip(self.level_infosets, self.level_sequences)]
+        return [
+            (self.first_seq[infosets] - sequences.start, self.parent_seq[infosets], sequences)
+            for infosets, sequences in zip(self.level_infosets, self.level_sequences)
+        ]
 
     def best_actions(self, values: np.ndarray, tolerance: float = 1e-12) -> np.ndarray:
         """Per infoset the lowest legal action whose subtree value V[s(I, a)] is within `tolerance` of the best."""
@@ -135,8 +138,9 @@ class PlayerTree:
         parent = plan[self.parent_seq]
         reached = parent > 0
         legal_count = self.legal.sum(axis=1)
-        probs[self.seq_infoset[1:], self.seq_action[1:]] = plan[1:] / np.where(reached, parent, 1.0)[
-            self.seq_infoset[1:]]
+        probs[self.seq_infoset[1:], self.seq_action[1:]] = (
+            plan[1:] / np.where(reached, parent, 1.0)[self.seq_infoset[1:]]
+        )
         uniform = self.legal / legal_count[:, None]
         return np.where(reached[:, None], probs, uniform)
 
@@ -211,9 +215,10 @@ class TabularGame:
         self._value_matrices: dict[int, scipy.sparse.csr_matrix] = {}
         self._terminal_weights = self.terminal_chance[:, None] * self.terminal_utility
         self._terminal_to_seq = [
-            scipy.sparse.csr_matrix((np.ones(len(self.terminal_seq)), (self.terminal_seq[:, p],
-                                     np.arange(len(self.terminal_seq)))), shape=(tree.num_sequences,
-                                                                                  len(self.terminal_seq)))
+            scipy.sparse.csr_matrix(
+                (np.ones(len(self.terminal_seq)), (self.terminal_seq[:, p], np.arange(len(self.terminal_seq)))),
+                shape=(tree.num_sequences, len(self.terminal_seq)),
+            )
             for p, tree in enumerate(self.players)
         ]
 
@@ -230,8 +235,10 @@ class TabularGame:
         return [tree.num_sequences for tree in self.players]
 
     def __repr__(self) -> str:
-        return (f"TabularGame({self.name!r}, players={self.num_players}, histories={self.num_histories}, "
-                f"terminals={len(self.terminal_history)}, infosets={self.num_infosets})")
+        return (
+            f"TabularGame({self.name!r}, players={self.num_players}, histories={self.num_histories}, "
+            f"terminals={len(self.terminal_history)}, infosets={self.num_infosets})"
+        )
 
     def uniform_probs(self, player: int) -> np.ndarray:
         """The uniform behavioural strategy of `player`: probs[I, a] = 1/|legal(I)|."""
@@ -245,7 +252,8 @@ class TabularGame:
         if player not in self._payoff_matrices:
             matrix = scipy.sparse.csr_matrix(
                 (self._terminal_weights[:, player], (self.terminal_seq[:, 0], self.terminal_seq[:, 1])),
-                shape=(self.players[0].num_sequences, self.players[1].num_sequences))
+                shape=(self.players[0].num_sequences, self.players[1].num_sequences),
+            )
             matrix.sum_duplicates()
             self._payoff_matrices[player] = matrix
         return self._payoff_matrices[player]
@@ -345,8 +353,10 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
         state, parent, action, chance, depth, last = frontier.popleft()
         h = len(player_of)
         if h + len(frontier) >= MAX_HISTORIES:
-            raise ParameterError(f"{name} has more than {MAX_HISTORIES:,} histories: too large to compile exactly "
-                                 "(set arena.games.tree.MAX_HISTORIES to raise the limit)")
+            raise ParameterError(
+                f"{name} has more than {MAX_HISTORIES:,} histories: too large to compile exactly "
+                "(set arena.games.tree.MAX_HISTORIES to raise the limit)"
+            )
         parent_of.append(parent)
         action_of.append(action)
         chance_of.append(chance)
@@ -378,22 +388,35 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
             parents[player].append(last[player])
             first_history[player].append(h)
         elif parents[player][index] != last[player] or legal[player][index] != actions:
-            raise ParameterError(f"{name} does not have perfect recall (information state {key!r}); "
-                                 "exact game theory needs perfect recall")
+            raise ParameterError(
+                f"{name} does not have perfect recall (information state {key!r}); "
+                "exact game theory needs perfect recall"
+            )
         player_of.append(player)
         infoset_of.append(index)
         for a in actions:
-            child_last = last[:player] + (index * num_actions + a + 1,) + last[player + 1:]
+            child_last = last[:player] + (index * num_actions + a + 1,) + last[player + 1 :]
             frontier.append((state.child(a), h, a, chance, depth + 1, child_last))
     return {
-        "player": player_of, "parent": parent_of, "action": action_of, "chance": chance_of, "depth": depth_of,
-        "infoset": infoset_of, "terminals": terminals, "returns": returns, "last": last_seqs, "tables": tables,
-        "legal": legal, "parents": parents, "first_history": first_history,
+        "player": player_of,
+        "parent": parent_of,
+        "action": action_of,
+        "chance": chance_of,
+        "depth": depth_of,
+        "infoset": infoset_of,
+        "terminals": terminals,
+        "returns": returns,
+        "last": last_seqs,
+        "tables": tables,
+        "legal": legal,
+        "parents": parents,
+        "first_history": first_history,
     }
 
 
-def _player_tree(table: dict[str, int], legal_lists: list[list[int]], parents: list[int], first_history: list[int],
-                 num_actions: int) -> tuple[PlayerTree, np.ndarray, np.ndarray]:
+def _player_tree(
+    table: dict[str, int], legal_lists: list[list[int]], parents: list[int], first_history: list[int], num_actions: int
+) -> tuple[PlayerTree, np.ndarray, np.ndarray]:
     """Sort one player's infosets by level, number the sequences; also return the maps from walk order."""
     count = len(legal_lists)
     level = np.zeros(count, dtype=np.int64)
@@ -427,19 +450,40 @@ def _player_tree(table: dict[str, int], legal_lists: list[list[int]], parents: l
         members = np.flatnonzero(level == lv)
         level_infosets.append(slice(int(members[0]), int(members[-1]) + 1))
         level_sequences.append(slice(int(first_seq[members[0]]), int(seq[members[-1]].max()) + 1))
-    tree = PlayerTree(keys=keys, legal=legal, parent_seq=parent_seq, seq=seq, first_seq=first_seq, level=level,
-                      seq_infoset=seq_infoset, seq_action=seq_action, seq_parent=seq_parent,
-                      infoset_history=np.asarray(first_history, dtype=np.int64)[order],
-                      level_infosets=level_infosets, level_sequences=level_sequences)
+    tree = PlayerTree(
+        keys=keys,
+        legal=legal,
+        parent_seq=parent_seq,
+        seq=seq,
+        first_seq=first_seq,
+        level=level,
+        seq_infoset=seq_infoset,
+        seq_action=seq_action,
+        seq_parent=seq_parent,
+        infoset_history=np.asarray(first_history, dtype=np.int64)[order],
+        level_infosets=level_infosets,
+        level_sequences=level_sequences,
+    )
     return tree, new_index, encoded_to_seq
 
 
-def _build(raw: dict[str, Any], *, name: str, env_id: str, key: str, kind: str, game: Any, num_players: int,
-           num_actions: int, action_names: list[list[str]]) -> TabularGame:
+def _build(
+    raw: dict[str, Any],
+    *,
+    name: str,
+    env_id: str,
+    key: str,
+    kind: str,
+    game: Any,
+    num_players: int,
+    num_actions: int,
+    action_names: list[list[str]],
+) -> TabularGame:
     players, new_indices, encoders = [], [], []
     for p in range(num_players):
-        tree, new_index, encoded_to_seq = _player_tree(raw["tables"][p], raw["legal"][p], raw["parents"][p],
-                                                       raw["first_history"][p], num_actions)
+        tree, new_index, encoded_to_seq = _player_tree(
+            raw["tables"][p], raw["legal"][p], raw["parents"][p], raw["first_history"][p], num_actions
+        )
         players.append(tree)
         new_indices.append(new_index)
         encoders.append(encoded_to_seq)
@@ -463,13 +507,27 @@ def _build(raw: dict[str, Any], *, name: str, env_id: str, key: str, kind: str, 
                 raise ParameterError(f"{name}: players {key_index[k][0]} and {p} share information state {k!r}")
             key_index[k] = (p, i)
     return TabularGame(
-        name=name, env_id=env_id, key=key, kind=kind, game=game, num_players=num_players, num_actions=num_actions,
-        action_names=action_names, zero_sum=zero_sum, utility_sum=float(sums[0]) if zero_sum and len(sums) else None,
-        players=players, key_index=key_index, history_player=history_player,
+        name=name,
+        env_id=env_id,
+        key=key,
+        kind=kind,
+        game=game,
+        num_players=num_players,
+        num_actions=num_actions,
+        action_names=action_names,
+        zero_sum=zero_sum,
+        utility_sum=float(sums[0]) if zero_sum and len(sums) else None,
+        players=players,
+        key_index=key_index,
+        history_player=history_player,
         history_parent=np.asarray(raw["parent"], dtype=np.int64),
-        history_action=np.asarray(raw["action"], dtype=np.int64), history_chance_reach=chance,
-        history_infoset=history_infoset, history_depth=np.asarray(raw["depth"], dtype=np.int64),
-        terminal_history=terminal_history, terminal_chance=chance[terminal_history], terminal_utility=utility,
+        history_action=np.asarray(raw["action"], dtype=np.int64),
+        history_chance_reach=chance,
+        history_infoset=history_infoset,
+        history_depth=np.asarray(raw["depth"], dtype=np.int64),
+        terminal_history=terminal_history,
+        terminal_chance=chance[terminal_history],
+        terminal_utility=utility,
         terminal_seq=terminal_seq,
     )
 
@@ -488,14 +546,18 @@ def _compile_openspiel_cached(game_string: str) -> TabularGame:
     kind = game.get_type()
     if kind.chance_mode == pyspiel.GameType.ChanceMode.SAMPLED_STOCHASTIC:
         raise ParameterError(
-            f"{game_string}: sampled chance cannot be enumerated (exact game theory needs explicit chance)")
+            f"{game_string}: sampled chance cannot be enumerated (exact game theory needs explicit chance)"
+        )
     num_actions = game.num_distinct_actions()
     if kind.provides_information_state_string:
+
         def infoset_key(state: Any, player: int) -> str:
             return state.information_state_string(player)
     else:  # perfect-information games key on the observation string, as the env does
+
         def infoset_key(state: Any, player: int) -> str:
             return info_state_key(game, state, player)
+
     raw = _walk(game.new_initial_state(), game.num_players(), num_actions, infoset_key, game_string)
     root = game.new_initial_state()
     names = []
@@ -508,8 +570,17 @@ def _compile_openspiel_cached(game_string: str) -> TabularGame:
                 row.append(str(a))
         names.append(row)
     key = f"{kind.short_name}{json.dumps(game.get_parameters(), sort_keys=True)}"
-    return _build(raw, name=game_string, env_id=f"openspiel:{game_string}", key=key, kind="openspiel", game=game,
-                  num_players=game.num_players(), num_actions=num_actions, action_names=names)
+    return _build(
+        raw,
+        name=game_string,
+        env_id=f"openspiel:{game_string}",
+        key=key,
+        kind="openspiel",
+        game=game,
+        num_players=game.num_players(),
+        num_actions=num_actions,
+        action_names=names,
+    )
 
 
 def _compile_matrix(env: Any, name: str, env_id: str) -> TabularGame:
@@ -517,8 +588,17 @@ def _compile_matrix(env: Any, name: str, env_id: str) -> TabularGame:
     raw = _walk(_StageState(env), env.num_players, num_actions, lambda state, player: f"player_{player}|", name)
     digest = hashlib.sha1(np.ascontiguousarray(env.payoffs).tobytes() + str(env.payoffs.shape).encode()).hexdigest()
     names = [list(n) + [str(a) for a in range(len(n), num_actions)] for n in env.action_names_per_player]
-    return _build(raw, name=name, env_id=env_id, key=f"normal-form:{digest[:16]}", kind="normal-form", game=env,
-                  num_players=env.num_players, num_actions=num_actions, action_names=names)
+    return _build(
+        raw,
+        name=name,
+        env_id=env_id,
+        key=f"normal-form:{digest[:16]}",
+        kind="normal-form",
+        game=env,
+        num_players=env.num_players,
+        num_actions=num_actions,
+        action_names=names,
+    )
 
 
 def load(env: str, **params: Any) -> TabularGame:

@@ -35,8 +35,15 @@ def font(size: int, bold: bool = False) -> pygame.font.Font:
     return f
 
 
-def text(surface: pygame.Surface, message: str, position: tuple[float, float], size: int = 22,
-         color: Color = INK, anchor: str = "topleft", bold: bool = False) -> pygame.Rect:
+def text(
+    surface: pygame.Surface,
+    message: str,
+    position: tuple[float, float],
+    size: int = 22,
+    color: Color = INK,
+    anchor: str = "topleft",
+    bold: bool = False,
+) -> pygame.Rect:
     """Draw one line of text; `anchor` is a pygame.Rect attribute name (topleft, center, midtop, ...)."""
     image = font(size, bold).render(message, True, color)
     rect = image.get_rect(**{anchor: (round(position[0]), round(position[1]))})
@@ -44,8 +51,7 @@ def text(surface: pygame.Surface, message: str, position: tuple[float, float], s
     return rect
 
 
-def wrapped_text(surface: pygame.Surface, message: str, area: pygame.Rect, size: int = 20,
-                 color: Color = INK) -> int:
+def wrapped_text(surface: pygame.Surface, message: str, area: pygame.Rect, size: int = 20, color: Color = INK) -> int:
     """Draw text wrapped to `area`'s width, keeping line breaks; stops at the bottom. Returns the y reached."""
     f = font(size)
     y = area.top
@@ -77,8 +83,15 @@ def title_bar(surface: pygame.Surface, title: str, status: str = "") -> None:
         text(surface, status, (width - 12, 17), 22, (230, 230, 235), anchor="midright")
 
 
-def card(surface: pygame.Surface, position: tuple[float, float], rank: str, suit: str = "", face_up: bool = True,
-         highlight: bool = False, width: int = 56) -> pygame.Rect:
+def card(
+    surface: pygame.Surface,
+    position: tuple[float, float],
+    rank: str,
+    suit: str = "",
+    face_up: bool = True,
+    highlight: bool = False,
+    width: int = 56,
+) -> pygame.Rect:
     """A playing card with its top-left corner at `position`; face down shows the back."""
     rect = pygame.Rect(round(position[0]), round(position[1]), width, round(width * 1.4))
     if highlight:
@@ -111,9 +124,14 @@ def die(surface: pygame.Surface, position: tuple[float, float], face: int, size:
     rect = pygame.Rect(round(position[0]), round(position[1]), size, size)
     pygame.draw.rect(surface, WHITE if face > 0 else (200, 200, 205), rect, border_radius=8)
     pygame.draw.rect(surface, INK, rect, 2, border_radius=8)
-    pips = {1: [(0, 0)], 2: [(-1, -1), (1, 1)], 3: [(-1, -1), (0, 0), (1, 1)],
-            4: [(-1, -1), (1, -1), (-1, 1), (1, 1)], 5: [(-1, -1), (1, -1), (0, 0), (-1, 1), (1, 1)],
-            6: [(-1, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (1, 1)]}
+    pips = {
+        1: [(0, 0)],
+        2: [(-1, -1), (1, 1)],
+        3: [(-1, -1), (0, 0), (1, 1)],
+        4: [(-1, -1), (1, -1), (-1, 1), (1, 1)],
+        5: [(-1, -1), (1, -1), (0, 0), (-1, 1), (1, 1)],
+        6: [(-1, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (1, 1)],
+    }
     if face in pips:
         for dx, dy in pips[face]:
             pygame.draw.circle(surface, INK, (rect.centerx + dx * size // 4, rect.centery + dy * size // 4), size // 10)
@@ -123,8 +141,13 @@ def die(surface: pygame.Surface, position: tuple[float, float], face: int, size:
         text(surface, "?", rect.center, size - 8, MUTED, anchor="center", bold=True)
 
 
-def board(surface: pygame.Surface, area: pygame.Rect, cells: list[str], style: str = "marks",
-          last: tuple[int, int] | None = None) -> None:
+def board(
+    surface: pygame.Surface,
+    area: pygame.Rect,
+    cells: list[str],
+    style: str = "marks",
+    last: tuple[int, int] | None = None,
+) -> None:
     """A grid of cells given as rows of characters ('.' empty, 'x', 'o'); `style` is "marks" (tic-tac-toe) or
     "discs" (connect four); `last` outlines the cell played last."""
     rows, cols = len(cells), max(len(r) for r in cells)
@@ -143,37 +166,52 @@ def board(surface: pygame.Surface, area: pygame.Rect, cells: list[str], style: s
                 pygame.draw.rect(surface, INK, cell, 3)
                 if mark == "x":
                     d = side * 0.28
-                    pygame.draw.line(surface, PLAYER_COLORS[0], (centre[0] - d, centre[1] - d),
-                                     (centre[0] + d, centre[1] + d), 8)
-                    pygame.draw.line(surface, PLAYER_COLORS[0], (centre[0] - d, centre[1] + d),
-                                     (centre[0] + d, centre[1] - d), 8)
+                    pygame.draw.line(
+                        surface, PLAYER_COLORS[0], (centre[0] - d, centre[1] - d), (centre[0] + d, centre[1] + d), 8
+                    )
+                    pygame.draw.line(
+                        surface, PLAYER_COLORS[0], (centre[0] - d, centre[1] + d), (centre[0] + d, centre[1] - d), 8
+                    )
                 elif mark == "o":
                     pygame.draw.circle(surface, PLAYER_COLORS[1], centre, radius, 7)
             if last == (r, c):
                 pygame.draw.rect(surface, HIGHLIGHT, cell.inflate(-4, -4), 4, border_radius=6)
 
 
-def table(surface: pygame.Surface, area: pygame.Rect, row_names: list[str], column_names: list[str],
-          cells: list[list[str]], highlight: tuple[int, int] | None = None) -> None:
+def table(
+    surface: pygame.Surface,
+    area: pygame.Rect,
+    row_names: list[str],
+    column_names: list[str],
+    cells: list[list[str]],
+    highlight: tuple[int, int] | None = None,
+) -> None:
     """A labelled table (payoff matrices); the `highlight` cell is filled."""
     rows, cols = len(row_names) + 1, len(column_names) + 1
     width, height = area.width / cols, min(area.height / rows, 60)
     for r in range(rows):
         for c in range(cols):
-            cell = pygame.Rect(round(area.left + c * width), round(area.top + r * height), round(width),
-                               round(height))
+            cell = pygame.Rect(round(area.left + c * width), round(area.top + r * height), round(width), round(height))
             if highlight is not None and (r - 1, c - 1) == highlight:
                 pygame.draw.rect(surface, HIGHLIGHT, cell)
             elif r == 0 or c == 0:
                 pygame.draw.rect(surface, (225, 225, 230), cell)
             pygame.draw.rect(surface, MUTED, cell, 1)
-            label = (column_names[c - 1] if r == 0 and c else row_names[r - 1] if c == 0 and r else
-                     cells[r - 1][c - 1] if r and c else "")
+            label = (
+                column_names[c - 1]
+                if r == 0 and c
+                else row_names[r - 1]
+                if c == 0 and r
+                else cells[r - 1][c - 1]
+                if r and c
+                else ""
+            )
             text(surface, label, cell.center, 22, INK, anchor="center", bold=(r == 0 or c == 0))
 
 
-def particle(surface: pygame.Surface, centre: tuple[float, float], radius: float, color: Color,
-             label: str = "") -> None:
+def particle(
+    surface: pygame.Surface, centre: tuple[float, float], radius: float, color: Color, label: str = ""
+) -> None:
     """An entity of a particle world: a filled circle with an outline and an optional label."""
     radius = max(2.0, radius)
     pygame.draw.circle(surface, color, centre, radius)

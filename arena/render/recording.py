@@ -58,8 +58,12 @@ class _Film:
             from arena.render import Renderer
             from arena.render.scenes import scene_for
 
-            self.window = Renderer("human", scene_for(env)[1], env.metadata.get("render_fps", DEFAULT_FPS),
-                                   f"arena: {env.metadata.get('name', 'game')}")
+            self.window = Renderer(
+                "human",
+                scene_for(env)[1],
+                env.metadata.get("render_fps", DEFAULT_FPS),
+                f"arena: {env.metadata.get('name', 'game')}",
+            )
 
     def capture(self) -> None:
         frame = self.source.render()
@@ -131,8 +135,13 @@ def finish_watching(env: Any, seconds: float | None = None) -> None:
         renderer.hold(HOLD_SECONDS if seconds is None else seconds)
 
 
-def replay_visual(path: str | Path, render: str | None = "human", record: str | Path | None = None,
-                  fps: float | None = None, hold_seconds: float | None = None) -> int:
+def replay_visual(
+    path: str | Path,
+    render: str | None = "human",
+    record: str | Path | None = None,
+    fps: float | None = None,
+    hold_seconds: float | None = None,
+) -> int:
     """Re-play a JSONL replay in pictures: in a window (`render="human"`), into a video (`record`), or both.
 
     Returns the number of steps replayed. The env is rebuilt from the replay's header with the same seed.
@@ -160,8 +169,10 @@ def replay_visual(path: str | Path, render: str | None = "human", record: str | 
                     env.step(None)
                 move = step["moves"][0]
                 if env.agent_selection != move["player"]:
-                    raise ConfigError(f"{path}: step {step['t']} is {move['player']}'s move, but the env waits for "
-                                      f"{env.agent_selection}")
+                    raise ConfigError(
+                        f"{path}: step {step['t']} is {move['player']}'s move, but the env waits for "
+                        f"{env.agent_selection}"
+                    )
                 playing.step(move["action"])
         else:
             for step in steps:

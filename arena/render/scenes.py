@@ -73,18 +73,29 @@ def matrix(env: Any, surface: pygame.Surface) -> None:
     """The payoff table with the joint action just played highlighted, the round and the running totals."""
     surface.fill(draw.BACKGROUND)
     rounds_done = int(getattr(env, "round", 0))
-    draw.title_bar(surface, env.title, f"round {min(rounds_done + 1, env.rounds)}/{env.rounds}"
-                   if rounds_done < env.rounds else "game over")
+    draw.title_bar(
+        surface,
+        env.title,
+        f"round {min(rounds_done + 1, env.rounds)}/{env.rounds}" if rounds_done < env.rounds else "game over",
+    )
     last = getattr(env, "_last", None)
     names = env.action_names_per_player
     width, height = surface.get_size()
     if env.num_players == 2:
-        cells = [[f"{env.payoffs[0, a, b] + 0.0:g}, {env.payoffs[1, a, b] + 0.0:g}" for b in range(env.num_actions[1])]
-                 for a in range(env.num_actions[0])]
+        cells = [
+            [f"{env.payoffs[0, a, b] + 0.0:g}, {env.payoffs[1, a, b] + 0.0:g}" for b in range(env.num_actions[1])]
+            for a in range(env.num_actions[0])
+        ]
         draw.text(surface, "player 1 \u2192", (width / 2, 50), 20, MUTED, anchor="midtop")
         draw.text(surface, "player 0 \u2193", (20, 50), 20, MUTED)
-        draw.table(surface, pygame.Rect(20, 74, width - 40, height - 200), names[0], names[1], cells,
-                   None if last is None else (last[0], last[1]))
+        draw.table(
+            surface,
+            pygame.Rect(20, 74, width - 40, height - 200),
+            names[0],
+            names[1],
+            cells,
+            None if last is None else (last[0], last[1]),
+        )
     else:
         draw.wrapped_text(surface, env.payoff_table_text(0), pygame.Rect(20, 60, width - 40, height - 200), 20)
     totals = np.zeros(env.num_players)
@@ -104,8 +115,15 @@ def _seats(surface: pygame.Surface, count: int) -> list[tuple[int, int]]:
     return [(round(30 + i * (width - 60) / count), 300) for i in range(count)]
 
 
-def _poker_table(env: Any, surface: pygame.Surface, hands: list[tuple[str, str]], public: list[tuple[str, str]],
-                 contributions: list[float], pot: float, history: list[str]) -> None:
+def _poker_table(
+    env: Any,
+    surface: pygame.Surface,
+    hands: list[tuple[str, str]],
+    public: list[tuple[str, str]],
+    contributions: list[float],
+    pot: float,
+    history: list[str],
+) -> None:
     """Pot, public cards, each player's card (rank, suit) and chips in, the betting so far, whose turn."""
     surface.fill(FELT)
     state = env.state
@@ -193,8 +211,14 @@ def liars_dice(env: Any, surface: pygame.Surface) -> None:
     draw.text(surface, "bids:", (30, 60), 24, WHITE, bold=True)
     for k, bid in enumerate(bids[-6:]):
         label = "Liar!" if bid.lower().startswith("liar") else f"{bid.split('-')[0]} x {bid.split('-')[-1]}s"
-        draw.text(surface, label, (110 + k * 95, 60), 26 if k == len(bids[-6:]) - 1 else 22,
-                  draw.HIGHLIGHT if k == len(bids[-6:]) - 1 else WHITE, bold=True)
+        draw.text(
+            surface,
+            label,
+            (110 + k * 95, 60),
+            26 if k == len(bids[-6:]) - 1 else 22,
+            draw.HIGHLIGHT if k == len(bids[-6:]) - 1 else WHITE,
+            bold=True,
+        )
 
 
 def goofspiel(env: Any, surface: pygame.Surface) -> None:
@@ -210,8 +234,14 @@ def goofspiel(env: Any, surface: pygame.Surface) -> None:
         draw.card(surface, (40, 75), prizes[-1], highlight=True)
     turn = -1 if env.state.is_terminal() else env.state.current_player()
     for i, (x, y) in enumerate(_seats(surface, players)):
-        draw.text(surface, f"player {i}: {points[i]} points", (x, y - 40), 24,
-                  draw.HIGHLIGHT if i == turn else WHITE, bold=True)
+        draw.text(
+            surface,
+            f"player {i}: {points[i]} points",
+            (x, y - 40),
+            24,
+            draw.HIGHLIGHT if i == turn else WHITE,
+            bold=True,
+        )
         for k, value in enumerate(_field(picture, f"P{i} hand")):
             draw.card(surface, (x + k * 40, y), value, width=36)
         bids = [str(int(a) + 1) for a in _field(picture, f"P{i} actions")]
@@ -253,13 +283,18 @@ def text_picture(env: Any, surface: pygame.Surface) -> None:
     """Any other OpenSpiel game: OpenSpiel's own picture of the state as text, with whose turn it is."""
     surface.fill(draw.BACKGROUND)
     draw.title_bar(surface, env.metadata["name"].replace("_", " "), _status(env))
-    draw.wrapped_text(surface, str(env.state), pygame.Rect(20, 50, surface.get_width() - 40,
-                                                           surface.get_height() - 60), 22)
+    draw.wrapped_text(
+        surface, str(env.state), pygame.Rect(20, 50, surface.get_width() - 40, surface.get_height() - 60), 22
+    )
 
 
 OPENSPIEL_SCENES: dict[str, Scene] = {
-    "kuhn_poker": kuhn_poker, "leduc_poker": leduc_poker, "liars_dice": liars_dice, "goofspiel": goofspiel,
-    "tic_tac_toe": tic_tac_toe, "connect_four": connect_four,
+    "kuhn_poker": kuhn_poker,
+    "leduc_poker": leduc_poker,
+    "liars_dice": liars_dice,
+    "goofspiel": goofspiel,
+    "tic_tac_toe": tic_tac_toe,
+    "connect_four": connect_four,
 }
 
 

@@ -71,16 +71,29 @@ def describe_agents(config: TournamentConfig) -> list[dict[str, Any]]:
         cls = type(agent)
         module = importlib.import_module(cls.__module__.partition(".")[0])
         version = getattr(agent, "version", None) or getattr(module, "__version__", None)
-        described.append({"name": entry.name, "spec": public_spec(entry.spec),
-                          "class": f"{cls.__module__}:{cls.__qualname__}", "version": str(version) if version else None,
-                          "has_action_probs": cls.has_action_probs()})
+        described.append(
+            {
+                "name": entry.name,
+                "spec": public_spec(entry.spec),
+                "class": f"{cls.__module__}:{cls.__qualname__}",
+                "version": str(version) if version else None,
+                "has_action_probs": cls.has_action_probs(),
+            }
+        )
         agent.close()
     return described
 
 
-def run_tournament(config: TournamentConfig | dict[str, Any] | str | Path, *, db: str | None = None,
-                   workers: int | None = None, backend: str | None = None, ray_address: str | None = None,
-                   progress: bool = False, analyse: bool = True) -> TournamentRun:
+def run_tournament(
+    config: TournamentConfig | dict[str, Any] | str | Path,
+    *,
+    db: str | None = None,
+    workers: int | None = None,
+    backend: str | None = None,
+    ray_address: str | None = None,
+    progress: bool = False,
+    analyse: bool = True,
+) -> TournamentRun:
     """Play every match of the tournament that the database does not hold yet, then compute its metrics.
 
     Ctrl-C stops between chunks: what finished is stored, and running the same tournament again resumes it.
@@ -101,8 +114,9 @@ def run_tournament(config: TournamentConfig | dict[str, Any] | str | Path, *, db
         recorded = store.recorded_ids(config.name)
         todo = [t for t in schedule if t.match_id not in recorded]
         secrets = [v for a in config.agents for v in secret_values(a.spec)]
-        settings = MatchSettings(config.move_time_limit, config.illegal_moves, config.max_retries, config.max_steps,
-                                 config.teams)
+        settings = MatchSettings(
+            config.move_time_limit, config.illegal_moves, config.max_retries, config.max_steps, config.teams
+        )
         specs = {a.name: a.spec for a in config.agents}
         bar = _Progress(len(schedule), len(schedule) - len(todo), enabled=progress)
 
@@ -123,8 +137,7 @@ def run_tournament(config: TournamentConfig | dict[str, Any] | str | Path, *, db
             if len(unsaved) >= SAVE_ROWS or time.monotonic() - waiting_since >= SAVE_SECONDS:
                 save()
 
-        pool = make_pool(config.backend, config.workers, specs, settings, secrets, config.ray_address) if todo \
-            else None
+        pool = make_pool(config.backend, config.workers, specs, settings, secrets, config.ray_address) if todo else None
         playing = time.perf_counter()
         with bar:
             try:
@@ -134,14 +147,26 @@ def run_tournament(config: TournamentConfig | dict[str, Any] | str | Path, *, db
         match_seconds = time.perf_counter() - playing
         if analyse:
             analyse_tournament(store, config)
-        metrics = compute_metrics(store.config(config.name), store.agents(config.name), store.matches(config.name),
-                                  store.analyses(config.name))
+        metrics = compute_metrics(
+            store.config(config.name),
+            store.agents(config.name),
+            store.matches(config.name),
+            store.analyses(config.name),
+        )
     return TournamentRun(
-        name=config.name, db=str(config.db), scheduled=len(schedule), already_recorded=len(schedule) - len(todo),
-        played=summary.played if summary else 0, seconds=time.perf_counter() - start, match_seconds=match_seconds,
+        name=config.name,
+        db=str(config.db),
+        scheduled=len(schedule),
+        already_recorded=len(schedule) - len(todo),
+        played=summary.played if summary else 0,
+        seconds=time.perf_counter() - start,
+        match_seconds=match_seconds,
         backend=config.backend,
-        workers=getattr(pool, "size", 0), replaced_workers=summary.replaced_workers if summary else 0,
-        given_up=summary.given_up if summary else [], metrics=metrics)
+        workers=getattr(pool, "size", 0),
+        replaced_workers=summary.replaced_workers if summary else 0,
+        given_up=summary.given_up if summary else [],
+        metrics=metrics,
+    )
 
 
 class _Progress:
@@ -154,9 +179,16 @@ class _Progress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.progress = Progress(TextColumn("[bold]matches"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(),
-                                 console=Console(stderr=True), transient=False)
+        self.progress = Progress(
+            TextColumn("[bold]matches"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
         self.task = self.progress.add_task("matches", total=total, completed=done, rate="")
         self.start, self.fresh = time.perf_counter(), 0
 
@@ -177,5 +209,14 @@ class _Progress:
         self.progress.update(self.task, advance=count, rate=f"{rate:,.1f}/s")
 
 
-__all__ = ["AgentEntry", "ArenaError", "ConfigError", "MatchTask", "ResultsStore", "TournamentConfig",
-           "TournamentRun", "load_config", "run_tournament"]
+__all__ = [
+    "AgentEntry",
+    "ArenaError",
+    "ConfigError",
+    "MatchTask",
+    "ResultsStore",
+    "TournamentConfig",
+    "TournamentRun",
+    "load_config",
+    "run_tournament",
+]

@@ -54,8 +54,12 @@ def _exploitability(game: Any, agent: Agent, engine: Any) -> dict[str, Any]:
     exploitability, policy, _ = engine
     if agent.has_action_probs():
         tabular = policy.policy_from_agent(game, agent)
-        return {"value": float(exploitability.gap(game, tabular.plans())), "exact": True, "stderr": 0.0,
-                "policy": tabular}
+        return {
+            "value": float(exploitability.gap(game, tabular.plans())),
+            "exact": True,
+            "stderr": 0.0,
+            "policy": tabular,
+        }
     counts = policy.sample_counts_from_agent(game, agent, SAMPLES)
     value, stderr = exploitability.estimate_from_samples(game, counts)
     return {"value": value, "exact": False, "stderr": stderr, "policy": None}
@@ -98,8 +102,11 @@ def analyse_tournament(store: ResultsStore, config: TournamentConfig) -> None:
             game = tree.load(env)
         except ArenaError:
             continue
-        pairs = [(a, b) for a, b in itertools.combinations(names, 2)
-                 if game.num_players == 2 and ("exact_payoff", env, f"{a}\n{b}") not in done]
+        pairs = [
+            (a, b)
+            for a, b in itertools.combinations(names, 2)
+            if game.num_players == 2 and ("exact_payoff", env, f"{a}\n{b}") not in done
+        ]
         needed = {n for pair in pairs for n in pair}
         policies: dict[str, Any] = {}
         for entry in config.agents:
@@ -112,8 +119,9 @@ def analyse_tournament(store: ResultsStore, config: TournamentConfig) -> None:
             if found.get("policy") is not None:
                 policies[entry.name] = found["policy"]
             if missing:
-                store.set_analysis(config.name, "exploitability", env, entry.name,
-                                   {k: v for k, v in found.items() if k != "policy"})
+                store.set_analysis(
+                    config.name, "exploitability", env, entry.name, {k: v for k, v in found.items() if k != "policy"}
+                )
         for a, b in pairs:
             if a in policies and b in policies:
                 first = exploitability.expected_payoffs(game, [policies[a], policies[b]])[0]

@@ -73,8 +73,9 @@ class RoundLog:
         if not type(agent).has_action_probs() or player not in self._infos:
             return None
         try:
-            obs = Observation(player=player, observation=self._observations[player], info=self._infos[player],
-                              step=len(self.rounds))
+            obs = Observation(
+                player=player, observation=self._observations[player], info=self._infos[player], step=len(self.rounds)
+            )
             return [float(p) for p in agent.action_probs(obs)]
         except Exception:  # a policy we cannot read is simply not recorded
             return None
@@ -88,11 +89,13 @@ class RoundLog:
             payoffs = [infos.get(p, {}).get("action_payoffs") for p in players]
             self.has_feedback = any(v is not None for v in payoffs)
             if self.has_feedback:
-                self.rounds.append({
-                    "actions": [int(actions[p]) if p in actions else None for p in players],
-                    "action_payoffs": [None if v is None else np.asarray(v, dtype=float).tolist() for v in payoffs],
-                    "policies": policies,
-                })
+                self.rounds.append(
+                    {
+                        "actions": [int(actions[p]) if p in actions else None for p in players],
+                        "action_payoffs": [None if v is None else np.asarray(v, dtype=float).tolist() for v in payoffs],
+                        "policies": policies,
+                    }
+                )
         self._observations, self._infos = observations, infos
         return observations, rewards, terminations, truncations, infos
 
@@ -104,8 +107,10 @@ class RoundLog:
         return {
             "actions": [[r["actions"][s] for r in self.rounds] for s in range(n)],
             "action_payoffs": [[r["action_payoffs"][s] for r in self.rounds] for s in range(n)],
-            "policies": [None if any(r["policies"][s] is None for r in self.rounds)
-                         else [r["policies"][s] for r in self.rounds] for s in range(n)],
+            "policies": [
+                None if any(r["policies"][s] is None for r in self.rounds) else [r["policies"][s] for r in self.rounds]
+                for s in range(n)
+            ],
         }
 
 
@@ -136,18 +141,38 @@ def _stats_json(stats: list[dict[str, Any]]) -> str:
     return "[" + ", ".join(["{}"] * len(stats)) + "]"
 
 
-def result_row(task: MatchTask, result: MatchResult, rounds: dict[str, Any] | None,
-               secrets: Iterable[str] = ()) -> dict[str, Any]:
+def result_row(
+    task: MatchTask, result: MatchResult, rounds: dict[str, Any] | None, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
     """The store's row for one match (JSON text for the per-seat lists)."""
     seats, payoffs, outcomes, illegal, timeouts, errors, fallbacks = _per_seat_json(
-        task.seats, result.payoffs, result.outcomes, result.illegal_moves, result.timeouts, result.errors,
-        result.random_fallbacks)
+        task.seats,
+        result.payoffs,
+        result.outcomes,
+        result.illegal_moves,
+        result.timeouts,
+        result.errors,
+        result.random_fallbacks,
+    )
     return {
-        "match_id": task.match_id, "env": task.env, "seats": seats, "idx": task.index, "seed": task.seed,
-        "payoffs": payoffs, "outcomes": outcomes, "termination": result.termination, "culprit": result.culprit,
-        "message": _scrub(result.message, secrets), "length": result.length, "illegal_moves": illegal,
-        "timeouts": timeouts, "errors": errors, "random_fallbacks": fallbacks, "wall_time": result.wall_time,
-        "agent_stats": _stats_json(result.agent_stats), "stuck": int(result.stuck_agent),
+        "match_id": task.match_id,
+        "env": task.env,
+        "seats": seats,
+        "idx": task.index,
+        "seed": task.seed,
+        "payoffs": payoffs,
+        "outcomes": outcomes,
+        "termination": result.termination,
+        "culprit": result.culprit,
+        "message": _scrub(result.message, secrets),
+        "length": result.length,
+        "illegal_moves": illegal,
+        "timeouts": timeouts,
+        "errors": errors,
+        "random_fallbacks": fallbacks,
+        "wall_time": result.wall_time,
+        "agent_stats": _stats_json(result.agent_stats),
+        "stuck": int(result.stuck_agent),
         "rounds": None if rounds is None else json.dumps(rounds, separators=(",", ":")),
     }
 
@@ -166,12 +191,18 @@ def team_result(result: MatchResult, groups: list[list[int]], env: Any) -> Match
     else:
         outcomes = ["loss" if t == culprit else "win" for t in range(len(groups))]
     return dataclasses.replace(
-        result, agents=[result.agents[members[0]] for members in groups],
-        players=["+".join(result.players[p] for p in members) for members in groups], payoffs=payoffs,
-        outcomes=outcomes, culprit=culprit, illegal_moves=per_team(result.illegal_moves),
-        timeouts=per_team(result.timeouts), errors=per_team(result.errors),
+        result,
+        agents=[result.agents[members[0]] for members in groups],
+        players=["+".join(result.players[p] for p in members) for members in groups],
+        payoffs=payoffs,
+        outcomes=outcomes,
+        culprit=culprit,
+        illegal_moves=per_team(result.illegal_moves),
+        timeouts=per_team(result.timeouts),
+        errors=per_team(result.errors),
         random_fallbacks=per_team(result.random_fallbacks),
-        agent_stats=[_summed_stats([result.agent_stats[p] for p in members]) for members in groups])
+        agent_stats=[_summed_stats([result.agent_stats[p] for p in members]) for members in groups],
+    )
 
 
 def _summed_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
@@ -210,8 +241,7 @@ class ChunkReply:
 class MatchRunner:
     """Plays matches with envs and agents built once and reused; one per worker."""
 
-    def __init__(self, agent_specs: dict[str, str], settings: MatchSettings,
-                 secrets: Iterable[str] = ()) -> None:
+    def __init__(self, agent_specs: dict[str, str], settings: MatchSettings, secrets: Iterable[str] = ()) -> None:
         self.agent_specs = agent_specs
         self.settings = settings
         self.secrets = list(secrets)
@@ -263,9 +293,16 @@ class MatchRunner:
             if isinstance(env, RoundLog):
                 env.seated = agents
             s = self.settings
-            result = play(env, agents, seed=task.seed, move_time_limit=s.move_time_limit,
-                          illegal_moves=s.illegal_moves, max_retries=s.max_retries, max_steps=s.max_steps,
-                          reset_agents=False)
+            result = play(
+                env,
+                agents,
+                seed=task.seed,
+                move_time_limit=s.move_time_limit,
+                illegal_moves=s.illegal_moves,
+                max_retries=s.max_retries,
+                max_steps=s.max_steps,
+                reset_agents=False,
+            )
         if len(groups) == len(players):
             rounds = env.rounds_payload() if isinstance(env, RoundLog) and result.length else None  # none if unplayed
             return result_row(task, result, rounds, self.secrets), result.stuck_agent
@@ -277,12 +314,23 @@ class MatchRunner:
         errors = [0] * n
         errors[seat] = 1
         return MatchResult(
-            env_id=env.spec.id, env_params=dict(env.spec.params), seed=None, agents=[a.name for a in agents],
-            players=list(env.possible_agents), payoffs=forfeit_payoffs(env, seat, n), length=0,
-            outcomes=["loss" if i == seat else "win" for i in range(n)], termination="agent_error", culprit=seat,
+            env_id=env.spec.id,
+            env_params=dict(env.spec.params),
+            seed=None,
+            agents=[a.name for a in agents],
+            players=list(env.possible_agents),
+            payoffs=forfeit_payoffs(env, seat, n),
+            length=0,
+            outcomes=["loss" if i == seat else "win" for i in range(n)],
+            termination="agent_error",
+            culprit=seat,
             message=f"{agents[seat].name} raised {type(exc).__name__} at reset: {str(exc)[:300]}",
-            illegal_moves=[0] * n, timeouts=[0] * n, errors=errors, random_fallbacks=[0] * n,
-            agent_stats=[{} for _ in agents])
+            illegal_moves=[0] * n,
+            timeouts=[0] * n,
+            errors=errors,
+            random_fallbacks=[0] * n,
+            agent_stats=[{} for _ in agents],
+        )
 
     def run_chunk(self, tasks: list[MatchTask]) -> ChunkReply:
         rows = []
@@ -290,12 +338,15 @@ class MatchRunner:
             try:
                 row, stuck = self.play(task)
             except Exception as exc:
-                return ChunkReply(rows, list(tasks[i + 1:]),
-                                  failure=f"match {task.match_id} ({task.env}, {' vs '.join(task.seats)}) failed: "
-                                          f"{type(exc).__name__}: {_scrub(str(exc), self.secrets)[:300]}")
+                return ChunkReply(
+                    rows,
+                    list(tasks[i + 1 :]),
+                    failure=f"match {task.match_id} ({task.env}, {' vs '.join(task.seats)}) failed: "
+                    f"{type(exc).__name__}: {_scrub(str(exc), self.secrets)[:300]}",
+                )
             rows.append(row)
             if stuck:
-                return ChunkReply(rows, list(tasks[i + 1:]), stuck=True)
+                return ChunkReply(rows, list(tasks[i + 1 :]), stuck=True)
         return ChunkReply(rows)
 
     def close(self) -> None:
@@ -349,8 +400,13 @@ class RunSummary:
 class _Driver:
     """Hands out chunks sized to about CHUNK_SECONDS of work and collects the rows."""
 
-    def __init__(self, pool: _Pool, tasks: list[MatchTask], on_rows: Callable[[list[dict[str, Any]]], None],
-                 on_idle: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        pool: _Pool,
+        tasks: list[MatchTask],
+        on_rows: Callable[[list[dict[str, Any]]], None],
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
         self.pool, self.on_rows, self.on_idle = pool, on_rows, on_idle
         self.pending: collections.deque[MatchTask] = collections.deque(tasks)
         self.in_flight: dict[int, collections.deque[list[MatchTask]]] = {}
@@ -462,8 +518,12 @@ class InProcessPool(_Pool):
 # Local worker processes
 
 
-def _worker_main(conn: multiprocessing.connection.Connection, agent_specs: dict[str, str], settings: MatchSettings,
-                 secrets: list[str]) -> None:
+def _worker_main(
+    conn: multiprocessing.connection.Connection,
+    agent_specs: dict[str, str],
+    settings: MatchSettings,
+    secrets: list[str],
+) -> None:
     """A worker process: plays the chunks it receives until told to stop or the coordinator goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
     runner = MatchRunner(agent_specs, settings, secrets)
@@ -501,8 +561,7 @@ class LocalPool(_Pool):
 
     def start(self) -> _Process:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(child, *self.args), daemon=True,
-                                       name="arena-worker")
+        process = self.context.Process(target=_worker_main, args=(child, *self.args), daemon=True, name="arena-worker")
         process.start()
         child.close()
         return _Process(process, parent)
@@ -565,8 +624,14 @@ class RayPool(_Pool):
     The cluster's nodes need arena (and the agents' own packages) installed.
     """
 
-    def __init__(self, size: int, agent_specs: dict[str, str], settings: MatchSettings, secrets: list[str],
-                 address: str | None = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        agent_specs: dict[str, str],
+        settings: MatchSettings,
+        secrets: list[str],
+        address: str | None = None,
+    ) -> None:
         try:
             import ray
         except ImportError:
@@ -576,8 +641,10 @@ class RayPool(_Pool):
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise EngineError(f"cannot connect to the Ray cluster at {address or 'a new local cluster'}: "
-                                  f"{str(exc).splitlines()[0] if str(exc) else exc}") from None
+                raise EngineError(
+                    f"cannot connect to the Ray cluster at {address or 'a new local cluster'}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else exc}"
+                ) from None
         self.size = size or max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.actor_class = ray.remote(num_cpus=1, max_restarts=0)(_RayWorker)
         self.args = (agent_specs, settings, secrets)
@@ -626,8 +693,14 @@ class _RayWorker:
         return self.runner.run_chunk(chunk)
 
 
-def make_pool(backend: str, workers: int, agent_specs: dict[str, str], settings: MatchSettings,
-              secrets: list[str], ray_address: str | None = None) -> _Pool:
+def make_pool(
+    backend: str,
+    workers: int,
+    agent_specs: dict[str, str],
+    settings: MatchSettings,
+    secrets: list[str],
+    ray_address: str | None = None,
+) -> _Pool:
     """The pool for a backend name: inprocess, local or ray."""
     if backend == "inprocess":
         return InProcessPool(agent_specs, settings, secrets)
@@ -638,8 +711,12 @@ def make_pool(backend: str, workers: int, agent_specs: dict[str, str], settings:
     raise ArenaError(f"unknown backend {backend!r}; use inprocess, local or ray")
 
 
-def run_matches(pool: _Pool, tasks: list[MatchTask], on_rows: Callable[[list[dict[str, Any]]], None],
-                on_idle: Callable[[], None] | None = None) -> RunSummary:
+def run_matches(
+    pool: _Pool,
+    tasks: list[MatchTask],
+    on_rows: Callable[[list[dict[str, Any]]], None],
+    on_idle: Callable[[], None] | None = None,
+) -> RunSummary:
     """Play `tasks` on `pool`, calling `on_rows` with each finished chunk's rows as it arrives and `on_idle` after
     half a second without any."""
     if not tasks:

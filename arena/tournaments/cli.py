@@ -33,15 +33,33 @@ def _config_from_args(args: argparse.Namespace) -> Any:
         raise ConfigError("give either a config file or --env/--agents, not both")
     if args.config:
         config = load_config(args.config)
-        overrides = {"name": args.name, "games": args.games, "seed": args.seed, "move_time_limit": args.time_limit,
-                     "illegal_moves": args.illegal, "scoring": args.scoring, "teams": args.teams}
+        overrides = {
+            "name": args.name,
+            "games": args.games,
+            "seed": args.seed,
+            "move_time_limit": args.time_limit,
+            "illegal_moves": args.illegal,
+            "scoring": args.scoring,
+            "teams": args.teams,
+        }
         return config.replace(**overrides)
     if not args.env or not args.agents:
         raise ConfigError("give a config file, or --env ENV --agents SPEC... (see `arena tournament --help`)")
-    data: dict[str, Any] = {"name": args.name or "cli", "envs": args.env, "agents": args.agents,
-                            "games": args.games or 10, "self_play": args.self_play, "seats": args.seats}
-    for key, value in (("seed", args.seed), ("move_time_limit", args.time_limit), ("illegal_moves", args.illegal),
-                       ("scoring", args.scoring), ("teams", args.teams)):
+    data: dict[str, Any] = {
+        "name": args.name or "cli",
+        "envs": args.env,
+        "agents": args.agents,
+        "games": args.games or 10,
+        "self_play": args.self_play,
+        "seats": args.seats,
+    }
+    for key, value in (
+        ("seed", args.seed),
+        ("move_time_limit", args.time_limit),
+        ("illegal_moves", args.illegal),
+        ("scoring", args.scoring),
+        ("teams", args.teams),
+    ):
         if value is not None:
             data[key] = value
     return config_from_dict(data)
@@ -62,16 +80,21 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         with ResultsStore(config.db, readonly=True) as store:
             done = store.count(config.name)
-        print(f"arena: interrupted; {done} matches of {config.name!r} are stored in {config.db}; "
-              "run the same command again to resume", file=sys.stderr)
+        print(
+            f"arena: interrupted; {done} matches of {config.name!r} are stored in {config.db}; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
         return 130
     if args.json:
         _print_json(run.to_dict())
         return 0
     console = make_console()
     print_ranking(run.metrics, console, full=args.full)
-    note = (f"{run.played} matches played in {run.seconds:.1f}s ({run.backend}, {run.workers} workers); "
-            f"{run.already_recorded} already stored; results in {run.db}")
+    note = (
+        f"{run.played} matches played in {run.seconds:.1f}s ({run.backend}, {run.workers} workers); "
+        f"{run.already_recorded} already stored; results in {run.db}"
+    )
     if run.replaced_workers:
         note += f"; {run.replaced_workers} stuck or crashed workers replaced"
     if run.given_up:
@@ -104,9 +127,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: Any) -> None:
     """Register `arena tournament` and `arena report`."""
-    p = subparsers.add_parser("tournament", help="run (or resume) a round-robin tournament",
-                              description="Run a tournament from a TOML file or from --env/--agents. Matches "
-                                          "already in the database are not played again.")
+    p = subparsers.add_parser(
+        "tournament",
+        help="run (or resume) a round-robin tournament",
+        description="Run a tournament from a TOML file or from --env/--agents. Matches "
+        "already in the database are not played again.",
+    )
     p.add_argument("config", nargs="?", help="tournament TOML file")
     p.add_argument("--env", nargs="+", metavar="ENV", help="env id(s) with parameters (instead of a config file)")
     p.add_argument("--agents", nargs="+", metavar="SPEC", help="agent specs (instead of a config file)")
@@ -116,19 +142,31 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--time-limit", type=float, metavar="SECONDS", help="per-move time limit")
     p.add_argument("--illegal", choices=["forfeit", "random", "retry"], help="illegal-move policy")
     p.add_argument("--self-play", action="store_true", help="also pair each agent with itself")
-    p.add_argument("--seats", choices=["all", "fixed"], default="all",
-                   help="every seat order of each pairing (default) or only the listed order")
-    p.add_argument("--scoring", choices=["match", "duplicate"],
-                   help="what decides wins: each match (default), or each seed's set of seat orders")
-    p.add_argument("--teams", action=argparse.BooleanOptionalAction, default=None,
-                   help="in envs with teams (particle worlds), one agent plays a whole team (default: on)")
+    p.add_argument(
+        "--seats",
+        choices=["all", "fixed"],
+        default="all",
+        help="every seat order of each pairing (default) or only the listed order",
+    )
+    p.add_argument(
+        "--scoring",
+        choices=["match", "duplicate"],
+        help="what decides wins: each match (default), or each seed's set of seat orders",
+    )
+    p.add_argument(
+        "--teams",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="in envs with teams (particle worlds), one agent plays a whole team (default: on)",
+    )
     p.add_argument("--db", help="results database (default arena-results.sqlite)")
     p.add_argument("--workers", type=int, help="worker processes or Ray actors (default: all cores)")
     p.add_argument("--backend", choices=["inprocess", "local", "ray"], help="where matches run (default local)")
     p.add_argument("--ray-address", metavar="ADDR", help="Ray cluster address (default: start a local one)")
     p.add_argument("--full", action="store_true", help="print every table, not just the ranking")
-    p.add_argument("--no-cache", action="store_true", help="LLM agents ask the model again instead of reusing "
-                   "cached replies")
+    p.add_argument(
+        "--no-cache", action="store_true", help="LLM agents ask the model again instead of reusing cached replies"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable summary and metrics")
     p.set_defaults(handler=_cmd_tournament)
 

@@ -125,15 +125,27 @@ class TournamentConfig:
 
     def rules(self) -> dict[str, Any]:
         """The settings that change what a match means; a stored tournament can only resume with the same."""
-        return {"seed": self.seed, "move_time_limit": self.move_time_limit, "illegal_moves": self.illegal_moves,
-                "max_retries": self.max_retries, "max_steps": self.max_steps, "teams": self.teams}
+        return {
+            "seed": self.seed,
+            "move_time_limit": self.move_time_limit,
+            "illegal_moves": self.illegal_moves,
+            "max_retries": self.max_retries,
+            "max_steps": self.max_steps,
+            "teams": self.teams,
+        }
 
     def public_dict(self) -> dict[str, Any]:
         """The config as stored in the results database: secrets removed, run-time settings left out."""
-        return {"name": self.name, "envs": list(self.envs),
-                "agents": [{"name": a.name, "spec": public_spec(a.spec)} for a in self.agents],
-                "games": self.games, "seats": self.seats, "self_play": self.self_play, "scoring": self.scoring,
-                **self.rules()}
+        return {
+            "name": self.name,
+            "envs": list(self.envs),
+            "agents": [{"name": a.name, "spec": public_spec(a.spec)} for a in self.agents],
+            "games": self.games,
+            "seats": self.seats,
+            "self_play": self.self_play,
+            "scoring": self.scoring,
+            **self.rules(),
+        }
 
     def replace(self, **changes: Any) -> TournamentConfig:
         """A copy with some fields changed (command-line overrides); None values are ignored."""
@@ -155,7 +167,7 @@ def _env_entry(entry: Any, index: int) -> str:
             raise ConfigError(f"envs[{index}]: params must be a table")
         name, inline = parse_spec(entry["id"])
         return format_spec(name, {**inline, **params})
-    raise ConfigError(f"envs[{index}] must be an env id string or a table with id = \"...\"")
+    raise ConfigError(f'envs[{index}] must be an env id string or a table with id = "..."')
 
 
 def _agent_entry(entry: Any, index: int) -> AgentEntry:
@@ -164,8 +176,9 @@ def _agent_entry(entry: Any, index: int) -> AgentEntry:
     if isinstance(entry, dict) and isinstance(entry.get("spec"), str):
         unknown = set(entry) - {"name", "spec", "params"}
         if unknown:
-            raise ConfigError(f"agents[{index}]: unknown key(s) {', '.join(sorted(unknown))}; "
-                              "use name, spec and params")
+            raise ConfigError(
+                f"agents[{index}]: unknown key(s) {', '.join(sorted(unknown))}; use name, spec and params"
+            )
         params = entry.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError(f"agents[{index}]: params must be a table")
@@ -175,15 +188,17 @@ def _agent_entry(entry: Any, index: int) -> AgentEntry:
         if not isinstance(display, str):
             raise ConfigError(f"agents[{index}]: name must be a string")
         return AgentEntry(display, spec)
-    raise ConfigError(f"agents[{index}] must be a spec string or a table with spec = \"...\"")
+    raise ConfigError(f'agents[{index}] must be a spec string or a table with spec = "..."')
 
 
 def config_from_dict(data: dict[str, Any], default_name: str = "tournament") -> TournamentConfig:
     """Build and check a config from a TOML-like dict; unknown keys and wrong types are ConfigErrors."""
     unknown = set(data) - _KEYS - {"envs", "agents", "env"}
     if unknown:
-        raise ConfigError(f"unknown config key(s): {', '.join(sorted(unknown))}; "
-                          f"known: {', '.join(sorted(_KEYS | {'envs', 'agents'}))}")
+        raise ConfigError(
+            f"unknown config key(s): {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(_KEYS | {'envs', 'agents'}))}"
+        )
     envs = data.get("envs", data.get("env", []))
     envs = [envs] if isinstance(envs, (str, dict)) else envs
     agents = data.get("agents", [])
@@ -191,10 +206,17 @@ def config_from_dict(data: dict[str, Any], default_name: str = "tournament") -> 
         raise ConfigError("envs and agents must be lists")
     settings = {k: data[k] for k in _KEYS if k in data}
     settings.setdefault("name", default_name)
-    for key, kind in (("games", int), ("workers", int), ("seed", int), ("max_retries", int), ("self_play", bool),
-                      ("teams", bool)):
-        if key in settings and (not isinstance(settings[key], kind) or
-                                (kind is int and isinstance(settings[key], bool))):
+    for key, kind in (
+        ("games", int),
+        ("workers", int),
+        ("seed", int),
+        ("max_retries", int),
+        ("self_play", bool),
+        ("teams", bool),
+    ):
+        if key in settings and (
+            not isinstance(settings[key], kind) or (kind is int and isinstance(settings[key], bool))
+        ):
             raise ConfigError(f"{key} must be {'an integer' if kind is int else 'true or false'}")
     if "move_time_limit" in settings:
         limit = settings["move_time_limit"]
@@ -204,8 +226,11 @@ def config_from_dict(data: dict[str, Any], default_name: str = "tournament") -> 
     for key in ("name", "seats", "scoring", "illegal_moves", "exploitability", "backend", "ray_address", "db"):
         if key in settings and not isinstance(settings[key], str):
             raise ConfigError(f"{key} must be a string")
-    return TournamentConfig(envs=[_env_entry(e, i) for i, e in enumerate(envs)],
-                            agents=[_agent_entry(a, i) for i, a in enumerate(agents)], **settings)
+    return TournamentConfig(
+        envs=[_env_entry(e, i) for i, e in enumerate(envs)],
+        agents=[_agent_entry(a, i) for i, a in enumerate(agents)],
+        **settings,
+    )
 
 
 def load_config(path: str | Path) -> TournamentConfig:

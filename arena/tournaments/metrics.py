@@ -63,8 +63,9 @@ def compare(a: float, b: float) -> int:
     return 0 if abs(a - b) <= 1e-9 else (1 if a > b else -1)
 
 
-def scored_games(matches: list[dict[str, Any]], scoring: str = "match",
-                 all_orders: bool = True) -> list[dict[str, Any]]:
+def scored_games(
+    matches: list[dict[str, Any]], scoring: str = "match", all_orders: bool = True
+) -> list[dict[str, Any]]:
     """The games that decide wins and ratings, as {"env", "seats", "payoffs"}.
 
     Under "match" scoring every match is a game. Under "duplicate" scoring a game is the complete set of seat orders
@@ -95,8 +96,9 @@ def scored_games(matches: list[dict[str, Any]], scoring: str = "match",
 # Pairings and agents
 
 
-def pairing_results(names: list[str], matches: list[dict[str, Any]],
-                    exact: dict[tuple[str, str, str], float]) -> list[dict[str, Any]]:
+def pairing_results(
+    names: list[str], matches: list[dict[str, Any]], exact: dict[tuple[str, str, str], float]
+) -> list[dict[str, Any]]:
     """Head-to-head results of every pair of different agents in two-player matches, from the side of the one
     listed first in `names`."""
     groups: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
@@ -115,13 +117,27 @@ def pairing_results(names: list[str], matches: list[dict[str, Any]],
         own, other = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
         mean, low, high = mean_interval(own)
         scale = np.abs(own).sum() + np.abs(other).sum()
-        out.append({
-            "env": env, "agent": a, "opponent": b, "games": n, "wins": wins, "draws": draws, "losses": losses,
-            "win_rate": wins / n, "win_ci": wilson(wins, n), "draw_rate": draws / n, "draw_ci": wilson(draws, n),
-            "loss_rate": losses / n, "loss_ci": wilson(losses, n), "mean_payoff": mean, "payoff_ci": (low, high),
-            "nra": float((own.sum() - other.sum()) / scale) if scale > 0 else 0.0,
-            "exact_payoff": exact.get((env, a, b)),
-        })
+        out.append(
+            {
+                "env": env,
+                "agent": a,
+                "opponent": b,
+                "games": n,
+                "wins": wins,
+                "draws": draws,
+                "losses": losses,
+                "win_rate": wins / n,
+                "win_ci": wilson(wins, n),
+                "draw_rate": draws / n,
+                "draw_ci": wilson(draws, n),
+                "loss_rate": losses / n,
+                "loss_ci": wilson(losses, n),
+                "mean_payoff": mean,
+                "payoff_ci": (low, high),
+                "nra": float((own.sum() - other.sum()) / scale) if scale > 0 else 0.0,
+                "exact_payoff": exact.get((env, a, b)),
+            }
+        )
     return out
 
 
@@ -134,13 +150,27 @@ def _stat_sums(stats: list[dict[str, Any]]) -> dict[str, float]:
     return dict(totals)
 
 
-def agent_summaries(names: list[str], matches: list[dict[str, Any]],
-                    games: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+def agent_summaries(
+    names: list[str], matches: list[dict[str, Any]], games: list[dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
     """Per agent: results against other agents in `games` (the matches themselves by default), reliability rates
     and summed agent statistics."""
     index = {n: i for i, n in enumerate(names)}
-    tallies = {n: {"matches": 0, "wins": 0, "draws": 0, "losses": 0, "illegal": 0, "timeouts": 0, "errors": 0,
-                   "forfeits": 0, "illegal_moves": 0, "stats": []} for n in names}
+    tallies = {
+        n: {
+            "matches": 0,
+            "wins": 0,
+            "draws": 0,
+            "losses": 0,
+            "illegal": 0,
+            "timeouts": 0,
+            "errors": 0,
+            "forfeits": 0,
+            "illegal_moves": 0,
+            "stats": [],
+        }
+        for n in names
+    }
     for m in matches:
         for s, name in enumerate(m["seats"]):
             if name not in index:
@@ -168,19 +198,27 @@ def agent_summaries(names: list[str], matches: list[dict[str, Any]],
         n = t["matches"]
         sums = _stat_sums(t["stats"])
         out[name] = {
-            "matches": n, "wins": t["wins"], "draws": t["draws"], "losses": t["losses"],
-            "win_rate": t["wins"] / decided if decided else math.nan, "win_ci": wilson(t["wins"], decided),
+            "matches": n,
+            "wins": t["wins"],
+            "draws": t["draws"],
+            "losses": t["losses"],
+            "win_rate": t["wins"] / decided if decided else math.nan,
+            "win_ci": wilson(t["wins"], decided),
             "score": (t["wins"] + 0.5 * t["draws"]) / decided if decided else math.nan,
-            "illegal_move_rate": t["illegal"] / n if n else 0.0, "illegal_moves": t["illegal_moves"],
-            "timeout_rate": t["timeouts"] / n if n else 0.0, "error_rate": t["errors"] / n if n else 0.0,
-            "forfeits": t["forfeits"], "stats": sums,
+            "illegal_move_rate": t["illegal"] / n if n else 0.0,
+            "illegal_moves": t["illegal_moves"],
+            "timeout_rate": t["timeouts"] / n if n else 0.0,
+            "error_rate": t["errors"] / n if n else 0.0,
+            "forfeits": t["forfeits"],
+            "stats": sums,
             "stats_per_match": {k: v / n for k, v in sums.items()} if n else {},
         }
     return out
 
 
-def rating_tables(names: list[str], matches: list[dict[str, Any]], num_bootstrap: int = 200,
-                  seed: int = 0) -> dict[str, list[ratings.Rating]]:
+def rating_tables(
+    names: list[str], matches: list[dict[str, Any]], num_bootstrap: int = 200, seed: int = 0
+) -> dict[str, list[ratings.Rating]]:
     """Bradley-Terry and Elo ratings over every match (comparisons between seats of different agents)."""
     index = {n: i for i, n in enumerate(names)}
     comparisons = []
@@ -189,8 +227,10 @@ def rating_tables(names: list[str], matches: list[dict[str, Any]], num_bootstrap
             items = ratings.match_scores([index[s] for s in m["seats"]], m["payoffs"])
             if items:
                 comparisons.append(items)
-    return {"bradley_terry": ratings.bradley_terry(names, comparisons, num_bootstrap, seed),
-            "elo": ratings.elo_ratings(names, comparisons, num_bootstrap, seed)}
+    return {
+        "bradley_terry": ratings.bradley_terry(names, comparisons, num_bootstrap, seed),
+        "elo": ratings.elo_ratings(names, comparisons, num_bootstrap, seed),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -205,8 +245,15 @@ def zero_sum_nash(payoffs: np.ndarray) -> tuple[np.ndarray, float]:
     cost[-1] = -1.0
     a_ub = np.hstack([-payoffs.T, np.ones((cols, 1))])
     a_eq = np.hstack([np.ones((1, rows)), np.zeros((1, 1))])
-    result = scipy.optimize.linprog(cost, A_ub=a_ub, b_ub=np.zeros(cols), A_eq=a_eq, b_eq=[1.0],
-                                    bounds=[(0, None)] * rows + [(None, None)], method="highs")
+    result = scipy.optimize.linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=np.zeros(cols),
+        A_eq=a_eq,
+        b_eq=[1.0],
+        bounds=[(0, None)] * rows + [(None, None)],
+        method="highs",
+    )
     p = np.clip(result.x[:rows], 0, None)
     return p / p.sum(), float(result.x[-1])
 
@@ -223,10 +270,19 @@ def max_entropy_nash(payoffs: np.ndarray, tolerance: float = 1e-9) -> tuple[np.n
         return float((q * np.log(q)).sum()), np.log(q) + 1.0
 
     start = 0.5 * p0 + 0.5 * np.full(n, 1.0 / n)
-    constraints = [{"type": "eq", "fun": lambda p: p.sum() - 1.0, "jac": lambda p: np.ones(n)},
-                   {"type": "ineq", "fun": lambda p: payoffs.T @ p - value + tolerance, "jac": lambda p: payoffs.T}]
-    result = scipy.optimize.minimize(negative_entropy, start, jac=True, method="SLSQP", bounds=[(0, 1)] * n,
-                                     constraints=constraints, options={"ftol": 1e-12, "maxiter": 500})
+    constraints = [
+        {"type": "eq", "fun": lambda p: p.sum() - 1.0, "jac": lambda p: np.ones(n)},
+        {"type": "ineq", "fun": lambda p: payoffs.T @ p - value + tolerance, "jac": lambda p: payoffs.T},
+    ]
+    result = scipy.optimize.minimize(
+        negative_entropy,
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=[(0, 1)] * n,
+        constraints=constraints,
+        options={"ftol": 1e-12, "maxiter": 500},
+    )
     p = np.clip(result.x, 0, None)
     p /= p.sum()
     if not result.success or (payoffs.T @ p).min() < value - 1e-6:
@@ -259,15 +315,21 @@ def meta_game(names: list[str], matches: list[dict[str, Any]]) -> dict[str, Any]
     nash, value = max_entropy_nash(margin)
     scores = margin @ nash
     return {
-        "agents": [names[k] for k in keep], "payoffs": _nan_where(mean, missing | np.eye(len(keep), dtype=bool)),
-        "margin": margin.tolist(), "unplayed_pairs": int(missing.sum() // 2), "nash": nash.tolist(),
-        "value": value, "nash_averaging": scores.tolist(), "regret": np.maximum(value - scores, 0.0).tolist(),
+        "agents": [names[k] for k in keep],
+        "payoffs": _nan_where(mean, missing | np.eye(len(keep), dtype=bool)),
+        "margin": margin.tolist(),
+        "unplayed_pairs": int(missing.sum() // 2),
+        "nash": nash.tolist(),
+        "value": value,
+        "nash_averaging": scores.tolist(),
+        "regret": np.maximum(value - scores, 0.0).tolist(),
     }
 
 
 def _nan_where(matrix: np.ndarray, mask: np.ndarray) -> list[list[float | None]]:
-    return [[None if mask[i, j] else float(matrix[i, j]) for j in range(matrix.shape[1])]
-            for i in range(matrix.shape[0])]
+    return [
+        [None if mask[i, j] else float(matrix[i, j]) for j in range(matrix.shape[1])] for i in range(matrix.shape[0])
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -325,13 +387,18 @@ def regret_summary(curves: list[dict[str, np.ndarray]], num_bootstrap: int = 100
     final_dynamic = [d[-1] / len(d) for d in dynamic]
     ext_mean, ext_low, ext_high = mean_interval(final_external)
     return {
-        "matches": len(curves), "rounds": int(len(mean_external)),
-        "external_regret_per_round": ext_mean, "external_regret_ci": (ext_low, ext_high),
+        "matches": len(curves),
+        "rounds": int(len(mean_external)),
+        "external_regret_per_round": ext_mean,
+        "external_regret_ci": (ext_low, ext_high),
         "dynamic_regret_per_round": float(np.mean(final_dynamic)),
-        "external_regret": float(mean_external[-1]), "dynamic_regret": float(_mean_curve(dynamic)[-1]),
-        "loglog_slope": slope, "loglog_slope_ci": slope_ci,
+        "external_regret": float(mean_external[-1]),
+        "dynamic_regret": float(_mean_curve(dynamic)[-1]),
+        "loglog_slope": slope,
+        "loglog_slope_ci": slope_ci,
         "sublinear": bool(mean_external[-1] <= 0 or (slope is not None and slope < 1)),
-        "curve_external": (mean_external / rounds).tolist(), "curve_dynamic": (_mean_curve(dynamic) / rounds).tolist(),
+        "curve_external": (mean_external / rounds).tolist(),
+        "curve_dynamic": (_mean_curve(dynamic) / rounds).tolist(),
     }
 
 
@@ -355,8 +422,13 @@ def env_regret(matches: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 # Everything together
 
 
-def compute_metrics(config: dict[str, Any], agents: list[dict[str, Any]], matches: list[dict[str, Any]],
-                    analyses: list[dict[str, Any]], num_bootstrap: int = 200) -> dict[str, Any]:
+def compute_metrics(
+    config: dict[str, Any],
+    agents: list[dict[str, Any]],
+    matches: list[dict[str, Any]],
+    analyses: list[dict[str, Any]],
+    num_bootstrap: int = 200,
+) -> dict[str, Any]:
     """All metrics of a tournament as plain JSON-able data (the report's content)."""
     names = [a["name"] for a in agents if any(a["name"] in m["seats"] for m in matches)]
     exact = {(a["env"], *a["subject"].split("\n")): a["value"] for a in analyses if a["kind"] == "exact_payoff"}
@@ -378,13 +450,17 @@ def compute_metrics(config: dict[str, Any], agents: list[dict[str, Any]], matche
         envs[env] = {
             "matches": len(env_matches),
             "players": len(env_matches[0]["seats"]) if env_matches else None,
-            "meta_game": meta_game(env_names, env_matches) if env_matches and len(env_matches[0]["seats"]) == 2
+            "meta_game": meta_game(env_names, env_matches)
+            if env_matches and len(env_matches[0]["seats"]) == 2
             else None,
             "exploitability": exploitability.get(env, {}),
             "regret": env_regret(env_matches),
-            "mean_payoff": {n: mean_interval([m["payoffs"][s] for m in env_matches
-                                              for s, seat in enumerate(m["seats"]) if seat == n])
-                            for n in env_names},
+            "mean_payoff": {
+                n: mean_interval(
+                    [m["payoffs"][s] for m in env_matches for s, seat in enumerate(m["seats"]) if seat == n]
+                )
+                for n in env_names
+            },
         }
     bt = {r.name: r for r in tables["bradley_terry"]}
     elo = {r.name: r for r in tables["elo"]}
@@ -392,15 +468,26 @@ def compute_metrics(config: dict[str, Any], agents: list[dict[str, Any]], matche
     for a in agents:
         if a["name"] not in summaries:
             continue
-        agent_rows.append({"name": a["name"], "spec": a["spec"], "rank": bt[a["name"]].rank,
-                           "bradley_terry": bt[a["name"]].to_dict(), "elo": elo[a["name"]].to_dict(),
-                           **summaries[a["name"]]})
+        agent_rows.append(
+            {
+                "name": a["name"],
+                "spec": a["spec"],
+                "rank": bt[a["name"]].rank,
+                "bradley_terry": bt[a["name"]].to_dict(),
+                "elo": elo[a["name"]].to_dict(),
+                **summaries[a["name"]],
+            }
+        )
     agent_rows.sort(key=lambda r: (r["rank"], -r["bradley_terry"]["rating"]))
     return {
-        "tournament": config.get("name"), "matches": len(matches),
+        "tournament": config.get("name"),
+        "matches": len(matches),
         "terminations": dict(sorted(_count(m["termination"] for m in matches).items())),
-        "scoring": scoring, "games": len(games),
-        "agents": agent_rows, "pairings": pairing_results(names, games, exact), "envs": envs,
+        "scoring": scoring,
+        "games": len(games),
+        "agents": agent_rows,
+        "pairings": pairing_results(names, games, exact),
+        "envs": envs,
     }
 
 

@@ -115,8 +115,9 @@ def _ratings(names: list[str], point: np.ndarray, replicates: np.ndarray) -> lis
     return [Rating(name, float(point[i]), float(lower[i]), float(upper[i]), ranks[i]) for i, name in enumerate(names)]
 
 
-def bradley_terry(names: list[str], comparisons: list[list[tuple[int, int, float]]], num_bootstrap: int = 200,
-                  seed: int = 0) -> list[Rating]:
+def bradley_terry(
+    names: list[str], comparisons: list[list[tuple[int, int, float]]], num_bootstrap: int = 200, seed: int = 0
+) -> list[Rating]:
     """Bradley-Terry ratings from per-match comparisons, with intervals from resampling matches."""
     n = len(names)
     per_match = score_matrices(comparisons, n)
@@ -130,8 +131,9 @@ def bradley_terry(names: list[str], comparisons: list[list[tuple[int, int, float
     return _ratings(names, point, replicates)
 
 
-def elo_ratings(names: list[str], comparisons: list[list[tuple[int, int, float]]], num_bootstrap: int = 200,
-                seed: int = 0) -> list[Rating]:
+def elo_ratings(
+    names: list[str], comparisons: list[list[tuple[int, int, float]]], num_bootstrap: int = 200, seed: int = 0
+) -> list[Rating]:
     """Elo ratings: the median over bootstrap replicates, each a resample of the matches in a random order.
 
     All replicates advance together, one comparison per step, so the cost is one short vector update per step;
@@ -162,7 +164,7 @@ def elo_ratings(names: list[str], comparisons: list[list[tuple[int, int, float]]
     ratings = np.full(num_bootstrap * n, BASE)  # replicate b's ratings at [b * n, (b + 1) * n)
     base = np.arange(num_bootstrap) * n
     for block in range(0, steps, 1024):
-        rows = order[:, block: block + 1024].T
+        rows = order[:, block : block + 1024].T
         block_i, block_j = first[rows] + base, second[rows] + base
         block_s, block_k = score[rows], weight[rows]
         for i, j, s, k in zip(block_i, block_j, block_s, block_k):

@@ -23,8 +23,9 @@ def build_report(db: str | Path, tournament: str | None = None, num_bootstrap: i
     """The metrics of a stored tournament (the latest one when no name is given)."""
     with ResultsStore(db, readonly=True) as store:
         name = store.resolve(tournament)
-        metrics = compute_metrics(store.config(name), store.agents(name), store.matches(name), store.analyses(name),
-                                  num_bootstrap)
+        metrics = compute_metrics(
+            store.config(name), store.agents(name), store.matches(name), store.analyses(name), num_bootstrap
+        )
         metrics["scheduled_config"] = store.config(name)
     return metrics
 
@@ -82,28 +83,44 @@ def ranking_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for a in metrics["agents"]:
         bt, elo = a["bradley_terry"], a["elo"]
-        row = [str(a["rank"]), a["name"], _interval(bt["rating"], bt["lower"], bt["upper"]),
-               _interval(elo["rating"], elo["lower"], elo["upper"]), f"{a['wins']}-{a['draws']}-{a['losses']}",
-               _percent(a["win_rate"], a["win_ci"])]
+        row = [
+            str(a["rank"]),
+            a["name"],
+            _interval(bt["rating"], bt["lower"], bt["upper"]),
+            _interval(elo["rating"], elo["lower"], elo["upper"]),
+            f"{a['wins']}-{a['draws']}-{a['losses']}",
+            _percent(a["win_rate"], a["win_ci"]),
+        ]
         row += [_payoff_cell(envs[e]["mean_payoff"].get(a["name"])) for e in envs]
         row += [_exploitability_cell(envs[e]["exploitability"].get(a["name"])) for e in tabular]
         row += [_num(envs[e]["regret"].get(a["name"], {}).get("external_regret_per_round")) for e in repeated]
-        row += [f"{100 * a['illegal_move_rate']:.0f}%", f"{100 * a['timeout_rate']:.0f}%",
-                f"{100 * a['error_rate']:.0f}%"]
+        row += [
+            f"{100 * a['illegal_move_rate']:.0f}%",
+            f"{100 * a['timeout_rate']:.0f}%",
+            f"{100 * a['error_rate']:.0f}%",
+        ]
         rows.append(row)
     return header, rows
 
 
 def pairing_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    header = ["env", "agent", "opponent", "games", "W-D-L", "win rate [95% CI]", "mean payoff [95% CI]", "exact",
-              "NRA"]
+    header = ["env", "agent", "opponent", "games", "W-D-L", "win rate [95% CI]", "mean payoff [95% CI]", "exact", "NRA"]
     rows = []
     for p in metrics["pairings"]:
         low, high = p["payoff_ci"]
-        rows.append([_short(p["env"]), p["agent"], p["opponent"], str(p["games"]),
-                     f"{p['wins']}-{p['draws']}-{p['losses']}", _percent(p["win_rate"], p["win_ci"]),
-                     f"{p['mean_payoff']:+.3f} [{low:+.3f}, {high:+.3f}]",
-                     "-" if p["exact_payoff"] is None else f"{p['exact_payoff']:+.4f}", f"{p['nra']:+.3f}"])
+        rows.append(
+            [
+                _short(p["env"]),
+                p["agent"],
+                p["opponent"],
+                str(p["games"]),
+                f"{p['wins']}-{p['draws']}-{p['losses']}",
+                _percent(p["win_rate"], p["win_ci"]),
+                f"{p['mean_payoff']:+.3f} [{low:+.3f}, {high:+.3f}]",
+                "-" if p["exact_payoff"] is None else f"{p['exact_payoff']:+.4f}",
+                f"{p['nra']:+.3f}",
+            ]
+        )
     return header, rows
 
 
@@ -115,14 +132,29 @@ def meta_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         if not meta:
             continue
         for i, name in enumerate(meta["agents"]):
-            rows.append([_short(env), name, f"{meta['nash'][i]:.3f}", f"{meta['nash_averaging'][i]:+.4f}",
-                         f"{meta['regret'][i]:.4f}"])
+            rows.append(
+                [
+                    _short(env),
+                    name,
+                    f"{meta['nash'][i]:.3f}",
+                    f"{meta['nash_averaging'][i]:+.4f}",
+                    f"{meta['regret'][i]:.4f}",
+                ]
+            )
     return header, rows
 
 
 def regret_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    header = ["env", "agent", "matches", "rounds", "external regret/round [95% CI]", "dynamic regret/round",
-              "log-log slope [95% CI]", "sublinear"]
+    header = [
+        "env",
+        "agent",
+        "matches",
+        "rounds",
+        "external regret/round [95% CI]",
+        "dynamic regret/round",
+        "log-log slope [95% CI]",
+        "sublinear",
+    ]
     rows = []
     for env, data in metrics["envs"].items():
         for name, r in data["regret"].items():
@@ -130,22 +162,38 @@ def regret_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             slope = "-" if r["loglog_slope"] is None else f"{r['loglog_slope']:.2f}"
             if r["loglog_slope_ci"]:
                 slope += f" [{r['loglog_slope_ci'][0]:.2f}, {r['loglog_slope_ci'][1]:.2f}]"
-            rows.append([_short(env), name, str(r["matches"]), str(r["rounds"]),
-                         f"{r['external_regret_per_round']:.4f} [{low:.4f}, {high:.4f}]",
-                         f"{r['dynamic_regret_per_round']:.4f}", slope, "yes" if r["sublinear"] else "no"])
+            rows.append(
+                [
+                    _short(env),
+                    name,
+                    str(r["matches"]),
+                    str(r["rounds"]),
+                    f"{r['external_regret_per_round']:.4f} [{low:.4f}, {high:.4f}]",
+                    f"{r['dynamic_regret_per_round']:.4f}",
+                    slope,
+                    "yes" if r["sublinear"] else "no",
+                ]
+            )
     return header, rows
 
 
 def stats_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     keys = sorted({k for a in metrics["agents"] for k in a["stats"]})
     header = ["agent", "matches", "forfeits", *[f"{k} (total)" for k in keys]]
-    rows = [[a["name"], str(a["matches"]), str(a["forfeits"]), *[_num(a["stats"].get(k), 1) for k in keys]]
-            for a in metrics["agents"]]
+    rows = [
+        [a["name"], str(a["matches"]), str(a["forfeits"]), *[_num(a["stats"].get(k), 1) for k in keys]]
+        for a in metrics["agents"]
+    ]
     return header, rows
 
 
-TABLES = {"ranking": ranking_rows, "pairings": pairing_rows, "meta_game": meta_rows, "regret": regret_rows,
-          "agent_stats": stats_rows}
+TABLES = {
+    "ranking": ranking_rows,
+    "pairings": pairing_rows,
+    "meta_game": meta_rows,
+    "regret": regret_rows,
+    "agent_stats": stats_rows,
+}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -159,9 +207,13 @@ def print_ranking(metrics: dict[str, Any], console: Any = None, full: bool = Fal
     from arena.cli import make_console
 
     console = console or make_console()
-    titles = {"ranking": f"{metrics['tournament']}: {metrics['matches']} matches", "pairings": "head to head",
-              "meta_game": "meta-game equilibrium (Nash averaging)", "regret": "regret in repeated games",
-              "agent_stats": "agent statistics"}
+    titles = {
+        "ranking": f"{metrics['tournament']}: {metrics['matches']} matches",
+        "pairings": "head to head",
+        "meta_game": "meta-game equilibrium (Nash averaging)",
+        "regret": "regret in repeated games",
+        "agent_stats": "agent statistics",
+    }
     for key, rows_of in TABLES.items():
         if key != "ranking" and not full:
             break
@@ -230,8 +282,14 @@ def make_figures(metrics: dict[str, Any]) -> dict[str, Any]:
         ordered = agents[::-1]
         for y, a in enumerate(ordered):
             r = a["bradley_terry"]
-            ax.errorbar(r["rating"], y, xerr=[[r["rating"] - r["lower"]], [r["upper"] - r["rating"]]], fmt="o",
-                        capsize=4, color="tab:blue")
+            ax.errorbar(
+                r["rating"],
+                y,
+                xerr=[[r["rating"] - r["lower"]], [r["upper"] - r["rating"]]],
+                fmt="o",
+                capsize=4,
+                color="tab:blue",
+            )
         ax.set_yticks(range(len(ordered)), [a["name"] for a in ordered])
         ax.set_xlabel("Bradley-Terry rating (95% bootstrap interval)")
         ax.set_title(f"{metrics['tournament']}: ratings")
@@ -277,8 +335,12 @@ def make_figures(metrics: dict[str, Any]) -> dict[str, Any]:
         ax.legend(fontsize=8)
         fig.tight_layout()
         figures[f"regret_{_slug(env)}"] = fig
-    exploit = [(env, name, e) for env, d in metrics["envs"].items() for name, e in d["exploitability"].items()
-               if e.get("value") is not None]
+    exploit = [
+        (env, name, e)
+        for env, d in metrics["envs"].items()
+        for name, e in d["exploitability"].items()
+        if e.get("value") is not None
+    ]
     if exploit:
         envs = list(dict.fromkeys(env for env, _, _ in exploit))
         fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(names) * len(envs)), 4))
@@ -327,11 +389,19 @@ def write_html(metrics: dict[str, Any], path: str | Path) -> Path:
     """One self-contained HTML file: every table, and every plot embedded as a base64 PNG."""
     import matplotlib.pyplot as plt
 
-    parts = [f"<h1>Tournament {html.escape(str(metrics['tournament']))}</h1>",
-             f"<p>{metrics['matches']} matches; endings: "
-             + html.escape(", ".join(f"{k} {v}" for k, v in metrics["terminations"].items())) + "</p>"]
-    titles = {"ranking": "Ranking", "pairings": "Head to head", "meta_game": "Meta-game equilibrium",
-              "regret": "Regret in repeated games", "agent_stats": "Agent statistics"}
+    parts = [
+        f"<h1>Tournament {html.escape(str(metrics['tournament']))}</h1>",
+        f"<p>{metrics['matches']} matches; endings: "
+        + html.escape(", ".join(f"{k} {v}" for k, v in metrics["terminations"].items()))
+        + "</p>",
+    ]
+    titles = {
+        "ranking": "Ranking",
+        "pairings": "Head to head",
+        "meta_game": "Meta-game equilibrium",
+        "regret": "Regret in repeated games",
+        "agent_stats": "Agent statistics",
+    }
     for key, rows_of in TABLES.items():
         header, rows = rows_of(metrics)
         if rows:
@@ -339,8 +409,10 @@ def write_html(metrics: dict[str, Any], path: str | Path) -> Path:
     for env, data in metrics["envs"].items():
         meta = data["meta_game"]
         if meta:
-            rows = [[n, *["-" if v is None else f"{v:+.3f}" for v in row]]
-                    for n, row in zip(meta["agents"], meta["payoffs"])]
+            rows = [
+                [n, *["-" if v is None else f"{v:+.3f}" for v in row]]
+                for n, row in zip(meta["agents"], meta["payoffs"])
+            ]
             parts.append(_html_table(f"Payoff matrix {env} (row's mean payoff)", ["", *meta["agents"]], rows))
     for name, fig in make_figures(metrics).items():
         buffer = io.BytesIO()
@@ -348,10 +420,14 @@ def write_html(metrics: dict[str, Any], path: str | Path) -> Path:
         plt.close(fig)
         data = base64.b64encode(buffer.getvalue()).decode("ascii")
         parts.append(f'<h2>{html.escape(name)}</h2><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
-    style = ("body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin-bottom:1em}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}th{background:#eee}img{max-width:100%}")
-    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(str(metrics['tournament']))}"
-            f"</title><style>{style}</style></head><body>{''.join(parts)}</body></html>")
+    style = (
+        "body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin-bottom:1em}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}th{background:#eee}img{max-width:100%}"
+    )
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(str(metrics['tournament']))}"
+        f"</title><style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

@@ -50,8 +50,11 @@ def match_seed(master_seed: int, env: str, index: int) -> int:
 
 def seatings(agents: list[str], players: int, self_play: bool, all_orders: bool) -> list[tuple[str, ...]]:
     """Seat assignments: each group of `players` agents (repeats allowed with self-play), in every distinct order."""
-    groups = (itertools.combinations_with_replacement(agents, players) if self_play
-              else itertools.combinations(agents, players))
+    groups = (
+        itertools.combinations_with_replacement(agents, players)
+        if self_play
+        else itertools.combinations(agents, players)
+    )
     out = []
     for group in groups:
         orders = dict.fromkeys(itertools.permutations(group)) if all_orders else {group: None}

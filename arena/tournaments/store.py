@@ -37,15 +37,46 @@ CREATE TABLE IF NOT EXISTS analyses (
 """
 
 RULE_DEFAULTS = {"teams": True}  # rules added later: what databases written before them were played with
-MATCH_COLUMNS = ("match_id", "tournament", "env", "seats", "idx", "seed", "payoffs", "outcomes", "termination",
-                 "culprit", "message", "length", "illegal_moves", "timeouts", "errors", "random_fallbacks",
-                 "wall_time", "agent_stats", "stuck", "rounds", "recorded")
+MATCH_COLUMNS = (
+    "match_id",
+    "tournament",
+    "env",
+    "seats",
+    "idx",
+    "seed",
+    "payoffs",
+    "outcomes",
+    "termination",
+    "culprit",
+    "message",
+    "length",
+    "illegal_moves",
+    "timeouts",
+    "errors",
+    "random_fallbacks",
+    "wall_time",
+    "agent_stats",
+    "stuck",
+    "rounds",
+    "recorded",
+)
 ROW_COLUMNS = tuple(c for c in MATCH_COLUMNS if c not in ("tournament", "recorded"))  # a worker's row
 _ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
-_INSERT_MATCH = (f"INSERT INTO matches ({', '.join(ROW_COLUMNS)}, tournament, recorded) "
-                 f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) ON CONFLICT (match_id) DO NOTHING")
-JSON_COLUMNS = ("seats", "payoffs", "outcomes", "illegal_moves", "timeouts", "errors", "random_fallbacks",
-                "agent_stats", "rounds")
+_INSERT_MATCH = (
+    f"INSERT INTO matches ({', '.join(ROW_COLUMNS)}, tournament, recorded) "
+    f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) ON CONFLICT (match_id) DO NOTHING"
+)
+JSON_COLUMNS = (
+    "seats",
+    "payoffs",
+    "outcomes",
+    "illegal_moves",
+    "timeouts",
+    "errors",
+    "random_fallbacks",
+    "agent_stats",
+    "rounds",
+)
 
 
 class ResultsStore:
@@ -88,20 +119,34 @@ class ResultsStore:
         row = self.conn.execute("SELECT config FROM tournaments WHERE name = ?", (name,)).fetchone()
         if row is not None:
             stored = json.loads(row[0])
-            rules = ("seed", "move_time_limit", "illegal_moves", "max_retries", "max_steps", "seats", "self_play",
-                     "teams")
+            rules = (
+                "seed",
+                "move_time_limit",
+                "illegal_moves",
+                "max_retries",
+                "max_steps",
+                "seats",
+                "self_play",
+                "teams",
+            )
             changed = [k for k in rules if stored.get(k, RULE_DEFAULTS.get(k)) != config.get(k, RULE_DEFAULTS.get(k))]
             if changed:
-                raise ConfigError(f"tournament {name!r} in {self.path} was run with different {', '.join(changed)}; "
-                                  "use another name or database")
+                raise ConfigError(
+                    f"tournament {name!r} in {self.path} was run with different {', '.join(changed)}; "
+                    "use another name or database"
+                )
             known = dict(self.conn.execute("SELECT name, spec FROM agents WHERE tournament = ?", (name,)).fetchall())
             for agent in agents:
                 if agent["name"] in known and known[agent["name"]] != agent["spec"]:
-                    raise ConfigError(f"tournament {name!r}: agent {agent['name']!r} was {known[agent['name']]}, "
-                                      f"now {agent['spec']}; use another name or database")
-            merged = {**config, "envs": list(dict.fromkeys(stored.get("envs", []) + config["envs"])),
-                      "agents": stored.get("agents", []) + [a for a in config["agents"]
-                                                             if a["name"] not in known]}
+                    raise ConfigError(
+                        f"tournament {name!r}: agent {agent['name']!r} was {known[agent['name']]}, "
+                        f"now {agent['spec']}; use another name or database"
+                    )
+            merged = {
+                **config,
+                "envs": list(dict.fromkeys(stored.get("envs", []) + config["envs"])),
+                "agents": stored.get("agents", []) + [a for a in config["agents"] if a["name"] not in known],
+            }
         else:
             merged = config
         now = time.time()
@@ -109,12 +154,17 @@ class ResultsStore:
             self.conn.execute(
                 "INSERT INTO tournaments (name, config, arena_version, created, updated) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET config = excluded.config, arena_version = excluded.arena_version, "
-                "updated = excluded.updated", (name, json.dumps(merged), version, now, now))
+                "updated = excluded.updated",
+                (name, json.dumps(merged), version, now, now),
+            )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO agents (tournament, name, spec, class, version, has_action_probs) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(name, a["name"], a["spec"], a.get("class"), a.get("version"), int(bool(a.get("has_action_probs"))))
-                 for a in agents])
+                [
+                    (name, a["name"], a["spec"], a.get("class"), a.get("version"), int(bool(a.get("has_action_probs"))))
+                    for a in agents
+                ],
+            )
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.conn)
@@ -128,8 +178,10 @@ class ResultsStore:
 
     def set_analysis(self, tournament: str, kind: str, env: str, subject: str, value: Any) -> None:
         with self.transaction():
-            self.conn.execute("INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?, ?)",
-                              (tournament, kind, env, subject, json.dumps(value)))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?, ?)",
+                (tournament, kind, env, subject, json.dumps(value)),
+            )
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -154,10 +206,13 @@ class ResultsStore:
         return json.loads(row[0])
 
     def agents(self, tournament: str) -> list[dict[str, Any]]:
-        cursor = self.conn.execute("SELECT name, spec, class, version, has_action_probs FROM agents "
-                                   "WHERE tournament = ? ORDER BY rowid", (tournament,))
-        return [{"name": n, "spec": s, "class": c, "version": v, "has_action_probs": bool(h)}
-                for n, s, c, v, h in cursor]
+        cursor = self.conn.execute(
+            "SELECT name, spec, class, version, has_action_probs FROM agents WHERE tournament = ? ORDER BY rowid",
+            (tournament,),
+        )
+        return [
+            {"name": n, "spec": s, "class": c, "version": v, "has_action_probs": bool(h)} for n, s, c, v, h in cursor
+        ]
 
     def recorded_ids(self, tournament: str) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT match_id FROM matches WHERE tournament = ?", (tournament,))}
@@ -168,8 +223,9 @@ class ResultsStore:
     def matches(self, tournament: str, with_rounds: bool = True) -> list[dict[str, Any]]:
         """Every recorded match of a tournament in schedule order, JSON columns decoded."""
         columns = [c for c in MATCH_COLUMNS if with_rounds or c != "rounds"]
-        cursor = self.conn.execute(f"SELECT {', '.join(columns)} FROM matches WHERE tournament = ? "
-                                   "ORDER BY idx, env, match_id", (tournament,))
+        cursor = self.conn.execute(
+            f"SELECT {', '.join(columns)} FROM matches WHERE tournament = ? ORDER BY idx, env, match_id", (tournament,)
+        )
         seat_lists = [c for c in JSON_COLUMNS if c in columns and c not in ("agent_stats", "rounds")]
         nested = [c for c in ("agent_stats", "rounds") if c in columns]
         decoded: dict[str, list[Any]] = {}  # a tournament has few distinct per-seat lists: decode each once
@@ -190,8 +246,7 @@ class ResultsStore:
         return out
 
     def analyses(self, tournament: str) -> list[dict[str, Any]]:
-        cursor = self.conn.execute("SELECT kind, env, subject, value FROM analyses WHERE tournament = ?",
-                                   (tournament,))
+        cursor = self.conn.execute("SELECT kind, env, subject, value FROM analyses WHERE tournament = ?", (tournament,))
         return [{"kind": k, "env": e, "subject": s, "value": json.loads(v)} for k, e, s, v in cursor]
 
 

@@ -39,8 +39,17 @@ ENVS = ("adversary-v0", "tag-v0")
 LEARNERS = {  # name: (algorithm, hyperparameters)
     # one actor and one critic shared by all agents (with the agent's one-hot id), as MAPPO shares them; a
     # Gumbel-softmax temperature of 0.5 (the actor's gradient closer to that of the hard action it plays)
-    "maddpg": ("maddpg", {"num_envs": 64, "lr": 3e-3, "critic_lr": 3e-3, "shared_actor": True,
-                          "shared_critic": True, "temperature": 0.5}),
+    "maddpg": (
+        "maddpg",
+        {
+            "num_envs": 64,
+            "lr": 3e-3,
+            "critic_lr": 3e-3,
+            "shared_actor": True,
+            "shared_critic": True,
+            "temperature": 0.5,
+        },
+    ),
     "mappo": ("mappo", {"num_envs": 64, "epochs": 5, "minibatches": 2, "lr": 1e-3, "critic_lr": 1e-3}),
 }
 EVAL = {"eval_every": 500_000, "eval_episodes": 100}
@@ -83,8 +92,10 @@ def training_curve(run_dirs: list[Path], points: int = 60) -> list[tuple[float, 
     runs = [[r for r in metrics_rows(path) if r["train_return"]] for path in run_dirs]
     length = min(len(rows) for rows in runs)
     picked = sorted({*range(0, length, max(length // points, 1)), length - 1})
-    return [(int(runs[0][i]["env_steps"]) / 1e6, float(np.mean([float(rows[i]["train_return"]) for rows in runs])))
-            for i in picked]
+    return [
+        (int(runs[0][i]["env_steps"]) / 1e6, float(np.mean([float(rows[i]["train_return"]) for rows in runs])))
+        for i in picked
+    ]
 
 
 def final_row(run_dir: Path) -> dict[str, float]:
@@ -102,8 +113,9 @@ def lineup_returns(db: Path, tournament: str) -> dict[str, list[float]]:
     return {lineup: [sum(p[t] for p in rows) / len(rows) for t in (0, 1)] for lineup, rows in totals.items()}
 
 
-def pooled(pairings: list[dict], group_a: list[str], group_b: list[str], reps: int = 4000,
-           seed: int = 0) -> dict[str, object]:
+def pooled(
+    pairings: list[dict], group_a: list[str], group_b: list[str], reps: int = 4000, seed: int = 0
+) -> dict[str, object]:
     """Win rate of group A's agents against group B's over every pairing of one with the other, with a Wilson
     interval over the games and a percentile bootstrap interval over the agents (training seeds) of both groups."""
     wins = np.zeros((len(group_a), len(group_b)))
@@ -119,10 +131,15 @@ def pooled(pairings: list[dict], group_a: list[str], group_b: list[str], reps: i
     for _ in range(reps):
         rows, cols = rng.integers(len(group_a), size=len(group_a)), rng.integers(len(group_b), size=len(group_b))
         boot.append(wins[np.ix_(rows, cols)].sum() / games[np.ix_(rows, cols)].sum())
-    return {"agents": group_a, "opponents": group_b, "games": int(games.sum()),
-            "win_rate": float(wins.sum() / games.sum()), "win_ci": list(wilson(wins.sum(), int(games.sum()))),
-            "seed_ci": [float(x) for x in np.percentile(boot, [2.5, 97.5])],
-            "per_pairing": (wins / games).round(3).tolist()}
+    return {
+        "agents": group_a,
+        "opponents": group_b,
+        "games": int(games.sum()),
+        "win_rate": float(wins.sum() / games.sum()),
+        "win_ci": list(wilson(wins.sum(), int(games.sum()))),
+        "seed_ci": [float(x) for x in np.percentile(boot, [2.5, 97.5])],
+        "per_pairing": (wins / games).round(3).tolist(),
+    }
 
 
 def main() -> None:
@@ -146,8 +163,13 @@ def main() -> None:
     def missing(path: Path) -> bool:
         return args.retrain or not (path / "last.pt").exists()
 
-    jobs = [(env_id, name, seed, args.steps, run_dir(env_id, name, seed), None)
-            for env_id in ENVS for name in LEARNERS for seed in seeds if missing(run_dir(env_id, name, seed))]
+    jobs = [
+        (env_id, name, seed, args.steps, run_dir(env_id, name, seed), None)
+        for env_id in ENVS
+        for name in LEARNERS
+        for seed in seeds
+        if missing(run_dir(env_id, name, seed))
+    ]
     train_all(jobs, args.jobs)
     jobs = []  # MAPPO for MADDPG's mean wall-clock time
     for env_id in ENVS:
@@ -156,8 +178,13 @@ def main() -> None:
             jobs.append((env_id, "mappo", 0, 100 * args.steps, run_dir(env_id, "mappo-time", 0), seconds))
     train_all(jobs, args.jobs)
 
-    report: dict[str, object] = {"steps": args.steps, "seeds": args.seeds, "games": args.games,
-                                 "learners": LEARNERS, "envs": {}}
+    report: dict[str, object] = {
+        "steps": args.steps,
+        "seeds": args.seeds,
+        "games": args.games,
+        "learners": LEARNERS,
+        "envs": {},
+    }
     for env_id in ENVS:
         short = env_id.split("-")[0]
         entrants = {f"{name}-s{seed}": run_dir(env_id, name, seed) for name in LEARNERS for seed in seeds}
@@ -165,13 +192,25 @@ def main() -> None:
         groups = {name: [f"{name}-s{s}" for s in seeds] for name in LEARNERS}
         groups.update({"mappo-time": ["mappo-time"], "random": ["random"]})
         training = {name: final_row(path) for name, path in entrants.items()}
-        curves = {f"{name.upper()} ({args.seeds} seeds)": training_curve([entrants[n] for n in groups[name]])
-                  for name in LEARNERS}
+        curves = {
+            f"{name.upper()} ({args.seeds} seeds)": training_curve([entrants[n] for n in groups[name]])
+            for name in LEARNERS
+        }
         curves["MAPPO, MADDPG's wall-clock"] = training_curve([entrants["mappo-time"]])
-        plot_curves(curves, RESULTS / f"crossplay_{short}.png", f"{env_id}: training (self-play)",
-                    "env steps (millions)", "training return, mean over all agents")
-        agents = "".join(f'\n[[agents]]\nname = "{name}"\nspec = "checkpoint:{path / "last.pt"}"\n'
-                         for name, path in entrants.items()) + '\n[[agents]]\nname = "random"\nspec = "random"\n'
+        plot_curves(
+            curves,
+            RESULTS / f"crossplay_{short}.png",
+            f"{env_id}: training (self-play)",
+            "env steps (millions)",
+            "training return, mean over all agents",
+        )
+        agents = (
+            "".join(
+                f'\n[[agents]]\nname = "{name}"\nspec = "checkpoint:{path / "last.pt"}"\n'
+                for name, path in entrants.items()
+            )
+            + '\n[[agents]]\nname = "random"\nspec = "random"\n'
+        )
         path = RESULTS / f"crossplay_{short}.toml"
         shown = path.relative_to(RESULTS.parents[2])
         path.write_text(TOURNAMENT.format(path=shown, env=env_id, games=args.games, agents=agents))
@@ -179,21 +218,62 @@ def main() -> None:
         db.unlink(missing_ok=True)
         run = arena.run_tournament(load_config(path), db=str(db), workers=os.cpu_count())
         metrics = run.metrics
-        pairings = [{key: p[key] for key in ("agent", "opponent", "games", "wins", "draws", "losses", "win_rate",
-                                             "win_ci", "mean_payoff", "payoff_ci")} for p in metrics["pairings"]]
-        ratings = [{"name": a["name"], "rank": a["rank"], "bradley_terry": a["bradley_terry"],
-                    "wins": a["wins"], "draws": a["draws"], "losses": a["losses"], "win_rate": a["win_rate"],
-                    "win_ci": a["win_ci"]} for a in metrics["agents"]]
-        summary = {f"{a} vs {b}": pooled(pairings, groups[a], groups[b])
-                   for a, b in (("maddpg", "mappo"), ("maddpg", "mappo-time"), ("maddpg", "random"),
-                                ("mappo", "random"), ("mappo-time", "mappo"))}
+        pairings = [
+            {
+                key: p[key]
+                for key in (
+                    "agent",
+                    "opponent",
+                    "games",
+                    "wins",
+                    "draws",
+                    "losses",
+                    "win_rate",
+                    "win_ci",
+                    "mean_payoff",
+                    "payoff_ci",
+                )
+            }
+            for p in metrics["pairings"]
+        ]
+        ratings = [
+            {
+                "name": a["name"],
+                "rank": a["rank"],
+                "bradley_terry": a["bradley_terry"],
+                "wins": a["wins"],
+                "draws": a["draws"],
+                "losses": a["losses"],
+                "win_rate": a["win_rate"],
+                "win_ci": a["win_ci"],
+            }
+            for a in metrics["agents"]
+        ]
+        summary = {
+            f"{a} vs {b}": pooled(pairings, groups[a], groups[b])
+            for a, b in (
+                ("maddpg", "mappo"),
+                ("maddpg", "mappo-time"),
+                ("maddpg", "random"),
+                ("mappo", "random"),
+                ("mappo-time", "mappo"),
+            )
+        }
         for key, s in summary.items():
-            print(f"{env_id}: {key:22s} {100 * s['win_rate']:5.1f}% of {s['games']} games, "
-                  f"Wilson [{100 * s['win_ci'][0]:.0f}, {100 * s['win_ci'][1]:.0f}], "
-                  f"seeds [{100 * s['seed_ci'][0]:.0f}, {100 * s['seed_ci'][1]:.0f}]")
-        report["envs"][env_id] = {"training": training, "tournament": str(shown), "matches": run.played,
-                                  "summary": summary, "pairings": pairings, "ratings": ratings,
-                                  "lineups": lineup_returns(db, f"crossplay-{env_id}")}
+            print(
+                f"{env_id}: {key:22s} {100 * s['win_rate']:5.1f}% of {s['games']} games, "
+                f"Wilson [{100 * s['win_ci'][0]:.0f}, {100 * s['win_ci'][1]:.0f}], "
+                f"seeds [{100 * s['seed_ci'][0]:.0f}, {100 * s['seed_ci'][1]:.0f}]"
+            )
+        report["envs"][env_id] = {
+            "training": training,
+            "tournament": str(shown),
+            "matches": run.played,
+            "summary": summary,
+            "pairings": pairings,
+            "ratings": ratings,
+            "lineups": lineup_returns(db, f"crossplay-{env_id}"),
+        }
     (RESULTS / "crossplay.json").write_text(json.dumps(report, indent=2) + "\n")
 
 

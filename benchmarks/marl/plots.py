@@ -10,8 +10,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def plot_curves(curves: dict[str, list[tuple[float, float]]], path: str | Path, title: str, xlabel: str,
-                ylabel: str, levels: dict[str, float] | None = None) -> None:
+def plot_curves(
+    curves: dict[str, list[tuple[float, float]]],
+    path: str | Path,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    levels: dict[str, float] | None = None,
+) -> None:
     """One line per curve (x, y points) and a dashed horizontal line per reference level."""
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=90)
     for label, points in curves.items():

@@ -48,10 +48,16 @@ def run_from_directory(directory: str) -> RunResult:
     env = make_batched_env("spread-v0", 100, seed=seed + 10_000)
     returns = final_evaluation(folder / "best.pt", env, 1000, True, seed)
     _, record = load_checkpoint(folder / "best.pt")
-    return RunResult(out=folder, seed=seed, env_steps=int(rows[-1]["env_steps"]),
-                     best_return=float(record["extra"]["eval_return"]), final_returns=returns.mean(axis=1),
-                     final_agent_returns=returns.mean(axis=0).tolist(), curve=curve,
-                     wall_time=float(rows[-1]["wall_time"]))
+    return RunResult(
+        out=folder,
+        seed=seed,
+        env_steps=int(rows[-1]["env_steps"]),
+        best_return=float(record["extra"]["eval_return"]),
+        final_returns=returns.mean(axis=1),
+        final_agent_returns=returns.mean(axis=0).tolist(),
+        curve=curve,
+        wall_time=float(rows[-1]["wall_time"]),
+    )
 
 
 def main() -> None:
@@ -70,26 +76,52 @@ def main() -> None:
     if args.from_runs:
         results = [run_from_directory(directory) for directory in args.from_runs]
     else:
-        results = [train("spread-v0", "mappo", steps=args.steps, seed=seed, out=f"{args.out}/seed_{seed}",
-                         config=CONFIG, eval_every=200_000, eval_episodes=100, max_seconds=args.minutes * 60)
-                   for seed in range(args.first_seed, args.first_seed + args.seeds)]
+        results = [
+            train(
+                "spread-v0",
+                "mappo",
+                steps=args.steps,
+                seed=seed,
+                out=f"{args.out}/seed_{seed}",
+                config=CONFIG,
+                eval_every=200_000,
+                eval_episodes=100,
+                max_seconds=args.minutes * 60,
+            )
+            for seed in range(args.first_seed, args.first_seed + args.seeds)
+        ]
     report = seeds_report("spread-v0", "mappo", results)
     span = levels["heuristic"] - levels["random"]
     gaps = [(float(np.mean(r.final_returns)) - levels["random"]) / span for r in results]
-    report.update(baselines=levels, config=CONFIG, minutes_per_seed=args.minutes, gap_closed=gaps,
-                  gap_closed_iqm=(report["iqm"] - levels["random"]) / span)
+    report.update(
+        baselines=levels,
+        config=CONFIG,
+        minutes_per_seed=args.minutes,
+        gap_closed=gaps,
+        gap_closed_iqm=(report["iqm"] - levels["random"]) / span,
+    )
     for r, gap in zip(results, gaps):
-        print(f"seed {r.seed}: {np.mean(r.final_returns):.2f} per agent after {r.env_steps:,} steps "
-              f"({r.wall_time / 60:.1f} min): {100 * gap:.0f}% of the random->heuristic gap")
-    print(f"IQM {report['iqm']:.2f} [{report['iqm_ci95'][0]:.2f}, {report['iqm_ci95'][1]:.2f}] = "
-          f"{100 * report['gap_closed_iqm']:.0f}% of the gap")
+        print(
+            f"seed {r.seed}: {np.mean(r.final_returns):.2f} per agent after {r.env_steps:,} steps "
+            f"({r.wall_time / 60:.1f} min): {100 * gap:.0f}% of the random->heuristic gap"
+        )
+    print(
+        f"IQM {report['iqm']:.2f} [{report['iqm_ci95'][0]:.2f}, {report['iqm_ci95'][1]:.2f}] = "
+        f"{100 * report['gap_closed_iqm']:.0f}% of the gap"
+    )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     from plots import plot_curves
 
     curves = {f"MAPPO seed {r.seed}": [(s / 1e6, v) for s, v in r.curve] for r in results}
-    plot_curves(curves, RESULTS / f"{args.name}.png", "spread-v0 (N=3): MAPPO", "env steps (millions)",
-                "return per agent (greedy evaluation)", {"heuristic": levels["heuristic"], "random": levels["random"]})
+    plot_curves(
+        curves,
+        RESULTS / f"{args.name}.png",
+        "spread-v0 (N=3): MAPPO",
+        "env steps (millions)",
+        "return per agent (greedy evaluation)",
+        {"heuristic": levels["heuristic"], "random": levels["random"]},
+    )
 
 
 if __name__ == "__main__":

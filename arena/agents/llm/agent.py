@@ -34,8 +34,16 @@ STRATEGIES = ("act", "distribution", "sample")
 BASE_URL_ENV = "ARENA_LLM_BASE_URL"
 MODEL_ENV = "ARENA_LLM_MODEL"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
-_COUNTERS = ("calls", "cache_hits", "prompt_tokens", "completion_tokens", "retries", "parse_failures", "fallbacks",
-             "reasks")
+_COUNTERS = (
+    "calls",
+    "cache_hits",
+    "prompt_tokens",
+    "completion_tokens",
+    "retries",
+    "parse_failures",
+    "fallbacks",
+    "reasks",
+)
 
 
 class LLMAgent(Agent):
@@ -51,18 +59,32 @@ class LLMAgent(Agent):
             cls = MixedLLMAgent
         return super().__new__(cls)
 
-    def __init__(self, model: str | None = None, base_url: str | None = None, api_key_env: str = DEFAULT_KEY_ENV,
-                 temperature: float = 1.0, max_tokens: int | None = 1024, timeout: float = 60.0, retries: int = 4,
-                 backoff: float = 1.0, max_backoff: float = 60.0, concurrency: int = 4, strategy: str = "act",
-                 samples: int = 5, cache: bool = True, cache_dir: str | None = None,
-                 template: str = "default") -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key_env: str = DEFAULT_KEY_ENV,
+        temperature: float = 1.0,
+        max_tokens: int | None = 1024,
+        timeout: float = 60.0,
+        retries: int = 4,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        concurrency: int = 4,
+        strategy: str = "act",
+        samples: int = 5,
+        cache: bool = True,
+        cache_dir: str | None = None,
+        template: str = "default",
+    ) -> None:
         base_url = base_url or os.environ.get(BASE_URL_ENV)
         model = model or os.environ.get(MODEL_ENV)
         if not base_url:
             raise ParameterError(
                 "llm: no endpoint configured; pass base_url=URL, e.g. "
                 "llm(model=qwen2.5:7b, base_url=http://localhost:11434/v1) for a local Ollama, "
-                f"or set {BASE_URL_ENV} (and {MODEL_ENV})")
+                f"or set {BASE_URL_ENV} (and {MODEL_ENV})"
+            )
         if not base_url.startswith(("http://", "https://")):
             raise ParameterError(f"llm: base_url must start with http:// or https://, got {public_url(base_url)!r}")
         if not model:
@@ -82,13 +104,25 @@ class LLMAgent(Agent):
         self.model, self.strategy, self.samples = model, strategy, samples
         self.temperature, self.max_tokens = temperature, max_tokens
         self.templates = load_templates(template)
-        self.client = ChatClient(base_url, api_key_env=api_key_env, timeout=timeout, retries=retries,
-                                 backoff=backoff, max_backoff=max_backoff, concurrency=concurrency)
+        self.client = ChatClient(
+            base_url,
+            api_key_env=api_key_env,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            concurrency=concurrency,
+        )
         self.cache = ResponseCache(cache_dir or default_cache_dir()) if cache else None
         self.endpoint = public_url(base_url)
-        shown = {"model": model, "base_url": self.endpoint, "strategy": strategy if strategy != "act" else None,
-                 "samples": samples if strategy == "sample" else None, "temperature": temperature,
-                 "template": template if template != "default" else None}
+        shown = {
+            "model": model,
+            "base_url": self.endpoint,
+            "strategy": strategy if strategy != "act" else None,
+            "samples": samples if strategy == "sample" else None,
+            "temperature": temperature,
+            "template": template if template != "default" else None,
+        }
         self.name = "llm(" + ", ".join(f"{k}={v}" for k, v in shown.items() if v is not None) + ")"
         self._start_match(None)
 
@@ -109,8 +143,13 @@ class LLMAgent(Agent):
 
     def match_stats(self) -> dict[str, Any]:
         """Counters of the last match: requests sent, cache hits, tokens, seconds waited, retries, failures."""
-        return {"model": self.model, "endpoint": self.endpoint, "strategy": self.strategy, **self.stats,
-                "latency_s": round(self.stats["latency_s"], 6)}
+        return {
+            "model": self.model,
+            "endpoint": self.endpoint,
+            "strategy": self.strategy,
+            **self.stats,
+            "latency_s": round(self.stats["latency_s"], 6),
+        }
 
     def close(self) -> None:
         self.client.close()

@@ -35,8 +35,12 @@ def cache_disabled_by_env() -> bool:
 
 def request_key(model: str, messages: list[dict[str, str]], params: dict[str, Any], sample: str | int) -> str:
     """The cache key of a request: a hash of everything that determines the reply's distribution, plus the draw."""
-    canonical = json.dumps({"model": model, "messages": messages, "params": params, "sample": sample},
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        {"model": model, "messages": messages, "params": params, "sample": sample},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -53,8 +57,12 @@ class ResponseCache:
         """The stored reply, marked as cached, or None (also for an unreadable entry, which is then rewritten)."""
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
-            return ChatReply(text=str(data["text"]), prompt_tokens=int(data.get("prompt_tokens", 0)),
-                             completion_tokens=int(data.get("completion_tokens", 0)), cached=True)
+            return ChatReply(
+                text=str(data["text"]),
+                prompt_tokens=int(data.get("prompt_tokens", 0)),
+                completion_tokens=int(data.get("completion_tokens", 0)),
+                cached=True,
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -62,8 +70,11 @@ class ResponseCache:
         """Store a reply atomically (write a temporary file, then rename it into place)."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"text": reply.text, "prompt_tokens": reply.prompt_tokens,
-                  "completion_tokens": reply.completion_tokens}
+        record = {
+            "text": reply.text,
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+        }
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:

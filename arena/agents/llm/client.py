@@ -83,8 +83,16 @@ class _Retryable(Exception):
 class ChatClient:
     """Chat completions against one endpoint with retries, backoff with jitter and a shared concurrency limit."""
 
-    def __init__(self, base_url: str, api_key_env: str | None = None, timeout: float = 60.0, retries: int = 4,
-                 backoff: float = 1.0, max_backoff: float = 60.0, concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key_env: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 4,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        concurrency: int = 4,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.url = self.base_url + "/chat/completions"
         self.api_key_env = api_key_env
@@ -115,7 +123,7 @@ class ChatClient:
         """The server's Retry-After when it gave one, else exponential backoff with equal jitter."""
         if asked is not None:
             return min(asked, RETRY_AFTER_CEILING)
-        ceiling = min(self.max_backoff, self.backoff * 2 ** attempt)
+        ceiling = min(self.max_backoff, self.backoff * 2**attempt)
         return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
 
     def _attempt(self, body: dict[str, Any]) -> ChatReply:
@@ -132,8 +140,9 @@ class ChatClient:
         if response.status_code == 429 or response.status_code >= 500 or response.status_code in RETRYABLE_STATUS:
             raise _Retryable(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
         if response.status_code >= 400:
-            raise EndpointError(f"{public_url(self.url)} returned HTTP {response.status_code}: "
-                                f"{_error_detail(response)}")
+            raise EndpointError(
+                f"{public_url(self.url)} returned HTTP {response.status_code}: {_error_detail(response)}"
+            )
         try:
             data = response.json()
             message = data["choices"][0]["message"]
@@ -149,8 +158,12 @@ class ChatClient:
 
         The reply's `latency` is the wall time until it arrived, retries and waits included.
         """
-        body = {"model": model, "messages": messages, "stream": False,
-                **{k: v for k, v in params.items() if v is not None}}
+        body = {
+            "model": model,
+            "messages": messages,
+            "stream": False,
+            **{k: v for k, v in params.items() if v is not None},
+        }
         start = time.perf_counter()
         attempt = 0
         while True:
@@ -158,8 +171,10 @@ class ChatClient:
                 reply = self._attempt(body)
             except _Retryable as problem:
                 if attempt >= self.retries:
-                    raise EndpointError(f"{public_url(self.url)}: gave up after {attempt + 1} attempts, "
-                                        f"last: {self.redact(str(problem))}") from None
+                    raise EndpointError(
+                        f"{public_url(self.url)}: gave up after {attempt + 1} attempts, "
+                        f"last: {self.redact(str(problem))}"
+                    ) from None
                 time.sleep(self._delay(attempt, problem.wait))
                 attempt += 1
                 continue

@@ -19,7 +19,8 @@ import numpy as np
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.IGNORECASE | re.DOTALL)
 _ANSWER_LINE = re.compile(
     r"^[\s>*#_`\-]*(?:final\s+)?(?:answer|move|action|choice|decision|play)\s*\**\s*[:=]\s*(.+?)\s*$",
-    re.IGNORECASE | re.MULTILINE)
+    re.IGNORECASE | re.MULTILINE,
+)
 _BRACKETED = re.compile(r"\[\s*([^\[\]]{1,60}?)\s*\]")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?![\w.])")
 _MOVE_KEYS = ("move", "action", "answer", "choice")
@@ -110,7 +111,7 @@ def find_json_values(text: str) -> list[Any]:
                 if not stack or stack.pop() != ch:
                     break
                 if not stack:
-                    value = _load_literal(text[start:end + 1])
+                    value = _load_literal(text[start : end + 1])
                     if value is not None:
                         values.append(value)
                         consumed = end + 1
@@ -125,9 +126,13 @@ def _load_literal(snippet: str) -> Any:
     except json.JSONDecodeError:
         pass
     try:
-        return ast.literal_eval(re.sub(r"\btrue\b|\bfalse\b|\bnull\b",
-                                       lambda m: {"true": "True", "false": "False", "null": "None"}[m.group()],
-                                       cleaned))
+        return ast.literal_eval(
+            re.sub(
+                r"\btrue\b|\bfalse\b|\bnull\b",
+                lambda m: {"true": "True", "false": "False", "null": "None"}[m.group()],
+                cleaned,
+            )
+        )
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return None
 
@@ -174,8 +179,9 @@ def _probability(value: Any) -> float | None:
     return None
 
 
-def _weights_from_value(value: Any, names: Sequence[str], legal: Sequence[int],
-                        num_actions: int) -> dict[int, float] | None:
+def _weights_from_value(
+    value: Any, names: Sequence[str], legal: Sequence[int], num_actions: int
+) -> dict[int, float] | None:
     """Weights per action from `{move: p}`, `{"policy": {...} | [...]}` or a list over the legal moves."""
     if isinstance(value, dict):
         lowered = {str(k).lower(): v for k, v in value.items()}
@@ -213,8 +219,9 @@ def _weights_from_lines(text: str, names: Sequence[str], legal: Sequence[int]) -
     return weights or None
 
 
-def parse_distribution(reply: str, names: Sequence[str], legal: Sequence[int],
-                       num_actions: int | None = None) -> np.ndarray | None:
+def parse_distribution(
+    reply: str, names: Sequence[str], legal: Sequence[int], num_actions: int | None = None
+) -> np.ndarray | None:
     """A probability vector over all actions (zero off the legal ones), renormalised; None when unreadable.
 
     The last JSON object or list in the reply is used, else `move: probability` lines. Negative weights or a

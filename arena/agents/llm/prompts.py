@@ -80,8 +80,10 @@ class Templates:
 
     def messages(self, kind: str, text: str, legal_moves: list[str], error: str | None = None) -> list[dict]:
         """Chat messages for one request."""
-        return [{"role": "system", "content": self.system},
-                {"role": "user", "content": self.user_prompt(kind, text, legal_moves, error)}]
+        return [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": self.user_prompt(kind, text, legal_moves, error)},
+        ]
 
 
 def _fields(template: str, part: str, origin: str) -> set[str]:
@@ -97,16 +99,19 @@ def load_templates(template: str = "default") -> Templates:
         return Templates(**BUILTIN_TEMPLATES[template])
     path = Path(template).expanduser()
     if not path.is_file():
-        raise ParameterError(f"llm: template {template!r} is neither a built-in ({', '.join(BUILTIN_TEMPLATES)}) "
-                             "nor a TOML file")
+        raise ParameterError(
+            f"llm: template {template!r} is neither a built-in ({', '.join(BUILTIN_TEMPLATES)}) nor a TOML file"
+        )
     try:
         parts = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ParameterError(f"llm: cannot read template file {template}: {exc}") from None
     unknown = set(parts) - set(PLACEHOLDERS)
     if unknown:
-        raise ParameterError(f"llm template {template}: unknown part(s) {', '.join(sorted(unknown))}; "
-                             f"parts are {', '.join(PLACEHOLDERS)}")
+        raise ParameterError(
+            f"llm template {template}: unknown part(s) {', '.join(sorted(unknown))}; "
+            f"parts are {', '.join(PLACEHOLDERS)}"
+        )
     merged = {**_DEFAULT, **parts}
     for part, allowed in PLACEHOLDERS.items():
         if not isinstance(merged[part], str):
@@ -114,8 +119,10 @@ def load_templates(template: str = "default") -> Templates:
         used = _fields(merged[part], part, template)
         if used - allowed:
             may_use = ", ".join(sorted(allowed)) or "none"
-            raise ParameterError(f"llm template {template}: part {part!r} uses unknown placeholder(s) "
-                                 f"{', '.join(sorted(used - allowed))}; it may use {may_use}")
+            raise ParameterError(
+                f"llm template {template}: part {part!r} uses unknown placeholder(s) "
+                f"{', '.join(sorted(used - allowed))}; it may use {may_use}"
+            )
         if part in ("act", "distribution") and "text" not in used:
             raise ParameterError(f"llm template {template}: part {part!r} must contain {{text}}")
     return Templates(**merged)

@@ -41,8 +41,9 @@ class PolicyAgent(Agent):
         elif self._seat_free():
             index = 0
         else:
-            raise ParameterError(f"{self.name} was trained for the agents {', '.join(names)} and cannot play "
-                                 f"{player!r}")
+            raise ParameterError(
+                f"{self.name} was trained for the agents {', '.join(names)} and cannot play {player!r}"
+            )
         agents = int(self.meta.get("ensemble_agents", len(names) or 1))
         member = int(self.rng.integers(self.policy.ensemble)) if self.policy.ensemble > 1 else 0
         self.seat_ids = torch.tensor([member * agents + index])
@@ -51,8 +52,10 @@ class PolicyAgent(Agent):
         x = torch.as_tensor(np.asarray(obs.observation, dtype=np.float32).ravel())
         expected = int(self.meta.get("obs_dim", x.numel()))
         if x.numel() != expected and self.policy.network != "attention":
-            raise ParameterError(f"{self.name} expects observations of size {expected}, got {x.numel()} "
-                                 f"(was it trained on {self.meta.get('env_id', 'another env')}?)")
+            raise ParameterError(
+                f"{self.name} expects observations of size {expected}, got {x.numel()} "
+                f"(was it trained on {self.meta.get('env_id', 'another env')}?)"
+            )
         size = self.meta["num_actions"]  # the largest action count of any seat it was trained for
         if len(obs.action_mask) > size:
             raise ParameterError(f"{self.name} has {size} actions; this env has {len(obs.action_mask)}")
@@ -60,8 +63,9 @@ class PolicyAgent(Agent):
         mask[: len(obs.action_mask)] = torch.as_tensor(obs.action_mask.astype(bool))
         device = next(self.policy.parameters()).device
         with torch.no_grad():
-            logits = self.policy.logits(x.view(1, 1, -1).to(device), self.seat_ids.to(device),
-                                        mask.view(1, 1, -1).to(device))
+            logits = self.policy.logits(
+                x.view(1, 1, -1).to(device), self.seat_ids.to(device), mask.view(1, 1, -1).to(device)
+            )
         return logits[0, 0].cpu()
 
     def action_probs(self, obs: Observation) -> np.ndarray:

@@ -43,27 +43,31 @@ class AttentionNet(nn.Module):
     Input [..., obs_dim] with obs_dim = own_dim + k * entity_dim for any k; output [..., out_dim].
     """
 
-    def __init__(self, own_dim: int, entity_dim: int, out_dim: int, embed: int = 64, heads: int = 4,
-                 out_gain: float = 0.01) -> None:
+    def __init__(
+        self, own_dim: int, entity_dim: int, out_dim: int, embed: int = 64, heads: int = 4, out_gain: float = 0.01
+    ) -> None:
         super().__init__()
         if embed % heads:
             raise ConfigError(f"attention_embed ({embed}) must be a multiple of attention_heads ({heads})")
         self.own_dim, self.entity_dim, self.embed, self.heads = own_dim, entity_dim, embed, heads
-        self.own = nn.Sequential(layer_init(nn.Linear(own_dim, embed)), nn.ReLU(),
-                                 layer_init(nn.Linear(embed, embed)), nn.ReLU())
-        self.entity = nn.Sequential(layer_init(nn.Linear(entity_dim, embed)), nn.ReLU(),
-                                    layer_init(nn.Linear(embed, embed)), nn.ReLU())
+        self.own = nn.Sequential(
+            layer_init(nn.Linear(own_dim, embed)), nn.ReLU(), layer_init(nn.Linear(embed, embed)), nn.ReLU()
+        )
+        self.entity = nn.Sequential(
+            layer_init(nn.Linear(entity_dim, embed)), nn.ReLU(), layer_init(nn.Linear(embed, embed)), nn.ReLU()
+        )
         self.query = layer_init(nn.Linear(embed, embed), 1.0)
         self.key = layer_init(nn.Linear(embed, embed), 1.0)
         self.value = layer_init(nn.Linear(embed, embed), 1.0)
         self.empty = nn.Parameter(torch.zeros(1, 1, embed))
-        self.head = nn.Sequential(layer_init(nn.Linear(2 * embed, embed)), nn.ReLU(),
-                                  layer_init(nn.Linear(embed, out_dim), out_gain))
+        self.head = nn.Sequential(
+            layer_init(nn.Linear(2 * embed, embed)), nn.ReLU(), layer_init(nn.Linear(embed, out_dim), out_gain)
+        )
 
     def split(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """[L, obs_dim] -> own [L, own_dim], entities [L, k, entity_dim], present [L, k]."""
         own = obs[:, : self.own_dim]
-        entities = obs[:, self.own_dim:].reshape(obs.shape[0], -1, self.entity_dim)
+        entities = obs[:, self.own_dim :].reshape(obs.shape[0], -1, self.entity_dim)
         return own, entities, entities[..., 0] > 0.5
 
     def forward(self, obs: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Tensor:

@@ -12,9 +12,12 @@ from arena.core import ConfigError, ParameterError
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("train", help="train MAPPO, IPPO or MADDPG on an env and save checkpoints",
-                              description="Train a multi-agent learner. Writes config.json, metrics.csv, "
-                                          "metrics.json (marl-eval layout), best.pt and last.pt to --out.")
+    p = subparsers.add_parser(
+        "train",
+        help="train MAPPO, IPPO or MADDPG on an env and save checkpoints",
+        description="Train a multi-agent learner. Writes config.json, metrics.csv, "
+        "metrics.json (marl-eval layout), best.pt and last.pt to --out.",
+    )
     p.add_argument("env", help="env id with optional parameters, e.g. 'spread-v0(N=3)' or kuhn_poker-v0")
     p.add_argument("--algo", choices=list(ALGORITHMS), default="mappo")
     p.add_argument("--steps", type=int, default=200_000, help="env steps to train for (one step of one world)")
@@ -24,8 +27,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--out", default=None, metavar="DIR", help="run directory (default runs/<env>-<algo>)")
     p.add_argument("--config", default=None, metavar="FILE", help="hyperparameters, TOML or JSON")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one hyperparameter (repeatable), e.g. --set lr=3e-4")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one hyperparameter (repeatable), e.g. --set lr=3e-4",
+    )
     p.add_argument("--eval-every", type=int, default=None, metavar="STEPS", help="default: steps / 10")
     p.add_argument("--eval-episodes", type=int, default=100)
     p.add_argument("--stochastic-eval", action="store_true", help="sample actions when evaluating (not greedy)")
@@ -63,10 +71,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     name = args.env.partition("(")[0]
     out = args.out or f"runs/{name}-{args.algo}"
     console = Console(stderr=True)
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} steps"),
-                        TextColumn("return {task.fields[ret]}"), TextColumn("eval {task.fields[eval]}"),
-                        TextColumn("{task.fields[sps]} steps/s"), TimeElapsedColumn(), console=console,
-                        disable=args.json or not console.is_terminal)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} steps"),
+        TextColumn("return {task.fields[ret]}"),
+        TextColumn("eval {task.fields[eval]}"),
+        TextColumn("{task.fields[sps]} steps/s"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.json or not console.is_terminal,
+    )
     results = []
     with progress:
         for seed in seeds:
@@ -80,11 +95,23 @@ def cmd_train(args: argparse.Namespace) -> int:
                     fields["eval"] = f"{row['eval_return']:.3f}"
                 progress.update(task, completed=min(row["env_steps"], args.steps), **fields)
 
-            results.append(train(args.env, args.algo, steps=args.steps, num_envs=args.envs, seed=seed,
-                                 device=args.device, out=out if args.seeds == 1 else f"{out}/seed_{seed}",
-                                 config=config, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-                                 deterministic_eval=not args.stochastic_eval, threads=args.threads or None,
-                                 on_progress=report))
+            results.append(
+                train(
+                    args.env,
+                    args.algo,
+                    steps=args.steps,
+                    num_envs=args.envs,
+                    seed=seed,
+                    device=args.device,
+                    out=out if args.seeds == 1 else f"{out}/seed_{seed}",
+                    config=config,
+                    eval_every=args.eval_every,
+                    eval_episodes=args.eval_episodes,
+                    deterministic_eval=not args.stochastic_eval,
+                    threads=args.threads or None,
+                    on_progress=report,
+                )
+            )
     summary = seeds_report(args.env, args.algo, results)
     if args.seeds > 1:
         Path(out, "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -94,10 +121,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     for r in results:
         per_agent = ", ".join(f"{v:.3f}" for v in r.final_agent_returns)
         exploitability = "" if r.best_exploitability is None else f", exploitability {r.best_exploitability:.4f}"
-        print(f"seed {r.seed}: final return {r.final_returns.mean():.3f} (per agent {per_agent}), best evaluation "
-              f"{r.best_return:.3f}{exploitability}, {r.env_steps:,} steps in {r.wall_time:.0f}s -> {r.out}/best.pt")
+        print(
+            f"seed {r.seed}: final return {r.final_returns.mean():.3f} (per agent {per_agent}), best evaluation "
+            f"{r.best_return:.3f}{exploitability}, {r.env_steps:,} steps in {r.wall_time:.0f}s -> {r.out}/best.pt"
+        )
     if args.seeds > 1:
-        print(f"over {len(seeds)} seeds: mean {summary['mean']:.3f} [{summary['mean_ci95'][0]:.3f}, "
-              f"{summary['mean_ci95'][1]:.3f}], IQM {summary['iqm']:.3f} [{summary['iqm_ci95'][0]:.3f}, "
-              f"{summary['iqm_ci95'][1]:.3f}] (95% bootstrap intervals) -> {out}/summary.json")
+        print(
+            f"over {len(seeds)} seeds: mean {summary['mean']:.3f} [{summary['mean_ci95'][0]:.3f}, "
+            f"{summary['mean_ci95'][1]:.3f}], IQM {summary['iqm']:.3f} [{summary['iqm_ci95'][0]:.3f}, "
+            f"{summary['iqm_ci95'][1]:.3f}] (95% bootstrap intervals) -> {out}/summary.json"
+        )
     return 0

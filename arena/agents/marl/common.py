@@ -41,8 +41,7 @@ def particle_scenarios() -> set[str] | None:
     return set(scenarios) if scenarios is not None else None
 
 
-def make_batched_env(env_id: str, num_envs: int, device: str = "cpu", seed: int | None = None,
-                     **params: Any) -> Any:
+def make_batched_env(env_id: str, num_envs: int, device: str = "cpu", seed: int | None = None, **params: Any) -> Any:
     """A batched env for `env_id` (with optional `name(k=v)` parameters): a particle world when the id is one,
     otherwise `num_envs` copies of the arena env behind `PettingZooBatch`."""
     from arena.registry import parse_spec
@@ -217,10 +216,18 @@ class PettingZooBatch:
                 episode_return[b] = self._returns[b]
                 self._reset_one(b, self._next_seed())
         done = terminated | truncated
-        info = {"final_obs": torch.from_numpy(final_obs), "episode_return": torch.from_numpy(episode_return),
-                "done_mask": torch.from_numpy(done)}
-        return (torch.from_numpy(self._obs.copy()), torch.from_numpy(rewards), torch.from_numpy(terminated),
-                torch.from_numpy(truncated), info)
+        info = {
+            "final_obs": torch.from_numpy(final_obs),
+            "episode_return": torch.from_numpy(episode_return),
+            "done_mask": torch.from_numpy(done),
+        }
+        return (
+            torch.from_numpy(self._obs.copy()),
+            torch.from_numpy(rewards),
+            torch.from_numpy(terminated),
+            torch.from_numpy(truncated),
+            info,
+        )
 
     def close(self) -> None:
         for env in self.envs:
@@ -260,9 +267,18 @@ class AgentNet(nn.Module):
     when `agent_id`) or one net per agent (`shared=False`). Input [..., M, in_dim], output [..., M, out_dim].
     `input_norm` layer-normalises the input features first (MAPPO's feature normalisation)."""
 
-    def __init__(self, in_dim: int, out_dim: int, num_agents: int, hidden: tuple[int, ...] = (64, 64),
-                 shared: bool = True, agent_id: bool = True, out_gain: float = 1.0,
-                 activation: str = "tanh", input_norm: bool = False) -> None:
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        num_agents: int,
+        hidden: tuple[int, ...] = (64, 64),
+        shared: bool = True,
+        agent_id: bool = True,
+        out_gain: float = 1.0,
+        activation: str = "tanh",
+        input_norm: bool = False,
+    ) -> None:
         super().__init__()
         self.num_agents, self.shared = num_agents, shared
         self.agent_id = shared and agent_id and num_agents > 1
@@ -310,9 +326,16 @@ def masked_logits(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tens
 # Advantages and value normalisation
 
 
-def compute_gae(rewards: torch.Tensor, values: torch.Tensor, acting: torch.Tensor, dones: torch.Tensor,
-                bootstrap: torch.Tensor, last_value: torch.Tensor, gamma: float,
-                lam: float) -> tuple[torch.Tensor, torch.Tensor]:
+def compute_gae(
+    rewards: torch.Tensor,
+    values: torch.Tensor,
+    acting: torch.Tensor,
+    dones: torch.Tensor,
+    bootstrap: torch.Tensor,
+    last_value: torch.Tensor,
+    gamma: float,
+    lam: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Generalised advantage estimation per agent over [T, B, N] rollouts, returning (advantages, returns).
 
     Each agent's trajectory is the steps where it acts (`acting`); rewards it receives while others move are
@@ -388,11 +411,13 @@ class ValueNorm(nn.Module):
 class RolloutBuffer:
     """Fixed-size [T, B, ...] tensors for one on-policy rollout, filled step by step."""
 
-    def __init__(self, steps: int, shapes: dict[str, tuple[tuple[int, ...], torch.dtype]],
-                 device: torch.device) -> None:
+    def __init__(
+        self, steps: int, shapes: dict[str, tuple[tuple[int, ...], torch.dtype]], device: torch.device
+    ) -> None:
         self.steps = steps
-        self.data = {name: torch.zeros((steps, *shape), dtype=dtype, device=device)
-                     for name, (shape, dtype) in shapes.items()}
+        self.data = {
+            name: torch.zeros((steps, *shape), dtype=dtype, device=device) for name, (shape, dtype) in shapes.items()
+        }
 
     def add(self, t: int, **values: torch.Tensor) -> None:
         for name, value in values.items():
@@ -481,8 +506,9 @@ class Policy(nn.Module):
     def stochastic(self) -> bool:
         return bool(self.meta.get("stochastic", True))
 
-    def logits(self, obs: torch.Tensor, ids: torch.Tensor | None = None,
-               mask: torch.Tensor | None = None) -> torch.Tensor:
+    def logits(
+        self, obs: torch.Tensor, ids: torch.Tensor | None = None, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         return masked_logits(self.actor(obs, ids), mask)
 
     def spec(self) -> dict[str, Any]:
@@ -531,8 +557,14 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     return policy, payload
 
 
-def select_actions(policy: Policy, obs: torch.Tensor, mask: torch.Tensor | None, deterministic: bool,
-                   generator: torch.Generator | None = None, ids: torch.Tensor | None = None) -> torch.Tensor:
+def select_actions(
+    policy: Policy,
+    obs: torch.Tensor,
+    mask: torch.Tensor | None,
+    deterministic: bool,
+    generator: torch.Generator | None = None,
+    ids: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Actions [B, N] of a policy for a batch of observations: sampled, or the most likely when `deterministic`
     (deterministic policies such as MADDPG's always take their argmax)."""
     with torch.no_grad():
@@ -544,8 +576,9 @@ def select_actions(policy: Policy, obs: torch.Tensor, mask: torch.Tensor | None,
         return flat.reshape(probs.shape[:-1])
 
 
-def evaluate(act: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor], env: Any, episodes: int,
-             seed: int | None = None) -> np.ndarray:
+def evaluate(
+    act: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor], env: Any, episodes: int, seed: int | None = None
+) -> np.ndarray:
     """Per-agent returns [episodes, N] of `act(obs, mask) -> actions` over whole episodes of a batched env."""
     obs = env.reset(seed=seed)
     returns: list[np.ndarray] = []
@@ -557,8 +590,9 @@ def evaluate(act: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor], e
     return np.asarray(returns[:episodes], dtype=np.float64)
 
 
-def policy_evaluator(policy: Policy, deterministic: bool) -> Callable[[torch.Tensor, torch.Tensor | None],
-                                                                      torch.Tensor]:
+def policy_evaluator(
+    policy: Policy, deterministic: bool
+) -> Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]:
     """`act(obs, mask)` for `evaluate`; an ensemble policy uses sub-policy 0 (all are trained alike). The policy
     may live on another device than the env: actions come back on the observations' device."""
     device = next(policy.parameters()).device

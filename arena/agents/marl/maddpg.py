@@ -56,11 +56,13 @@ class MADDPGConfig:
 class ReplayBuffer:
     """A ring of joint transitions of all agents: [capacity, ...] tensors per field."""
 
-    def __init__(self, capacity: int, shapes: dict[str, tuple[tuple[int, ...], torch.dtype]],
-                 device: torch.device) -> None:
+    def __init__(
+        self, capacity: int, shapes: dict[str, tuple[tuple[int, ...], torch.dtype]], device: torch.device
+    ) -> None:
         self.capacity, self.size, self.cursor = capacity, 0, 0
-        self.data = {name: torch.zeros((capacity, *shape), dtype=dtype, device=device)
-                     for name, (shape, dtype) in shapes.items()}
+        self.data = {
+            name: torch.zeros((capacity, *shape), dtype=dtype, device=device) for name, (shape, dtype) in shapes.items()
+        }
 
     def add(self, **batch: torch.Tensor) -> None:
         count = next(iter(batch.values())).shape[0]
@@ -93,8 +95,9 @@ class MADDPG:
 
     def __init__(self, env: Any, config: MADDPGConfig, seed: int = 0, device: str = "cpu") -> None:
         if getattr(env, "continuous", False):
-            raise ConfigError("maddpg trains discrete-action envs (Gumbel-softmax); make the env with "
-                              "continuous_actions=False")
+            raise ConfigError(
+                "maddpg trains discrete-action envs (Gumbel-softmax); make the env with continuous_actions=False"
+            )
         if getattr(env, "turn_based", False):
             raise ConfigError("maddpg needs a simultaneous-move env; use mappo or ippo for turn-based games")
         if config.ensemble < 1:
@@ -103,19 +106,38 @@ class MADDPG:
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         torch.manual_seed(seed)
         n, k, d, a = env.num_agents, config.ensemble, env.obs_dim, env.num_actions
-        actor_args = {"in_dim": d, "out_dim": a, "num_agents": n * k, "hidden": list(config.hidden),
-                      "shared": config.shared_actor, "out_gain": 0.01, "activation": config.activation}
-        self.policy = Policy("mlp", actor_args, policy_meta(env, self.name, stochastic=False, ensemble=k,
-                                                            ensemble_agents=n)).to(self.device)
-        self.critic = build_network("mlp", in_dim=n * (d + a), out_dim=1, num_agents=n, hidden=list(config.hidden),
-                                    shared=config.shared_critic, activation=config.activation).to(self.device)
+        actor_args = {
+            "in_dim": d,
+            "out_dim": a,
+            "num_agents": n * k,
+            "hidden": list(config.hidden),
+            "shared": config.shared_actor,
+            "out_gain": 0.01,
+            "activation": config.activation,
+        }
+        self.policy = Policy(
+            "mlp", actor_args, policy_meta(env, self.name, stochastic=False, ensemble=k, ensemble_agents=n)
+        ).to(self.device)
+        self.critic = build_network(
+            "mlp",
+            in_dim=n * (d + a),
+            out_dim=1,
+            num_agents=n,
+            hidden=list(config.hidden),
+            shared=config.shared_critic,
+            activation=config.activation,
+        ).to(self.device)
         self.target_policy = copy.deepcopy(self.policy).requires_grad_(False)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
         self.actor_optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
         self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr)
         shapes = {
-            "obs": ((n, d), torch.float32), "actions": ((n,), torch.long), "rewards": ((n,), torch.float32),
-            "next_obs": ((n, d), torch.float32), "terminated": ((), torch.bool), "members": ((n,), torch.long),
+            "obs": ((n, d), torch.float32),
+            "actions": ((n,), torch.long),
+            "rewards": ((n,), torch.float32),
+            "next_obs": ((n, d), torch.float32),
+            "terminated": ((), torch.bool),
+            "members": ((n,), torch.long),
             "next_mask": ((n, a), torch.bool),
         }
         self.buffer = ReplayBuffer(config.buffer_size, shapes, self.device)
@@ -125,8 +147,9 @@ class MADDPG:
 
     def draw_members(self, count: int) -> torch.Tensor:
         """Which sub-policy each agent of `count` worlds uses this episode: [count, N]."""
-        return torch.randint(self.config.ensemble, (count, self.env.num_agents), generator=self.generator,
-                             device=self.device)
+        return torch.randint(
+            self.config.ensemble, (count, self.env.num_agents), generator=self.generator, device=self.device
+        )
 
     def ensemble_logits(self, policy: Policy, obs: torch.Tensor) -> torch.Tensor:
         """Logits of every sub-policy: obs [..., N, D] -> [..., K, N, A]."""
@@ -134,12 +157,12 @@ class MADDPG:
         logits = policy.actor(obs.repeat(*(1,) * (obs.dim() - 2), k, 1))
         return logits.reshape(*obs.shape[:-2], k, n, -1)
 
-    def member_logits(self, policy: Policy, obs: torch.Tensor, members: torch.Tensor,
-                      mask: torch.Tensor | None) -> torch.Tensor:
+    def member_logits(
+        self, policy: Policy, obs: torch.Tensor, members: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
         """Logits of the sub-policy each agent uses: [..., N, A]."""
         logits = self.ensemble_logits(policy, obs)
-        index = members.unsqueeze(-2).unsqueeze(-1).expand(*members.shape[:-1], 1, members.shape[-1],
-                                                            logits.shape[-1])
+        index = members.unsqueeze(-2).unsqueeze(-1).expand(*members.shape[:-1], 1, members.shape[-1], logits.shape[-1])
         return masked_logits(logits.gather(-3, index).squeeze(-3), mask)
 
     def critic_input(self, obs: torch.Tensor, joint: torch.Tensor) -> torch.Tensor:
@@ -161,10 +184,20 @@ class MADDPG:
         next_obs, done = next_obs.to(self.device), info["done_mask"].to(self.device)
         final_obs = torch.where(done[:, None, None], info["final_obs"].to(self.device), next_obs)
         next_mask = action_mask_of(env)
-        next_mask = torch.ones(env.num_envs, env.num_agents, env.num_actions, dtype=torch.bool,
-                               device=self.device) if next_mask is None else next_mask.to(self.device)
-        self.buffer.add(obs=self.obs, actions=actions, rewards=rewards.to(self.device), next_obs=final_obs,
-                        terminated=terminated.to(self.device), members=self.members, next_mask=next_mask)
+        next_mask = (
+            torch.ones(env.num_envs, env.num_agents, env.num_actions, dtype=torch.bool, device=self.device)
+            if next_mask is None
+            else next_mask.to(self.device)
+        )
+        self.buffer.add(
+            obs=self.obs,
+            actions=actions,
+            rewards=rewards.to(self.device),
+            next_obs=final_obs,
+            terminated=terminated.to(self.device),
+            members=self.members,
+            next_mask=next_mask,
+        )
         self.obs = next_obs
         finished = []
         if done.any():
@@ -181,12 +214,14 @@ class MADDPG:
         eye = torch.eye(n, dtype=torch.bool, device=self.device)
         taken = nn.functional.one_hot(batch["actions"], a).float()
         with torch.no_grad():
-            next_logits = self.member_logits(self.target_policy, batch["next_obs"], batch["members"],
-                                             batch["next_mask"])
+            next_logits = self.member_logits(
+                self.target_policy, batch["next_obs"], batch["members"], batch["next_mask"]
+            )
             next_joint = nn.functional.one_hot(next_logits.argmax(-1), a).float()
             next_in = self.critic_input(batch["next_obs"], next_joint.unsqueeze(-3).expand(-1, n, n, a))
-            target = batch["rewards"] + config.gamma * (~batch["terminated"]).float().unsqueeze(-1) * \
-                self.target_critic(next_in).squeeze(-1)
+            target = batch["rewards"] + config.gamma * (~batch["terminated"]).float().unsqueeze(
+                -1
+            ) * self.target_critic(next_in).squeeze(-1)
         q = self.critic(self.critic_input(batch["obs"], taken.unsqueeze(-3).expand(-1, n, n, a))).squeeze(-1)
         critic_loss = nn.functional.mse_loss(q, target)
         self.critic_optimizer.zero_grad()
@@ -195,9 +230,9 @@ class MADDPG:
         self.critic_optimizer.step()
 
         # Each sub-policy k of agent i is scored by Q_i with its own slot replaced by its relaxed action.
-        logits = self.ensemble_logits(self.policy, batch["obs"])                       # [M, K, N, A]
+        logits = self.ensemble_logits(self.policy, batch["obs"])  # [M, K, N, A]
         relaxed = gumbel_softmax(logits, config.temperature, self.generator)
-        replayed = taken[:, None, None, :, :]                                         # [M, 1, 1, N, A]
+        replayed = taken[:, None, None, :, :]  # [M, 1, 1, N, A]
         joint = torch.where(eye[None, None, :, :, None], relaxed.unsqueeze(-3), replayed)  # [M, K, N, N, A]
         obs = batch["obs"].unsqueeze(1).expand(-1, config.ensemble, n, -1)
         self.critic.requires_grad_(False)  # the actor's gradient flows through the critic, not into its weights

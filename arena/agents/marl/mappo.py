@@ -67,19 +67,39 @@ def actor_network_args(config: Any, env: Any) -> tuple[str, dict[str, Any]]:
         from arena.agents.marl.attention import entity_layout
 
         own_dim, entity_dim = entity_layout(env)
-        return "attention", {"own_dim": own_dim, "entity_dim": entity_dim, "out_dim": env.num_actions,
-                             "embed": config.attention_embed, "heads": config.attention_heads, "out_gain": 0.01}
+        return "attention", {
+            "own_dim": own_dim,
+            "entity_dim": entity_dim,
+            "out_dim": env.num_actions,
+            "embed": config.attention_embed,
+            "heads": config.attention_heads,
+            "out_gain": 0.01,
+        }
     if config.network != "mlp":
         raise ConfigError(f"network must be mlp or attention, not {config.network!r}")
-    return "mlp", {"in_dim": env.obs_dim, "out_dim": env.num_actions, "num_agents": env.num_agents,
-                   "hidden": list(config.hidden), "shared": config.shared_actor, "out_gain": 0.01,
-                   "activation": config.activation, "input_norm": config.input_norm}
+    return "mlp", {
+        "in_dim": env.obs_dim,
+        "out_dim": env.num_actions,
+        "num_agents": env.num_agents,
+        "hidden": list(config.hidden),
+        "shared": config.shared_actor,
+        "out_gain": 0.01,
+        "activation": config.activation,
+        "input_norm": config.input_norm,
+    }
 
 
 def policy_meta(env: Any, algo: str, **extra: Any) -> dict[str, Any]:
     """What a checkpoint needs to know about the env a policy was trained on."""
-    return {"algo": algo, "env_id": getattr(env, "env_id", ""), "agent_names": list(env.agent_names),
-            "obs_dim": env.obs_dim, "num_actions": env.num_actions, "teams": [int(t) for t in env.teams], **extra}
+    return {
+        "algo": algo,
+        "env_id": getattr(env, "env_id", ""),
+        "agent_names": list(env.agent_names),
+        "obs_dim": env.obs_dim,
+        "num_actions": env.num_actions,
+        "teams": [int(t) for t in env.teams],
+        **extra,
+    }
 
 
 class MAPPO:
@@ -100,10 +120,13 @@ class MAPPO:
         self.policy = Policy(network, args, policy_meta(env, self.name, stochastic=True)).to(self.device)
         self.critic = self.build_critic(env, config).to(self.device)
         self.value_norm = ValueNorm(n).to(self.device)
-        self.optimizer = torch.optim.Adam([
-            {"params": self.policy.parameters(), "lr": config.lr},
-            {"params": self.critic.parameters(), "lr": config.critic_lr},
-        ], eps=1e-5)
+        self.optimizer = torch.optim.Adam(
+            [
+                {"params": self.policy.parameters(), "lr": config.lr},
+                {"params": self.critic.parameters(), "lr": config.critic_lr},
+            ],
+            eps=1e-5,
+        )
         self.env_steps = 0
         self.obs = env.reset(seed=seed).to(self.device)
         shapes = {
@@ -127,9 +150,16 @@ class MAPPO:
         if config.network == "attention" and not config.centralised_critic:
             args = dict(actor_network_args(config, env)[1], out_dim=1, out_gain=1.0)
             return build_network("attention", **args)
-        return build_network("mlp", in_dim=env.state_dim if config.centralised_critic else env.obs_dim, out_dim=1,
-                             num_agents=env.num_agents, hidden=list(config.hidden), shared=config.shared_critic,
-                             activation=config.activation, input_norm=config.input_norm)
+        return build_network(
+            "mlp",
+            in_dim=env.state_dim if config.centralised_critic else env.obs_dim,
+            out_dim=1,
+            num_agents=env.num_agents,
+            hidden=list(config.hidden),
+            shared=config.shared_critic,
+            activation=config.activation,
+            input_norm=config.input_norm,
+        )
 
     def critic_input(self, obs: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
         """[B, N, d]: the global state for every agent (centralised) or each agent's own observation."""
@@ -168,8 +198,11 @@ class MAPPO:
         env, buffer = self.env, self.buffer
         for t in range(self.config.rollout_steps):
             mask = action_mask_of(env)
-            mask = torch.ones(env.num_envs, env.num_agents, env.num_actions, dtype=torch.bool,
-                              device=self.device) if mask is None else mask.to(self.device)
+            mask = (
+                torch.ones(env.num_envs, env.num_agents, env.num_actions, dtype=torch.bool, device=self.device)
+                if mask is None
+                else mask.to(self.device)
+            )
             acting = acting_of(env).to(self.device)
             critic_in = self.critic_input(self.obs)
             raw = self.raw_value(critic_in)
@@ -179,10 +212,20 @@ class MAPPO:
             actions = torch.multinomial(probs, 1, generator=self.generator).reshape(env.num_envs, env.num_agents)
             next_obs, rewards, terminated, truncated, info = env.step(actions)
             done = info["done_mask"].to(self.device)
-            buffer.add(t, obs=self.obs, critic_in=critic_in, mask=mask, acting=acting, actions=actions,
-                       logp=dist.log_prob(actions), values=values, raw_values=raw,
-                       rewards=rewards.to(self.device), dones=done,
-                       bootstrap=self.final_value(info, truncated.to(self.device)))
+            buffer.add(
+                t,
+                obs=self.obs,
+                critic_in=critic_in,
+                mask=mask,
+                acting=acting,
+                actions=actions,
+                logp=dist.log_prob(actions),
+                values=values,
+                raw_values=raw,
+                rewards=rewards.to(self.device),
+                dones=done,
+                bootstrap=self.final_value(info, truncated.to(self.device)),
+            )
             if done.any():
                 finished.extend(info["episode_return"][done.cpu()].cpu().numpy())
             self.obs = next_obs.to(self.device)
@@ -197,8 +240,16 @@ class MAPPO:
                 group["lr"] = lr * max(1.0 - progress, 0.05)
         with torch.no_grad():
             last_value = self.value(self.critic_input(self.obs))
-            advantages, returns = compute_gae(buffer["rewards"], buffer["values"], buffer["acting"], buffer["dones"],
-                                              buffer["bootstrap"], last_value, config.gamma, config.gae_lambda)
+            advantages, returns = compute_gae(
+                buffer["rewards"],
+                buffer["values"],
+                buffer["acting"],
+                buffer["dones"],
+                buffer["bootstrap"],
+                last_value,
+                config.gamma,
+                config.gae_lambda,
+            )
             if config.value_norm:
                 self.value_norm.update(returns, buffer["acting"])
         acting = buffer.flat("acting")
@@ -210,12 +261,17 @@ class MAPPO:
         actions, old_logp, old_raw = buffer.flat("actions"), buffer.flat("logp"), buffer.flat("raw_values")
         size = acting.shape[0]
         batch = max(size // config.minibatches, 1)
-        stats: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "entropy": [], "approx_kl": [],
-                                         "clip_fraction": []}
+        stats: dict[str, list[float]] = {
+            "policy_loss": [],
+            "value_loss": [],
+            "entropy": [],
+            "approx_kl": [],
+            "clip_fraction": [],
+        }
         for _ in range(config.epochs):
             order = torch.randperm(size, generator=self.generator, device=self.device)
             for start in range(0, size, batch):
-                index = order[start:start + batch]
+                index = order[start : start + batch]
                 act = acting[index].float()
                 count = act.sum().clamp(min=1.0)
                 dist = torch.distributions.Categorical(logits=self.policy.logits(obs[index], mask=mask[index]))
@@ -238,20 +294,29 @@ class MAPPO:
                     stats["value_loss"].append(value_loss.item())
                     stats["entropy"].append(entropy.item())
                     stats["approx_kl"].append((((ratio - 1) - log_ratio) * act).sum().item() / count.item())
-                    stats["clip_fraction"].append((((ratio - 1).abs() > config.clip).float() * act).sum().item()
-                                                  / count.item())
+                    stats["clip_fraction"].append(
+                        (((ratio - 1).abs() > config.clip).float() * act).sum().item() / count.item()
+                    )
         return {k: float(np.mean(v)) for k, v in stats.items()}
 
-    def value_loss(self, critic_in: torch.Tensor, returns: torch.Tensor, old_raw: torch.Tensor, act: torch.Tensor,
-                   count: torch.Tensor) -> torch.Tensor:
+    def value_loss(
+        self,
+        critic_in: torch.Tensor,
+        returns: torch.Tensor,
+        old_raw: torch.Tensor,
+        act: torch.Tensor,
+        count: torch.Tensor,
+    ) -> torch.Tensor:
         """Clipped Huber loss in the normalised value space."""
         config = self.config
         target = self.value_norm.normalize(returns) if config.value_norm else returns
         raw = self.raw_value(critic_in)
         clipped = old_raw + (raw - old_raw).clamp(-config.value_clip, config.value_clip)
         huber = nn.functional.huber_loss
-        loss = torch.max(huber(raw, target, reduction="none", delta=config.huber_delta),
-                         huber(clipped, target, reduction="none", delta=config.huber_delta))
+        loss = torch.max(
+            huber(raw, target, reduction="none", delta=config.huber_delta),
+            huber(clipped, target, reduction="none", delta=config.huber_delta),
+        )
         return (loss * act).sum() / count
 
     def iterate(self, progress: float = 0.0) -> dict[str, Any]:

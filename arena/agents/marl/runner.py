@@ -33,8 +33,7 @@ from arena.agents.marl.common import (
 from arena.core import ParameterError, UnknownNameError
 from arena.registry import import_object, parse_spec
 
-BASE_COLUMNS = ["iteration", "env_steps", "wall_time", "steps_per_sec", "train_return", "eval_return",
-                "exploitability"]
+BASE_COLUMNS = ["iteration", "env_steps", "wall_time", "steps_per_sec", "train_return", "eval_return", "exploitability"]
 
 
 def particle_env(env: str) -> bool:
@@ -60,25 +59,43 @@ class RunResult:
     out: Path
     seed: int
     env_steps: int
-    best_return: float                 # evaluation return of the best checkpoint
-    final_returns: np.ndarray          # per-episode mean-over-agents returns of the best policy
-    final_agent_returns: list[float]   # per-agent mean return of the best policy
+    best_return: float  # evaluation return of the best checkpoint
+    final_returns: np.ndarray  # per-episode mean-over-agents returns of the best policy
+    final_agent_returns: list[float]  # per-agent mean return of the best policy
     curve: list[tuple[int, float]] = field(default_factory=list)  # (env steps, evaluation return)
     wall_time: float = 0.0
     best_exploitability: float | None = None  # two-player zero-sum tabular games: what selected the best
 
     def to_dict(self) -> dict[str, Any]:
-        return {"out": str(self.out), "seed": self.seed, "env_steps": self.env_steps,
-                "best_return": self.best_return, "final_return": float(np.mean(self.final_returns)),
-                "final_agent_returns": self.final_agent_returns, "curve": self.curve,
-                "wall_time": self.wall_time, "best_exploitability": self.best_exploitability}
+        return {
+            "out": str(self.out),
+            "seed": self.seed,
+            "env_steps": self.env_steps,
+            "best_return": self.best_return,
+            "final_return": float(np.mean(self.final_returns)),
+            "final_agent_returns": self.final_agent_returns,
+            "curve": self.curve,
+            "wall_time": self.wall_time,
+            "best_exploitability": self.best_exploitability,
+        }
 
 
-def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | None = None, seed: int = 0,
-          device: str = "cpu", out: str | Path | None = None, config: dict[str, Any] | None = None,
-          eval_every: int | None = None, eval_episodes: int = 100, deterministic_eval: bool = True,
-          threads: int | None = 1, max_seconds: float | None = None,
-          on_progress: Callable[[dict[str, Any]], None] | None = None) -> RunResult:
+def train(
+    env: str,
+    algo: str = "mappo",
+    steps: int = 200_000,
+    num_envs: int | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    out: str | Path | None = None,
+    config: dict[str, Any] | None = None,
+    eval_every: int | None = None,
+    eval_episodes: int = 100,
+    deterministic_eval: bool = True,
+    threads: int | None = 1,
+    max_seconds: float | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> RunResult:
     """Train `algo` on `env` for `steps` env steps (one step of one world) and write the run directory `out`.
 
     `config` overrides the algorithm's hyperparameters; `num_envs` overrides its number of parallel worlds.
@@ -105,9 +122,19 @@ def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | N
     out.mkdir(parents=True, exist_ok=True)
     trainer.policy.meta.update(env_id=name, env_params=params)
     eval_every = eval_every or max(steps // 10, 1)
-    run_config = {"env": env, "env_id": name, "env_params": params, "algo": algo, "seed": seed, "steps": steps,
-                  "device": device, "eval_every": eval_every, "eval_episodes": eval_episodes,
-                  "deterministic_eval": deterministic_eval, "hyperparameters": trainer.hyperparameters()}
+    run_config = {
+        "env": env,
+        "env_id": name,
+        "env_params": params,
+        "algo": algo,
+        "seed": seed,
+        "steps": steps,
+        "device": device,
+        "eval_every": eval_every,
+        "eval_episodes": eval_episodes,
+        "deterministic_eval": deterministic_eval,
+        "hyperparameters": trainer.hyperparameters(),
+    }
     (out / "config.json").write_text(json.dumps(run_config, indent=2, default=list) + "\n")
     act = policy_evaluator(trainer.policy, deterministic_eval)
     probe = exploitability_probe(env)
@@ -132,27 +159,41 @@ def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | N
             out_of_time = max_seconds is not None and time.perf_counter() - start >= max_seconds
             recent = (recent + [float(np.mean(r)) for r in stats.pop("episodes")])[-100:]
             elapsed = time.perf_counter() - start
-            row: dict[str, Any] = {"iteration": iteration, "env_steps": trainer.env_steps,
-                                   "wall_time": round(elapsed, 3),
-                                   "steps_per_sec": round(trainer.env_steps / max(elapsed, 1e-9), 1),
-                                   "train_return": float(np.mean(recent)) if recent else "", "eval_return": "",
-                                   "exploitability": ""}
+            row: dict[str, Any] = {
+                "iteration": iteration,
+                "env_steps": trainer.env_steps,
+                "wall_time": round(elapsed, 3),
+                "steps_per_sec": round(trainer.env_steps / max(elapsed, 1e-9), 1),
+                "train_return": float(np.mean(recent)) if recent else "",
+                "eval_return": "",
+                "exploitability": "",
+            }
             if trainer.env_steps >= next_eval or trainer.env_steps >= steps or out_of_time:
                 next_eval = trainer.env_steps + eval_every
                 returns = run_evaluation(eval_episodes)
                 row["eval_return"] = float(returns.mean())
                 curve.append((trainer.env_steps, row["eval_return"]))
-                marl_eval[f"step_{len(curve) - 1}"] = {"step_count": trainer.env_steps,
-                                                       "return": returns.mean(axis=1).tolist()}
+                marl_eval[f"step_{len(curve) - 1}"] = {
+                    "step_count": trainer.env_steps,
+                    "return": returns.mean(axis=1).tolist(),
+                }
                 if probe is not None:
                     row["exploitability"] = probe(trainer.policy)
                     marl_eval[f"step_{len(curve) - 1}"]["exploitability"] = [row["exploitability"]]
                 score = row["eval_return"] if probe is None else -row["exploitability"]
                 if score > best:
                     best, best_row = score, dict(row)
-                    save_checkpoint(out / "best.pt", trainer.policy, run_config,
-                                    {"env_steps": trainer.env_steps, "eval_return": row["eval_return"],
-                                     "exploitability": row["exploitability"], "seed": seed})
+                    save_checkpoint(
+                        out / "best.pt",
+                        trainer.policy,
+                        run_config,
+                        {
+                            "env_steps": trainer.env_steps,
+                            "eval_return": row["eval_return"],
+                            "exploitability": row["exploitability"],
+                            "seed": seed,
+                        },
+                    )
             if writer is None:
                 writer = csv.DictWriter(csv_file, fieldnames=BASE_COLUMNS + stat_columns, extrasaction="ignore")
                 writer.writeheader()
@@ -162,16 +203,27 @@ def train(env: str, algo: str = "mappo", steps: int = 200_000, num_envs: int | N
                 on_progress({**row, "steps": steps, **stats})
             if out_of_time:
                 break
-    save_checkpoint(out / "last.pt", trainer.policy, run_config,
-                    {"env_steps": trainer.env_steps, "eval_return": curve[-1][1], "seed": seed})
+    save_checkpoint(
+        out / "last.pt",
+        trainer.policy,
+        run_config,
+        {"env_steps": trainer.env_steps, "eval_return": curve[-1][1], "seed": seed},
+    )
     final = final_evaluation(out / "best.pt", eval_env, 10 * eval_episodes, deterministic_eval, seed)
     marl_eval["absolute_metrics"] = {"return": final.mean(axis=1).tolist()}
     document = {"arena": {name: {algo: {f"seed_{seed}": marl_eval}}}}
     (out / "metrics.json").write_text(json.dumps(document) + "\n")
-    return RunResult(out=out, seed=seed, env_steps=trainer.env_steps, best_return=best_row["eval_return"],
-                     best_exploitability=best_row["exploitability"] if probe is not None else None,
-                     final_returns=final.mean(axis=1), final_agent_returns=final.mean(axis=0).tolist(),
-                     curve=curve, wall_time=time.perf_counter() - start)
+    return RunResult(
+        out=out,
+        seed=seed,
+        env_steps=trainer.env_steps,
+        best_return=best_row["eval_return"],
+        best_exploitability=best_row["exploitability"] if probe is not None else None,
+        final_returns=final.mean(axis=1),
+        final_agent_returns=final.mean(axis=0).tolist(),
+        curve=curve,
+        wall_time=time.perf_counter() - start,
+    )
 
 
 def exploitability_probe(env: str) -> Callable[[Any], float] | None:
@@ -213,11 +265,12 @@ def interquartile_mean(values: np.ndarray) -> float:
     rliable's IQM do (with fewer than 4 values nothing is cut)."""
     ordered = np.sort(np.asarray(values, dtype=np.float64))
     cut = int(0.25 * ordered.size)
-    return float(ordered[cut: ordered.size - cut].mean())
+    return float(ordered[cut : ordered.size - cut].mean())
 
 
-def bootstrap_interval(runs: list[np.ndarray], statistic: Callable[[np.ndarray], float], reps: int = 2000,
-                       seed: int = 0) -> tuple[float, float]:
+def bootstrap_interval(
+    runs: list[np.ndarray], statistic: Callable[[np.ndarray], float], reps: int = 2000, seed: int = 0
+) -> tuple[float, float]:
     """95% percentile interval of `statistic` over the pooled episode scores of runs resampled with replacement
     (the stratified bootstrap of rliable/marl-eval, with one task as the single stratum)."""
     rng = np.random.default_rng(seed)
@@ -244,5 +297,10 @@ def summarize(runs: list[np.ndarray]) -> dict[str, Any]:
 
 def seeds_report(env: str, algo: str, results: list[RunResult]) -> dict[str, Any]:
     """The summary of several runs of one configuration, as `arena train --seeds K` writes it to summary.json."""
-    return {"env": env, "algo": algo, "seeds": [r.seed for r in results],
-            **summarize([r.final_returns for r in results]), "results": [r.to_dict() for r in results]}
+    return {
+        "env": env,
+        "algo": algo,
+        "seeds": [r.seed for r in results],
+        **summarize([r.final_returns for r in results]),
+        "results": [r.to_dict() for r in results],
+    }

@@ -30,8 +30,9 @@ SCENARIOS: dict[str, type[VectorParticleEnv]] = {
 }
 
 
-def make_vector_env(env_id: str, num_envs: int, device: str = "cpu", seed: int | None = None,
-                    **params: Any) -> VectorParticleEnv:
+def make_vector_env(
+    env_id: str, num_envs: int, device: str = "cpu", seed: int | None = None, **params: Any
+) -> VectorParticleEnv:
     """`num_envs` worlds of the particle scenario `env_id` (parameters as keywords or in the id, `spread-v0(N=5)`)."""
     name, parsed = parse_spec(env_id)
     if name not in SCENARIOS:
@@ -45,5 +46,16 @@ def make_vector_env(env_id: str, num_envs: int, device: str = "cpu", seed: int |
     return scenario(num_envs=num_envs, device=device, seed=seed, **checked)
 
 
-__all__ = ["ACTION_NAMES", "ENTITY_DIM", "NUM_MOVES", "OWN_DIM", "SCENARIOS", "AdversaryEnv", "PursuitEnv",
-           "SpreadEnv", "TagEnv", "VectorParticleEnv", "make_vector_env"]
+__all__ = [
+    "ACTION_NAMES",
+    "ENTITY_DIM",
+    "NUM_MOVES",
+    "OWN_DIM",
+    "SCENARIOS",
+    "AdversaryEnv",
+    "PursuitEnv",
+    "SpreadEnv",
+    "TagEnv",
+    "VectorParticleEnv",
+    "make_vector_env",
+]

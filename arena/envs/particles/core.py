@@ -60,8 +60,9 @@ class VectorParticleEnv(abc.ABC):
     title = "a particle world"
     rules = ""
 
-    def __init__(self, num_envs: int, device: str | torch.device, seed: int | None, max_steps: int,
-                 continuous_actions: bool) -> None:
+    def __init__(
+        self, num_envs: int, device: str | torch.device, seed: int | None, max_steps: int, continuous_actions: bool
+    ) -> None:
         if num_envs < 1:
             raise ParameterError(f"{self.env_id}: num_envs must be at least 1")
         if max_steps < 1:
@@ -78,8 +79,16 @@ class VectorParticleEnv(abc.ABC):
 
     # -- set-up ----------------------------------------------------------------------------------------------
 
-    def _setup(self, agent_names: list[str], teams: list[int], sizes: list[float], accel: list[float],
-               max_speed: list[float], collide: list[bool], colors: list[tuple[int, int, int]]) -> None:
+    def _setup(
+        self,
+        agent_names: list[str],
+        teams: list[int],
+        sizes: list[float],
+        accel: list[float],
+        max_speed: list[float],
+        collide: list[bool],
+        colors: list[tuple[int, int, int]],
+    ) -> None:
         """Entity tables: `sizes`, `collide` and `colors` cover agents then landmarks; `accel`, `max_speed` agents."""
         self.agent_names = list(agent_names)
         self.num_agents = len(agent_names)
@@ -133,8 +142,9 @@ class VectorParticleEnv(abc.ABC):
         self.obs = _batch_first(self._obs)
         return self.obs
 
-    def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
-                                                   dict[str, Any]]:
+    def step(
+        self, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any]]:
         """Advance every world one step; finished worlds restart at once.
 
         `actions` are long [B, N] move indices (no-op, left, right, down, up) or, with continuous actions, float
@@ -175,8 +185,9 @@ class VectorParticleEnv(abc.ABC):
         """The scenario's scripted baseline for every agent of every world: long [B, N] or float [B, N, 5]."""
         N, D, B = self._obs.shape
         agent_index = torch.arange(N, device=self.device).repeat_interleave(B)
-        actions = self._forces_to_actions(self._heuristic_forces(self._obs.transpose(0, 1).reshape(D, N * B),
-                                                                 agent_index))
+        actions = self._forces_to_actions(
+            self._heuristic_forces(self._obs.transpose(0, 1).reshape(D, N * B), agent_index)
+        )
         if self.continuous:
             return actions.reshape(self.action_dim, N, B).permute(2, 1, 0).contiguous()
         return actions.reshape(N, B).T.contiguous()
@@ -195,8 +206,9 @@ class VectorParticleEnv(abc.ABC):
         x, y = wanted[0], wanted[1]
         if self.continuous:
             x, y = x.clamp(-1, 1), y.clamp(-1, 1)
-            return torch.stack([torch.zeros_like(x), (-x).clamp(min=0), x.clamp(min=0), (-y).clamp(min=0),
-                                y.clamp(min=0)])
+            return torch.stack(
+                [torch.zeros_like(x), (-x).clamp(min=0), x.clamp(min=0), (-y).clamp(min=0), y.clamp(min=0)]
+            )
         scores = torch.stack([torch.full_like(x, NOOP_THRESHOLD), -x, x, -y, y])
         return scores.argmax(dim=0)
 
@@ -208,14 +220,17 @@ class VectorParticleEnv(abc.ABC):
         B, N = self.num_envs, self.num_agents
         if self.continuous:
             if actions.shape != (B, N, self.action_dim):
-                raise ParameterError(f"{self.env_id}: continuous actions must have shape {(B, N, self.action_dim)}, "
-                                     f"got {tuple(actions.shape)}")
+                raise ParameterError(
+                    f"{self.env_id}: continuous actions must have shape {(B, N, self.action_dim)}, "
+                    f"got {tuple(actions.shape)}"
+                )
             a = actions.to(torch.float32).clamp(0.0, 1.0).permute(1, 2, 0)
             u = torch.stack([a[:, 2] - a[:, 1], a[:, 4] - a[:, 3]], dim=1)
         else:
             if actions.shape != (B, N):
-                raise ParameterError(f"{self.env_id}: discrete actions must have shape {(B, N)}, "
-                                     f"got {tuple(actions.shape)}")
+                raise ParameterError(
+                    f"{self.env_id}: discrete actions must have shape {(B, N)}, got {tuple(actions.shape)}"
+                )
             u = self._directions[actions.T.long()].transpose(1, 2)
         return u * self.accel
 
@@ -299,11 +314,16 @@ class VectorParticleEnv(abc.ABC):
         pos = self.positions(world)
         vel = self.vel[agent, :, world].tolist()
         me = pos[agent]
-        others = [f"{self.entity_name(j)} at ({pos[j][0] - me[0]:+.2f}, {pos[j][1] - me[1]:+.2f})"
-                  for j in range(self.num_entities) if j != agent]
-        return (f"You are {self.agent_names[agent]} in {self.title}. {self.rules}\n"
-                f"Step {int(self.t[world])} of {self.max_steps}. Your position ({me[0]:+.2f}, {me[1]:+.2f}), "
-                f"velocity ({vel[0]:+.2f}, {vel[1]:+.2f}). Relative to you: {'; '.join(others)}.")
+        others = [
+            f"{self.entity_name(j)} at ({pos[j][0] - me[0]:+.2f}, {pos[j][1] - me[1]:+.2f})"
+            for j in range(self.num_entities)
+            if j != agent
+        ]
+        return (
+            f"You are {self.agent_names[agent]} in {self.title}. {self.rules}\n"
+            f"Step {int(self.t[world])} of {self.max_steps}. Your position ({me[0]:+.2f}, {me[1]:+.2f}), "
+            f"velocity ({vel[0]:+.2f}, {vel[1]:+.2f}). Relative to you: {'; '.join(others)}."
+        )
 
     def entity_name(self, index: int) -> str:
         if index < self.num_agents:

@@ -26,8 +26,9 @@ BRAKE = 0.25
 
 def _others(num_agents: int, device: torch.device) -> torch.Tensor:
     """For each agent, the indices of the other agents in order: [N, N-1]."""
-    return torch.tensor([[j for j in range(num_agents) if j != i] for i in range(num_agents)], dtype=torch.long,
-                        device=device).reshape(num_agents, num_agents - 1)
+    return torch.tensor(
+        [[j for j in range(num_agents) if j != i] for i in range(num_agents)], dtype=torch.long, device=device
+    ).reshape(num_agents, num_agents - 1)
 
 
 def _pad(obs: torch.Tensor, width: int) -> torch.Tensor:
@@ -61,20 +62,36 @@ class SpreadEnv(_MPEScenario):
 
     env_id = "spread-v0"
     title = "spread (cooperative navigation)"
-    rules = ("Cover every landmark with an agent: all agents share minus the sum over landmarks of the distance to "
-             "the closest agent; bumping into another agent costs each of you. Moves push you; you keep momentum.")
+    rules = (
+        "Cover every landmark with an agent: all agents share minus the sum over landmarks of the distance to "
+        "the closest agent; bumping into another agent costs each of you. Moves push you; you keep momentum."
+    )
 
-    def __init__(self, num_envs: int = 1, device: str = "cpu", seed: int | None = None, N: int = 3,
-                 local_ratio: float = 0.5, max_steps: int = 25, continuous_actions: bool = False) -> None:
+    def __init__(
+        self,
+        num_envs: int = 1,
+        device: str = "cpu",
+        seed: int | None = None,
+        N: int = 3,
+        local_ratio: float = 0.5,
+        max_steps: int = 25,
+        continuous_actions: bool = False,
+    ) -> None:
         super().__init__(num_envs, device, seed, max_steps, continuous_actions)
         if N < 1:
             raise ParameterError("spread-v0: N must be at least 1")
         if not 0.0 <= local_ratio <= 1.0:
             raise ParameterError("spread-v0: local_ratio must be between 0 and 1")
         self.N, self.local_ratio = N, float(local_ratio)
-        self._setup([f"agent_{i}" for i in range(N)], [0] * N, sizes=[0.15] * N + [0.05] * N,
-                    accel=[DEFAULT_ACCEL] * N, max_speed=[math.inf] * N, collide=[True] * N + [False] * N,
-                    colors=[AGENT_BLUE] * N + [LANDMARK_GREY] * N)
+        self._setup(
+            [f"agent_{i}" for i in range(N)],
+            [0] * N,
+            sizes=[0.15] * N + [0.05] * N,
+            accel=[DEFAULT_ACCEL] * N,
+            max_speed=[math.inf] * N,
+            collide=[True] * N + [False] * N,
+            colors=[AGENT_BLUE] * N + [LANDMARK_GREY] * N,
+        )
         self._index_others()
         self._not_self = (1.0 - torch.eye(N, device=self.device))[:, :, None]
         self._finish_setup()
@@ -86,8 +103,9 @@ class SpreadEnv(_MPEScenario):
         N, B = self.N, self.num_envs
         rel, others = self._relative()
         comm = self.vel.new_zeros(N, 2 * (N - 1), B)
-        return torch.cat([self.vel, self.pos[:N], rel[:, N:].reshape(N, 2 * N, B), others.reshape(N, -1, B), comm],
-                         dim=1)
+        return torch.cat(
+            [self.vel, self.pos[:N], rel[:, N:].reshape(N, 2 * N, B), others.reshape(N, -1, B), comm], dim=1
+        )
 
     def _rewards(self) -> torch.Tensor:
         N = self.N
@@ -99,8 +117,8 @@ class SpreadEnv(_MPEScenario):
     def _heuristic_forces(self, obs: torch.Tensor, agent_index: torch.Tensor) -> torch.Tensor:
         """Greedy landmark assignment (closest pairs first), then steer to the own landmark and brake there."""
         N, M = self.N, obs.shape[-1]
-        landmarks = obs[4: 4 + 2 * N].reshape(N, 2, M)
-        agents = torch.cat([obs.new_zeros(1, 2, M), obs[4 + 2 * N: 2 + 4 * N].reshape(N - 1, 2, M)])
+        landmarks = obs[4 : 4 + 2 * N].reshape(N, 2, M)
+        agents = torch.cat([obs.new_zeros(1, 2, M), obs[4 + 2 * N : 2 + 4 * N].reshape(N - 1, 2, M)])
         mine = greedy_assignment(norm2(landmarks[None] - agents[:, None], dim=2))[0]
         return pick(landmarks, mine) - BRAKE * obs[0:2]
 
@@ -120,20 +138,35 @@ class AdversaryEnv(_MPEScenario):
 
     env_id = "adversary-v0"
     title = "adversary (physical deception)"
-    rules = ("One landmark is the goal. Good agents share the reward of the good agent closest to the goal and gain "
-             "the adversary's distance from it; the adversary does not know the goal and earns minus its distance "
-             "to it.")
+    rules = (
+        "One landmark is the goal. Good agents share the reward of the good agent closest to the goal and gain "
+        "the adversary's distance from it; the adversary does not know the goal and earns minus its distance "
+        "to it."
+    )
 
-    def __init__(self, num_envs: int = 1, device: str = "cpu", seed: int | None = None, N: int = 2,
-                 max_steps: int = 25, continuous_actions: bool = False) -> None:
+    def __init__(
+        self,
+        num_envs: int = 1,
+        device: str = "cpu",
+        seed: int | None = None,
+        N: int = 2,
+        max_steps: int = 25,
+        continuous_actions: bool = False,
+    ) -> None:
         super().__init__(num_envs, device, seed, max_steps, continuous_actions)
         if N < 1:
             raise ParameterError("adversary-v0: N must be at least 1")
         self.N = N
         A = N + 1
-        self._setup(["adversary_0", *[f"agent_{i}" for i in range(N)]], [0] + [1] * N, sizes=[0.15] * A + [0.08] * N,
-                    accel=[DEFAULT_ACCEL] * A, max_speed=[math.inf] * A, collide=[False] * (A + N),
-                    colors=[ADVERSARY_RED] + [AGENT_BLUE] * N + [LANDMARK_GREY] * N)
+        self._setup(
+            ["adversary_0", *[f"agent_{i}" for i in range(N)]],
+            [0] + [1] * N,
+            sizes=[0.15] * A + [0.08] * N,
+            accel=[DEFAULT_ACCEL] * A,
+            max_speed=[math.inf] * A,
+            collide=[False] * (A + N),
+            colors=[ADVERSARY_RED] + [AGENT_BLUE] * N + [LANDMARK_GREY] * N,
+        )
         self._index_others()
         self.goal = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
         self._finish_setup()
@@ -173,12 +206,12 @@ class AdversaryEnv(_MPEScenario):
         the landmark that some good agent is closest to."""
         N, M = self.N, obs.shape[-1]
         # Good agent layout: goal (2), landmarks (2N), adversary (2), other good agents (2(N-1)).
-        landmarks = obs[2: 2 + 2 * N].reshape(N, 2, M)
-        mates = torch.cat([obs.new_zeros(1, 2, M), obs[4 + 2 * N: 2 + 4 * N].reshape(N - 1, 2, M)])
+        landmarks = obs[2 : 2 + 2 * N].reshape(N, 2, M)
+        mates = torch.cat([obs.new_zeros(1, 2, M), obs[4 + 2 * N : 2 + 4 * N].reshape(N - 1, 2, M)])
         good_target = pick(landmarks, greedy_assignment(norm2(landmarks[None] - mates[:, None], dim=2))[0])
         # Adversary layout: landmarks (2N), good agents (2N).
         seen = obs[: 2 * N].reshape(N, 2, M)
-        goods = obs[2 * N: 4 * N].reshape(N, 2, M)
+        goods = obs[2 * N : 4 * N].reshape(N, 2, M)
         closeness = norm2(seen[:, None] - goods[None], dim=2).amin(dim=1)
         adversary_target = pick(seen, closeness.argmin(dim=0))
         return 0.6 * torch.where(agent_index == 0, adversary_target, good_target)
@@ -200,25 +233,40 @@ class TagEnv(_MPEScenario):
 
     env_id = "tag-v0"
     title = "tag (predator-prey)"
-    rules = ("Adversaries earn 10 for every touch of a prey; prey lose 10 per touch and are penalised for running "
-             "off the field. Adversaries are bigger and slower; grey obstacles block everyone.")
+    rules = (
+        "Adversaries earn 10 for every touch of a prey; prey lose 10 per touch and are penalised for running "
+        "off the field. Adversaries are bigger and slower; grey obstacles block everyone."
+    )
 
-    def __init__(self, num_envs: int = 1, device: str = "cpu", seed: int | None = None, num_good: int = 1,
-                 num_adversaries: int = 3, num_obstacles: int = 2, max_steps: int = 25,
-                 continuous_actions: bool = False) -> None:
+    def __init__(
+        self,
+        num_envs: int = 1,
+        device: str = "cpu",
+        seed: int | None = None,
+        num_good: int = 1,
+        num_adversaries: int = 3,
+        num_obstacles: int = 2,
+        max_steps: int = 25,
+        continuous_actions: bool = False,
+    ) -> None:
         super().__init__(num_envs, device, seed, max_steps, continuous_actions)
         if num_good < 1 or num_adversaries < 1 or num_obstacles < 0:
             raise ParameterError("tag-v0: needs num_good >= 1, num_adversaries >= 1, num_obstacles >= 0")
         self.num_good, self.num_adversaries, self.num_obstacles = num_good, num_adversaries, num_obstacles
         K, G, L = num_adversaries, num_good, num_obstacles
-        self._setup([f"adversary_{i}" for i in range(K)] + [f"agent_{i}" for i in range(G)], [0] * K + [1] * G,
-                    sizes=[0.075] * K + [0.05] * G + [0.2] * L, accel=[3.0] * K + [4.0] * G,
-                    max_speed=[1.0] * K + [1.3] * G, collide=[True] * (K + G + L),
-                    colors=[ADVERSARY_RED] * K + [GOOD_GREEN] * G + [LANDMARK_GREY] * L)
+        self._setup(
+            [f"adversary_{i}" for i in range(K)] + [f"agent_{i}" for i in range(G)],
+            [0] * K + [1] * G,
+            sizes=[0.075] * K + [0.05] * G + [0.2] * L,
+            accel=[3.0] * K + [4.0] * G,
+            max_speed=[1.0] * K + [1.3] * G,
+            collide=[True] * (K + G + L),
+            colors=[ADVERSARY_RED] * K + [GOOD_GREEN] * G + [LANDMARK_GREY] * L,
+        )
         self._index_others()
         # For prey i, the other prey among its other agents: [G, G-1].
         self._other_prey = self._other_ids[K:, K:] - K
-        self._contact_size = (self.sizes[:K, None] + self.sizes[None, K: K + G])[:, :, None]
+        self._contact_size = (self.sizes[:K, None] + self.sizes[None, K : K + G])[:, :, None]
         self._finish_setup()
 
     def _reset_worlds(self, mask: torch.Tensor) -> None:
@@ -233,24 +281,29 @@ class TagEnv(_MPEScenario):
         others = others.reshape(A, -1, B)
         prey_vel = self.vel[K:]
         # Adversaries see every prey's velocity; a prey sees the other prey's.
-        adversary = torch.cat([self.vel[:K], self.pos[:K], obstacles[:K], others[:K],
-                               prey_vel.reshape(1, 2 * G, B).expand(K, -1, -1)], dim=1)
-        prey = torch.cat([self.vel[K:], self.pos[K:A], obstacles[K:], others[K:],
-                          prey_vel[self._other_prey].reshape(G, -1, B)], dim=1)
+        adversary = torch.cat(
+            [self.vel[:K], self.pos[:K], obstacles[:K], others[:K], prey_vel.reshape(1, 2 * G, B).expand(K, -1, -1)],
+            dim=1,
+        )
+        prey = torch.cat(
+            [self.vel[K:], self.pos[K:A], obstacles[K:], others[K:], prey_vel[self._other_prey].reshape(G, -1, B)],
+            dim=1,
+        )
         return torch.cat([adversary, _pad(prey, adversary.shape[1])], dim=0)
 
     def _contacts(self) -> torch.Tensor:
         """[K, G, B]: which adversary touches which prey."""
         K = self.num_adversaries
-        delta = self.pos[:K, None] - self.pos[None, K: self.num_agents]
+        delta = self.pos[:K, None] - self.pos[None, K : self.num_agents]
         return (norm2(delta, dim=2) < self._contact_size).float()
 
     def _rewards(self) -> torch.Tensor:
         contacts = self._contacts()
         adversary = 10.0 * contacts.sum(dim=(0, 1))[None].expand(self.num_adversaries, -1)
-        x = self.pos[self.num_adversaries: self.num_agents].abs()
-        bound = torch.where(x < 0.9, torch.zeros_like(x),
-                            torch.where(x < 1.0, (x - 0.9) * 10, torch.exp(2 * x - 2).clamp(max=10.0)))
+        x = self.pos[self.num_adversaries : self.num_agents].abs()
+        bound = torch.where(
+            x < 0.9, torch.zeros_like(x), torch.where(x < 1.0, (x - 0.9) * 10, torch.exp(2 * x - 2).clamp(max=10.0))
+        )
         prey = -10.0 * contacts.sum(dim=0) - bound.sum(dim=1)
         return torch.cat([adversary, prey], dim=0)
 
@@ -261,15 +314,15 @@ class TagEnv(_MPEScenario):
         A = K + G
         vel, pos = obs[0:2], obs[2:4]
         start = 4 + 2 * L
-        others = obs[start: start + 2 * (A - 1)].reshape(A - 1, 2, M)
+        others = obs[start : start + 2 * (A - 1)].reshape(A - 1, 2, M)
         # An adversary's others: K-1 adversaries then G prey; the prey's velocities follow.
-        prey = others[K - 1:]
-        prey_vel = obs[start + 2 * (A - 1): start + 2 * (A - 1) + 2 * G].reshape(G, 2, M)
+        prey = others[K - 1 :]
+        prey_vel = obs[start + 2 * (A - 1) : start + 2 * (A - 1) + 2 * G].reshape(G, 2, M)
         chase = pick(prey + 0.3 * prey_vel, norm2(prey, dim=1).argmin(dim=0)) - 0.2 * vel
         # A prey's others: K adversaries first.
         hunters = others[:K]
         distance = norm2(hunters, dim=1).clamp(min=0.05)[:, None]
-        flee = -(hunters / distance ** 3).sum(dim=0)
+        flee = -(hunters / distance**3).sum(dim=0)
         flee = flee / norm2(flee, dim=0).clamp(min=1e-6)
         edge = torch.where(pos.abs() > 0.7, -pos.sign() * (pos.abs() - 0.7) * 8.0, torch.zeros_like(pos))
         return torch.where(agent_index < K, chase, flee + edge - 0.2 * vel)

@@ -45,14 +45,27 @@ class PursuitEnv(VectorParticleEnv):
 
     env_id = "pursuit-v0"
     title = "pursuit (multi-target tracking)"
-    rules = ("Keep the targets inside the sensing range of the team: every pursuer shares the fraction of targets "
-             "in range of some pursuer, and earns for the targets it is the nearest pursuer to. You see only the "
-             "range and bearing of what is within your sensing radius.")
+    rules = (
+        "Keep the targets inside the sensing range of the team: every pursuer shares the fraction of targets "
+        "in range of some pursuer, and earns for the targets it is the nearest pursuer to. You see only the "
+        "range and bearing of what is within your sensing radius."
+    )
 
-    def __init__(self, num_envs: int = 1, device: str = "cpu", seed: int | None = None, n_pursuers: int = 4,
-                 n_targets: int = 4, max_observed: int = 8, sensing_radius: float = 1.0,
-                 arena_size: float | None = None, target_speed: float = 0.5, local_ratio: float = 0.5,
-                 max_steps: int = 100, continuous_actions: bool = False) -> None:
+    def __init__(
+        self,
+        num_envs: int = 1,
+        device: str = "cpu",
+        seed: int | None = None,
+        n_pursuers: int = 4,
+        n_targets: int = 4,
+        max_observed: int = 8,
+        sensing_radius: float = 1.0,
+        arena_size: float | None = None,
+        target_speed: float = 0.5,
+        local_ratio: float = 0.5,
+        max_steps: int = 100,
+        continuous_actions: bool = False,
+    ) -> None:
         super().__init__(num_envs, device, seed, max_steps, continuous_actions)
         if n_pursuers < 1 or n_targets < 1 or max_observed < 1:
             raise ParameterError("pursuit-v0: n_pursuers, n_targets and max_observed must be at least 1")
@@ -65,9 +78,15 @@ class PursuitEnv(VectorParticleEnv):
         self.radius, self.target_speed, self.local_ratio = float(sensing_radius), float(target_speed), local_ratio
         # By default the field holds about two other entities per sensing disc.
         self.half_width = float(arena_size) / 2 if arena_size else sensing_radius * math.sqrt((N + M) * math.pi / 8)
-        self._setup([f"pursuer_{i}" for i in range(N)], [0] * N, sizes=[0.05 * self.radius] * (N + M),
-                    accel=[3.0] * N, max_speed=[1.0] * N, collide=[False] * (N + M),
-                    colors=[PURSUER_BLUE] * N + [TARGET_ORANGE] * M)
+        self._setup(
+            [f"pursuer_{i}" for i in range(N)],
+            [0] * N,
+            sizes=[0.05 * self.radius] * (N + M),
+            accel=[3.0] * N,
+            max_speed=[1.0] * N,
+            collide=[False] * (N + M),
+            colors=[PURSUER_BLUE] * N + [TARGET_ORANGE] * M,
+        )
         B = self.num_envs
         self.heading = torch.zeros(M, B, device=self.device)
         self.turn_rate = torch.zeros(M, B, device=self.device)
@@ -122,7 +141,7 @@ class PursuitEnv(VectorParticleEnv):
         dist, nearest = [], []
         size = self._chunk(M, N)
         for start in range(0, M, size):
-            value, index = torch.cdist(targets[:, start: start + size], pursuers).min(dim=-1)
+            value, index = torch.cdist(targets[:, start : start + size], pursuers).min(dim=-1)
             dist.append(value)
             nearest.append(index)
         self._nearest_dist = torch.cat(dist, dim=1).T.contiguous()
@@ -139,7 +158,7 @@ class PursuitEnv(VectorParticleEnv):
         size = self._chunk(N, E)
         slots = []
         for start in range(0, N, size):
-            own = points[:, start: min(start + size, N)]
+            own = points[:, start : min(start + size, N)]
             c = own.shape[1]
             d = torch.cdist(own, points)
             rows = torch.arange(c, device=self.device)
@@ -230,9 +249,15 @@ class PursuitEnv(VectorParticleEnv):
     def describe(self, world: int, agent: int) -> str:
         obs = self.obs[world, agent]
         slots = obs[OWN_DIM:].reshape(self.max_observed, ENTITY_DIM).tolist()
-        seen = [f"{'a target' if s[4] else 'a pursuer'} at range {s[1] * self.radius:.2f}, bearing "
-                f"{math.degrees(math.atan2(s[3], s[2])):+.0f} deg" for s in slots if s[0] > 0]
+        seen = [
+            f"{'a target' if s[4] else 'a pursuer'} at range {s[1] * self.radius:.2f}, bearing "
+            f"{math.degrees(math.atan2(s[3], s[2])):+.0f} deg"
+            for s in slots
+            if s[0] > 0
+        ]
         x, y = self.pos[agent, :, world].tolist()
-        return (f"You are {self.agent_names[agent]} in {self.title}. {self.rules}\n"
-                f"Step {int(self.t[world])} of {self.max_steps}. Field half-width {self.half_width:.2f}; your "
-                f"position ({x:+.2f}, {y:+.2f}). In range ({self.radius:g}): {'; '.join(seen) or 'nothing'}.")
+        return (
+            f"You are {self.agent_names[agent]} in {self.title}. {self.rules}\n"
+            f"Step {int(self.t[world])} of {self.max_steps}. Field half-width {self.half_width:.2f}; your "
+            f"position ({x:+.2f}, {y:+.2f}). In range ({self.radius:g}): {'; '.join(seen) or 'nothing'}."
+        )

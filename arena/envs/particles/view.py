@@ -22,8 +22,12 @@ from arena.envs.particles.pursuit import PursuitEnv
 class ParticleParallelEnv(ParallelEnv):
     """One world of a `VectorParticleEnv` with PettingZoo's Parallel API, `state()` and pygame rendering."""
 
-    metadata = {"render_modes": ["human", "rgb_array", "ansi"], "name": "particles", "render_fps": 10,
-                "is_parallelizable": True}
+    metadata = {
+        "render_modes": ["human", "rgb_array", "ansi"],
+        "name": "particles",
+        "render_fps": 10,
+        "is_parallelizable": True,
+    }
 
     def __init__(self, world: VectorParticleEnv, render_mode: str | None = None) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -110,8 +114,13 @@ class ParticleParallelEnv(ParallelEnv):
             text += "\nThe episode is over."
         else:
             text += "\nLegal moves: " + "; ".join(f"{ACTION_NAMES[m]} ({m})" for m in legal) + "."
-        return {"action_mask": mask, "legal_actions": legal, "action_names": list(ACTION_NAMES),
-                "team": self.world.teams[agent], "text": text}
+        return {
+            "action_mask": mask,
+            "legal_actions": legal,
+            "action_names": list(ACTION_NAMES),
+            "team": self.world.teams[agent],
+            "text": text,
+        }
 
     def state(self) -> np.ndarray:
         return self.world.state()[0].cpu().numpy().astype(np.float32)
@@ -132,32 +141,73 @@ class ParticleParallelEnv(ParallelEnv):
             self._renderer = None
 
 
-def spread(render_mode: str | None = None, N: int = 3, local_ratio: float = 0.5, max_steps: int = 25,
-           continuous_actions: bool = False) -> ParticleParallelEnv:
+def spread(
+    render_mode: str | None = None,
+    N: int = 3,
+    local_ratio: float = 0.5,
+    max_steps: int = 25,
+    continuous_actions: bool = False,
+) -> ParticleParallelEnv:
     """Cooperative navigation (MPE2 simple_spread_v3): N agents cover N landmarks without colliding."""
-    return ParticleParallelEnv(SpreadEnv(N=N, local_ratio=local_ratio, max_steps=max_steps,
-                                         continuous_actions=continuous_actions), render_mode)
+    return ParticleParallelEnv(
+        SpreadEnv(N=N, local_ratio=local_ratio, max_steps=max_steps, continuous_actions=continuous_actions), render_mode
+    )
 
 
-def adversary(render_mode: str | None = None, N: int = 2, max_steps: int = 25,
-              continuous_actions: bool = False) -> ParticleParallelEnv:
+def adversary(
+    render_mode: str | None = None, N: int = 2, max_steps: int = 25, continuous_actions: bool = False
+) -> ParticleParallelEnv:
     """Physical deception (MPE2 simple_adversary_v3): N good agents hide the goal landmark from an adversary."""
-    return ParticleParallelEnv(AdversaryEnv(N=N, max_steps=max_steps, continuous_actions=continuous_actions),
-                               render_mode)
+    return ParticleParallelEnv(
+        AdversaryEnv(N=N, max_steps=max_steps, continuous_actions=continuous_actions), render_mode
+    )
 
 
-def tag(render_mode: str | None = None, num_good: int = 1, num_adversaries: int = 3, num_obstacles: int = 2,
-        max_steps: int = 25, continuous_actions: bool = False) -> ParticleParallelEnv:
+def tag(
+    render_mode: str | None = None,
+    num_good: int = 1,
+    num_adversaries: int = 3,
+    num_obstacles: int = 2,
+    max_steps: int = 25,
+    continuous_actions: bool = False,
+) -> ParticleParallelEnv:
     """Predator-prey with obstacles (MPE2 simple_tag_v3)."""
-    return ParticleParallelEnv(TagEnv(num_good=num_good, num_adversaries=num_adversaries, num_obstacles=num_obstacles,
-                                      max_steps=max_steps, continuous_actions=continuous_actions), render_mode)
+    return ParticleParallelEnv(
+        TagEnv(
+            num_good=num_good,
+            num_adversaries=num_adversaries,
+            num_obstacles=num_obstacles,
+            max_steps=max_steps,
+            continuous_actions=continuous_actions,
+        ),
+        render_mode,
+    )
 
 
-def pursuit(render_mode: str | None = None, n_pursuers: int = 4, n_targets: int = 4, max_observed: int = 8,
-            sensing_radius: float = 1.0, arena_size: float | None = None, target_speed: float = 0.5,
-            local_ratio: float = 0.5, max_steps: int = 100, continuous_actions: bool = False) -> ParticleParallelEnv:
+def pursuit(
+    render_mode: str | None = None,
+    n_pursuers: int = 4,
+    n_targets: int = 4,
+    max_observed: int = 8,
+    sensing_radius: float = 1.0,
+    arena_size: float | None = None,
+    target_speed: float = 0.5,
+    local_ratio: float = 0.5,
+    max_steps: int = 100,
+    continuous_actions: bool = False,
+) -> ParticleParallelEnv:
     """Multi-target tracking: pursuers keep targets with unknown fixed policies in range-and-bearing sensor range."""
-    return ParticleParallelEnv(PursuitEnv(n_pursuers=n_pursuers, n_targets=n_targets, max_observed=max_observed,
-                                          sensing_radius=sensing_radius, arena_size=arena_size,
-                                          target_speed=target_speed, local_ratio=local_ratio, max_steps=max_steps,
-                                          continuous_actions=continuous_actions), render_mode)
+    return ParticleParallelEnv(
+        PursuitEnv(
+            n_pursuers=n_pursuers,
+            n_targets=n_targets,
+            max_observed=max_observed,
+            sensing_radius=sensing_radius,
+            arena_size=arena_size,
+            target_speed=target_speed,
+            local_ratio=local_ratio,
+            max_steps=max_steps,
+            continuous_actions=continuous_actions,
+        ),
+        render_mode,
+    )
