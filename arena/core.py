@@ -1,16 +1,16 @@
-"""The shared vocabulary of arena: observations, agents, match results and user-facing errors."""
+"""The shared vocabulary of arena: observations, agents, match results (and, re-exported, the user errors)."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from arena.registry import EnvSpec
+from arena.errors import ArenaError, ConfigError, ParameterError, UnknownNameError
+from arena.specs import EnvSpec
 
 
 _LOW_128 = (1 << 128) - 1
@@ -44,22 +44,6 @@ def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.r
         reuse = np.random.Generator(np.random.PCG64(0))
     reuse.bit_generator.state = state
     return reuse
-
-
-class ArenaError(Exception):
-    """An error caused by the user's input; the CLI prints it as one line and exits with status 2."""
-
-
-class UnknownNameError(ArenaError):
-    """An env id, agent name or other registry name that does not exist."""
-
-
-class ParameterError(ArenaError):
-    """A parameter that does not exist, has the wrong type or an invalid value."""
-
-
-class ConfigError(ArenaError):
-    """A malformed configuration, replay or results file."""
 
 
 @dataclass
@@ -155,16 +139,8 @@ class Agent:
     def has_action_probs(cls) -> bool:
         return cls.action_probs is not Agent.action_probs
 
-    @classmethod
-    def learns_online(cls) -> bool:
-        return cls.observe is not Agent.observe
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
-
-
-OUTCOMES = ("win", "draw", "loss")
-TERMINATIONS = ("normal", "illegal_move", "time_limit", "agent_error", "max_steps")
 
 
 @dataclass
@@ -193,7 +169,17 @@ class MatchResult:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MatchResult:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+
+__all__ = [
+    "Agent",
+    "ArenaError",
+    "ConfigError",
+    "EnvSpec",
+    "Feedback",
+    "MatchResult",
+    "Observation",
+    "ParameterError",
+    "UnknownNameError",
+    "make_rng",
+    "seed_digest",
+]

@@ -19,7 +19,8 @@ import numpy as np
 from pettingzoo import AECEnv
 
 from arena.core import Agent, ArenaError, ConfigError, Feedback, MatchResult, Observation, ParameterError, make_rng
-from arena.registry import make_agent, make_env
+from arena.registry import envs, make_agent, make_env
+from arena.specs import EnvSpec
 
 ILLEGAL_MOVE_POLICIES = ("forfeit", "random", "retry")
 REPLAY_VERSION = 1
@@ -269,8 +270,16 @@ class _Match:
         }
 
 
+def result_identity(spec: EnvSpec) -> tuple[str, dict[str, Any]]:
+    """How results and replays name an env: its id and parameters; a loader's env (`openspiel:<game string>`) by
+    its whole text, since its parameters belong to the game string."""
+    if envs.resolve(spec.id)[1]:
+        return spec.text, {}
+    return spec.id, spec.kwargs()
+
+
 def _resolve(env: Any, agents: Sequence[Agent | str]) -> tuple[Any, list[Agent]]:
-    if isinstance(env, str):
+    if isinstance(env, str | EnvSpec):
         env = make_env(env)
     built = [a if isinstance(a, Agent) else make_agent(a) for a in agents]
     if len(built) != len(env.possible_agents):
@@ -304,7 +313,7 @@ def play(
     if move_time_limit is not None and move_time_limit <= 0:
         raise ParameterError("move_time_limit must be positive")
     env, agents = _resolve(env, agents)
-    spec = env.spec
+    env_id, env_params = result_identity(env.spec)
     recorder = _Recorder(record)
     names = [a.name for a in agents]
     if recorder:
@@ -312,8 +321,8 @@ def play(
             {
                 "type": "header",
                 "version": REPLAY_VERSION,
-                "env_id": spec.id,
-                "env_params": spec.params,
+                "env_id": env_id,
+                "env_params": env_params,
                 "seed": seed,
                 "agents": names,
                 "players": list(env.possible_agents),
@@ -321,7 +330,7 @@ def play(
         )
     if reset_agents:
         for seat, agent in enumerate(agents):
-            agent.reset(agent_seed(seed, seat), env.possible_agents[seat], spec)
+            agent.reset(agent_seed(seed, seat), env.possible_agents[seat], env.spec)
     match = _Match(env, agents, seed, move_time_limit, illegal_moves, max_retries, recorder)
     termination, culprit, message = "normal", None, ""
     start = time.perf_counter()
@@ -342,8 +351,8 @@ def play(
             payoffs = forfeit_payoffs(env, culprit, len(agents))
             outcomes = ["loss" if i == culprit else "win" for i in range(len(agents))]
     result = MatchResult(
-        env_id=spec.id,
-        env_params=dict(spec.params),
+        env_id=env_id,
+        env_params=env_params,
         seed=seed,
         agents=names,
         players=list(env.possible_agents),

@@ -1,114 +1,43 @@
-"""One registry for envs and agents: built-ins, entry-point plugins and `module:attr` factories.
+"""One registration mechanism: named entries, filled by built-in modules, entry-point plugins and code.
 
-Names carry parameters in a small call syntax shared by the CLI, TOML configs and Python:
-`fixed(action=rock)`, `llm(model=qwen2.5:7b, base_url=http://localhost:11434/v1)`, `random_matrix-v0(size=3)`.
+Envs, agents, solvers, MARL algorithms and particle scenarios are each a `Registry` of `Entry` values. An entry's
+target is an object or a `module:attr` string imported on first use, so that registering costs nothing. Names
+that are not registered may still resolve: a registered loader prefix (`checkpoint:PATH`, `openspiel:GAME`) or any
+`module:attr` factory.
 """
 
 from __future__ import annotations
 
-import ast
-import difflib
 import importlib
 import inspect
-import re
 import types
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from arena.core import ArenaError, ParameterError, UnknownNameError
+from arena.core import Agent
+from arena.errors import ArenaError, ParameterError, UnknownNameError, did_you_mean
+from arena.specs import AgentSpec, EnvSpec
 
 ENV_GROUP = "arena.envs"
 AGENT_GROUP = "arena.agents"
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Parsing `name(key=value, ...)`
-
-
-def _split_top_level(text: str, sep: str = ",") -> list[str]:
-    """Split on `sep` outside brackets and quotes."""
-    parts, depth, quote, current = [], 0, "", []
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    if quote or depth != 0:
-        raise ParameterError(f"unbalanced brackets or quotes in {text!r}")
-    parts.append("".join(current))
-    return parts
-
-
-def parse_value(text: str) -> Any:
-    """A parameter value: a Python literal (numbers, lists, quoted strings), true/false, or a bare string."""
-    text = text.strip()
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    for candidate in (text, _quote_bare_words(text)) if text[:1] in "[{(" else (text,):
+def import_object(path: str) -> Any:
+    """Resolve `package.module:attribute`."""
+    module_name, _, attr = path.partition(":")
+    try:
+        obj = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UnknownNameError(f"cannot import module {module_name!r}: {exc}") from None
+    for part in attr.split(".") if attr else []:
         try:
-            return ast.literal_eval(candidate)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            continue
-    return text
-
-
-_BARE_WORD = re.compile(r"""("[^"]*"|'[^']*')|(?<![\w.])([A-Za-z_][\w.\-]*)""")
-
-
-def _quote_bare_words(text: str) -> str:
-    """`{rock: 1, paper: 2}` -> `{'rock': 1, 'paper': 2}`, so containers can name actions without quotes."""
-    keep = {"True": "True", "False": "False", "None": "None", "true": "True", "false": "False", "null": "None"}
-
-    def replace(match: re.Match) -> str:
-        if match.group(1):
-            return match.group(1)
-        word = match.group(2)
-        return keep.get(word, repr(word))
-
-    return _BARE_WORD.sub(replace, text)
-
-
-def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
-    """Split `name(k=v, ...)` into the name and a dict of parsed parameters."""
-    spec = spec.strip()
-    if not spec:
-        raise ParameterError("empty name")
-    if "(" not in spec or not spec.endswith(")"):
-        return spec, {}
-    name, _, inner = spec.partition("(")
-    inner = inner[:-1].strip()
-    params: dict[str, Any] = {}
-    if inner:
-        for item in _split_top_level(inner):
-            key, eq, value = item.partition("=")
-            key = key.strip()
-            if not eq or not key.isidentifier():
-                raise ParameterError(f"bad parameter {item.strip()!r} in {spec!r}: expected key=value")
-            params[key] = parse_value(value)
-    return name.strip(), params
-
-
-def format_spec(name: str, params: dict[str, Any]) -> str:
-    """The inverse of `parse_spec`, used for display names."""
-    if not params:
-        return name
-    return f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise UnknownNameError(f"module {module_name!r} has no attribute {attr!r}") from None
+    return obj
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -147,16 +76,16 @@ def _accepts(annotation: Any, value: Any) -> tuple[bool, Any]:
             return True, int(value)
         return False, value
     if annotation is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, int | float) and not isinstance(value, bool):
             return True, float(value)
         return False, value
     if annotation is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
             return True, str(value)
         return False, value
     if origin in (list, tuple, dict) or annotation in (list, tuple, dict):
         target = origin or annotation
-        if isinstance(value, (list, tuple)) and target in (list, tuple):
+        if isinstance(value, list | tuple) and target in (list, tuple):
             return True, target(value)
         return isinstance(value, target), value
     return True, value
@@ -170,7 +99,7 @@ def check_params(
     factory: Callable[..., Any], params: dict[str, Any], owner: str, skip: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Validate `params` against `factory`'s signature: unknown names and wrong types raise ParameterError."""
-    target = factory.__init__ if inspect.isclass(factory) else factory
+    target = factory.__init__ if inspect.isclass(factory) else factory  # type: ignore[misc]
     signature = inspect.signature(target)
     try:
         hints = get_type_hints(target)
@@ -188,8 +117,7 @@ def check_params(
             if open_ended:
                 checked[key] = value
                 continue
-            close = difflib.get_close_matches(key, list(accepted), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; it takes {', '.join(accepted) or 'none'}"
+            hint = did_you_mean(key, accepted, cutoff=0.6) or f"; it takes {', '.join(accepted) or 'none'}"
             raise ParameterError(f"{owner} has no parameter {key!r}{hint}")
         parameter = accepted[key]
         annotation = hints.get(key, parameter.annotation)
@@ -206,8 +134,8 @@ def check_params(
 
 
 def signature_defaults(factory: Callable[..., Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Parameters of a factory with their defaults (`inspect.Parameter.empty` shows as `"<required>"`)."""
-    target = factory.__init__ if inspect.isclass(factory) else factory
+    """Parameters of a factory with their defaults (a required one shows as `"<required>"`)."""
+    target = factory.__init__ if inspect.isclass(factory) else factory  # type: ignore[misc]
     out = {}
     for name, p in inspect.signature(target).parameters.items():
         if name in ("self", *skip) or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -216,51 +144,71 @@ def signature_defaults(factory: Callable[..., Any], skip: tuple[str, ...] = ()) 
     return out
 
 
-def import_object(path: str) -> Any:
-    """Resolve `package.module:attribute`."""
-    module_name, _, attr = path.partition(":")
-    try:
-        obj = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UnknownNameError(f"cannot import module {module_name!r}: {exc}") from None
-    for part in attr.split(".") if attr else []:
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise UnknownNameError(f"module {module_name!r} has no attribute {attr!r}") from None
-    return obj
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, int | float | str | bool | list | type(None)) else repr(v) for k, v in params.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Specs and the registry
-
-
-class _LazyFactory:
-    """A spec whose factory may be named `module:attr` and is imported on first use."""
-
-    factory: Callable[..., Any] | str
-
-    def resolve(self) -> Callable[..., Any]:
-        if isinstance(self.factory, str):
-            self.factory = import_object(self.factory)
-        return self.factory
+# Entries and registries
 
 
 @dataclass
-class EnvSpec(_LazyFactory):
-    """A registered environment. `params` holds the parameters an instance was made with (defaults in the registry)."""
+class Entry:
+    """A registered name: its target (an object, or `module:attr` imported on first use) and what it is.
 
-    id: str
-    factory: Callable[..., Any] | str
+    `loader` names the parameter that receives the rest of a `name:REST` spec (`checkpoint:PATH` -> `path`).
+    """
+
+    name: str
+    target: Any
     description: str = ""
-    num_players: int | tuple[int, int] = 2
-    turn_based: bool = True
     tags: tuple[str, ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)
+    loader: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    skip: tuple[str, ...] = ()  # factory parameters that are not spec parameters
+
+    def __post_init__(self) -> None:
+        self.tags = tuple(self.tags)
+
+    def load(self) -> Any:
+        if isinstance(self.target, str):
+            self.target = import_object(self.target)
+        return self.target
 
     def parameters(self) -> dict[str, Any]:
-        return {**signature_defaults(self.resolve(), skip=("render_mode",)), **self.params}
+        return signature_defaults(self.load(), skip=(*self.skip, *((self.loader,) if self.loader else ())))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "tags": list(self.tags), **self._params()}
+
+    def _params(self) -> dict[str, Any]:
+        """Parameters for listings: a target that cannot load shows why instead of breaking the whole list."""
+        try:
+            return {"params": _jsonable(self.parameters())}
+        except Exception as exc:
+            return {"params": {"<unavailable>": str(exc)}}
+
+
+@dataclass
+class EnvEntry(Entry):
+    """A registered environment: `target(render_mode=None, **params)` makes the PettingZoo env.
+
+    `defaults` are parameters fixed at registration; `vector_target(num_envs, **params)`, where given, makes a
+    batched version of the env (as Gymnasium's `vector_entry_point`).
+    """
+
+    num_players: int | tuple[int, int] = 2
+    turn_based: bool = True
+    defaults: dict[str, Any] = field(default_factory=dict)
+    vector_target: Any = None
+    skip: tuple[str, ...] = ("render_mode",)
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    def parameters(self) -> dict[str, Any]:
+        return {**super().parameters(), **self.defaults}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -269,229 +217,209 @@ class EnvSpec(_LazyFactory):
             "num_players": self.num_players,
             "turn_based": self.turn_based,
             "tags": list(self.tags),
-            "params": _parameters_or_error(self),
+            **self._params(),
         }
 
-
-@dataclass
-class AgentSpec(_LazyFactory):
-    """A registered agent kind."""
-
-    name: str
-    factory: Callable[..., Any] | str
-    description: str = ""
-    tags: tuple[str, ...] = ()
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def parameters(self) -> dict[str, Any]:
-        return signature_defaults(self.resolve())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "tags": list(self.tags),
-            "params": _parameters_or_error(self),
-        }
+    def load_vector(self) -> Any:
+        if self.vector_target is None:
+            raise ParameterError(f"env {self.id} has no batched version")
+        if isinstance(self.vector_target, str):
+            self.vector_target = import_object(self.vector_target)
+        return self.vector_target
 
 
-def _parameters_or_error(spec: EnvSpec | AgentSpec) -> dict[str, Any]:
-    """Parameters for listings: a factory that cannot load shows why instead of breaking the whole list."""
-    try:
-        return _jsonable(spec.parameters())
-    except Exception as exc:
-        return {"<unavailable>": str(exc)}
+E = TypeVar("E", bound=Entry)
 
 
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (int, float, str, bool, list, type(None))) else repr(v) for k, v in params.items()}
+class Registry(Generic[E]):
+    """Named entries of one kind, filled by a built-in module and an entry-point group, both loaded on first use.
 
+    An entry point may name an Entry, or a factory (its `arena_metadata` dict and first doc line describe it).
+    """
 
-class Registry:
-    """Named specs, filled by built-in modules and, lazily on first use, by an entry-point group."""
-
-    def __init__(self, kind: str, group: str, builtin_module: str) -> None:
+    def __init__(
+        self, kind: str, group: str | None = None, builtins: str | None = None, entry_type: type[Entry] = Entry
+    ) -> None:
         self.kind = kind
         self.group = group
-        self.builtin_module = builtin_module
-        self._specs: dict[str, Any] = {}
+        self.builtins = builtins
+        self.entry_type = entry_type
+        self._entries: dict[str, E] = {}
         self._loaded = False
 
-    def add(self, spec: EnvSpec | AgentSpec) -> None:
-        self._specs[spec.id if isinstance(spec, EnvSpec) else spec.name] = spec
+    def register(self, entry: E) -> E:
+        self._entries[entry.name] = entry
+        return entry
 
     def _load(self) -> None:
         if self._loaded:
             return
         self._loaded = True
-        importlib.import_module(self.builtin_module)
-        for ep in entry_points(group=self.group):
+        if self.builtins:
+            importlib.import_module(self.builtins)
+        for ep in entry_points(group=self.group) if self.group else ():
             try:
                 obj = ep.load()
-                if isinstance(obj, (EnvSpec, AgentSpec)):
-                    self.add(obj)
+                if isinstance(obj, Entry):
+                    self.register(obj)  # type: ignore[arg-type]
                 elif callable(obj):
                     meta = dict(getattr(obj, "arena_metadata", {}))
-                    doc = (inspect.getdoc(obj) or "").split("\n")[0]
-                    meta.setdefault("description", doc)
-                    if self.group == ENV_GROUP:
-                        self.add(EnvSpec(id=ep.name, factory=obj, **meta))
-                    else:
-                        self.add(AgentSpec(name=ep.name, factory=obj, **meta))
+                    meta.setdefault("description", (inspect.getdoc(obj) or "").split("\n")[0])
+                    self.register(self.entry_type(ep.name, obj, **meta))  # type: ignore[arg-type]
                 else:
-                    raise TypeError(f"entry point is a {type(obj).__name__}, not a factory or spec")
+                    raise TypeError(f"entry point is a {type(obj).__name__}, not a factory or Entry")
             except Exception as exc:  # a broken plugin must never break the others
                 warnings.warn(f"arena: skipping {self.kind} plugin {ep.name!r} ({ep.value}): {exc}", stacklevel=2)
 
-    def __contains__(self, name: str) -> bool:
+    def __contains__(self, name: object) -> bool:
         self._load()
-        return name in self._specs
+        return name in self._entries
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[str]:
         self._load()
-        return iter(sorted(self._specs.values(), key=lambda s: getattr(s, "id", None) or s.name))
+        return iter(sorted(self._entries))
 
     def names(self) -> list[str]:
-        self._load()
-        return sorted(self._specs)
+        return list(self)
 
-    def get(self, name: str) -> Any:
+    def entries(self, loaders: bool = False) -> list[E]:
+        """The entries that are named alone, or with `loaders=True` the loader prefixes (`checkpoint:PATH`)."""
+        return [self._entries[name] for name in self if bool(self._entries[name].loader) == loaders]
+
+    def get(self, name: str) -> E:
+        """The entry registered as `name`; an unknown name suggests the close ones."""
         self._load()
-        if name in self._specs:
-            return self._specs[name]
-        close = difflib.get_close_matches(name, list(self._specs), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; see `arena list {self.kind}s`"
+        if name in self._entries:
+            return self._entries[name]
+        hint = did_you_mean(name, self._entries) or f"; see `arena list {self.kind}s`"
         raise UnknownNameError(f"unknown {self.kind} {name!r}{hint}")
 
+    def resolve(self, name: str, check: Callable[[Any], bool] | None = None) -> tuple[E, dict[str, Any]]:
+        """The entry for a spec name and the parameters its name implies.
 
-envs = Registry("env", ENV_GROUP, "arena.envs")
-agents = Registry("agent", AGENT_GROUP, "arena.agents")
+        A registered name; `prefix:REST` where `prefix` is a registered loader (REST becomes its loader
+        parameter); or `module:attr`, imported and checked with `check` before it is ever called.
+        """
+        self._load()
+        prefix, colon, rest = name.partition(":")
+        if name in self._entries or not colon:
+            return self.get(name), {}
+        loader = self._entries.get(prefix)
+        if loader is not None and loader.loader:
+            return loader, {loader.loader: rest}
+        target = import_object(name)
+        if check is not None and not check(target):
+            raise UnknownNameError(f"{name!r} is not a {self.kind} factory")
+        doc = (inspect.getdoc(target) or "").split("\n")[0]
+        return self.entry_type(name, target, description=doc), {}  # type: ignore[return-value]
 
 
-def register_env(id: str, factory: Callable[..., Any] | str, **metadata: Any) -> EnvSpec:
+envs: Registry[EnvEntry] = Registry("env", ENV_GROUP, "arena.envs", EnvEntry)
+agents: Registry[Entry] = Registry("agent", AGENT_GROUP, "arena.agents")
+
+
+def register_env(id: str, factory: Callable[..., Any] | str, **metadata: Any) -> EnvEntry:
     """Register an env factory `factory(render_mode=None, **params) -> PettingZoo env` under a versioned id."""
-    known = {"description", "num_players", "turn_based", "tags", "params"}
-    spec = EnvSpec(
-        id=id,
-        factory=factory,
+    known = {"description", "num_players", "turn_based", "tags", "defaults", "vector_target", "loader"}
+    entry = EnvEntry(
+        id,
+        factory,
         **{k: v for k, v in metadata.items() if k in known},
         metadata={k: v for k, v in metadata.items() if k not in known},
     )
-    spec.tags = tuple(spec.tags)
-    envs.add(spec)
-    return spec
+    return envs.register(entry)
 
 
-def register_agent(name: str, factory: Callable[..., Any] | str, **metadata: Any) -> AgentSpec:
+def register_agent(name: str, factory: Callable[..., Any] | str, **metadata: Any) -> Entry:
     """Register an agent factory `factory(**params) -> arena.Agent` under a name."""
-    known = {"description", "tags"}
-    spec = AgentSpec(
-        name=name,
-        factory=factory,
+    known = {"description", "tags", "loader"}
+    entry = Entry(
+        name,
+        factory,
         **{k: v for k, v in metadata.items() if k in known},
         metadata={k: v for k, v in metadata.items() if k not in known},
     )
-    spec.tags = tuple(spec.tags)
-    agents.add(spec)
-    return spec
+    return agents.register(entry)
 
 
-def list_envs() -> list[EnvSpec]:
-    """Every registered env spec, built-ins and plugins."""
-    return list(envs)
+def list_envs() -> list[EnvEntry]:
+    """Every registered env, built-ins and plugins (loader prefixes such as `openspiel:` are `envs.entries(True)`)."""
+    return envs.entries()
 
 
-def list_agents() -> list[AgentSpec]:
-    """Every registered agent spec, built-ins and plugins."""
-    return list(agents)
+def list_agents() -> list[Entry]:
+    """Every registered agent kind, built-ins and plugins (loader prefixes are `agents.entries(True)`)."""
+    return agents.entries()
 
 
-def make_env(id: str, render_mode: str | None = None, **params: Any) -> Any:
-    """Build a PettingZoo env from a registered id, `openspiel:<game string>` or `module:factory`.
+def vector_envs() -> list[str]:
+    """The ids of the envs that have a batched version (`make_vector_env`)."""
+    return [e.id for e in envs.entries() if e.vector_target is not None]
 
-    The env gets a `spec` attribute: its EnvSpec with the parameters it was made with.
-    """
-    name, parsed = parse_spec(id) if not id.startswith("openspiel:") else (id, {})
-    params = {**parsed, **params}
-    if name.startswith("openspiel:"):
-        from arena.envs.openspiel import make_openspiel_env
 
-        env = make_openspiel_env(name.removeprefix("openspiel:"), render_mode=render_mode, **params)
-        kind = env.game.get_type()
-        tags = ("tabular", *(("imperfect-information",) if kind.information.name == "IMPERFECT_INFORMATION" else ()))
-        env.spec = EnvSpec(
-            id=name,
-            factory=make_openspiel_env,
-            description=kind.long_name,
-            num_players=len(env.possible_agents),
-            turn_based=True,
-            tags=tags,
-            params=params,
-        )
-        return env
-    if name in envs or ":" not in name:
-        spec = envs.get(name)
-        factory = spec.resolve()
-    else:
-        factory = import_object(name)
-        if not callable(factory):
-            raise UnknownNameError(f"{name!r} is not a callable env factory")
-        spec = EnvSpec(id=name, factory=factory, description=(inspect.getdoc(factory) or "").split("\n")[0])
-    params = check_params(factory, {**spec.params, **params}, f"env {name}", skip=("render_mode",))
+def _build(factory: Callable[..., Any], owner: str, params: dict[str, Any], **fixed: Any) -> Any:
+    """Call a factory with checked parameters; its ValueError/TypeError is the user's parameter error."""
     try:
-        env = factory(render_mode=render_mode, **params)
-    except ArenaError:
-        raise
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(f"env {name}: {exc}") from None
-    instance_spec = EnvSpec(
-        id=spec.id,
-        factory=spec.factory,
-        description=spec.description,
-        num_players=len(env.possible_agents),
-        turn_based=spec.turn_based,
-        tags=spec.tags,
-        params=params,
-        metadata=spec.metadata,
-    )
-    if getattr(env, "spec", None) is None or isinstance(getattr(env, "spec", None), EnvSpec):
-        env.spec = instance_spec
-    return env
-
-
-def make_agent(spec: str | Any, **params: Any) -> Any:
-    """Build an agent from a registry name, `module:Class`, or `loader:path` (e.g. `checkpoint:runs/x/best.pt`).
-
-    An already-built Agent is returned as it is.
-    """
-    from arena.core import Agent
-
-    if isinstance(spec, Agent):
-        return spec
-    if not isinstance(spec, str):
-        raise ParameterError(f"an agent is named by a string, not {type(spec).__name__}")
-    name, parsed = parse_spec(spec)
-    params = {**parsed, **params}
-    prefix, colon, rest = name.partition(":")
-    if name in agents or not colon:
-        kind = agents.get(name)
-        factory, owner = kind.resolve(), f"agent {name}"
-    elif prefix in agents:  # a loader such as checkpoint:PATH or policy:PATH
-        kind = agents.get(prefix)
-        factory, owner = kind.resolve(), f"agent {prefix}"
-        params = {"path": rest, **params}
-    else:
-        factory, owner = import_object(name), f"agent {name}"
-        if not (inspect.isclass(factory) and issubclass(factory, Agent)) and not callable(factory):
-            raise UnknownNameError(f"{name!r} is not an agent class or factory")
-    params = check_params(factory, params, owner)
-    try:
-        agent = factory(**params)
+        return factory(**fixed, **params)
     except ArenaError:
         raise
     except (ValueError, TypeError) as exc:
         raise ParameterError(f"{owner}: {exc}") from None
+
+
+def make_env(spec: EnvSpec | str, render_mode: str | None = None, **params: Any) -> Any:
+    """Build a PettingZoo env from a spec: a registered id, `openspiel:<game>` or `module:factory`.
+
+    The env gets a `spec` attribute: the EnvSpec it was made from, with its parameters checked.
+    """
+    spec = EnvSpec.of(spec, **params)
+    entry, implied = envs.resolve(spec.id, check=callable)
+    factory = entry.load()
+    owner = f"env {spec.id}"
+    checked = check_params(factory, {**entry.defaults, **spec.kwargs()}, owner, skip=(*entry.skip, *implied))
+    env = _build(factory, owner, checked, render_mode=render_mode, **implied)
+    env.spec = EnvSpec(spec.name, spec.version, checked)
+    return env
+
+
+def make_vector_env(
+    spec: EnvSpec | str, num_envs: int, device: str = "cpu", seed: int | None = None, **params: Any
+) -> Any:
+    """`num_envs` worlds of an env that registered a `vector_target` (the particle worlds), stepped as one batch.
+
+    Parameters come in the spec or as keywords (`make_vector_env("spread-v0(N=5)", 1024)`).
+    """
+    spec = EnvSpec.of(spec, **params)
+    entry = envs.get(spec.id)
+    factory = entry.load_vector()
+    owner = f"env {spec.id}"
+    checked = check_params(factory, {**entry.defaults, **spec.kwargs()}, owner, skip=("num_envs", "device", "seed"))
+    return _build(factory, owner, checked, num_envs=num_envs, device=device, seed=seed)
+
+
+def _is_agent_factory(target: Any) -> bool:
+    """Only Agent subclasses may be named as `module:Class`: naming any callable would run arbitrary code."""
+    return inspect.isclass(target) and issubclass(target, Agent)
+
+
+def make_agent(spec: AgentSpec | str | Agent, **params: Any) -> Agent:
+    """Build an agent from a spec: a registry name, `loader:path` (`checkpoint:runs/x/best.pt`) or `module:Class`.
+
+    An already-built Agent is returned as it is. The agent's name is its spec's canonical text unless the agent
+    names itself.
+    """
+    if isinstance(spec, Agent):
+        return spec
+    if not isinstance(spec, AgentSpec | str):
+        raise ParameterError(f"an agent is named by a spec, not {type(spec).__name__}")
+    spec = AgentSpec.of(spec, **params)
+    entry, implied = agents.resolve(spec.id, check=_is_agent_factory)
+    factory = entry.load()
+    owner = f"agent {entry.name}"
+    checked = check_params(factory, spec.kwargs(), owner, skip=tuple(implied))
+    agent = _build(factory, owner, checked, **implied)
     if not isinstance(agent, Agent):
-        raise UnknownNameError(f"{name!r} did not build an arena.Agent (got {type(agent).__name__})")
-    agent.name = format_spec(name, params) if agent.name == type(agent).name else agent.name
+        raise UnknownNameError(f"{spec.id!r} did not build an arena.Agent (got {type(agent).__name__})")
+    if agent.name == type(agent).name:
+        agent.name = AgentSpec(spec.name, spec.version, checked).text
     return agent

@@ -161,7 +161,7 @@ def format_value(value: Any) -> str:
 # Specs
 
 
-def _parse(text: str) -> tuple[str, dict[str, Any]]:
+def parse_spec(text: str) -> tuple[str, dict[str, Any]]:
     """Split `name(k=v, ...)` into the name and its parsed parameters."""
     text = text.strip()
     if not text:
@@ -186,6 +186,13 @@ def _parse(text: str) -> tuple[str, dict[str, Any]]:
     return name, params
 
 
+def format_spec(name: str, params: Mapping[str, Any]) -> str:
+    """The canonical text of a name with parameters: keys sorted, values in canonical form; `parse_spec` inverts it."""
+    if not params:
+        return name
+    return f"{name}({', '.join(f'{k}={format_value(params[k])}' for k in sorted(params))})"
+
+
 @dataclass(frozen=True, eq=False)
 class Spec:
     """A name, an optional version and parameters; equal specs have equal canonical forms."""
@@ -204,8 +211,7 @@ class Spec:
             if not key.isidentifier():
                 raise ParameterError(f"{self.kind} {self.name}: parameter name {key!r} is not an identifier")
         object.__setattr__(self, "params", MappingProxyType(params))
-        body = ", ".join(f"{k}={format_value(params[k])}" for k in sorted(params))
-        object.__setattr__(self, "_text", f"{self.id}({body})" if params else self.id)
+        object.__setattr__(self, "_text", format_spec(self.id, params))
         payload = {"name": self.name, "version": self.version, "params": params}
         object.__setattr__(self, "_json", json.dumps(payload, sort_keys=True, separators=(",", ":")))
 
@@ -237,7 +243,7 @@ class Spec:
         """A spec from its text form (canonical or as a person writes it: spaces, any key order, bare words)."""
         if not isinstance(text, str):
             raise ParameterError(f"a {cls.kind} spec is text, not {type(text).__name__}")
-        name, params = _parse(text)
+        name, params = parse_spec(text)
         match = _VERSIONED.match(name)
         if match:
             return cls(match["name"], int(match["version"]), params)

@@ -6,7 +6,8 @@ import pytest
 
 import arena
 from arena.core import ParameterError, UnknownNameError
-from arena.games import SOLVERS, Solver, exploitability, load, nash_conv, solve
+from arena.games import Solver, exploitability, load, nash_conv, solve
+from arena.games import solvers as SOLVERS
 from arena.games.solve import SolverAgent, cached_policy, evaluation_points
 
 

@@ -6,7 +6,7 @@ import pytest
 
 import arena
 from arena.core import ParameterError, UnknownNameError
-from arena.registry import format_spec, parse_spec
+from arena.specs import format_spec, parse_spec
 
 
 def test_parse_spec_values() -> None:

@@ -1,4 +1,7 @@
-"""Built-in agents, registered by name; factories are strings so that each loads only when used."""
+"""Built-in agents, registered by name; factories are strings so that each loads only when used.
+
+The solvers register themselves, and their agents with them, when their modules are imported below.
+"""
 
 from arena.registry import register_agent
 
@@ -40,52 +43,12 @@ register_agent(
     tags=("scripted", "particles"),
 )
 register_agent(
-    "cfr",
-    "arena.games.solve:cfr_agent",
-    description="CFR with alternating updates; solves the env, plays the average policy (exact)",
-    tags=("solver", "exact"),
-)
-register_agent(
-    "cfr_plus",
-    "arena.games.solve:cfr_plus_agent",
-    description="CFR+ (regret matching+, linear averaging); solves the env, plays the average policy",
-    tags=("solver", "exact"),
-)
-register_agent(
-    "ftrl",
-    "arena.agents.ftrl:ftrl_agent",
-    description="FTRL with the dilated entropy (Hedge on matrix games), average policy; online Hedge in "
-    "repeated matrix games",
-    tags=("solver", "exact", "online"),
-)
-register_agent(
-    "balanced_ftrl",
-    "arena.agents.balanced_ftrl:balanced_ftrl_agent",
-    description="Balanced FTRL (Fiegel et al. 2023): learns from sampled realizations only, average policy",
-    tags=("solver", "exact", "sampling"),
-)
-register_agent(
-    "adaptive_ftrl",
-    "arena.agents.balanced_ftrl:adaptive_ftrl_agent",
-    description="Adaptive FTRL (Fiegel et al. 2023): balanced FTRL that learns the tree statistics as it goes",
-    tags=("solver", "exact", "sampling"),
-)
-register_agent(
-    "nash_mp",
-    "arena.agents.nash_mp:nash_mp_agent",
-    description="Nash mirror prox: KL-regularised extragradient, last iterate; online in repeated matrix games",
-    tags=("solver", "exact", "online"),
-)
-register_agent(
-    "mmd",
-    "arena.agents.mmd:mmd_agent",
-    description="Magnetic mirror descent (Sokota et al. 2023), last iterate",
-    tags=("solver", "exact"),
-)
-register_agent(
     "checkpoint",
     "arena.agents.marl.agent:CheckpointAgent",
+    loader="path",
     description="A policy trained by `arena train`: checkpoint:PATH, e.g. checkpoint:runs/x/best.pt "
     "(greedy=true for its most likely action)",
     tags=("marl", "loader", "exact"),
 )
+
+from arena.agents import balanced_ftrl, cfr, ftrl, mmd, nash_mp  # noqa: E402, F401  (each registers its solvers)

@@ -115,10 +115,14 @@ class TrajectorySampler:
         return self.terminal_of[h], steps
 
 
-class BalancedFTRL(Solver):
+class BalancedFTRL(
+    Solver,
+    name="balanced_ftrl",
+    description="Balanced FTRL (Fiegel et al. 2023): learns from sampled realizations only, average policy",
+    tags=("sampling",),
+    agent="arena.agents.balanced_ftrl:balanced_ftrl_agent",
+):
     """Balanced FTRL from trajectory feedback; plays the average iterate. `realizations` counts sampled games."""
-
-    name = "balanced_ftrl"
 
     def __init__(self, game: TabularGame, eta: float = 1.0, gamma: float = 0.5, seed: int = 0) -> None:
         check_positive(self.name, eta=eta, gamma=gamma)
@@ -182,10 +186,14 @@ class BalancedFTRL(Solver):
         return TabularPolicy(self.game, self.average.probs())
 
 
-class AdaptiveFTRL(BalancedFTRL):
+class AdaptiveFTRL(
+    BalancedFTRL,
+    name="adaptive_ftrl",
+    description="Adaptive FTRL (Fiegel et al. 2023): balanced FTRL that learns the tree statistics as it goes",
+    tags=("sampling",),
+    agent="arena.agents.balanced_ftrl:adaptive_ftrl_agent",
+):
     """Adaptive FTRL: Balanced FTRL's rates with the tree's transition reach learnt from the realizations."""
-
-    name = "adaptive_ftrl"
 
     def __init__(self, game: TabularGame, eta: float = 1.0, gamma: float = 0.5, seed: int = 0) -> None:
         super().__init__(game, eta=eta, gamma=gamma, seed=seed)

@@ -42,10 +42,11 @@ def normalised_average(tree: PlayerTree, cumulative: np.ndarray) -> np.ndarray:
     return np.where((totals > 0)[:, None], probs, uniform)
 
 
-class CFRSolver(Solver):
+class CFRSolver(
+    Solver, name="cfr", description="CFR with alternating updates; solves the env, plays the average policy (exact)"
+):
     """Vanilla CFR: regret matching, alternating updates, uniform averaging."""
 
-    name = "cfr"
     regret_matching_plus = False
     linear_averaging = False
 
@@ -87,9 +88,12 @@ class CFRSolver(Solver):
         return TabularPolicy(self.game, probs)
 
 
-class CFRPlusSolver(CFRSolver):
+class CFRPlusSolver(
+    CFRSolver,
+    name="cfr_plus",
+    description="CFR+ (regret matching+, linear averaging); solves the env, plays the average policy",
+):
     """CFR+: regret matching+ (cumulative regrets clamped at 0), alternating updates, linear averaging."""
 
-    name = "cfr_plus"
     regret_matching_plus = True
     linear_averaging = True

@@ -23,9 +23,13 @@ updates never underflow to an exact zero.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from arena.games.policy import TabularPolicy, policy_from_agent
 from arena.games.tree import PlayerTree, TabularGame
+from arena.registry import make_agent
 
 
 def masked_log(probs: np.ndarray, legal: np.ndarray) -> np.ndarray:
@@ -94,17 +98,11 @@ def proximal_step(
 def reference_log_probs(game: TabularGame, reference: str | None) -> list[np.ndarray]:
     """Per player log-probabilities of a reference policy: uniform (None), a policy file, or an agent spec
     (e.g. `mix(probs={rock: 0.5, paper: 0.5})`) probed once at every information set."""
-    from pathlib import Path
-
-    from arena.games.policy import TabularPolicy, policy_from_agent
-
     if reference is None:
         probs = [game.uniform_probs(p) for p in range(game.num_players)]
     elif Path(reference).is_file():
         probs = TabularPolicy.load(reference, game).probs
     else:
-        from arena.registry import make_agent
-
         probs = policy_from_agent(game, make_agent(reference)).probs
     return [masked_log(p, tree.legal) for p, tree in zip(probs, game.players)]
 

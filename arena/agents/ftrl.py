@@ -41,10 +41,15 @@ from arena.games.solve import Solver
 from arena.games.tree import TabularGame
 
 
-class FTRL(Solver):
+class FTRL(
+    Solver,
+    name="ftrl",
+    description="FTRL with the dilated entropy (Hedge on matrix games), average policy; online Hedge in repeated "
+    "matrix games",
+    tags=("online",),
+    agent="arena.agents.ftrl:ftrl_agent",
+):
     """Full-feedback FTRL with the dilated entropy (Hedge on normal-form games); plays the average iterate."""
-
-    name = "ftrl"
 
     def __init__(self, game: TabularGame, eta: float = 5.0, optimistic: bool = False) -> None:
         check_positive("ftrl", eta=eta)

@@ -24,13 +24,17 @@ from arena.games.solve import Solver, SolverAgent
 from arena.games.tree import TabularGame
 
 
-class MagneticMirrorDescent(Solver):
+class MagneticMirrorDescent(
+    Solver,
+    name="mmd",
+    description="Magnetic mirror descent (Sokota et al. 2023), last iterate",
+    agent="arena.agents.mmd:mmd_agent",
+):
     """MMD self-play with step size `eta`, regularisation `alpha` toward `magnet`; plays the last iterate.
 
     `magnet` is None for uniform, a policy file, or an agent spec probed at every information set.
     """
 
-    name = "mmd"
 
     def __init__(self, game: TabularGame, eta: float = 0.5, alpha: float = 0.01, magnet: str | None = None) -> None:
         check_positive("mmd", eta=eta, alpha=alpha)

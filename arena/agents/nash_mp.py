@@ -51,14 +51,19 @@ def check_regularization(owner: str, eta: float, beta: float) -> None:
         raise ParameterError(f"{owner}: beta must be non-negative, got {beta}")
 
 
-class NashMirrorProx(Solver):
+class NashMirrorProx(
+    Solver,
+    name="nash_mp",
+    description="Nash mirror prox: KL-regularised extragradient, last iterate; online in repeated matrix games",
+    tags=("online",),
+    agent="arena.agents.nash_mp:nash_mp_agent",
+):
     """Nash-MP self-play on the beta-regularised game; plays the last iterate.
 
     `reference` is the anchor policy pi_ref: None for uniform, a policy file, or an agent spec probed at every
     information set. `preference_queries` counts the gradient evaluations (two per iteration).
     """
 
-    name = "nash_mp"
 
     def __init__(self, game: TabularGame, eta: float = 1.0, beta: float = 0.01, reference: str | None = None) -> None:
         check_regularization("nash_mp", eta, beta)
@@ -120,9 +125,7 @@ def _online_for(env: Any, player: int, eta: float, beta: float, reference: str |
     if reference is None:
         log_reference = np.full(env.num_actions[player], -np.log(env.num_actions[player]))
     else:
-        from arena.games.tree import load
-
-        stage = load(env.spec.id, **{**env.spec.params, "rounds": 1})
+        stage = load(env.spec.with_params(rounds=1))
         log_reference = reference_log_probs(stage, reference)[player][0, : env.num_actions[player]]
     return OnlineNashMirrorProx(log_reference, eta, beta)
 

@@ -13,7 +13,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from arena.core import Agent, Feedback, Observation, ParameterError
+from arena.core import Agent, Feedback, Observation
+from arena.envs.matrix import MatrixGameEnv
+from arena.errors import ParameterError
+from arena.games.solve import SolverAgent
+from arena.registry import make_env
+from arena.specs import EnvSpec
 
 
 def check_positive(owner: str, **values: float | None) -> None:
@@ -31,14 +36,11 @@ class OnlineLearner(Protocol):
     def update(self, payoffs: np.ndarray) -> None: ...
 
 
-def repeated_matrix_game(env_spec: Any) -> Any | None:
+def repeated_matrix_game(env_spec: EnvSpec | None) -> MatrixGameEnv | None:
     """The env of `env_spec` if it is a matrix game played for more than one round, else None."""
     if env_spec is None or int(env_spec.params.get("rounds", 1)) <= 1:
         return None
-    from arena.envs.matrix import MatrixGameEnv
-    from arena.registry import make_env
-
-    env = make_env(env_spec.id, **env_spec.params)
+    env = make_env(env_spec)
     return env if isinstance(env, MatrixGameEnv) else None
 
 
@@ -65,15 +67,11 @@ class RepeatedGameAgent(Agent):
         self.rewards: list[float] = []
         self.solver_agent: Agent | None = None
         if env is not None:
-            from arena.registry import make_env
-
             built = make_env(env)
             if repeated_matrix_game(built.spec) is None:
                 self.solver_agent = self._make_solver_agent(env)
 
     def _make_solver_agent(self, env: str | None) -> Agent:
-        from arena.games.solve import SolverAgent
-
         return SolverAgent(self.solver, env=env, iterations=self.iterations, **self.params)
 
     @property

@@ -1,4 +1,7 @@
-"""Built-in environments. Factories are named as strings so that nothing heavy is imported until an env is made."""
+"""Built-in environments. Factories are named as strings so that nothing heavy is imported until an env is made.
+
+`openspiel:<game string>` is a loader entry: any OpenSpiel game, its parameters merged into the game string.
+"""
 
 from arena.registry import register_env
 
@@ -72,11 +75,22 @@ for _id, _name, _desc, _players, _tags in [
         _id, f"{_OS}:{_name}", description=_desc, num_players=_players, turn_based=True, tags=("tabular", *_tags)
     )
 
-_P = "arena.envs.particles.view"
-for _id, _name, _desc, _players, _tags in [
+register_env(
+    "openspiel",
+    f"{_OS}:make_openspiel_env",
+    loader="game",
+    description="Any OpenSpiel game: openspiel:<game string>, e.g. openspiel:liars_dice(numdice=2)",
+    num_players=2,
+    turn_based=True,
+    tags=("tabular",),
+)
+
+_P = "arena.envs.particles"
+for _id, _name, _world, _desc, _players, _tags in [
     (
         "spread-v0",
         "spread",
+        "SpreadEnv",
         "Particle world: N agents cover N landmarks (MPE2 simple_spread_v3), batched in torch",
         3,
         ("cooperative",),
@@ -84,6 +98,7 @@ for _id, _name, _desc, _players, _tags in [
     (
         "adversary-v0",
         "adversary",
+        "AdversaryEnv",
         "Particle world: good agents hide the goal from an adversary (MPE2 simple_adversary_v3)",
         3,
         ("competitive", "general-sum"),
@@ -91,6 +106,7 @@ for _id, _name, _desc, _players, _tags in [
     (
         "tag-v0",
         "tag",
+        "TagEnv",
         "Particle world: predators chase prey among obstacles (MPE2 simple_tag_v3)",
         4,
         ("competitive", "general-sum"),
@@ -98,6 +114,7 @@ for _id, _name, _desc, _players, _tags in [
     (
         "pursuit-v0",
         "pursuit",
+        "PursuitEnv",
         "Particle world: pursuers track targets by range and bearing, up to 1000 x 1000",
         4,
         ("cooperative", "many-agent"),
@@ -105,7 +122,8 @@ for _id, _name, _desc, _players, _tags in [
 ]:
     register_env(
         _id,
-        f"{_P}:{_name}",
+        f"{_P}.view:{_name}",
+        vector_target=f"{_P}:{_world}",
         description=_desc,
         num_players=_players,
         turn_based=False,

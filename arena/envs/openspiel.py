@@ -19,8 +19,8 @@ import numpy as np
 import pyspiel
 from pettingzoo import AECEnv
 
-from arena.core import Observation, ParameterError, UnknownNameError, seed_digest
-from arena.registry import format_spec, parse_spec
+from arena.core import Observation, seed_digest
+from arena.errors import ParameterError, UnknownNameError
 
 RULES = {
     "kuhn_poker": (
@@ -391,12 +391,17 @@ class OpenSpielEnv(AECEnv):
             self._renderer = None
 
 
-def make_openspiel_env(game_string: str, render_mode: str | None = None, **params: Any) -> OpenSpielEnv:
-    """`openspiel:<game string>`, with extra parameters merged into the game string."""
-    if params:
-        name, existing = parse_spec(game_string)
-        game_string = format_spec(name, {**existing, **params}).replace(" ", "")
-    return OpenSpielEnv(game_string, render_mode=render_mode)
+def _game_parameter(value: Any) -> str:
+    """A parameter value as OpenSpiel's game-string parser reads it (nested game strings stay as written)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def make_openspiel_env(game: str, render_mode: str | None = None, **params: Any) -> OpenSpielEnv:
+    """`openspiel:<game string>`: the game's name, its parameters (`openspiel:liars_dice(numdice=2)`) as keywords."""
+    body = ",".join(f"{key}={_game_parameter(value)}" for key, value in params.items())
+    return OpenSpielEnv(f"{game}({body})" if params else game, render_mode=render_mode)
 
 
 def kuhn_poker(render_mode: str | None = None, players: int = 2) -> OpenSpielEnv:

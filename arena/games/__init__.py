@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from arena.games.exploitability import BestResponse, best_response, expected_payoffs, exploitability, nash_conv
 from arena.games.policy import TabularPolicy, policy_from_agent
-from arena.games.solve import SOLVERS, Solver, SolverAgent, SolveResult, solve
+from arena.games.solve import Solver, SolverAgent, SolveResult, solve, solvers
 from arena.games.tree import PlayerTree, TabularGame, load
 
 __all__ = [
-    "SOLVERS",
     "BestResponse",
     "PlayerTree",
     "SolveResult",
@@ -23,4 +22,5 @@ __all__ = [
     "nash_conv",
     "policy_from_agent",
     "solve",
+    "solvers",
 ]

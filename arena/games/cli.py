@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from arena.core import ParameterError
+from arena.errors import ParameterError
+from arena.specs import parse_value
 
 
 def add_parser(subparsers: Any) -> None:
@@ -56,8 +57,6 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _solver_params(assignments: list[str], solvers: list[str]) -> dict[str, dict[str, Any]]:
-    from arena.registry import parse_value
-
     params: dict[str, dict[str, Any]] = {name: {} for name in solvers}
     for item in assignments:
         key, eq, value = item.partition("=")
@@ -107,15 +106,15 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from arena.cli import print_json
-    from arena.games.solve import solve, solver_class
+    from arena.games.solve import solve, solvers
     from arena.games.tree import load
 
     if args.iterations < 1:
         raise ParameterError("--iterations must be at least 1")
-    solvers = list(dict.fromkeys(args.solver))
-    for name in solvers:
-        solver_class(name)
-    params = _solver_params(args.param, solvers)
+    names = list(dict.fromkeys(args.solver))
+    for name in names:
+        solvers.get(name)
+    params = _solver_params(args.param, names)
     game = load(args.env)
     metric = _metric(game)
     out = Path(args.out)
@@ -131,7 +130,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         console=console,
         transient=args.json,
     ) as progress:
-        for name in solvers:
+        for name in names:
             task = progress.add_task(f"{name} on {args.env}", total=args.iterations, gap="")
 
             def report(t: int, gap: float | None, task: Any = task) -> None:

@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from arena.core import Agent, ConfigError, Observation, ParameterError
+from arena.core import Agent, Observation
+from arena.errors import ConfigError, ParameterError
 from arena.games.tree import TabularGame
+from arena.registry import make_env
 
 FORMAT = "arena-tabular-policy"
 VERSION = 1
@@ -174,10 +176,8 @@ def observations(
     """(player, infoset, Observation) at every information set of `players` (default all), built exactly as the
     env builds it for a match. `agent` is reset as each player, with the env's spec, before that player's turn.
     """
-    from arena.registry import EnvSpec, make_env
-
     env = make_env(game.env_id)
-    spec = getattr(env, "spec", None) or EnvSpec(id=game.env_id, factory=type(env), num_players=game.num_players)
+    spec = env.spec
     for player in range(game.num_players) if players is None else players:
         tree = game.players[player]
         agent.reset(seed, f"player_{player}", spec)

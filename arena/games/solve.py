@@ -1,4 +1,4 @@
-"""Solvers over compiled games: the Solver base class, the solver registry, `solve`, and agents that play solutions.
+"""Solvers over compiled games: the Solver base class and its registry, `solve`, and agents that play solutions.
 
 A solver is a class `Solver(game, **params)` with `iteration()` (one self-play update) and `policy()` (the policy to
 evaluate and play). `solve` runs one and records the convergence curve; `SolverAgent` solves once, caches the
@@ -16,21 +16,49 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import numpy as np
 
-from arena.core import Agent, Observation, ParameterError, UnknownNameError
+from arena.core import Agent, Observation
+from arena.errors import ParameterError
+from arena.registry import Entry, Registry, agents, check_params
 from arena.games.exploitability import gap
 from arena.games.policy import TabularPolicy
 from arena.games.tree import TabularGame, load
 
 
+solvers: Registry[Entry] = Registry("solver", builtins="arena.agents")
+
+
 class Solver(abc.ABC):
-    """Base class of every tabular solver. Subclasses set `name` and implement `iteration` and `policy`."""
+    """Base class of every tabular solver: `iteration()` updates, `policy()` is what is evaluated and played.
+
+    A subclass registers itself by its class keywords, and with it the agent of the same name:
+    `class CFRSolver(Solver, name="cfr", description="...")`. The agent is `SolverAgent` over this solver,
+    taking `env`, `iterations`, `seed`, `cache` and the solver's own parameters, unless `agent="module:factory"`
+    names a factory of its own (online learners in repeated games, other defaults).
+    """
 
     name: str = "solver"
     realizations: int = 0  # sampled trajectories used so far (sampling-based solvers)
+
+    def __init_subclass__(
+        cls,
+        name: str | None = None,
+        description: str = "",
+        tags: tuple[str, ...] = (),
+        agent: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if name is None:
+            return
+        cls.name = name
+        solvers.register(Entry(name, cls, description=description, tags=tags))
+        agents.register(
+            Entry(name, agent or solver_agent_factory(cls), description=description, tags=("solver", "exact", *tags))
+        )
 
     def __init__(self, game: TabularGame, **params: Any) -> None:
         self.game = game
@@ -45,36 +73,9 @@ class Solver(abc.ABC):
         """The policy to evaluate and play (average or last iterate, as the algorithm prescribes)."""
 
 
-# name -> "module:Class"; one line per solver.
-SOLVERS: dict[str, str] = {
-    "cfr": "arena.agents.cfr:CFRSolver",
-    "cfr_plus": "arena.agents.cfr:CFRPlusSolver",
-    "ftrl": "arena.agents.ftrl:FTRL",
-    "balanced_ftrl": "arena.agents.balanced_ftrl:BalancedFTRL",
-    "adaptive_ftrl": "arena.agents.balanced_ftrl:AdaptiveFTRL",
-    "nash_mp": "arena.agents.nash_mp:NashMirrorProx",
-    "mmd": "arena.agents.mmd:MagneticMirrorDescent",
-}
-
-
-def solver_class(name: str) -> type[Solver]:
-    """The Solver class registered under `name`."""
-    from arena.registry import import_object
-
-    if name not in SOLVERS:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(SOLVERS), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(SOLVERS))}"
-        raise UnknownNameError(f"unknown solver {name!r}{hint}")
-    return import_object(SOLVERS[name])
-
-
 def make_solver(name: str, game: TabularGame, seed: int = 0, **params: Any) -> Solver:
-    """Build a solver, checking its parameters; `seed` goes to solvers that take one."""
-    from arena.registry import check_params
-
-    cls = solver_class(name)
+    """Build a registered solver, checking its parameters; `seed` goes to solvers that take one."""
+    cls = solvers.get(name).load()
     accepted = inspect.signature(cls.__init__).parameters
     if "seed" in accepted:
         params = {"seed": seed, **params}
@@ -202,7 +203,7 @@ class SolverAgent(Agent):
         cache: bool = True,
         **params: Any,
     ) -> None:
-        solver_class(solver)
+        solvers.get(solver)
         if iterations < 1:
             raise ParameterError("iterations must be at least 1")
         self.solver = solver
@@ -221,9 +222,7 @@ class SolverAgent(Agent):
 
     def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
         super().reset(seed, player, env_spec)
-        from arena.registry import format_spec
-
-        game = load(format_spec(env_spec.id, env_spec.params))
+        game = load(env_spec)
         if self.solution is None or self.solution.game.key != game.key:
             self.solution = self._solve(game)
 
@@ -241,11 +240,27 @@ class SolverAgent(Agent):
         return probs[: len(obs.action_mask)].copy()
 
 
-def cfr_agent(env: str | None = None, iterations: int = 1000, seed: int = 0, cache: bool = True) -> SolverAgent:
-    """CFR (alternating updates): solves `env` (or the env it is reset for) and plays the average policy."""
-    return SolverAgent("cfr", env=env, iterations=iterations, seed=seed, cache=cache)
+def solver_agent_factory(cls: type[Solver]) -> Callable[..., SolverAgent]:
+    """The agent of a solver: `SolverAgent` with `env`, `iterations`, `seed`, `cache` and the solver's parameters."""
+    own = [
+        p
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name not in ("self", "game", "seed") and p.kind is p.POSITIONAL_OR_KEYWORD
+    ]
+    common = [
+        inspect.Parameter("env", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None),
+        inspect.Parameter("iterations", inspect.Parameter.KEYWORD_ONLY, default=1000, annotation=int),
+        inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=0, annotation=int),
+        inspect.Parameter("cache", inspect.Parameter.KEYWORD_ONLY, default=True, annotation=bool),
+    ]
+    parameters = common + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+    hints = get_type_hints(cls.__init__)
 
+    def factory(**params: Any) -> SolverAgent:
+        fixed = {p.name: params.pop(p.name, p.default) for p in common}
+        return SolverAgent(cls.name, **fixed, **params)
 
-def cfr_plus_agent(env: str | None = None, iterations: int = 1000, seed: int = 0, cache: bool = True) -> SolverAgent:
-    """CFR+: solves `env` (or the env it is reset for) and plays the linearly averaged policy."""
-    return SolverAgent("cfr_plus", env=env, iterations=iterations, seed=seed, cache=cache)
+    factory.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    factory.__annotations__ = {p.name: hints.get(p.name, p.annotation) for p in parameters}
+    factory.__doc__ = f"`{cls.name}` as an agent: solves `env` (or the env of the match) and plays its policy."
+    return factory

@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyspiel
 import scipy.sparse
 
-from arena.core import ParameterError, UnknownNameError
+from arena.envs.matrix import MatrixGameEnv
+from arena.envs.openspiel import OpenSpielEnv, info_state_key, load_game
+from arena.errors import ParameterError, UnknownNameError
+from arena.registry import envs, make_env
+from arena.specs import EnvSpec
 
 CHANCE = -1
 TERMINAL = -4
@@ -538,10 +543,6 @@ def _compile_openspiel(game_string: str, name: str, env_id: str) -> TabularGame:
 
 @functools.lru_cache(maxsize=16)
 def _compile_openspiel_cached(game_string: str) -> TabularGame:
-    import pyspiel
-
-    from arena.envs.openspiel import info_state_key, load_game
-
     game = load_game(game_string)
     kind = game.get_type()
     if kind.chance_mode == pyspiel.GameType.ChanceMode.SAMPLED_STOCHASTIC:
@@ -601,34 +602,21 @@ def _compile_matrix(env: Any, name: str, env_id: str) -> TabularGame:
     )
 
 
-def load(env: str, **params: Any) -> TabularGame:
-    """Compile a game: a registry id (`leduc_poker-v0`, `rps-v0(rounds=1)`), `openspiel:<game string>`, or a plain
+def load(env: EnvSpec | str, **params: Any) -> TabularGame:
+    """Compile a game: an env spec (`leduc_poker-v0`, `rps-v0(rounds=1)`, `openspiel:<game string>`) or a plain
     OpenSpiel game string (`kuhn_poker(players=3)`). Normal-form envs compile to their one-shot stage game.
 
     OpenSpiel games are cached, so loading the same game again costs nothing.
     """
-    from arena.envs.openspiel import make_openspiel_env
-    from arena.registry import envs, format_spec, make_env, parse_spec
-
-    if not isinstance(env, str) or not env.strip():
+    if isinstance(env, str) and not env.strip():
         raise ParameterError("a game is named by an env id or an OpenSpiel game string")
-    env = env.strip()
-    if env.startswith("openspiel:"):
-        instance = make_openspiel_env(env.removeprefix("openspiel:"), **params)
-        return _compile_openspiel(instance.game_string, env, f"openspiel:{instance.game_string}")
-    name, parsed = parse_spec(env)
-    if name not in envs and ":" not in name:
-        import pyspiel
-
-        if name in pyspiel.registered_names():
-            game_string = format_spec(name, {**parsed, **params}).replace(" ", "") if params else env
-            return _compile_openspiel(game_string, env, f"openspiel:{game_string}")
-        envs.get(name)  # raises UnknownNameError with suggestions
-    instance = make_env(env, **params)
-    spec = instance.spec
-    env_id = format_spec(spec.id, spec.params)
-    if hasattr(instance, "game_string") and hasattr(instance, "game"):
-        return _compile_openspiel(instance.game_string, env, env_id)
-    if hasattr(instance, "payoffs"):
-        return _compile_matrix(instance, env, env_id)
-    raise UnknownNameError(f"env {env!r} is not a tabular game (neither an OpenSpiel game nor a normal-form game)")
+    spec = EnvSpec.of(env.strip() if isinstance(env, str) else env, **params)
+    if spec.id not in envs and ":" not in spec.id and spec.id in pyspiel.registered_names():
+        spec = EnvSpec(f"openspiel:{spec.name}", None, spec.params)  # a plain OpenSpiel game string
+    instance = make_env(spec)
+    name = env if isinstance(env, str) else spec.text
+    if isinstance(instance, OpenSpielEnv):
+        return _compile_openspiel(instance.game_string, name, instance.spec.text)
+    if isinstance(instance, MatrixGameEnv):
+        return _compile_matrix(instance, name, instance.spec.text)
+    raise UnknownNameError(f"env {name!r} is not a tabular game (neither an OpenSpiel game nor a normal-form game)")

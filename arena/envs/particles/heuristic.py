@@ -6,15 +6,13 @@ It reads only its own observation and runs the scenario's batched `heuristic_pol
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import torch
 
-from arena.core import Agent, Observation, ParameterError
-
-if TYPE_CHECKING:
-    from arena.registry import EnvSpec
+from arena.core import Agent, Observation
+from arena.errors import ParameterError
+from arena.registry import make_vector_env, vector_envs
+from arena.specs import EnvSpec
 
 
 class HeuristicAgent(Agent):
@@ -24,12 +22,11 @@ class HeuristicAgent(Agent):
     name = "heuristic"
 
     def reset(self, seed: int | None, player: str, env_spec: EnvSpec) -> None:
-        from arena.envs.particles import SCENARIOS, make_vector_env
-
         super().reset(seed, player, env_spec)
-        if env_spec.id not in SCENARIOS:
-            raise ParameterError(f"heuristic plays the particle worlds ({', '.join(SCENARIOS)}), not {env_spec.id}")
-        self.world = make_vector_env(env_spec.id, 1, **env_spec.params)
+        worlds = vector_envs()
+        if env_spec.id not in worlds:
+            raise ParameterError(f"heuristic plays the particle worlds ({', '.join(worlds)}), not {env_spec.id}")
+        self.world = make_vector_env(env_spec, 1)
         self.index = torch.tensor([self.world.agent_names.index(player)])
 
     def act(self, obs: Observation) -> int | np.ndarray:
