@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from arena.agents.marl.algorithms import algorithms, hyperparameter_table, trainer_class
 from arena.agents.marl.attention import AttentionNet
-from arena.agents.marl.common import (
-    AgentNet,
-    Policy,
-    ValueNorm,
-    acting_of,
-    action_mask_of,
-    build_config,
-    compute_gae,
-    load_checkpoint,
-    make_batched_env,
-    masked_logits,
-    save_checkpoint,
-)
+from arena.agents.marl.batching import acting_of, action_mask_of, make_batched_env
+from arena.agents.marl.checkpoints import load_checkpoint, save_checkpoint
+from arena.agents.marl.configs import build_config, parse_value_for
 from arena.agents.marl.maddpg import MADDPG, MADDPGConfig, gumbel_softmax
-from arena.agents.marl.mappo import MAPPO, MAPPOConfig
-from arena.core import ConfigError
+from arena.agents.marl.mappo import MAPPO, MAPPOConfig, ValueNorm, compute_gae
+from arena.agents.marl.networks import AgentNet, Policy, masked_logits
+from arena.errors import ArenaError, ConfigError, UnknownNameError
+from arena.specs import EnvSpec
 
 torch.set_num_threads(1)
 
@@ -141,6 +136,40 @@ def test_config_errors_are_clear():
     with pytest.raises(ConfigError, match="should be a number"):
         build_config(MAPPOConfig, {"lr": "fast"}, "mappo")
     assert build_config(MAPPOConfig, {"hidden": [32]}, "mappo").hidden == (32,)
+
+
+def test_config_schema_types_choices_and_ranges():
+    assert parse_value_for(MAPPOConfig, "hidden", "[128, 128]") == [128, 128]
+    assert parse_value_for(MAPPOConfig, "lr", "3e-4") == 3e-4
+    assert parse_value_for(MAPPOConfig, "activation", "relu") == "relu"
+    assert build_config(MAPPOConfig, {"epochs": 3.0}, "mappo").epochs == 3
+    with pytest.raises(ConfigError, match="activation must be tanh or relu"):
+        build_config(MAPPOConfig, {"activation": "sigmoid"}, "mappo")
+    with pytest.raises(ConfigError, match="minibatches must be at least 1"):
+        build_config(MAPPOConfig, {"minibatches": 0}, "mappo")
+    with pytest.raises(ConfigError, match="ensemble must be at least 1"):
+        build_config(MADDPGConfig, {"ensemble": 0}, "maddpg")
+    with pytest.raises(ConfigError, match="multiple of attention_heads"):
+        build_config(MAPPOConfig, {"network": "attention", "attention_heads": 5}, "mappo")
+
+
+def test_algorithms_registry_loads_on_use_and_suggests_names():
+    assert set(algorithms.names()) >= {"mappo", "ippo", "maddpg"}
+    assert trainer_class("mappo") is MAPPO and trainer_class("maddpg") is MADDPG
+    with pytest.raises(UnknownNameError, match="did you mean mappo") as error:
+        trainer_class("mapo")
+    assert isinstance(error.value, ArenaError)
+
+
+def test_readme_hyperparameter_table_matches_the_config_dataclasses():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- hyperparameters:begin -->\n")[1].split("<!-- hyperparameters:end -->")[0]
+    assert table == hyperparameter_table()
+
+
+def test_batched_env_from_a_spec_value():
+    spec = EnvSpec.of("spread-v0", N=2)
+    assert make_batched_env(spec, 2, seed=0).num_agents == make_batched_env("spread-v0(N=2)", 2, seed=0).num_agents == 2
 
 
 def test_checkpoint_round_trip(tmp_path):

@@ -12,7 +12,7 @@ import torch
 import arena
 from arena.agents.marl.runner import interquartile_mean, summarize
 from arena.cli import main
-from arena.core import ConfigError, ParameterError
+from arena.errors import ConfigError, ParameterError
 
 
 def test_train_writes_run_directory_and_checkpoint_plays(tmp_path, capsys):

@@ -8,7 +8,9 @@ import torch
 
 import arena
 from arena.agents.marl.agent import CheckpointAgent
-from arena.agents.marl.common import evaluate, make_batched_env, policy_evaluator, save_checkpoint
+from arena.agents.marl.batching import make_batched_env
+from arena.agents.marl.checkpoints import save_checkpoint
+from arena.agents.marl.evaluation import evaluate, policy_evaluator
 from arena.agents.marl.ippo import IPPO, IPPOConfig
 from arena.agents.marl.maddpg import MADDPG, MADDPGConfig
 from arena.agents.marl.mappo import MAPPO, MAPPOConfig

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import torch
 
-from arena.agents.marl.common import evaluate, load_checkpoint, make_batched_env, policy_evaluator
+from arena.agents.marl.batching import make_batched_env
+from arena.agents.marl.checkpoints import load_checkpoint
+from arena.agents.marl.evaluation import evaluate, policy_evaluator
 from arena.agents.marl.runner import train
 
 RESULTS = Path(__file__).parent / "results"

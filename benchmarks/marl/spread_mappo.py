@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from arena.agents.marl.common import evaluate, load_checkpoint, make_batched_env
+from arena.agents.marl.batching import make_batched_env
+from arena.agents.marl.checkpoints import load_checkpoint
+from arena.agents.marl.evaluation import evaluate
 from arena.agents.marl.runner import RunResult, final_evaluation, seeds_report, train
 
 RESULTS = Path(__file__).parent / "results"

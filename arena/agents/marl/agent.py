@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from arena.agents.marl.common import Policy, load_checkpoint
-from arena.core import Agent, Observation, ParameterError
+from arena.agents.marl.checkpoints import load_checkpoint
+from arena.agents.marl.networks import AgentNet, Policy
+from arena.core import Agent, Observation
+from arena.errors import ParameterError
 
 
 class PolicyAgent(Agent):
@@ -31,7 +33,9 @@ class PolicyAgent(Agent):
     def _seat_free(self) -> bool:
         """True when the actor has no per-agent inputs or weights, so any seat may use it."""
         actor = self.policy.actor
-        return self.policy.network == "attention" or (actor.shared and not actor.agent_id)
+        return self.policy.network == "attention" or (
+            isinstance(actor, AgentNet) and actor.shared and not actor.agent_id
+        )
 
     def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
         super().reset(seed, player, env_spec)

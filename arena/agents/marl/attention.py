@@ -17,19 +17,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from arena.agents.marl.common import layer_init
-from arena.core import ConfigError
+from arena.agents.marl.layers import layer_init
+from arena.envs.particles import pursuit
+from arena.errors import ConfigError
 
 
 def entity_layout(env: Any) -> tuple[int, int]:
     """(own_dim, entity_dim) of an env whose observations are own features plus entity slots."""
     own_dim, entity_dim = getattr(env, "own_dim", None), getattr(env, "entity_dim", None)
     if own_dim is None or entity_dim is None:
-        try:
-            from arena.envs.particles import pursuit
-        except ImportError:
-            pursuit = None
-        if pursuit is None or "pursuit" not in str(getattr(env, "env_id", getattr(env, "scenario", "pursuit"))):
+        if "pursuit" not in str(getattr(env, "env_id", getattr(env, "scenario", "pursuit"))):
             raise ConfigError("the attention network needs an env with entity observations (pursuit-v0)")
         own_dim, entity_dim = pursuit.OWN_DIM, pursuit.ENTITY_DIM
     if (env.obs_dim - own_dim) % entity_dim:

@@ -7,8 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from arena.agents.marl import ALGORITHMS
-from arena.core import ConfigError, ParameterError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from arena.agents.marl.algorithms import algorithms, trainer_class
+from arena.agents.marl.configs import load_config_file, parse_value_for
+from arena.errors import ConfigError, ParameterError
+from arena.specs import EnvSpec
 
 
 def add_parser(subparsers: Any) -> None:
@@ -19,7 +24,7 @@ def add_parser(subparsers: Any) -> None:
         "metrics.json (marl-eval layout), best.pt and last.pt to --out.",
     )
     p.add_argument("env", help="env id with optional parameters, e.g. 'spread-v0(N=3)' or kuhn_poker-v0")
-    p.add_argument("--algo", choices=list(ALGORITHMS), default="mappo")
+    p.add_argument("--algo", choices=algorithms.names(), default="mappo")
     p.add_argument("--steps", type=int, default=200_000, help="env steps to train for (one step of one world)")
     p.add_argument("--envs", type=int, default=None, metavar="B", help="parallel worlds (default: the algorithm's)")
     p.add_argument("--seed", type=int, default=0)
@@ -43,33 +48,30 @@ def add_parser(subparsers: Any) -> None:
 
 
 def hyperparameters(args: argparse.Namespace) -> dict[str, Any]:
-    from arena.agents.marl.common import load_config_file
-    from arena.registry import parse_value
-
+    """The `--config` file's hyperparameters with the `--set KEY=VALUE` overrides on top, each value read as its
+    type in the learner's schema (validation follows in `configs.build_config`)."""
+    schema = trainer_class(args.algo).Config
     config = load_config_file(args.config) if args.config else {}
     for item in args.set:
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
             raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        config[key.strip()] = parse_value(value)
+        config[key.strip()] = parse_value_for(schema, key.strip(), value)
     return config
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    # Imported here, not at the top: this module is loaded for every `arena` command, and the runner loads torch.
     from arena.agents.marl.runner import seeds_report, train
-    from arena.cli import print_json
 
     if args.seeds < 1:
         raise ParameterError("--seeds must be at least 1")
     if args.eval_episodes < 1:
         raise ParameterError("--eval-episodes must be at least 1")
+    env = EnvSpec.of(args.env)
     config = hyperparameters(args)
     seeds = [args.seed + i for i in range(args.seeds)]
-    name = args.env.partition("(")[0]
-    out = args.out or f"runs/{name}-{args.algo}"
+    out = args.out or f"runs/{env.id}-{args.algo}"
     console = Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -88,7 +90,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             task = progress.add_task(f"{args.algo} seed {seed}", total=args.steps, ret="-", eval="-", sps="-")
 
             def report(row: dict[str, Any], task: Any = task) -> None:
-                fields = {"sps": f"{row['steps_per_sec']:,.0f}"}
+                fields: dict[str, Any] = {"sps": f"{row['steps_per_sec']:,.0f}"}
                 if row["train_return"] != "":
                     fields["ret"] = f"{row['train_return']:.3f}"
                 if row["eval_return"] != "":
@@ -97,7 +99,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
             results.append(
                 train(
-                    args.env,
+                    env,
                     args.algo,
                     steps=args.steps,
                     num_envs=args.envs,
@@ -112,11 +114,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                     on_progress=report,
                 )
             )
-    summary = seeds_report(args.env, args.algo, results)
+    summary = seeds_report(env, args.algo, results)
     if args.seeds > 1:
         Path(out, "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     if args.json:
-        print_json(summary)
+        print(json.dumps(summary, indent=2, default=str))
         return 0
     for r in results:
         per_agent = ", ".join(f"{v:.3f}" for v in r.final_agent_returns)

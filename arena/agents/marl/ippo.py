@@ -9,7 +9,9 @@ normalisation, masks, shared or per-agent networks) is MAPPO's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
+from arena.agents.marl.configs import redefault
 from arena.agents.marl.mappo import MAPPO, MAPPOConfig
 
 
@@ -17,11 +19,13 @@ from arena.agents.marl.mappo import MAPPO, MAPPOConfig
 class IPPOConfig(MAPPOConfig):
     """MAPPO's hyperparameters with the critic on each agent's own observation."""
 
-    centralised_critic: bool = False
+    algorithm: ClassVar[str] = "ippo"
+
+    centralised_critic: bool = redefault(MAPPOConfig, "centralised_critic", False)
 
 
 class IPPO(MAPPO):
     """Trainer: MAPPO's loop with per-agent observation critics."""
 
-    name = "ippo"
-    Config = IPPOConfig
+    name: ClassVar[str] = "ippo"
+    Config: ClassVar[type[MAPPOConfig]] = IPPOConfig

@@ -18,39 +18,42 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from arena.agents.marl.common import Policy, action_mask_of, build_network, masked_logits
-from arena.agents.marl.mappo import policy_meta
-from arena.core import ConfigError
+from arena.agents.marl.batching import action_mask_of
+from arena.agents.marl.configs import Hyperparameters, hyperparameter
+from arena.agents.marl.networks import Policy, build_network, masked_logits, policy_meta
+from arena.errors import ConfigError
 
 
 @dataclass
-class MADDPGConfig:
+class MADDPGConfig(Hyperparameters):
     """Hyperparameters (defaults after the authors' code: 2 x 64 ReLU, lr 1e-2, gamma 0.95, tau 0.01, batch 1024,
     one update per 100 collected transitions, gradient norm 0.5)."""
 
-    num_envs: int = 16
-    buffer_size: int = 200_000
-    batch_size: int = 1024
-    lr: float = 1e-2
-    critic_lr: float = 1e-2
-    gamma: float = 0.95
-    tau: float = 0.01
-    hidden: tuple = (64, 64)
-    activation: str = "relu"
-    shared_actor: bool = False
-    shared_critic: bool = False
-    warmup: int = 25_600
-    update_every: int = 100
-    max_grad_norm: float = 0.5
-    policy_reg: float = 1e-3
-    temperature: float = 1.0
-    ensemble: int = 1
+    algorithm: ClassVar[str] = "maddpg"
+
+    num_envs: int = hyperparameter(16, "parallel worlds (`--envs`)")
+    buffer_size: int = hyperparameter(200_000, "replay capacity in joint transitions", minimum=1)
+    batch_size: int = hyperparameter(1024, "transitions per gradient step", minimum=1)
+    lr: float = hyperparameter(1e-2, "actor learning rate (Adam)")
+    critic_lr: float = hyperparameter(1e-2, "critic learning rate (Adam)")
+    gamma: float = hyperparameter(0.95, "discount")
+    tau: float = hyperparameter(0.01, "Polyak step of the target networks")
+    hidden: tuple[int, ...] = hyperparameter((64, 64), "hidden layer sizes")
+    activation: str = hyperparameter("relu", "hidden activation", choices=("tanh", "relu"))
+    shared_actor: bool = hyperparameter(False, "one actor for all agents (with one-hot agent ids), else one per agent")
+    shared_critic: bool = hyperparameter(False, "one critic for all agents, else one per agent")
+    warmup: int = hyperparameter(25_600, "transitions stored before the first gradient step", minimum=0)
+    update_every: int = hyperparameter(100, "collected transitions per gradient step", minimum=1)
+    max_grad_norm: float = hyperparameter(0.5, "gradient norm clip")
+    policy_reg: float = hyperparameter(1e-3, "weight of the squared-logits penalty on the actors")
+    temperature: float = hyperparameter(1.0, "Gumbel-softmax temperature (shapes only the actor's gradient)")
+    ensemble: int = hyperparameter(1, "sub-policies per agent, one drawn per episode", minimum=1)
 
 
 class ReplayBuffer:
@@ -89,9 +92,9 @@ def gumbel_softmax(logits: torch.Tensor, temperature: float, generator: torch.Ge
 class MADDPG:
     """Trainer: `iterate()` collects from the batched env and makes the due gradient steps."""
 
-    name = "maddpg"
-    Config = MADDPGConfig
-    stat_keys = ("critic_loss", "actor_loss", "q")
+    name: ClassVar[str] = "maddpg"
+    Config: ClassVar[type[MADDPGConfig]] = MADDPGConfig
+    stat_keys: ClassVar[tuple[str, ...]] = ("critic_loss", "actor_loss", "q")
 
     def __init__(self, env: Any, config: MADDPGConfig, seed: int = 0, device: str = "cpu") -> None:
         if getattr(env, "continuous", False):
@@ -100,8 +103,7 @@ class MADDPG:
             )
         if getattr(env, "turn_based", False):
             raise ConfigError("maddpg needs a simultaneous-move env; use mappo or ippo for turn-based games")
-        if config.ensemble < 1:
-            raise ConfigError("maddpg: ensemble must be at least 1")
+        config.validate(self.name)
         self.env, self.config, self.device = env, config, torch.device(device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         torch.manual_seed(seed)

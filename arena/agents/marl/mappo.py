@@ -12,60 +12,181 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from arena.agents.marl.common import (
-    Policy,
-    RolloutBuffer,
-    ValueNorm,
-    acting_of,
-    action_mask_of,
-    build_network,
-    compute_gae,
-)
-from arena.core import ConfigError
+from arena.agents.marl.attention import entity_layout
+from arena.agents.marl.batching import acting_of, action_mask_of
+from arena.agents.marl.configs import Hyperparameters, hyperparameter
+from arena.agents.marl.networks import Policy, build_network, policy_meta
+from arena.errors import ConfigError
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hyperparameters
 
 
 @dataclass
-class MAPPOConfig:
+class MAPPOConfig(Hyperparameters):
     """Hyperparameters (defaults follow the MAPPO paper's particle-world settings, with fewer parallel worlds)."""
 
-    num_envs: int = 64
-    rollout_steps: int = 25
-    epochs: int = 10
-    minibatches: int = 1
-    lr: float = 7e-4
-    critic_lr: float = 7e-4
-    anneal_lr: bool = False
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    clip: float = 0.2
-    value_clip: float = 0.2
-    entropy_coef: float = 0.01
-    value_coef: float = 1.0
-    huber_delta: float = 10.0
-    max_grad_norm: float = 10.0
-    value_norm: bool = True
-    hidden: tuple = (64, 64)
-    activation: str = "tanh"
-    input_norm: bool = False
-    shared_actor: bool = True
-    shared_critic: bool = True
-    centralised_critic: bool = True
-    network: str = "mlp"
-    attention_embed: int = 64
-    attention_heads: int = 4
+    algorithm: ClassVar[str] = "mappo"
+
+    num_envs: int = hyperparameter(64, "parallel worlds (`--envs`)")
+    rollout_steps: int = hyperparameter(25, "steps per world in one rollout", minimum=1)
+    epochs: int = hyperparameter(10, "passes over each rollout", minimum=1)
+    minibatches: int = hyperparameter(1, "minibatches per pass", minimum=1)
+    lr: float = hyperparameter(7e-4, "actor learning rate (Adam)")
+    critic_lr: float = hyperparameter(7e-4, "critic learning rate (Adam)")
+    anneal_lr: bool = hyperparameter(False, "anneal the learning rates linearly over the run (down to 5%)")
+    gamma: float = hyperparameter(0.99, "discount")
+    gae_lambda: float = hyperparameter(0.95, "GAE lambda")
+    clip: float = hyperparameter(0.2, "PPO ratio clip")
+    value_clip: float = hyperparameter(0.2, "clip of the critic's change from the rollout's values")
+    entropy_coef: float = hyperparameter(0.01, "entropy bonus")
+    value_coef: float = hyperparameter(1.0, "weight of the value loss")
+    huber_delta: float = hyperparameter(10.0, "Huber loss delta of the value loss")
+    max_grad_norm: float = hyperparameter(10.0, "gradient norm clip")
+    value_norm: bool = hyperparameter(True, "normalise value targets by running statistics (ValueNorm)")
+    hidden: tuple[int, ...] = hyperparameter((64, 64), "hidden layer sizes")
+    activation: str = hyperparameter("tanh", "hidden activation", choices=("tanh", "relu"))
+    input_norm: bool = hyperparameter(False, "layer-normalise the network inputs")
+    shared_actor: bool = hyperparameter(True, "one actor for all agents (with one-hot agent ids), else one per agent")
+    shared_critic: bool = hyperparameter(True, "one critic for all agents, else one per agent")
+    centralised_critic: bool = hyperparameter(True, "critic on the global state, else on each agent's observation")
+    network: str = hyperparameter(
+        "mlp", "network of the actor and of a decentralised critic", choices=("mlp", "attention")
+    )
+    attention_embed: int = hyperparameter(64, "attention network: embedding width", minimum=1)
+    attention_heads: int = hyperparameter(4, "attention network: heads (dividing the width)", minimum=1)
+
+    def check(self, owner: str) -> None:
+        if self.network == "attention" and self.attention_embed % self.attention_heads:
+            raise ConfigError(
+                f"{owner}: attention_embed ({self.attention_embed}) must be a multiple of "
+                f"attention_heads ({self.attention_heads})"
+            )
 
 
-def actor_network_args(config: Any, env: Any) -> tuple[str, dict[str, Any]]:
+# ---------------------------------------------------------------------------------------------------------------
+# Advantages, value normalisation and rollout storage
+
+
+def compute_gae(
+    rewards: torch.Tensor,
+    values: torch.Tensor,
+    acting: torch.Tensor,
+    dones: torch.Tensor,
+    bootstrap: torch.Tensor,
+    last_value: torch.Tensor,
+    gamma: float,
+    lam: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generalised advantage estimation per agent over [T, B, N] rollouts, returning (advantages, returns).
+
+    Each agent's trajectory is the steps where it acts (`acting`); rewards it receives while others move are
+    added to its next transition, so turn-based games and simultaneous games share one recursion. `dones[t]`
+    marks a world that finished after step t; `bootstrap[t]` is the value after that cut (the value of the final
+    observation when the episode was truncated, zero when it terminated); `last_value` follows the rollout.
+    """
+    advantages = torch.zeros_like(rewards)
+    next_value, next_advantage = last_value.clone(), torch.zeros_like(last_value)
+    pending = torch.zeros_like(last_value)
+    for t in reversed(range(rewards.shape[0])):
+        done = dones[t].unsqueeze(-1).expand_as(pending)
+        next_value = torch.where(done, bootstrap[t], next_value)
+        next_advantage = torch.where(done, torch.zeros_like(next_advantage), next_advantage)
+        pending = torch.where(done, torch.zeros_like(pending), pending) + rewards[t]
+        delta = pending + gamma * next_value - values[t]
+        advantage = delta + gamma * lam * next_advantage
+        act = acting[t]
+        advantages[t] = torch.where(act, advantage, torch.zeros_like(advantage))
+        next_value = torch.where(act, values[t], next_value)
+        next_advantage = torch.where(act, advantage, next_advantage)
+        pending = torch.where(act, torch.zeros_like(pending), pending)
+    return advantages, advantages + values
+
+
+class ValueNorm(nn.Module):
+    """Running mean and variance of value targets per agent (debiased exponential averages, as in MAPPO).
+
+    The critic predicts normalised values; targets are normalised with the running statistics, and predictions
+    are de-normalised before they enter GAE.
+    """
+
+    mean: torch.Tensor
+    mean_sq: torch.Tensor
+    debias: torch.Tensor
+
+    def __init__(self, num_agents: int, beta: float = 0.99999, epsilon: float = 1e-5) -> None:
+        super().__init__()
+        self.beta, self.epsilon = beta, epsilon
+        self.register_buffer("mean", torch.zeros(num_agents))
+        self.register_buffer("mean_sq", torch.zeros(num_agents))
+        self.register_buffer("debias", torch.zeros(num_agents))
+
+    @torch.no_grad()
+    def update(self, x: torch.Tensor, mask: torch.Tensor) -> None:
+        """x, mask: [..., N]; only masked-in entries count."""
+        weight = mask.to(x.dtype).reshape(-1, x.shape[-1])
+        values = x.reshape(-1, x.shape[-1])
+        count = weight.sum(0)
+        seen = count > 0
+        batch_mean = (values * weight).sum(0) / count.clamp(min=1)
+        batch_sq = (values.square() * weight).sum(0) / count.clamp(min=1)
+        beta = torch.where(seen, torch.full_like(count, self.beta), torch.ones_like(count))
+        self.mean.mul_(beta).add_(batch_mean * (1 - beta))
+        self.mean_sq.mul_(beta).add_(batch_sq * (1 - beta))
+        self.debias.mul_(beta).add_(1 - beta)
+
+    def _stats(self) -> tuple[torch.Tensor, torch.Tensor]:
+        debias = self.debias.clamp(min=self.epsilon)
+        mean = self.mean / debias
+        var = (self.mean_sq / debias - mean.square()).clamp(min=1e-2)
+        return mean, var.sqrt()
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        mean, std = self._stats()
+        return (x - mean) / std
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        mean, std = self._stats()
+        return x * std + mean
+
+
+class RolloutBuffer:
+    """Fixed-size [T, B, ...] tensors for one on-policy rollout, filled step by step."""
+
+    def __init__(
+        self, steps: int, shapes: dict[str, tuple[tuple[int, ...], torch.dtype]], device: torch.device
+    ) -> None:
+        self.steps = steps
+        self.data = {
+            name: torch.zeros((steps, *shape), dtype=dtype, device=device) for name, (shape, dtype) in shapes.items()
+        }
+
+    def add(self, t: int, **values: torch.Tensor) -> None:
+        for name, value in values.items():
+            self.data[name][t] = value
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        return self.data[name]
+
+    def flat(self, name: str) -> torch.Tensor:
+        """Merge the time and world dimensions: [T * B, ...]."""
+        tensor = self.data[name]
+        return tensor.reshape(-1, *tensor.shape[2:])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Networks
+
+
+def actor_network_args(config: MAPPOConfig, env: Any) -> tuple[str, dict[str, Any]]:
     """Network kind and constructor arguments of the actor for `env` under `config`."""
     if config.network == "attention":
-        from arena.agents.marl.attention import entity_layout
-
         own_dim, entity_dim = entity_layout(env)
         return "attention", {
             "own_dim": own_dim,
@@ -75,8 +196,6 @@ def actor_network_args(config: Any, env: Any) -> tuple[str, dict[str, Any]]:
             "heads": config.attention_heads,
             "out_gain": 0.01,
         }
-    if config.network != "mlp":
-        raise ConfigError(f"network must be mlp or attention, not {config.network!r}")
     return "mlp", {
         "in_dim": env.obs_dim,
         "out_dim": env.num_actions,
@@ -89,29 +208,21 @@ def actor_network_args(config: Any, env: Any) -> tuple[str, dict[str, Any]]:
     }
 
 
-def policy_meta(env: Any, algo: str, **extra: Any) -> dict[str, Any]:
-    """What a checkpoint needs to know about the env a policy was trained on."""
-    return {
-        "algo": algo,
-        "env_id": getattr(env, "env_id", ""),
-        "agent_names": list(env.agent_names),
-        "obs_dim": env.obs_dim,
-        "num_actions": env.num_actions,
-        "teams": [int(t) for t in env.teams],
-        **extra,
-    }
+# ---------------------------------------------------------------------------------------------------------------
+# The trainer
 
 
 class MAPPO:
     """Trainer: `iterate()` collects one rollout from the batched env and updates actor and critic."""
 
-    name = "mappo"
-    Config = MAPPOConfig
-    stat_keys = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
+    name: ClassVar[str] = "mappo"
+    Config: ClassVar[type[MAPPOConfig]] = MAPPOConfig
+    stat_keys: ClassVar[tuple[str, ...]] = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
 
     def __init__(self, env: Any, config: MAPPOConfig, seed: int = 0, device: str = "cpu") -> None:
         if getattr(env, "continuous", False):
             raise ConfigError(f"{self.name} trains discrete-action envs; make the env with continuous_actions=False")
+        config.validate(self.name)
         self.env, self.config, self.device = env, config, torch.device(device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         torch.manual_seed(seed)
@@ -161,12 +272,14 @@ class MAPPO:
             input_norm=config.input_norm,
         )
 
-    def critic_input(self, obs: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
+    def critic_input(self, obs: torch.Tensor) -> torch.Tensor:
         """[B, N, d]: the global state for every agent (centralised) or each agent's own observation."""
         if not self.config.centralised_critic:
             return obs
-        if state is None:
-            state = self.env.state().to(self.device)
+        return self.state_input(self.env.state().to(self.device))
+
+    def state_input(self, state: torch.Tensor) -> torch.Tensor:
+        """The global state [B, d] as every agent's critic input [B, N, d]."""
         return state.unsqueeze(-2).expand(*state.shape[:-1], self.env.num_agents, state.shape[-1])
 
     def raw_value(self, critic_in: torch.Tensor) -> torch.Tensor:
@@ -184,7 +297,7 @@ class MAPPO:
         if self.config.centralised_critic:
             if "final_state" not in info:
                 return bootstrap  # without the final state a time limit is treated as the end of the episode
-            critic_in = self.critic_input(None, info["final_state"].to(self.device))
+            critic_in = self.state_input(info["final_state"].to(self.device))
         else:
             critic_in = info["final_obs"].to(self.device)
         values = self.value(critic_in)

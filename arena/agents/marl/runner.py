@@ -21,35 +21,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from arena.agents.marl import ALGORITHMS
-from arena.agents.marl.common import (
-    build_config,
-    evaluate,
-    make_batched_env,
-    particle_scenarios,
-    policy_evaluator,
-    save_checkpoint,
-)
-from arena.core import ParameterError, UnknownNameError
-from arena.registry import import_object, parse_spec
+from arena.agents.marl.agent import PolicyAgent
+from arena.agents.marl.algorithms import trainer_class
+from arena.agents.marl.batching import is_vector_env, make_batched_env
+from arena.agents.marl.checkpoints import load_checkpoint, save_checkpoint
+from arena.agents.marl.configs import build_config
+from arena.agents.marl.evaluation import evaluate, policy_evaluator
+from arena.errors import ArenaError, ParameterError
+from arena.games import exploitability, load
+from arena.specs import EnvSpec
 
 BASE_COLUMNS = ["iteration", "env_steps", "wall_time", "steps_per_sec", "train_return", "eval_return", "exploitability"]
-
-
-def particle_env(env: str) -> bool:
-    """True when `env` names one of the batched particle worlds."""
-    scenarios = particle_scenarios()
-    return scenarios is not None and parse_spec(env)[0] in scenarios
-
-
-def algorithm_class(name: str) -> type:
-    if name not in ALGORITHMS:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(ALGORITHMS), n=1)
-        hint = f"; did you mean {close[0]}?" if close else f"; use one of {', '.join(ALGORITHMS)}"
-        raise UnknownNameError(f"unknown algorithm {name!r}{hint}")
-    return import_object(ALGORITHMS[name])
 
 
 @dataclass
@@ -81,7 +63,7 @@ class RunResult:
 
 
 def train(
-    env: str,
+    env: EnvSpec | str,
     algo: str = "mappo",
     steps: int = 200_000,
     num_envs: int | None = None,
@@ -96,7 +78,8 @@ def train(
     max_seconds: float | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> RunResult:
-    """Train `algo` on `env` for `steps` env steps (one step of one world) and write the run directory `out`.
+    """Train `algo` on `env` (an EnvSpec or its text) for `steps` env steps (one step of one world) and write the run
+    directory `out`.
 
     `config` overrides the algorithm's hyperparameters; `num_envs` overrides its number of parallel worlds.
     Evaluation every `eval_every` steps plays `eval_episodes` episodes (greedy actions unless
@@ -109,21 +92,22 @@ def train(
         raise ParameterError("--device cuda asked for, but torch sees no CUDA device")
     if threads:
         torch.set_num_threads(threads)
-    trainer_class = algorithm_class(algo)
+    spec = EnvSpec.of(env)
+    name, params = spec.id, spec.kwargs()
+    learner = trainer_class(algo)
     overrides = dict(config or {})
     if num_envs is not None:
         overrides["num_envs"] = num_envs
-    hyper = build_config(trainer_class.Config, overrides, algo)
-    name, params = parse_spec(env)
-    batched = make_batched_env(env, hyper.num_envs, device=device, seed=seed)
-    eval_env = make_batched_env(env, min(eval_episodes, 100), device=device, seed=seed + 10_000)
-    trainer = trainer_class(batched, hyper, seed=seed, device=device)
+    hyper = build_config(learner.Config, overrides, algo)
+    batched = make_batched_env(spec, hyper.num_envs, device=device, seed=seed)
+    eval_env = make_batched_env(spec, min(eval_episodes, 100), device=device, seed=seed + 10_000)
+    trainer = learner(batched, hyper, seed=seed, device=device)
     out = Path(out or f"runs/{name}-{algo}")
     out.mkdir(parents=True, exist_ok=True)
     trainer.policy.meta.update(env_id=name, env_params=params)
     eval_every = eval_every or max(steps // 10, 1)
     run_config = {
-        "env": env,
+        "env": spec.text,
         "env_id": name,
         "env_params": params,
         "algo": algo,
@@ -137,7 +121,7 @@ def train(
     }
     (out / "config.json").write_text(json.dumps(run_config, indent=2, default=list) + "\n")
     act = policy_evaluator(trainer.policy, deterministic_eval)
-    probe = exploitability_probe(env)
+    probe = exploitability_probe(spec)
 
     def run_evaluation(episodes: int) -> np.ndarray:
         trainer.policy.eval()
@@ -145,10 +129,12 @@ def train(
         trainer.policy.train()
         return returns
 
-    stat_columns = list(trainer_class.stat_keys)
+    stat_columns = list(learner.stat_keys)
     marl_eval: dict[str, Any] = {}
     curve: list[tuple[int, float]] = []
-    best, best_row, recent = -math.inf, {}, []
+    best: float = -math.inf
+    best_row: dict[str, Any] = {}
+    recent: list[float] = []
     start = time.perf_counter()
     next_eval, iteration = 0, 0
     with open(out / "metrics.csv", "w", newline="") as csv_file:
@@ -226,22 +212,17 @@ def train(
     )
 
 
-def exploitability_probe(env: str) -> Callable[[Any], float] | None:
+def exploitability_probe(env: EnvSpec) -> Callable[[Any], float] | None:
     """Exact exploitability of a policy when `env` is a two-player zero-sum tabular game, else None.
 
     Self-play returns of a zero-sum game always average to zero over the players, so for these games the best
     checkpoint is the least exploitable one instead.
     """
-    from arena.agents.marl.agent import PolicyAgent
-    from arena.core import ArenaError
-
-    if particle_env(env):
+    if is_vector_env(env):
         return None
     try:
-        from arena.games import exploitability, load
-
-        game = load(env)
-    except (ImportError, ArenaError):
+        game = load(env.text)
+    except ArenaError:
         return None
     if game.num_players != 2 or not game.zero_sum:
         return None
@@ -250,8 +231,6 @@ def exploitability_probe(env: str) -> Callable[[Any], float] | None:
 
 def final_evaluation(path: Path, env: Any, episodes: int, deterministic: bool, seed: int) -> np.ndarray:
     """Per-agent returns [episodes, N] of the checkpoint at `path` on fresh evaluation episodes."""
-    from arena.agents.marl.common import load_checkpoint
-
     policy, _ = load_checkpoint(path, device=getattr(env, "device", "cpu"))
     return evaluate(policy_evaluator(policy, deterministic), env, episodes, seed=seed + 20_000)
 
@@ -295,10 +274,10 @@ def summarize(runs: list[np.ndarray]) -> dict[str, Any]:
     }
 
 
-def seeds_report(env: str, algo: str, results: list[RunResult]) -> dict[str, Any]:
+def seeds_report(env: EnvSpec | str, algo: str, results: list[RunResult]) -> dict[str, Any]:
     """The summary of several runs of one configuration, as `arena train --seeds K` writes it to summary.json."""
     return {
-        "env": env,
+        "env": str(env),
         "algo": algo,
         "seeds": [r.seed for r in results],
         **summarize([r.final_returns for r in results]),
