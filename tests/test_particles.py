@@ -11,9 +11,12 @@ from pettingzoo.test import parallel_api_test
 
 import arena
 from arena.core import ParameterError, UnknownNameError
-from arena.envs.particles import ENTITY_DIM, OWN_DIM, SCENARIOS, make_vector_env
+from arena.envs.particles import ENTITY_DIM, OWN_DIM, make_vector_env
 from arena.envs.particles import pursuit as pursuit_module
 from arena.envs.particles.mpe import AdversaryEnv
+from arena.registry import vector_envs
+
+SCENARIOS = vector_envs()  # the particle worlds: the envs registered with a batched version
 
 
 def _mpe2(name: str, continuous: bool):

@@ -187,6 +187,13 @@ class MatrixGameEnv(ParallelEnv):
             self.render()
         return observations, rewards, terminations, truncations, infos
 
+    def scene(self) -> tuple[Any, tuple[int, int]]:
+        """The drawing function and frame size of this env's picture (pygame loads only when drawing)."""
+        from arena.envs.matrix_scene import matrix
+        from arena.render.draw import WIDE
+
+        return matrix, WIDE
+
     def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode")

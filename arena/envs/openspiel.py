@@ -375,6 +375,12 @@ class OpenSpielEnv(AECEnv):
         if self.render_mode == "human":
             self.render()
 
+    def scene(self) -> tuple[Any, tuple[int, int]]:
+        """The drawing function and frame size of this game's picture (pygame loads only when drawing)."""
+        from arena.envs.openspiel_scenes import scene_for_game
+
+        return scene_for_game(self.metadata["name"])
+
     def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode")

@@ -1,8 +1,9 @@
 """pygame drawing for every env: `render_env(env)` backs `env.render()` in "human" and "rgb_array" modes.
 
 "human" opens a window and shows the picture (paced at the env's `render_fps`); "rgb_array" returns it as an
-H x W x 3 uint8 frame. The env keeps its `Renderer` in `env._renderer`, which `env.close()` closes. What is drawn for
-each kind of env lives in `arena.render.scenes`, built from the shared helpers of `arena.render.draw`.
+H x W x 3 uint8 frame. The env keeps its `Renderer` in `env._renderer`, which `env.close()` closes. What is drawn is
+the env's own: `env.scene()` gives its drawing function and frame size, built from the helpers of `arena.render.draw`.
+Nothing here imports an env.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import numpy as np
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
-
-from arena.render.scenes import scene_for  # noqa: E402
 
 DEFAULT_FPS = 2
 
@@ -77,7 +76,7 @@ class Renderer:
 
 def render_env(env: Any) -> np.ndarray | None:
     """Draw `env` as it is now, in its render mode; returns the frame in "rgb_array" mode."""
-    scene, size = scene_for(env)
+    scene, size = env.scene()
     renderer = getattr(env, "_renderer", None)
     if renderer is None:
         fps = env.metadata.get("render_fps", DEFAULT_FPS)

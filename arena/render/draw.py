@@ -1,18 +1,23 @@
 """Shared pygame drawing helpers: text, cards, chips, dice, boards, tables and particles.
 
-Every scene in `arena.render.scenes` is built from these, so a card or a chip looks the same in every game.
+Every env's scene (`env.scene()`) is built from these, so a card or a chip looks the same in every game.
 Fonts are pygame's built-in default font: nothing is loaded from disk or the network.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
 Color = tuple[int, int, int]
+Scene = Callable[[Any, "pygame.Surface"], None]  # draws an env onto a surface
+WIDE = (720, 480)
+SQUARE = (640, 640)
 
 BACKGROUND: Color = (247, 245, 240)
 FELT: Color = (33, 105, 64)

@@ -56,11 +56,10 @@ class _Film:
         self.source, self.frames, self.window = env, [], None
         if show:
             from arena.render import Renderer
-            from arena.render.scenes import scene_for
 
             self.window = Renderer(
                 "human",
-                scene_for(env)[1],
+                getattr(env, "unwrapped", env).scene()[1],
                 env.metadata.get("render_fps", DEFAULT_FPS),
                 f"arena: {env.metadata.get('name', 'game')}",
             )

@@ -125,6 +125,13 @@ class ParticleParallelEnv(ParallelEnv):
     def state(self) -> np.ndarray:
         return self.world.state()[0].cpu().numpy().astype(np.float32)
 
+    def scene(self) -> tuple[Any, tuple[int, int]]:
+        """The drawing function and frame size of this world's picture (pygame loads only when drawing)."""
+        from arena.envs.particles.scene import particles
+        from arena.render.draw import SQUARE
+
+        return particles, SQUARE
+
     def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode")

@@ -1,24 +1,16 @@
-"""What each env looks like: one drawing function per kind of game, all built from `arena.render.draw`.
-
-`scene_for(env)` picks the drawing function and the frame size: particle worlds, matrix games, Kuhn and Leduc
-poker, Liar's dice, Goofspiel, tic-tac-toe and connect four, and a text picture for any other OpenSpiel game.
-Card and dice games are drawn for a spectator: every hand is shown face up, with whose turn it is highlighted.
+"""What OpenSpiel games look like: Kuhn and Leduc poker, Liar's dice, Goofspiel, tic-tac-toe and connect four, and a
+text picture for any other game. Card and dice games are drawn for a spectator: every hand face up, with whose turn
+it is highlighted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pygame
 
 from arena.render import draw
-from arena.render.draw import FELT, INK, MUTED, WHITE
-
-Scene = Callable[[Any, pygame.Surface], None]
-WIDE = (720, 480)
-SQUARE = (640, 640)
+from arena.render.draw import FELT, SQUARE, WHITE, WIDE, Scene
 
 
 def _status(env: Any) -> str:
@@ -27,83 +19,6 @@ def _status(env: Any) -> str:
     if state.is_terminal():
         return "final: " + ", ".join(f"P{i} {r:+g}" for i, r in enumerate(state.returns()))
     return f"player {state.current_player()} to move"
-
-
-# -- particle worlds --------------------------------------------------------------------------------------------
-
-
-def particles(env: Any, surface: pygame.Surface) -> None:
-    """Entities as circles in a square field; pursuers show their sensing range; the bottom line has the returns."""
-    world = env.world
-    size = surface.get_width()
-    surface.fill(draw.BACKGROUND)
-    extent = world.view_extent(0)
-    scale = (size / 2 - 10) / extent
-
-    def screen(point: np.ndarray) -> tuple[float, float]:
-        return float(size / 2 + point[0] * scale), float(size / 2 - point[1] * scale + 17)
-
-    positions = world.positions(0)
-    colors = world.entity_colors(0)
-    sizes = world.sizes.cpu().numpy()
-    many = world.num_entities > 40
-    radius = getattr(world, "radius", None)
-    if radius is not None and world.num_agents <= 200:
-        for i in range(world.num_agents):
-            pygame.draw.circle(surface, (215, 225, 245), screen(positions[i]), radius * scale, 1)
-    half = getattr(world, "half_width", None)
-    if half is not None:
-        corner = screen(np.array([-half, half]))
-        pygame.draw.rect(surface, MUTED, (*corner, 2 * half * scale, 2 * half * scale), 1)
-    for i in reversed(range(world.num_entities)):  # landmarks first, agents on top
-        label = "" if many or i >= world.num_agents else world.agent_names[i].replace("adversary_", "adv ")
-        draw.particle(surface, screen(positions[i]), float(sizes[i] * scale), colors[i], label)
-    step = int(world.t[0])
-    draw.title_bar(surface, world.env_id, f"step {step}/{world.max_steps}")
-    returns = world.returns[:, 0].cpu().numpy()
-    teams = np.asarray(world.teams)
-    summary = "   ".join(f"team {t}: {returns[teams == t].mean():+.2f}" for t in sorted(set(world.teams)))
-    draw.text(surface, f"return per agent  {summary}", (10, size - 8), 20, INK, anchor="bottomleft")
-
-
-# -- matrix games -------------------------------------------------------------------------------------------------
-
-
-def matrix(env: Any, surface: pygame.Surface) -> None:
-    """The payoff table with the joint action just played highlighted, the round and the running totals."""
-    surface.fill(draw.BACKGROUND)
-    rounds_done = int(getattr(env, "round", 0))
-    draw.title_bar(
-        surface,
-        env.title,
-        f"round {min(rounds_done + 1, env.rounds)}/{env.rounds}" if rounds_done < env.rounds else "game over",
-    )
-    last = getattr(env, "_last", None)
-    names = env.action_names_per_player
-    width, height = surface.get_size()
-    if env.num_players == 2:
-        cells = [
-            [f"{env.payoffs[0, a, b] + 0.0:g}, {env.payoffs[1, a, b] + 0.0:g}" for b in range(env.num_actions[1])]
-            for a in range(env.num_actions[0])
-        ]
-        draw.text(surface, "player 1 \u2192", (width / 2, 50), 20, MUTED, anchor="midtop")
-        draw.text(surface, "player 0 \u2193", (20, 50), 20, MUTED)
-        draw.table(
-            surface,
-            pygame.Rect(20, 74, width - 40, height - 200),
-            names[0],
-            names[1],
-            cells,
-            None if last is None else (last[0], last[1]),
-        )
-    else:
-        draw.wrapped_text(surface, env.payoff_table_text(0), pygame.Rect(20, 60, width - 40, height - 200), 20)
-    totals = np.zeros(env.num_players)
-    for row in env.history[:rounds_done]:
-        totals += env.payoffs[(slice(None), *row)]
-    played = "none yet" if last is None else ", ".join(f"P{i} {names[i][a]}" for i, a in enumerate(last))
-    draw.text(surface, f"last joint action: {played}", (20, height - 90), 24)
-    draw.text(surface, "totals: " + ", ".join(f"P{i} {t:+g}" for i, t in enumerate(totals)), (20, height - 55), 24)
 
 
 # -- card and dice games ------------------------------------------------------------------------------------------
@@ -298,17 +213,6 @@ OPENSPIEL_SCENES: dict[str, Scene] = {
 }
 
 
-def scene_for(env: Any) -> tuple[Scene, tuple[int, int]]:
-    """The drawing function and frame size (width, height) for an env."""
-    from arena.envs.matrix import MatrixGameEnv
-    from arena.envs.openspiel import OpenSpielEnv
-
-    base = getattr(env, "unwrapped", env)
-    if hasattr(base, "world") and hasattr(base.world, "positions"):
-        return particles, SQUARE
-    if isinstance(base, MatrixGameEnv):
-        return matrix, WIDE
-    if isinstance(base, OpenSpielEnv):
-        name = base.metadata["name"]
-        return OPENSPIEL_SCENES.get(name, text_picture), (SQUARE if name in ("tic_tac_toe", "connect_four") else WIDE)
-    raise TypeError(f"no picture for {type(base).__name__}")
+def scene_for_game(name: str) -> tuple[Scene, tuple[int, int]]:
+    """The drawing function and frame size of an OpenSpiel game by its short name."""
+    return OPENSPIEL_SCENES.get(name, text_picture), (SQUARE if name in ("tic_tac_toe", "connect_four") else WIDE)
