@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from arena.core import ArenaError
+from arena.console import make_console, print_json
+from arena.errors import ArenaError
 
 # Verbs implemented next to the code they drive; each module has `add_parser(subparsers)`.
 COMMAND_MODULES = [
@@ -26,25 +25,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"arena: {message} (see `{self.prog} --help`)\n")
 
 
-def make_console() -> Any:
-    """A rich console; when output is not a terminal, wide enough that tables are not folded into slivers."""
-    from rich.console import Console
-
-    return Console() if sys.stdout.isatty() else Console(width=160)
-
-
-def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
-
-
 def _cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from arena.registry import list_agents, list_envs
+    from arena.registry import agents, envs
 
-    specs = list_envs() if args.what == "envs" else list_agents()
+    registry = envs if args.what == "envs" else agents
+    specs = registry.entries()
+    loaders = registry.entries(loaders=True)
     if args.json:
-        print_json([s.to_dict() for s in specs])
+        print_json([s.to_dict() for s in specs] + [{**s.to_dict(), "loader": s.loader} for s in loaders])
         return 0
     table = Table(title=f"arena {args.what}")
     if args.what == "envs":
@@ -60,6 +50,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
             table.add_column(column)
         for s in specs:
             table.add_row(s.name, ", ".join(s.tags), s.description)
+    for s in loaders:
+        table.add_row(f"{s.name}:{s.loader.upper()}", *([""] * (len(table.columns) - 2)), s.description)
     make_console().print(table)
     return 0
 

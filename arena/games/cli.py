@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from arena.console import print_json
 from arena.errors import ParameterError
 from arena.specs import parse_value
 
@@ -105,7 +106,6 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from arena.cli import print_json
     from arena.games.solve import solve, solvers
     from arena.games.tree import load
 
@@ -197,7 +197,6 @@ def _cmd_exploitability(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from arena.cli import print_json
     from arena.games.exploitability import estimate_from_samples, player_improvements
     from arena.games.policy import TabularPolicy, policy_from_agent, sample_counts_from_agent
     from arena.games.tree import load
