@@ -74,10 +74,6 @@ class RepeatedGameAgent(Agent):
     def _make_solver_agent(self, env: str | None) -> Agent:
         return SolverAgent(self.solver, env=env, iterations=self.iterations, **self.params)
 
-    @property
-    def online(self) -> bool:
-        return self.learner is not None
-
     def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
         super().reset(seed, player, env_spec)
         env = repeated_matrix_game(env_spec)

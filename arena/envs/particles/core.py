@@ -94,7 +94,6 @@ class VectorParticleEnv(abc.ABC):
         self.num_agents = len(agent_names)
         self.teams = list(teams)
         self.num_entities = len(sizes)
-        self.num_landmarks = self.num_entities - self.num_agents
         dev, A, B = self.device, self.num_agents, self.num_envs
         self.sizes = torch.tensor(sizes, dtype=torch.float32, device=dev)
         self.accel = torch.tensor(accel, dtype=torch.float32, device=dev)[:, None, None]
