@@ -1,9 +1,13 @@
-# Two entry points: `make demo` (the main job) and `make test` (the whole suite). Both build .venv first.
+# Entry points; each builds .venv first. `make help` lists them.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+SOURCES := arena tests benchmarks examples
 
-.PHONY: demo test lint bench clean
+.PHONY: help demo test lint format typecheck check bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,15 +16,27 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[all]"
 	touch $@
 
-demo: $(BIN)/.installed
+demo: $(BIN)/.installed  ## run the default Kuhn-poker tournament and print the ranking
 	$(BIN)/arena tournament examples/kuhn.toml --db arena-results.sqlite
 
-test: $(BIN)/.installed
-	$(BIN)/ruff check arena tests benchmarks examples
+test: $(BIN)/.installed  ## the whole test suite (slow tests included), 2 workers
 	SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest -n 2 -q
 
-bench: $(BIN)/.installed
+lint: $(BIN)/.installed  ## ruff check and ruff format --check
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+
+format: $(BIN)/.installed  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix $(SOURCES)
+	$(BIN)/ruff format $(SOURCES)
+
+typecheck: $(BIN)/.installed  ## mypy over arena/ (settings in pyproject.toml)
+	$(BIN)/mypy
+
+check: lint typecheck test  ## everything CI runs
+
+bench: $(BIN)/.installed  ## the benchmarks, side by side with their peers
 	$(BIN)/python benchmarks/run_all.py
 
-clean:
+clean:  ## remove the venv and the demo's results
 	rm -rf $(VENV) arena-results.sqlite*
