@@ -33,6 +33,7 @@ from arena.errors import ParameterError
 _VERSIONED = re.compile(r"^(?P<name>[^:()]+)-v(?P<version>\d+)$")
 _SPECIAL = set(",()[]{}'\"=\\#")
 _BARE_WORD = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?<![\w.])([A-Za-z_][\w.\-]*)""")
+_TOKENS = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[()\[\]{},]|[^'"()\[\]{},]+|['"]""")
 _LITERALS = {"true": True, "false": False, "none": None, "null": None}
 
 
@@ -69,35 +70,25 @@ def normalize_value(value: Any, where: str = "value") -> Any:
     )
 
 
-def split_top_level(text: str, sep: str = ",") -> list[str]:
-    """Split on `sep` outside brackets and quotes (backslash escapes inside quotes are honoured)."""
-    parts: list[str] = []
-    depth, quote, escaped, current = 0, "", False, []
-    for ch in text:
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
+def split_top_level(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes (backslash escapes inside quotes are honoured)."""
+    parts, start, depth = [], 0, 0
+    for token in _TOKENS.finditer(text):
+        piece = token.group()
+        if piece in ("'", '"'):
+            raise ParameterError(f"unbalanced quotes in {text!r}")
+        if piece in "([{":
             depth += 1
-        elif ch in ")]}":
+        elif piece in ")]}":
             depth -= 1
             if depth < 0:
                 raise ParameterError(f"unbalanced brackets in {text!r}")
-        elif ch == sep and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    if quote or depth != 0:
-        raise ParameterError(f"unbalanced brackets or quotes in {text!r}")
-    parts.append("".join(current))
-    return parts
+        elif piece == "," and depth == 0:
+            parts.append(text[start : token.start()])
+            start = token.end()
+    if depth:
+        raise ParameterError(f"unbalanced brackets in {text!r}")
+    return [*parts, text[start:]]
 
 
 def _quote_bare_words(text: str) -> str:
@@ -225,12 +216,12 @@ class Spec:
     @property
     def text(self) -> str:
         """The canonical text form: `id(key=value, ...)` with sorted keys; `parse(text)` gives this spec back."""
-        return self._text  # type: ignore[attr-defined,no-any-return]
+        return self._text  # type: ignore[attr-defined]
 
     @property
     def json(self) -> str:
         """The canonical JSON form (sorted keys, no spaces): the key the results store uses."""
-        return self._json  # type: ignore[attr-defined,no-any-return]
+        return self._json  # type: ignore[attr-defined]
 
     def kwargs(self) -> dict[str, Any]:
         """The parameters as a fresh dict (nested lists and tables copied), to pass to a factory."""
@@ -275,7 +266,7 @@ class Spec:
     # -- value semantics --------------------------------------------------------------------------------------
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.json == self.json  # type: ignore[attr-defined]
+        return isinstance(other, Spec) and type(other) is type(self) and other.json == self.json
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.json))

@@ -44,9 +44,8 @@ import math
 import numpy as np
 
 from arena.agents.dilated import PlanAverage, masked_log, regularized_response
-from arena.agents.repeated import check_positive
 from arena.games.policy import TabularPolicy
-from arena.games.solve import Solver, SolverAgent
+from arena.games.solve import Solver, check_positive
 from arena.games.tree import CHANCE, TERMINAL, PlayerTree, TabularGame
 
 
@@ -115,14 +114,13 @@ class TrajectorySampler:
         return self.terminal_of[h], steps
 
 
-class BalancedFTRL(
-    Solver,
-    name="balanced_ftrl",
-    description="Balanced FTRL (Fiegel et al. 2023): learns from sampled realizations only, average policy",
-    tags=("sampling",),
-    agent="arena.agents.balanced_ftrl:balanced_ftrl_agent",
-):
+class BalancedFTRL(Solver, name="balanced_ftrl"):
     """Balanced FTRL from trajectory feedback; plays the average iterate. `realizations` counts sampled games."""
+
+    description = "Balanced FTRL (Fiegel et al. 2023): learns from sampled realizations only, average policy"
+    tags = ("sampling",)
+    default_iterations = 10000
+    positive = ("eta", "gamma")
 
     def __init__(self, game: TabularGame, eta: float = 1.0, gamma: float = 0.5, seed: int = 0) -> None:
         check_positive(self.name, eta=eta, gamma=gamma)
@@ -186,14 +184,10 @@ class BalancedFTRL(
         return TabularPolicy(self.game, self.average.probs())
 
 
-class AdaptiveFTRL(
-    BalancedFTRL,
-    name="adaptive_ftrl",
-    description="Adaptive FTRL (Fiegel et al. 2023): balanced FTRL that learns the tree statistics as it goes",
-    tags=("sampling",),
-    agent="arena.agents.balanced_ftrl:adaptive_ftrl_agent",
-):
+class AdaptiveFTRL(BalancedFTRL, name="adaptive_ftrl"):
     """Adaptive FTRL: Balanced FTRL's rates with the tree's transition reach learnt from the realizations."""
+
+    description = "Adaptive FTRL (Fiegel et al. 2023): balanced FTRL that learns the tree statistics as it goes"
 
     def __init__(self, game: TabularGame, eta: float = 1.0, gamma: float = 0.5, seed: int = 0) -> None:
         super().__init__(game, eta=eta, gamma=gamma, seed=seed)
@@ -207,30 +201,3 @@ class AdaptiveFTRL(
     def observe_visits(self, player: int, steps: list[tuple[int, int, float]], rates: np.ndarray) -> None:
         for infoset, _, reach in steps:
             self.visit_weight[player][infoset] += 1.0 / (reach + self.gamma * rates[infoset])
-
-
-def balanced_ftrl_agent(
-    env: str | None = None,
-    iterations: int = 10000,
-    eta: float = 1.0,
-    gamma: float = 0.5,
-    seed: int = 0,
-    cache: bool = True,
-) -> SolverAgent:
-    """`balanced_ftrl` as an agent: learns `env` (or the env of the match) from `iterations` sampled realizations
-    and plays the average policy."""
-    check_positive("balanced_ftrl", eta=eta, gamma=gamma, iterations=iterations)
-    return SolverAgent("balanced_ftrl", env=env, iterations=iterations, seed=seed, cache=cache, eta=eta, gamma=gamma)
-
-
-def adaptive_ftrl_agent(
-    env: str | None = None,
-    iterations: int = 10000,
-    eta: float = 1.0,
-    gamma: float = 0.5,
-    seed: int = 0,
-    cache: bool = True,
-) -> SolverAgent:
-    """`adaptive_ftrl` as an agent: like `balanced_ftrl`, with the tree statistics learnt from the realizations."""
-    check_positive("adaptive_ftrl", eta=eta, gamma=gamma, iterations=iterations)
-    return SolverAgent("adaptive_ftrl", env=env, iterations=iterations, seed=seed, cache=cache, eta=eta, gamma=gamma)

@@ -42,11 +42,10 @@ def normalised_average(tree: PlayerTree, cumulative: np.ndarray) -> np.ndarray:
     return np.where((totals > 0)[:, None], probs, uniform)
 
 
-class CFRSolver(
-    Solver, name="cfr", description="CFR with alternating updates; solves the env, plays the average policy (exact)"
-):
+class CFRSolver(Solver, name="cfr"):
     """Vanilla CFR: regret matching, alternating updates, uniform averaging."""
 
+    description = "CFR with alternating updates; solves the env, plays the average policy (exact)"
     regret_matching_plus = False
     linear_averaging = False
 
@@ -88,12 +87,9 @@ class CFRSolver(
         return TabularPolicy(self.game, probs)
 
 
-class CFRPlusSolver(
-    CFRSolver,
-    name="cfr_plus",
-    description="CFR+ (regret matching+, linear averaging); solves the env, plays the average policy",
-):
+class CFRPlusSolver(CFRSolver, name="cfr_plus"):
     """CFR+: regret matching+ (cumulative regrets clamped at 0), alternating updates, linear averaging."""
 
+    description = "CFR+ (regret matching+, linear averaging); solves the env, plays the average policy"
     regret_matching_plus = True
     linear_averaging = True

@@ -34,22 +34,20 @@ from arena.agents.dilated import (
     realization_plans,
     regularized_response,
 )
-from arena.agents.repeated import RepeatedGameAgent, check_positive
+from arena.agents.repeated import RepeatedGameAgent
 from arena.core import Agent
 from arena.games.policy import TabularPolicy
-from arena.games.solve import Solver
+from arena.games.solve import Solver, check_positive
 from arena.games.tree import TabularGame
 
 
-class FTRL(
-    Solver,
-    name="ftrl",
-    description="FTRL with the dilated entropy (Hedge on matrix games), average policy; online Hedge in repeated "
-    "matrix games",
-    tags=("online",),
-    agent="arena.agents.ftrl:ftrl_agent",
-):
+class FTRL(Solver, name="ftrl", agent="arena.agents.ftrl:ftrl_agent"):
     """Full-feedback FTRL with the dilated entropy (Hedge on normal-form games); plays the average iterate."""
+
+    description = (
+        "FTRL with the dilated entropy (Hedge on matrix games), average policy; online Hedge in repeated matrix games"
+    )
+    tags = ("online",)
 
     def __init__(self, game: TabularGame, eta: float = 5.0, optimistic: bool = False) -> None:
         check_positive("ftrl", eta=eta)

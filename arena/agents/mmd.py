@@ -18,23 +18,19 @@ from __future__ import annotations
 import numpy as np
 
 from arena.agents.dilated import counterfactual_utilities, proximal_step, realization_plans, reference_log_probs
-from arena.agents.repeated import check_positive
 from arena.games.policy import TabularPolicy
-from arena.games.solve import Solver, SolverAgent
+from arena.games.solve import Solver, check_positive
 from arena.games.tree import TabularGame
 
 
-class MagneticMirrorDescent(
-    Solver,
-    name="mmd",
-    description="Magnetic mirror descent (Sokota et al. 2023), last iterate",
-    agent="arena.agents.mmd:mmd_agent",
-):
+class MagneticMirrorDescent(Solver, name="mmd"):
     """MMD self-play with step size `eta`, regularisation `alpha` toward `magnet`; plays the last iterate.
 
     `magnet` is None for uniform, a policy file, or an agent spec probed at every information set.
     """
 
+    description = "Magnetic mirror descent (Sokota et al. 2023), last iterate"
+    positive = ("eta", "alpha")
 
     def __init__(self, game: TabularGame, eta: float = 0.5, alpha: float = 0.01, magnet: str | None = None) -> None:
         check_positive("mmd", eta=eta, alpha=alpha)
@@ -53,19 +49,3 @@ class MagneticMirrorDescent(
 
     def policy(self) -> TabularPolicy:
         return TabularPolicy(self.game, [np.exp(lp) for lp in self.log_probs])
-
-
-def mmd_agent(
-    env: str | None = None,
-    iterations: int = 1000,
-    eta: float = 0.5,
-    alpha: float = 0.01,
-    magnet: str | None = None,
-    seed: int = 0,
-    cache: bool = True,
-) -> SolverAgent:
-    """`mmd` as an agent: solves `env` (or the env of the match) with `iterations` of MMD, plays the last iterate."""
-    check_positive("mmd", eta=eta, alpha=alpha, iterations=iterations)
-    return SolverAgent(
-        "mmd", env=env, iterations=iterations, seed=seed, cache=cache, eta=eta, alpha=alpha, magnet=magnet
-    )

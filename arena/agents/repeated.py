@@ -15,17 +15,9 @@ import numpy as np
 
 from arena.core import Agent, Feedback, Observation
 from arena.envs.matrix import MatrixGameEnv
-from arena.errors import ParameterError
 from arena.games.solve import SolverAgent
 from arena.registry import make_env
 from arena.specs import EnvSpec
-
-
-def check_positive(owner: str, **values: float | None) -> None:
-    """Raise a ParameterError naming the first parameter that is given but not positive."""
-    for name, value in values.items():
-        if value is not None and not value > 0:
-            raise ParameterError(f"{owner}: {name} must be positive, got {value}")
 
 
 class OnlineLearner(Protocol):
@@ -86,19 +78,24 @@ class RepeatedGameAgent(Agent):
             self.solver_agent = self._make_solver_agent(None)
         self.solver_agent.reset(seed, player, env_spec)
 
+    def _solver(self) -> Agent:
+        """The solver's agent, which `reset` builds whenever there is no online learner."""
+        assert self.solver_agent is not None, "reset() builds the solver agent when there is no online learner"
+        return self.solver_agent
+
     def action_probs(self, obs: Observation) -> np.ndarray:
         if self.learner is not None:
             return self.learner.probs()
-        return self.solver_agent.action_probs(obs)
+        return self._solver().action_probs(obs)
 
-    def act(self, obs: Observation) -> int:
+    def act(self, obs: Observation) -> int | np.ndarray:
         if self.learner is not None:
             return super().act(obs)
-        return self.solver_agent.act(obs)
+        return self._solver().act(obs)
 
     def observe(self, feedback: Feedback) -> None:
         if self.learner is None:
-            self.solver_agent.observe(feedback)
+            self._solver().observe(feedback)
             return
         self.rewards.append(feedback.reward)
         if feedback.action_payoffs is not None:

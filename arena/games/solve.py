@@ -22,11 +22,10 @@ import numpy as np
 
 from arena.core import Agent, Observation
 from arena.errors import ParameterError
-from arena.registry import Entry, Registry, agents, check_params
 from arena.games.exploitability import gap
 from arena.games.policy import TabularPolicy
 from arena.games.tree import TabularGame, load
-
+from arena.registry import Entry, Registry, agents, check_params
 
 solvers: Registry[Entry] = Registry("solver", builtins="arena.agents")
 
@@ -34,31 +33,27 @@ solvers: Registry[Entry] = Registry("solver", builtins="arena.agents")
 class Solver(abc.ABC):
     """Base class of every tabular solver: `iteration()` updates, `policy()` is what is evaluated and played.
 
-    A subclass registers itself by its class keywords, and with it the agent of the same name:
-    `class CFRSolver(Solver, name="cfr", description="...")`. The agent is `SolverAgent` over this solver,
-    taking `env`, `iterations`, `seed`, `cache` and the solver's own parameters, unless `agent="module:factory"`
-    names a factory of its own (online learners in repeated games, other defaults).
+    A subclass registers itself by its class keyword, and with it the agent of the same name:
+    `class CFRSolver(Solver, name="cfr")`, described by its class attributes. The agent is `SolverAgent` over this
+    solver, taking `env`, `iterations` (default `default_iterations`), `seed`, `cache` and the solver's own
+    parameters, unless `agent="module:factory"` names a factory of its own (online learners in repeated games).
     """
 
     name: str = "solver"
+    description: str = ""  # one line for `arena list agents`
+    tags: tuple[str, ...] = ()
+    default_iterations: int = 1000  # the agent's default `iterations`
+    positive: tuple[str, ...] = ()  # parameters that must be positive (checked when the agent is built)
     realizations: int = 0  # sampled trajectories used so far (sampling-based solvers)
 
-    def __init_subclass__(
-        cls,
-        name: str | None = None,
-        description: str = "",
-        tags: tuple[str, ...] = (),
-        agent: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init_subclass__(cls, name: str | None = None, agent: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if name is None:
             return
         cls.name = name
-        solvers.register(Entry(name, cls, description=description, tags=tags))
-        agents.register(
-            Entry(name, agent or solver_agent_factory(cls), description=description, tags=("solver", "exact", *tags))
-        )
+        solvers.register(Entry(name, cls, description=cls.description, tags=cls.tags))
+        factory = agent or solver_agent_factory(cls)
+        agents.register(Entry(name, factory, description=cls.description, tags=("solver", "exact", *cls.tags)))
 
     def __init__(self, game: TabularGame, **params: Any) -> None:
         self.game = game
@@ -71,6 +66,13 @@ class Solver(abc.ABC):
     @abc.abstractmethod
     def policy(self) -> TabularPolicy:
         """The policy to evaluate and play (average or last iterate, as the algorithm prescribes)."""
+
+
+def check_positive(owner: str, **values: float | None) -> None:
+    """Raise a ParameterError naming the first parameter that is given but not positive."""
+    for name, value in values.items():
+        if value is not None and not value > 0:
+            raise ParameterError(f"{owner}: {name} must be positive, got {value}")
 
 
 def make_solver(name: str, game: TabularGame, seed: int = 0, **params: Any) -> Solver:
@@ -249,7 +251,7 @@ def solver_agent_factory(cls: type[Solver]) -> Callable[..., SolverAgent]:
     ]
     common = [
         inspect.Parameter("env", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None),
-        inspect.Parameter("iterations", inspect.Parameter.KEYWORD_ONLY, default=1000, annotation=int),
+        inspect.Parameter("iterations", inspect.Parameter.KEYWORD_ONLY, default=cls.default_iterations, annotation=int),
         inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=0, annotation=int),
         inspect.Parameter("cache", inspect.Parameter.KEYWORD_ONLY, default=True, annotation=bool),
     ]
@@ -258,6 +260,7 @@ def solver_agent_factory(cls: type[Solver]) -> Callable[..., SolverAgent]:
 
     def factory(**params: Any) -> SolverAgent:
         fixed = {p.name: params.pop(p.name, p.default) for p in common}
+        check_positive(cls.name, iterations=fixed["iterations"], **{k: params.get(k) for k in cls.positive})
         return SolverAgent(cls.name, **fixed, **params)
 
     factory.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

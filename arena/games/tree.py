@@ -346,8 +346,14 @@ def _walk(root: Any, num_players: int, num_actions: int, infoset_key: Any, name:
 
 
 def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, name: str) -> dict[str, Any]:
-    player_of, parent_of, action_of, chance_of, depth_of, infoset_of = [], [], [], [], [], []
-    terminals, returns = [], []
+    player_of: list[int] = []
+    parent_of: list[int] = []
+    action_of: list[int] = []
+    chance_of: list[float] = []
+    depth_of: list[int] = []
+    infoset_of: list[int] = []
+    terminals: list[int] = []
+    returns: list[list[float]] = []
     last_seqs: list[tuple[int, ...]] = []  # per terminal: each player's last sequence, encoded I * A + a + 1
     tables: list[dict[str, int]] = [{} for _ in range(num_players)]
     legal: list[list[list[int]]] = [[] for _ in range(num_players)]
