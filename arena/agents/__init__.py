@@ -5,43 +5,42 @@ The solvers register themselves, and their agents with them, when their modules 
 
 from arena.registry import register_agent
 
-register_agent(
-    "random",
-    "arena.agents.random:RandomAgent",
-    description="Uniform over the legal actions (exact)",
-    tags=("scripted", "exact"),
-)
-register_agent(
-    "fixed",
-    "arena.agents.scripted:FixedAgent",
-    description="Always the same action, by name or index; a legal fallback otherwise",
-    tags=("scripted",),
-)
-register_agent(
-    "mix",
-    "arena.agents.scripted:MixAgent",
-    description="A fixed mixed strategy over actions by name, e.g. mix(probs={rock: 0.5, paper: 0.5})",
-    tags=("scripted", "exact"),
-)
-register_agent(
-    "human",
-    "arena.agents.human:HumanAgent",
-    description="A person at the terminal: sees the text, types a move by name or number",
-    tags=("human",),
-)
-register_agent(
-    "llm",
-    "arena.agents.llm.agent:LLMAgent",
-    description="A language model through any OpenAI-compatible chat endpoint, e.g. "
-    "llm(model=qwen2.5:7b, base_url=http://localhost:11434/v1)",
-    tags=("llm",),
-)
-register_agent(
-    "heuristic",
-    "arena.envs.particles.heuristic:HeuristicAgent",
-    description="The scripted baseline of a particle world (spread, adversary, tag, pursuit)",
-    tags=("scripted", "particles"),
-)
+for _name, _target, _tags, _description in [
+    ("random", "arena.agents.random:RandomAgent", ("scripted", "exact"), "Uniform over the legal actions (exact)"),
+    (
+        "fixed",
+        "arena.agents.scripted:FixedAgent",
+        ("scripted",),
+        "Always the same action, by name or index; a legal fallback otherwise",
+    ),
+    (
+        "mix",
+        "arena.agents.scripted:MixAgent",
+        ("scripted", "exact"),
+        "A fixed mixed strategy over actions by name, e.g. mix(probs={rock: 0.5, paper: 0.5})",
+    ),
+    (
+        "human",
+        "arena.agents.human:HumanAgent",
+        ("human",),
+        "A person at the terminal: sees the text, types a move by name or number",
+    ),
+    (
+        "llm",
+        "arena.agents.llm.agent:LLMAgent",
+        ("llm",),
+        "A language model through any OpenAI-compatible chat endpoint, e.g. "
+        "llm(model=qwen2.5:7b, base_url=http://localhost:11434/v1)",
+    ),
+    (
+        "heuristic",
+        "arena.envs.particles.heuristic:HeuristicAgent",
+        ("scripted", "particles"),
+        "The scripted baseline of a particle world (spread, adversary, tag, pursuit)",
+    ),
+]:
+    register_agent(_name, _target, description=_description, tags=_tags)
+
 register_agent(
     "checkpoint",
     "arena.agents.marl.agent:CheckpointAgent",
