@@ -99,7 +99,7 @@ def check_params(
     factory: Callable[..., Any], params: dict[str, Any], owner: str, skip: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Validate `params` against `factory`'s signature: unknown names and wrong types raise ParameterError."""
-    target = factory.__init__ if inspect.isclass(factory) else factory  # type: ignore[misc]
+    target = factory.__init__ if inspect.isclass(factory) else factory
     signature = inspect.signature(target)
     try:
         hints = get_type_hints(target)
@@ -135,13 +135,30 @@ def check_params(
 
 def signature_defaults(factory: Callable[..., Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """Parameters of a factory with their defaults (a required one shows as `"<required>"`)."""
-    target = factory.__init__ if inspect.isclass(factory) else factory  # type: ignore[misc]
+    target = factory.__init__ if inspect.isclass(factory) else factory
     out = {}
     for name, p in inspect.signature(target).parameters.items():
         if name in ("self", *skip) or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         out[name] = "<required>" if p.default is inspect.Parameter.empty else p.default
     return out
+
+
+def signed(
+    factory: Callable[..., Any], leading: list[inspect.Parameter], source: Callable[..., Any], drop: tuple[str, ...]
+) -> Callable[..., Any]:
+    """Give a `**params` factory the signature that parameter checking and listings read: the `leading` keyword
+    parameters, then those of `source` (a class's `__init__` or a function) less `self` and `drop`."""
+    own = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for name, p in inspect.signature(source).parameters.items()
+        if name not in ("self", *drop) and p.kind is p.POSITIONAL_OR_KEYWORD
+    ]
+    parameters = leading + own
+    hints = get_type_hints(source)
+    factory.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    factory.__annotations__ = {p.name: hints.get(p.name, p.annotation) for p in parameters}
+    return factory
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

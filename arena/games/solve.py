@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from arena.errors import ParameterError
 from arena.games.exploitability import gap
 from arena.games.policy import TabularPolicy
 from arena.games.tree import TabularGame, load
-from arena.registry import Entry, Registry, agents, check_params
+from arena.registry import Entry, Registry, agents, check_params, signed
 
 solvers: Registry[Entry] = Registry("solver", builtins="arena.agents")
 
@@ -244,26 +244,17 @@ class SolverAgent(Agent):
 
 def solver_agent_factory(cls: type[Solver]) -> Callable[..., SolverAgent]:
     """The agent of a solver: `SolverAgent` with `env`, `iterations`, `seed`, `cache` and the solver's parameters."""
-    own = [
-        p
-        for name, p in inspect.signature(cls.__init__).parameters.items()
-        if name not in ("self", "game", "seed") and p.kind is p.POSITIONAL_OR_KEYWORD
-    ]
     common = [
         inspect.Parameter("env", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None),
         inspect.Parameter("iterations", inspect.Parameter.KEYWORD_ONLY, default=cls.default_iterations, annotation=int),
         inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=0, annotation=int),
         inspect.Parameter("cache", inspect.Parameter.KEYWORD_ONLY, default=True, annotation=bool),
     ]
-    parameters = common + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
-    hints = get_type_hints(cls.__init__)
 
     def factory(**params: Any) -> SolverAgent:
         fixed = {p.name: params.pop(p.name, p.default) for p in common}
         check_positive(cls.name, iterations=fixed["iterations"], **{k: params.get(k) for k in cls.positive})
         return SolverAgent(cls.name, **fixed, **params)
 
-    factory.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    factory.__annotations__ = {p.name: hints.get(p.name, p.annotation) for p in parameters}
     factory.__doc__ = f"`{cls.name}` as an agent: solves `env` (or the env of the match) and plays its policy."
-    return factory
+    return signed(factory, common, cls.__init__, drop=("game", "seed"))

@@ -6,6 +6,8 @@ any PettingZoo tooling. Every agent acts every step; the episode ends for everyo
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium
@@ -17,12 +19,13 @@ from arena.core import ParameterError
 from arena.envs.particles.core import ACTION_NAMES, VectorParticleEnv
 from arena.envs.particles.mpe import AdversaryEnv, SpreadEnv, TagEnv
 from arena.envs.particles.pursuit import PursuitEnv
+from arena.registry import signed
 
 
 class ParticleParallelEnv(ParallelEnv):
     """One world of a `VectorParticleEnv` with PettingZoo's Parallel API, `state()` and pygame rendering."""
 
-    metadata = {
+    metadata: dict[str, Any] = {
         "render_modes": ["human", "rgb_array", "ansi"],
         "name": "particles",
         "render_fps": 10,
@@ -41,6 +44,7 @@ class ParticleParallelEnv(ParallelEnv):
         self.agents: list[str] = []
         box = gymnasium.spaces.Box(-np.inf, np.inf, shape=(world.obs_dim,), dtype=np.float32)
         self.observation_spaces = {a: box for a in self.possible_agents}
+        action: gymnasium.spaces.Space
         if world.continuous:
             action = gymnasium.spaces.Box(0.0, 1.0, shape=(world.action_dim,), dtype=np.float32)
         else:
@@ -148,73 +152,18 @@ class ParticleParallelEnv(ParallelEnv):
             self._renderer = None
 
 
-def spread(
-    render_mode: str | None = None,
-    N: int = 3,
-    local_ratio: float = 0.5,
-    max_steps: int = 25,
-    continuous_actions: bool = False,
-) -> ParticleParallelEnv:
-    """Cooperative navigation (MPE2 simple_spread_v3): N agents cover N landmarks without colliding."""
-    return ParticleParallelEnv(
-        SpreadEnv(N=N, local_ratio=local_ratio, max_steps=max_steps, continuous_actions=continuous_actions), render_mode
-    )
+def single_world(world: type[VectorParticleEnv]) -> Callable[..., ParticleParallelEnv]:
+    """The PettingZoo factory of a particle world: `render_mode` and the world's own parameters (its signature)."""
+
+    def factory(render_mode: str | None = None, **params: Any) -> ParticleParallelEnv:
+        return ParticleParallelEnv(world(**params), render_mode)
+
+    factory.__doc__ = world.__doc__
+    mode = inspect.Parameter("render_mode", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None)
+    return signed(factory, [mode], world.__init__, drop=("num_envs", "device", "seed"))
 
 
-def adversary(
-    render_mode: str | None = None, N: int = 2, max_steps: int = 25, continuous_actions: bool = False
-) -> ParticleParallelEnv:
-    """Physical deception (MPE2 simple_adversary_v3): N good agents hide the goal landmark from an adversary."""
-    return ParticleParallelEnv(
-        AdversaryEnv(N=N, max_steps=max_steps, continuous_actions=continuous_actions), render_mode
-    )
-
-
-def tag(
-    render_mode: str | None = None,
-    num_good: int = 1,
-    num_adversaries: int = 3,
-    num_obstacles: int = 2,
-    max_steps: int = 25,
-    continuous_actions: bool = False,
-) -> ParticleParallelEnv:
-    """Predator-prey with obstacles (MPE2 simple_tag_v3)."""
-    return ParticleParallelEnv(
-        TagEnv(
-            num_good=num_good,
-            num_adversaries=num_adversaries,
-            num_obstacles=num_obstacles,
-            max_steps=max_steps,
-            continuous_actions=continuous_actions,
-        ),
-        render_mode,
-    )
-
-
-def pursuit(
-    render_mode: str | None = None,
-    n_pursuers: int = 4,
-    n_targets: int = 4,
-    max_observed: int = 8,
-    sensing_radius: float = 1.0,
-    arena_size: float | None = None,
-    target_speed: float = 0.5,
-    local_ratio: float = 0.5,
-    max_steps: int = 100,
-    continuous_actions: bool = False,
-) -> ParticleParallelEnv:
-    """Multi-target tracking: pursuers keep targets with unknown fixed policies in range-and-bearing sensor range."""
-    return ParticleParallelEnv(
-        PursuitEnv(
-            n_pursuers=n_pursuers,
-            n_targets=n_targets,
-            max_observed=max_observed,
-            sensing_radius=sensing_radius,
-            arena_size=arena_size,
-            target_speed=target_speed,
-            local_ratio=local_ratio,
-            max_steps=max_steps,
-            continuous_actions=continuous_actions,
-        ),
-        render_mode,
-    )
+spread = single_world(SpreadEnv)
+adversary = single_world(AdversaryEnv)
+tag = single_world(TagEnv)
+pursuit = single_world(PursuitEnv)
