@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from arena.console import make_console, print_json
 from arena.errors import ArenaError
+from arena.match import play, read_replay, replay_summary, verify_replay
+from arena.registry import Entry, EnvEntry, agents, envs, make_env
 
 # Verbs implemented next to the code they drive; each module has `add_parser(subparsers)`.
 COMMAND_MODULES = [
@@ -28,11 +30,14 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from arena.registry import agents, envs
-
-    registry = envs if args.what == "envs" else agents
-    specs = registry.entries()
-    loaders = registry.entries(loaders=True)
+    specs: Sequence[Entry]
+    loaders: Sequence[Entry]
+    env_specs: list[EnvEntry] = []
+    if args.what == "envs":
+        specs = env_specs = envs.entries()
+        loaders = envs.entries(loaders=True)
+    else:
+        specs, loaders = agents.entries(), agents.entries(loaders=True)
     if args.json:
         print_json([s.to_dict() for s in specs] + [{**s.to_dict(), "loader": s.loader} for s in loaders])
         return 0
@@ -40,10 +45,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if args.what == "envs":
         for column in ("id", "players", "kind", "tags", "description"):
             table.add_column(column)
-        for s in specs:
-            players = s.num_players if isinstance(s.num_players, int) else "-".join(map(str, s.num_players))
+        for e in env_specs:
+            players = e.num_players if isinstance(e.num_players, int) else "-".join(map(str, e.num_players))
             table.add_row(
-                s.id, str(players), "turn-based" if s.turn_based else "simultaneous", ", ".join(s.tags), s.description
+                e.id, str(players), "turn-based" if e.turn_based else "simultaneous", ", ".join(e.tags), e.description
             )
     else:
         for column in ("name", "tags", "description"):
@@ -51,14 +56,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for s in specs:
             table.add_row(s.name, ", ".join(s.tags), s.description)
     for s in loaders:
+        assert s.loader is not None  # entries(loaders=True) are the entries with a loader
         table.add_row(f"{s.name}:{s.loader.upper()}", *([""] * (len(table.columns) - 2)), s.description)
     make_console().print(table)
     return 0
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
-    from arena.match import play
-    from arena.registry import make_env
     from arena.render.recording import VideoRecorder, finish_watching, is_video_path
 
     render = args.render
@@ -80,6 +84,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
             on_step=on_step,
         )
         if recorder:
+            assert record is not None  # a video is recorded only into a path
             recorder.save(record)
         results.append(result)
         if not args.json:
@@ -104,7 +109,6 @@ def _numbered(path: str | None, index: int) -> str | None:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from arena.match import read_replay, replay_summary, verify_replay
 
     if args.render or args.record:
         from arena.render.recording import replay_visual

@@ -20,7 +20,7 @@ import pyspiel
 from pettingzoo import AECEnv
 
 from arena.core import Observation, seed_digest
-from arena.errors import ParameterError, UnknownNameError
+from arena.errors import ParameterError, UnknownNameError, did_you_mean
 
 RULES = {
     "kuhn_poker": (
@@ -82,10 +82,7 @@ def load_game(game_string: str) -> pyspiel.Game:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid game"
         name = game_string.partition("(")[0]
         if name not in pyspiel.registered_names():
-            import difflib
-
-            close = difflib.get_close_matches(name, pyspiel.registered_names(), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            hint = did_you_mean(name, pyspiel.registered_names(), cutoff=0.6)
             raise UnknownNameError(f"unknown OpenSpiel game {name!r}{hint}") from None
         raise ParameterError(f"OpenSpiel game {game_string!r}: {message}") from None
     if game.get_type().dynamics == pyspiel.GameType.Dynamics.SIMULTANEOUS:
@@ -271,7 +268,11 @@ def observation_for(game: pyspiel.Game, state: pyspiel.State, player: int) -> Ob
 class OpenSpielEnv(AECEnv):
     """A PettingZoo AEC env over one OpenSpiel game; agents are `player_0..player_{n-1}`."""
 
-    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "name": "openspiel", "is_parallelizable": False}
+    metadata: dict[str, Any] = {
+        "render_modes": ["ansi", "human", "rgb_array"],
+        "name": "openspiel",
+        "is_parallelizable": False,
+    }
 
     def __init__(self, game_string: str, render_mode: str | None = None) -> None:
         super().__init__()
@@ -320,9 +321,15 @@ class OpenSpielEnv(AECEnv):
             pyspiel.GameType.Utility.CONSTANT_SUM,
         )
 
+    def _live_state(self) -> pyspiel.State:
+        """The state of the episode under way (`reset` makes it)."""
+        assert self.state is not None, "reset() makes the game state"
+        return self.state
+
     def _sample_chance(self) -> None:
-        while self.state.is_chance_node():
-            outcomes = self.state.chance_outcomes()
+        state = self._live_state()
+        while state.is_chance_node():
+            outcomes = state.chance_outcomes()
             threshold, total = self._chance.random() * sum(p for _, p in outcomes), 0.0
             chosen = outcomes[-1][0]
             for outcome, probability in outcomes:
@@ -330,7 +337,7 @@ class OpenSpielEnv(AECEnv):
                 if threshold < total:
                     chosen = outcome
                     break
-            self.state.apply_action(chosen)
+            state.apply_action(chosen)
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         self._chance = _ChanceStream(seed)
@@ -345,7 +352,7 @@ class OpenSpielEnv(AECEnv):
         self._refresh()
 
     def _refresh(self) -> None:
-        state, facts = self.state, self._game_facts
+        state, facts = self._live_state(), self._game_facts
         terminal = state.is_terminal()
         current = -1 if terminal else state.current_player()
         if not terminal:
@@ -360,15 +367,18 @@ class OpenSpielEnv(AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
+        if action is None:
+            raise TypeError(f"{agent} must act: step(None) is only for agents that are done")
         action = int(action)
-        if action not in self.state.legal_actions():
-            raise ValueError(f"illegal action {action} for {agent}; legal: {self.state.legal_actions()}")
+        state = self._live_state()
+        if action not in state.legal_actions():
+            raise ValueError(f"illegal action {action} for {agent}; legal: {state.legal_actions()}")
         self._cumulative_rewards[agent] = 0.0
-        self.state.apply_action(action)
+        state.apply_action(action)
         self._sample_chance()
-        for a, r in zip(self.possible_agents, self.state.rewards()):
+        for a, r in zip(self.possible_agents, state.rewards()):
             self.rewards[a] = float(r)
-        if self.state.is_terminal():
+        if state.is_terminal():
             self.terminations = {a: True for a in self.agents}
         self._accumulate_rewards()
         self._refresh()

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from arena.core import Agent, Observation
+from arena.envs.openspiel import observation_for
 from arena.errors import ConfigError, ParameterError
-from arena.games.tree import TabularGame
+from arena.games.tree import TabularGame, load
 from arena.registry import make_env
 
 FORMAT = "arena-tabular-policy"
@@ -115,8 +116,6 @@ class TabularPolicy:
         if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("policy"), dict):
             raise ConfigError(f"{path} is not an arena policy file")
         if game is None:
-            from arena.games.tree import load
-
             game = load(data["game"])
         if data.get("game_key") != game.key:
             raise ConfigError(f"{path} is a policy of {data.get('game')}, not of {game.name}")
@@ -192,8 +191,6 @@ def observations(
                     ),
                 )
             continue
-        from arena.envs.openspiel import observation_for
-
         for infoset, history in enumerate(tree.infoset_history):
             state = game.game.new_initial_state()
             for action in game.history_actions(int(history)):

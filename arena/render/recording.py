@@ -15,7 +15,9 @@ import numpy as np
 from pettingzoo import AECEnv
 from pettingzoo.utils.wrappers import BaseParallelWrapper, BaseWrapper
 
-from arena.core import ConfigError, ParameterError
+from arena.errors import ConfigError, ParameterError
+from arena.match import read_replay
+from arena.registry import make_env
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
 DEFAULT_FPS = 4.0
@@ -40,9 +42,11 @@ def write_video(path: str | Path, frames: list[np.ndarray], fps: float = DEFAULT
         raise ParameterError(f"cannot record video into {path}: use a .gif or .mp4 file")
     try:
         if suffix == ".gif":
-            imageio.mimsave(path, frames, duration=1000.0 / fps, loop=0)
+            # imageio's stub asks for List[ArrayLike], which a list of arrays is not (list is invariant)
+            imageio.mimsave(path, frames, duration=1000.0 / fps, loop=0)  # type: ignore[arg-type]
         else:
-            with imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=1, quality=7) as writer:
+            writer = imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=1, quality=7)
+            with writer:
                 for frame in frames:
                     writer.append_data(frame)
     except OSError as exc:
@@ -53,7 +57,8 @@ class _Film:
     """Collects a frame after every reset and step; optionally also shows it in a window."""
 
     def __init__(self, env: Any, show: bool) -> None:
-        self.source, self.frames, self.window = env, [], None
+        self.source, self.window = env, None
+        self.frames: list[np.ndarray] = []
         if show:
             from arena.render import Renderer
 
@@ -145,9 +150,6 @@ def replay_visual(
 
     Returns the number of steps replayed. The env is rebuilt from the replay's header with the same seed.
     """
-    from arena.match import read_replay
-    from arena.registry import make_env
-
     if render not in (None, "human"):
         raise ParameterError("replays are shown with render='human'")
     if render is None and record is None:
@@ -180,6 +182,7 @@ def replay_visual(
         raise ConfigError(f"{path} does not replay in {header['env_id']}: {exc}") from None
     hold = HOLD_SECONDS if hold_seconds is None else hold_seconds
     if recorder is not None:
+        assert record is not None  # a recorder is made only to record
         recorder.save(record, fps, hold_seconds=hold)
     else:
         finish_watching(env, hold)
