@@ -255,9 +255,15 @@ class Registry(Generic[E]):
     """
 
     def __init__(
-        self, kind: str, group: str | None = None, builtins: str | None = None, entry_type: type[Entry] = Entry
+        self,
+        kind: str,
+        group: str | None = None,
+        builtins: str | None = None,
+        entry_type: type[Entry] = Entry,
+        listing: str | None = None,
     ) -> None:
         self.kind = kind
+        self.listing = listing  # the command that lists the entries, named in the error for an unknown name
         self.group = group
         self.builtins = builtins
         self.entry_type = entry_type
@@ -308,7 +314,9 @@ class Registry(Generic[E]):
         self._load()
         if name in self._entries:
             return self._entries[name]
-        hint = did_you_mean(name, self._entries) or f"; see `arena list {self.kind}s`"
+        hint = did_you_mean(name, self._entries) or (
+            f"; see `{self.listing}`" if self.listing else f"; known: {', '.join(sorted(self._entries)) or 'none'}"
+        )
         raise UnknownNameError(f"unknown {self.kind} {name!r}{hint}")
 
     def resolve(self, name: str, check: Callable[[Any], bool] | None = None) -> tuple[E, dict[str, Any]]:
@@ -331,8 +339,8 @@ class Registry(Generic[E]):
         return self.entry_type(name, target, description=doc), {}  # type: ignore[return-value]
 
 
-envs: Registry[EnvEntry] = Registry("env", ENV_GROUP, "arena.envs", EnvEntry)
-agents: Registry[Entry] = Registry("agent", AGENT_GROUP, "arena.agents")
+envs: Registry[EnvEntry] = Registry("env", ENV_GROUP, "arena.envs", EnvEntry, listing="arena list envs")
+agents: Registry[Entry] = Registry("agent", AGENT_GROUP, "arena.agents", listing="arena list agents")
 
 
 def register_env(id: str, factory: Callable[..., Any] | str, **metadata: Any) -> EnvEntry:
