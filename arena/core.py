@@ -12,7 +12,6 @@ import numpy as np
 from arena.errors import ArenaError, ConfigError, ParameterError, UnknownNameError
 from arena.specs import EnvSpec
 
-
 _LOW_128 = (1 << 128) - 1
 
 
@@ -116,8 +115,9 @@ class Agent:
         self.env_spec = env_spec
         self.rng = make_rng(seed, self.__dict__.get("rng"))
 
-    def act(self, obs: Observation) -> int:
-        """Choose an action id for the observation; the default samples from `action_probs`."""
+    def act(self, obs: Observation) -> int | np.ndarray:
+        """Choose an action id for the observation (an action vector in a continuous-action env, as the particle
+        worlds' `heuristic` returns there); the default samples from `action_probs`."""
         probs = self.action_probs(obs)
         return int(self.rng.choice(len(probs), p=probs))
 

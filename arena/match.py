@@ -42,6 +42,8 @@ class MoveTimeLimit(Exception):
 
 def _interrupt_thread(thread: threading.Thread) -> None:
     """Raise an exception inside `thread` at its next bytecode, which stops agents looping in Python."""
+    if thread.ident is None:  # never started: nothing runs to interrupt
+        return
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(SystemExit))
 
 

@@ -81,7 +81,7 @@ class MatrixGameEnv(ParallelEnv):
 
     def stage_action_payoffs(self, player: int, joint: tuple[int, ...]) -> np.ndarray:
         """Payoff of each of `player`'s actions when the others play as in `joint`."""
-        index = list(joint)
+        index: list[int | slice] = list(joint)
         index[player] = slice(None)
         return self.payoffs[(player, *index)].copy()
 

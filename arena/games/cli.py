@@ -134,7 +134,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             task = progress.add_task(f"{name} on {args.env}", total=args.iterations, gap="")
 
             def report(t: int, gap: float | None, task: Any = task) -> None:
-                progress.update(task, completed=t, **({"gap": f"{metric} {gap:.3g}"} if gap is not None else {}))
+                if gap is None:
+                    progress.update(task, completed=t)
+                else:
+                    progress.update(task, completed=t, gap=f"{metric} {gap:.3g}")
 
             results[name] = solve(
                 game, name, args.iterations, eval_every=args.eval_every, seed=args.seed, progress=report, **params[name]
@@ -205,6 +208,7 @@ def _cmd_exploitability(args: argparse.Namespace) -> int:
     game = load(args.env)
     metric = _metric(game)
     report: dict[str, Any] = {"env": args.env, "agent": args.agent, "metric": metric}
+    policy: TabularPolicy | None
     if args.agent.endswith(".json") and Path(args.agent).exists():
         policy, agent = TabularPolicy.load(args.agent, game), None
     else:
@@ -230,6 +234,7 @@ def _cmd_exploitability(args: argparse.Namespace) -> int:
         if metric == "exploitability":
             report["exploitability"] = float((improvements.sum() + on_policy.sum() - game.utility_sum) / 2)
     else:
+        assert agent is not None  # a policy file always gives a policy; only an agent can lack one
         counts = sample_counts_from_agent(game, agent, args.samples, seed=args.seed)
         estimate, stderr = estimate_from_samples(game, counts, seed=args.seed)
         report.update(

@@ -96,9 +96,9 @@ class LLMAgent(Agent):
         for label, value, lowest in (("samples", samples, 1), ("retries", retries, 0), ("concurrency", concurrency, 1)):
             if value < lowest:
                 raise ParameterError(f"llm: {label} must be at least {lowest}, got {value}")
-        for label, value in (("timeout", timeout), ("max_tokens", max_tokens)):
-            if value is not None and value <= 0:
-                raise ParameterError(f"llm: {label} must be positive, got {value}")
+        for label, limit in (("timeout", timeout), ("max_tokens", max_tokens)):
+            if limit is not None and limit <= 0:
+                raise ParameterError(f"llm: {label} must be positive, got {limit}")
         if temperature < 0 or backoff < 0 or max_backoff < 0:
             raise ParameterError("llm: temperature, backoff and max_backoff must not be negative")
         self.model, self.strategy, self.samples = model, strategy, samples
@@ -166,12 +166,12 @@ class LLMAgent(Agent):
         key = request_key(self.model, messages, {**self._params(), "endpoint": self.endpoint}, sample)
         if key in self._replies:
             return self._replies[key], False
-        use_cache = self.cache is not None and not cache_disabled_by_env()
-        reply = self.cache.get(key) if use_cache else None
+        cache = self.cache if self.cache is not None and not cache_disabled_by_env() else None
+        reply = cache.get(key) if cache is not None else None
         if reply is None:
             reply = self.client.complete(self.model, messages, **self._params())
-            if use_cache:
-                self.cache.put(key, reply)
+            if cache is not None:
+                cache.put(key, reply)
         self._replies[key] = reply
         return reply, True
 

@@ -197,8 +197,9 @@ def _weights_from_value(
             weights[action] = weights.get(action, 0.0) + probability
         return weights or None
     if isinstance(value, list) and len(value) in (len(legal), num_actions) and value:
-        probabilities = [_probability(v) for v in value]
-        if any(p is None for p in probabilities):
+        parsed = [_probability(v) for v in value]
+        probabilities = [p for p in parsed if p is not None]
+        if len(probabilities) != len(parsed):
             return None
         order = list(legal) if len(value) == len(legal) else list(range(num_actions))
         return dict(zip(order, probabilities))
