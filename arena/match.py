@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import json
+import operator
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -73,6 +74,20 @@ def call_with_time_limit(fn: Callable[[Any], Any], arg: Any, limit: float | None
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def action_id(value: Any) -> int | None:
+    """The action id an agent returned, or None when it is no integer (floats, strings and bools are not).
+
+    Integer-like objects are converted with `operator.index`; it runs inside the agent's guarded, timed call, so an
+    `__index__` that raises is the agent's error and one that hangs is its time-out.
+    """
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:  # e.g. a float array's __index__
+        return None
 
 
 def agent_seed(seed: int | None, seat: int) -> int | None:
@@ -159,7 +174,7 @@ class _Match:
         legal = obs.legal_actions
         for attempt in range(self.max_retries + 1 if self.policy == "retry" else 1):
             try:
-                action = call_with_time_limit(agent.act, obs, self.limit)
+                action = call_with_time_limit(lambda o: action_id(agent.act(o)), obs, self.limit)
             except MoveTimeLimit as exc:
                 self.timeouts[seat] += 1
                 self.stuck = self.stuck or exc.stuck
@@ -170,11 +185,7 @@ class _Match:
                 self.errors[seat] += 1
                 message = f"{agent.name} raised {type(exc).__name__}: {str(exc)[:300]}"
                 raise _Forfeit("agent_error", seat, message) from None
-            try:
-                action = int(action)
-            except (TypeError, ValueError):
-                action = -1
-            if action in legal:
+            if action is not None and action in legal:
                 return action
             self.illegal[seat] += 1
             if self.policy == "random":
@@ -183,9 +194,8 @@ class _Match:
                     self._rng = make_rng(agent_seed(self.seed, len(self.agents)))
                 return int(self._rng.choice(legal))
             names = ", ".join(f"{obs.action_names[a]} ({a})" if obs.action_names else str(a) for a in legal)
-            obs = dataclasses.replace(
-                obs, error=f"{action} is not a legal move (attempt {attempt + 1}); legal moves: {names}"
-            )
+            played = "that is not an integer action" if action is None else f"{action} is not a legal move"
+            obs = dataclasses.replace(obs, error=f"{played} (attempt {attempt + 1}); legal moves: {names}")
         raise _Forfeit("illegal_move", seat, f"{agent.name} played an illegal move")
 
     def observation(self, player: str, tensor: Any, info: dict[str, Any]) -> Observation:

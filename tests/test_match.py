@@ -125,6 +125,51 @@ def test_raising_agent_forfeits_and_is_counted() -> None:
     assert result.payoffs == [2.0, -2.0]
 
 
+class Returns(Agent):
+    """Returns a fixed value, whatever it is, as its action."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def act(self, obs: Observation) -> int:
+        return self.value  # type: ignore[return-value]
+
+
+class BadIndex:
+    """An integer-like object whose conversion raises or hangs."""
+
+    def __init__(self, hang: bool) -> None:
+        self.hang = hang
+
+    def __index__(self) -> int:
+        if self.hang:
+            while True:
+                pass
+        raise RuntimeError("no index")
+
+
+@pytest.mark.parametrize("value", [0.9, 1.0, "1", float("inf"), True, None, [0], np.array([0.5])])
+def test_a_move_that_is_not_an_integer_is_illegal(value: object) -> None:
+    result = arena.play("kuhn_poker-v0", [Returns(value), "random"], seed=0)
+    assert result.termination == "illegal_move" and result.culprit == 0 and result.illegal_moves == [1, 0]
+
+
+@pytest.mark.parametrize("value", [np.int64(1), np.array(1)])
+def test_numpy_integers_are_moves(value: object) -> None:
+    result = arena.play("kuhn_poker-v0", [Returns(value), "random"], seed=0)
+    assert result.termination == "normal" and result.illegal_moves == [0, 0]
+
+
+def test_converting_the_move_is_the_agents_call() -> None:
+    """Turning the returned value into an action id runs inside the guarded, timed call."""
+    raised = arena.play("kuhn_poker-v0", [Returns(BadIndex(hang=False)), "random"], seed=0)
+    assert raised.termination == "agent_error" and raised.errors == [1, 0] and "no index" in raised.message
+    start = time.perf_counter()
+    hung = arena.play("kuhn_poker-v0", [Returns(BadIndex(hang=True)), "random"], seed=0, move_time_limit=0.3)
+    assert time.perf_counter() - start < 2.0
+    assert hung.termination == "time_limit" and hung.timeouts == [1, 0]
+
+
 @pytest.mark.parametrize("hanging", [SpinsForever, Sleeps])
 def test_hanging_agent_is_stopped_at_the_time_limit(hanging: type[Agent]) -> None:
     start = time.perf_counter()
