@@ -319,11 +319,14 @@ class Registry(Generic[E]):
         )
         raise UnknownNameError(f"unknown {self.kind} {name!r}{hint}")
 
-    def resolve(self, name: str, check: Callable[[Any], bool] | None = None) -> tuple[E, dict[str, Any]]:
+    def resolve(
+        self, name: str, check: Callable[[Any], bool] | None = None, expected: str = ""
+    ) -> tuple[E, dict[str, Any]]:
         """The entry for a spec name and the parameters its name implies.
 
         A registered name; `prefix:REST` where `prefix` is a registered loader (REST becomes its loader
-        parameter); or `module:attr`, imported and checked with `check` before it is ever called.
+        parameter); or `module:attr`, imported and checked with `check` (what it should be: `expected`) before it is
+        ever called.
         """
         self._load()
         prefix, colon, rest = name.partition(":")
@@ -334,7 +337,7 @@ class Registry(Generic[E]):
             return loader, {loader.loader: rest}
         target = import_object(name)
         if check is not None and not check(target):
-            raise UnknownNameError(f"{name!r} is not a {self.kind} factory")
+            raise UnknownNameError(f"{name!r} is not {expected or f'a {self.kind} factory'}")
         doc = (inspect.getdoc(target) or "").split("\n")[0]
         return self.entry_type(name, target, description=doc), {}  # type: ignore[return-value]
 
@@ -438,7 +441,7 @@ def make_agent(spec: AgentSpec | str | Agent, **params: Any) -> Agent:
     if not isinstance(spec, AgentSpec | str):
         raise ParameterError(f"an agent is named by a spec, not {type(spec).__name__}")
     spec = AgentSpec.of(spec, **params)
-    entry, implied = agents.resolve(spec.id, check=_is_agent_factory)
+    entry, implied = agents.resolve(spec.id, check=_is_agent_factory, expected="an arena.Agent subclass")
     factory = entry.load()
     owner = f"agent {entry.name}"
     checked = check_params(factory, spec.kwargs(), owner, skip=tuple(implied))
