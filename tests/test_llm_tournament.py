@@ -9,6 +9,7 @@ import pytest
 from fake_openai_server import DROP, MALFORMED, FakeChatServer, Reply, Status, default_responder, kuhn_responder
 
 import arena
+from arena.specs import AgentSpec
 from arena.tournaments import ResultsStore
 from arena.tournaments.config import AgentEntry, load_config
 
@@ -146,13 +147,17 @@ def _pointed_at(path, server, tmp_path, **changes):
     agents = [
         AgentEntry(
             a.name,
-            a.spec.replace("http://localhost:11434/v1", server.url).replace(")", f", cache_dir={tmp_path / 'cache'})"),
+            AgentSpec.parse(
+                a.spec.text.replace("http://localhost:11434/v1", server.url).replace(
+                    ")", f", cache_dir={tmp_path / 'cache'})"
+                )
+            ),
         )
-        if a.spec.startswith("llm(")
+        if a.spec.text.startswith("llm(")
         else a
         for a in config.agents
     ]
-    assert any(a.spec.startswith("llm(") and server.url in a.spec for a in agents)
+    assert any(a.spec.text.startswith("llm(") and server.url in a.spec.text for a in agents)
     return config.replace(agents=agents, backend="inprocess", db=str(tmp_path / "results.sqlite"), **changes)
 
 
@@ -168,7 +173,7 @@ def test_kuhn_example_measures_the_models_exact_exploitability(tmp_path):
 
 def test_regret_example_reports_the_models_regret_next_to_hedge(tmp_path):
     config = load_config("examples/llm_regret.toml")
-    envs = [env.replace("rounds=25", "rounds=6") for env in config.envs[:2]]
+    envs = [env.text.replace("rounds=25", "rounds=6") for env in config.envs[:2]]
     with FakeChatServer() as server:  # the default responder states the uniform strategy
         run = arena.run_tournament(_pointed_at("examples/llm_regret.toml", server, tmp_path, games=1, envs=envs))
     assert run.played == run.scheduled == 2 * 20

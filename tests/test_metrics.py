@@ -8,7 +8,32 @@ from scipy.stats import binomtest
 
 import arena
 from arena.core import Agent
-from arena.tournaments import metrics
+from arena.specs import EnvSpec
+from arena.tournaments import metagame, regret, statistics
+from arena.tournaments.records import MatchRecord
+from arena.tournaments.statistics import Game
+
+
+def _match(env="e", idx=0, seats=("a", "b"), payoffs=(0.0, 0.0), culprit=None, **per_seat):
+    """A recorded match with the fields a test names; the other per-seat counters zero."""
+    n = len(seats)
+    lists = {"illegal_moves": (0,) * n, "timeouts": (0,) * n, "errors": (0,) * n, "random_fallbacks": (0,) * n}
+    lists.update({k: tuple(v) for k, v in per_seat.items()})
+    return MatchRecord(
+        match_id="",
+        env=EnvSpec.parse(env),
+        seats=tuple(seats),
+        index=idx,
+        seed=0,
+        payoffs=tuple(payoffs),
+        outcomes=(None,) * n,
+        termination="normal",
+        culprit=culprit,
+        message="",
+        length=1,
+        wall_time=0.0,
+        **{"agent_stats": ({},) * n, **lists},
+    )
 
 
 class HedgeAgent(Agent):
@@ -37,30 +62,30 @@ class HedgeAgent(Agent):
 @pytest.mark.parametrize("k, n", [(8, 10), (0, 7), (30, 30), (13, 50)])
 def test_wilson_interval_matches_scipy(k, n):
     expected = binomtest(k, n).proportion_ci(method="wilson")
-    assert np.allclose(metrics.wilson(k, n), (expected.low, expected.high), atol=1e-12)
+    assert np.allclose(statistics.wilson(k, n), (expected.low, expected.high), atol=1e-12)
 
 
 def test_mean_interval():
-    mean, low, high = metrics.mean_interval([1.0, 2.0, 3.0, 4.0])
+    mean, low, high = statistics.mean_interval([1.0, 2.0, 3.0, 4.0])
     assert mean == 2.5 and math.isclose(high - mean, 1.959963984540054 * np.std([1, 2, 3, 4], ddof=1) / 2)
-    assert metrics.mean_interval([5.0]) == (5.0, 5.0, 5.0)
+    assert statistics.mean_interval([5.0]) == (5.0, 5.0, 5.0)
 
 
 def test_zero_sum_nash_and_maximum_entropy_refinement():
     rps = np.array([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], dtype=float)
-    p, value = metrics.zero_sum_nash(rps)
+    p, value = metagame.zero_sum_nash(rps)
     assert np.allclose(p, 1 / 3) and abs(value) < 1e-12
     # a second copy of rock: every split of rock's third is optimal; Nash averaging takes the even split
     doubled = rps[[0, 0, 1, 2]][:, [0, 0, 1, 2]]
-    p, value = metrics.max_entropy_nash(doubled)
+    p, value = metagame.max_entropy_nash(doubled)
     assert np.allclose(p, [1 / 6, 1 / 6, 1 / 3, 1 / 3], atol=1e-6) and abs(value) < 1e-9
     biased = np.array([[0.0, 2.0], [-2.0, 0.0]])  # a dominant agent takes all the weight
-    assert np.allclose(metrics.max_entropy_nash(biased)[0], [1.0, 0.0], atol=1e-9)
+    assert np.allclose(metagame.max_entropy_nash(biased)[0], [1.0, 0.0], atol=1e-9)
 
 
 def test_meta_game_from_matches():
     def match(a, b, pa):
-        return {"seats": [a, b], "payoffs": [pa, -pa]}
+        return _match(seats=[a, b], payoffs=[pa, -pa])
 
     matches = [
         match("r", "p", -1),
@@ -70,21 +95,21 @@ def test_meta_game_from_matches():
         match("s", "p", 1),
         match("r", "s", 1),
     ]
-    meta = metrics.meta_game(["r", "p", "s"], matches)
-    assert meta["agents"] == ["r", "p", "s"] and meta["payoffs"][0] == [None, -1.0, 1.0]
-    assert np.allclose(meta["nash"], 1 / 3) and np.allclose(meta["nash_averaging"], 0.0)
-    assert np.allclose(meta["regret"], 0.0)
+    meta = metagame.meta_game(["r", "p", "s"], matches)
+    assert meta.agents == ["r", "p", "s"] and meta.payoffs[0] == [None, -1.0, 1.0]
+    assert np.allclose(meta.nash, 1 / 3) and np.allclose(meta.nash_averaging, 0.0)
+    assert np.allclose(meta.regret, 0.0)
 
 
 def test_regret_curves_by_hand():
     payoffs = [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
-    curves = metrics.regret_curves(payoffs, [1, 1, 1])
-    assert np.allclose(curves["external"], [1, 0, 1]) and np.allclose(curves["dynamic"], [1, 1, 2])
-    mixed = metrics.regret_curves(payoffs, [[0.5, 0.5]] * 3)
-    assert np.allclose(mixed["external"], [0.5, 0.0, 0.5])
+    curves = regret.regret_curves(payoffs, [1, 1, 1])
+    assert np.allclose(curves.external, [1, 0, 1]) and np.allclose(curves.dynamic, [1, 1, 2])
+    mixed = regret.regret_curves(payoffs, [[0.5, 0.5]] * 3)
+    assert np.allclose(mixed.external, [0.5, 0.0, 0.5])
     t = np.arange(1, 101)
-    assert abs(metrics.loglog_slope(np.sqrt(t)) - 0.5) < 1e-12 and abs(metrics.loglog_slope(3.0 * t) - 1) < 1e-12
-    assert metrics.loglog_slope(-t.astype(float)) is None
+    assert abs(regret.loglog_slope(np.sqrt(t)) - 0.5) < 1e-12 and abs(regret.loglog_slope(3.0 * t) - 1) < 1e-12
+    assert regret.loglog_slope(-t.astype(float)) is None
 
 
 def test_hedge_has_sublinear_regret_and_random_linear_in_a_real_tournament(tmp_path):
@@ -116,7 +141,7 @@ def test_hedge_has_sublinear_regret_and_random_linear_in_a_real_tournament(tmp_p
 
 
 def test_rates_and_summed_agent_statistics():
-    matches = [
+    rows = [
         {
             "env": "e",
             "seats": ["a", "b"],
@@ -138,21 +163,22 @@ def test_rates_and_summed_agent_statistics():
             "agent_stats": [{}, {"tokens": 5.5}],
         },
     ]
-    summary = metrics.agent_summaries(["a", "b"], matches)
+    matches = [_match(**row) for row in rows]
+    summary = statistics.agent_summaries(["a", "b"], matches)
     a, b = summary["a"], summary["b"]
-    assert (a["wins"], a["draws"], a["losses"]) == (1, 1, 0) and a["score"] == 0.75
-    assert a["illegal_move_rate"] == 0.5 and a["illegal_moves"] == 2 and a["stats"] == {"tokens": 15.5}
-    assert b["timeout_rate"] == 0.5 and b["error_rate"] == 0.5 and b["forfeits"] == 1
-    pairs = metrics.pairing_results(["a", "b"], matches, {("e", "a", "b"): 0.25})
-    assert pairs[0]["agent"] == "a" and pairs[0]["wins"] == 1 and pairs[0]["draws"] == 1
-    assert pairs[0]["exact_payoff"] == 0.25 and pairs[0]["nra"] == 1.0
+    assert (a.wins, a.draws, a.losses) == (1, 1, 0) and a.score == 0.75
+    assert a.illegal_move_rate == 0.5 and a.illegal_moves == 2 and a.stats == {"tokens": 15.5}
+    assert b.timeout_rate == 0.5 and b.error_rate == 0.5 and b.forfeits == 1
+    pairs = statistics.pairing_results(["a", "b"], matches, {(EnvSpec.parse("e"), "a", "b"): 0.25})
+    assert pairs[0].agent == "a" and pairs[0].wins == 1 and pairs[0].draws == 1
+    assert pairs[0].exact_payoff == 0.25 and pairs[0].nra == 1.0
 
 
 def test_duplicate_scoring_sums_each_seeds_seat_orders():
-    from arena.tournaments.metrics import scored_games
+    from arena.tournaments.statistics import scored_games
 
     def row(idx, seats, payoffs):
-        return {"env": "e", "idx": idx, "seats": seats, "payoffs": payoffs}
+        return _match(idx=idx, seats=seats, payoffs=payoffs)
 
     matches = [
         row(0, ["a", "b"], [3.0, 1.0]),
@@ -162,5 +188,5 @@ def test_duplicate_scoring_sums_each_seeds_seat_orders():
         row(0, ["b", "b"], [0.0, 1.0]),
     ]  # self-play sets are left out
     assert scored_games(matches, "match") is matches
-    assert scored_games(matches, "duplicate") == [{"env": "e", "seats": ["a", "b"], "payoffs": [1.5, 3.0]}]
+    assert scored_games(matches, "duplicate") == [Game(EnvSpec.parse("e"), ("a", "b"), (1.5, 3.0))]
     assert len(scored_games([matches[0], matches[2]], "duplicate", all_orders=False)) == 2  # seats = "fixed"

@@ -5,31 +5,30 @@ import sqlite3
 
 import pytest
 
-from arena.core import ConfigError
+from arena.errors import ConfigError
+from arena.specs import AgentSpec
+from arena.tournaments.config import config_from_dict
+from arena.tournaments.records import AgentRecord
 from arena.tournaments.store import MATCH_COLUMNS, ResultsStore
 
-CONFIG = {
-    "name": "t",
-    "envs": ["rps-v0"],
-    "agents": [{"name": "a", "spec": "random"}],
-    "games": 2,
-    "seats": "all",
-    "self_play": False,
-    "seed": 0,
-    "move_time_limit": None,
-    "illegal_moves": "forfeit",
-    "max_retries": 2,
-    "max_steps": None,
-}
-AGENTS = [
+CONFIG = config_from_dict(
     {
-        "name": "a",
-        "spec": "random",
-        "class": "arena.agents.random:RandomAgent",
-        "version": "0.1.0",
-        "has_action_probs": True,
-    },
-    {"name": "b", "spec": "fixed(action=1)"},
+        "name": "t",
+        "envs": ["rps-v0"],
+        "agents": [{"name": "a", "spec": "random"}],
+        "games": 2,
+        "seats": "all",
+        "self_play": False,
+        "seed": 0,
+        "move_time_limit": None,
+        "illegal_moves": "forfeit",
+        "max_retries": 2,
+        "max_steps": None,
+    }
+)
+AGENTS = [
+    AgentRecord("a", AgentSpec.parse("random"), "arena.agents.random:RandomAgent", "0.1.0", True),
+    AgentRecord("b", AgentSpec.parse("fixed(action=1)")),
 ]
 
 
@@ -92,12 +91,12 @@ def test_resuming_needs_the_same_rules_and_agent_specs(tmp_path):
     path = tmp_path / "s.sqlite"
     with ResultsStore(path) as store:
         store.begin(CONFIG, AGENTS, "0.1.0")
-        store.begin({**CONFIG, "games": 5, "envs": ["kuhn_poker-v0"]}, AGENTS[:1], "0.1.0")  # extending is fine
+        store.begin(CONFIG.replace(games=5, envs=["kuhn_poker-v0"]), AGENTS[:1], "0.1.0")  # extending is fine
         assert store.config("t")["envs"] == ["rps-v0", "kuhn_poker-v0"]
         with pytest.raises(ConfigError, match="different seed, illegal_moves"):
-            store.begin({**CONFIG, "seed": 1, "illegal_moves": "random"}, AGENTS, "0.1.0")
+            store.begin(CONFIG.replace(seed=1, illegal_moves="random"), AGENTS, "0.1.0")
         with pytest.raises(ConfigError, match="agent 'b' was fixed\\(action=1\\), now random"):
-            store.begin(CONFIG, [{"name": "b", "spec": "random"}], "0.1.0")
+            store.begin(CONFIG, [AgentRecord("b", AgentSpec.parse("random"))], "0.1.0")
 
 
 def test_reports_read_while_a_writer_holds_a_transaction(tmp_path):

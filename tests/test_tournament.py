@@ -10,7 +10,8 @@ from open_spiel.python.algorithms.expected_game_score import policy_value
 
 import arena
 from arena.cli import main
-from arena.core import ConfigError
+from arena.errors import ConfigError
+from arena.specs import AgentSpec
 from arena.tournaments import ResultsStore, load_config
 from arena.tournaments.config import config_from_dict, public_spec
 from arena.tournaments.schedule import build_schedule, match_id, seatings
@@ -49,13 +50,15 @@ def test_toml_config_is_parsed_and_secrets_stay_out_of_the_stored_form(tmp_path)
     path = tmp_path / "demo.toml"
     path.write_text(TOML)
     config = load_config(path)
-    assert config.envs == ["kuhn_poker-v0", "rps-v0(rounds=5)"]
+    assert [e.text for e in config.envs] == ["kuhn_poker-v0", "rps-v0(rounds=5)"]
     assert [a.name for a in config.agents] == ["uniform", "fixed(action=1)", "llm-ish"]
-    assert config.agents[2].spec == "mix(probs={0: 1}, api_key=sk-abc)"
+    assert config.agents[2].spec == AgentSpec.parse("mix(probs={0: 1}, api_key=sk-abc)")
     assert (config.games, config.seed, config.move_time_limit, config.illegal_moves) == (3, 7, 2.0, "random")
     stored = json.dumps(config.public_dict())
     assert "sk-abc" not in stored and "api_key" not in stored
-    assert public_spec("llm(model=m, api_key=x, auth_token=y, PassWord=z, max=3)") == "llm(model=m, max=3)"
+    assert public_spec(AgentSpec.parse("llm(model=m, api_key=x, auth_token=y, PassWord=z, max=3)")) == AgentSpec.parse(
+        "llm(model=m, max=3)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,8 +92,8 @@ def test_schedule_ids_seeds_and_seat_orders():
         }
     )
     tasks = build_schedule(config)
-    two = [t for t in tasks if t.env == "kuhn_poker-v0"]
-    three = [t for t in tasks if t.env != "kuhn_poker-v0"]
+    two = [t for t in tasks if t.env.text == "kuhn_poker-v0"]
+    three = [t for t in tasks if t.env.text != "kuhn_poker-v0"]
     assert len(two) == 2 * 6 and len(three) == 2 * 6  # 3 pairs x 2 orders; one trio x 3! orders
     assert len({t.seats for t in three}) == 6
     assert len({t.match_id for t in tasks}) == len(tasks)

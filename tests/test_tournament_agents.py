@@ -113,7 +113,7 @@ def test_secrets_are_used_but_never_stored(tmp_path):
     run = arena.run_tournament(_config([spec, "random"], "secrets"), db=str(db))
     assert run.played == 4
     names = [a["name"] for a in run.metrics["agents"]]
-    assert "test_tournament_agents:KeyedAgent(leak=True)" in names
+    assert "test_tournament_agents:KeyedAgent(leak=true)" in names  # the public spec's canonical text
     with ResultsStore(db, readonly=True) as store:
         messages = [m["message"] for m in store.matches("secrets")]
         assert all("***" in m for m in messages)  # the agent's error text, scrubbed

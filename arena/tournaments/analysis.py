@@ -8,7 +8,7 @@
   first agent, averaged over both seat orders. This is the value its sampled mean payoff estimates, with no
   sampling noise.
 
-Repeated matrix games are measured by regret instead (metrics.py); board games are too large to enumerate.
+Repeated matrix games are measured by regret instead (regret.py); board games are too large to enumerate.
 Each agent's analysis runs under a time budget derived from the move time limit, so a hanging agent cannot stop it.
 """
 
@@ -20,27 +20,31 @@ from typing import Any
 
 import numpy as np
 
-from arena.core import Agent, ArenaError
+import arena
+from arena.core import Agent
+from arena.errors import ArenaError
 from arena.match import MoveTimeLimit, call_with_time_limit
 from arena.registry import envs as env_registry
-from arena.registry import make_agent, parse_spec
+from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments.config import TournamentConfig
 from arena.tournaments.store import ResultsStore
 
 SAMPLES = 32  # sampled actions per information set for agents without action_probs
 
 
-def analysable(env: str) -> bool:
-    """Tabular envs small enough to enumerate, played once (not repeated)."""
-    name, params = parse_spec(env)
-    if int(params.get("rounds", 1)) > 1:
+def analysable(env: EnvSpec) -> bool:
+    """Tabular envs small enough to enumerate, played once (not repeated): registered ones tagged so, and those of
+    a loader tagged so (`openspiel:<game>`)."""
+    if int(env.params.get("rounds", 1)) > 1:
         return False
-    if name.startswith("openspiel:"):
-        return True
-    if name not in env_registry:
+    prefix, colon, _ = env.id.partition(":")
+    if env.id in env_registry:
+        entry = env_registry.get(env.id)
+    elif colon and prefix in env_registry and env_registry.get(prefix).loader:
+        entry = env_registry.get(prefix)
+    else:
         return False
-    tags = env_registry.get(name).tags
-    return "tabular" in tags and "board" not in tags
+    return "tabular" in entry.tags and "board" not in entry.tags
 
 
 def _games_engine() -> Any | None:
@@ -72,9 +76,11 @@ def _budget(config: TournamentConfig, game: Any) -> float | None:
     return config.move_time_limit * probes
 
 
-def _probe(config: TournamentConfig, spec: str, game: Any, engine: Any, exact_only: bool) -> dict[str, Any] | None:
+def _probe(
+    config: TournamentConfig, spec: AgentSpec, game: Any, engine: Any, exact_only: bool
+) -> dict[str, Any] | None:
     """One agent's exploitability (and exact strategy), under the time budget; None when it is not wanted."""
-    agent = make_agent(spec)
+    agent = arena.make_agent(spec)
     try:
         if exact_only and not agent.has_action_probs():
             return None
@@ -93,7 +99,7 @@ def analyse_tournament(store: ResultsStore, config: TournamentConfig) -> None:
     if engine is None or config.exploitability == "off":
         return
     exploitability, _, tree = engine
-    done = {(a["kind"], a["env"], a["subject"]) for a in store.analyses(config.name)}
+    done = {(a.kind, a.env, a.subject) for a in store.analyses(config.name)}
     names = [a.name for a in config.agents]
     for env in config.envs:
         if not analysable(env):

@@ -1,13 +1,26 @@
-"""`arena tournament` (run or resume a tournament) and `arena report` (tables, CSV, plots, HTML from a database)."""
+"""`arena tournament` (run or resume a tournament) and `arena report` (tables, CSV, plots, HTML from a database).
+
+The options of `arena tournament` that set config keys come from the config schema (`TournamentConfig`'s fields
+with a `flag`): their type, choices and help are the schema's, and an option left out leaves the file's value or
+the schema's default.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
 import sys
 from typing import Any
+
+from arena.console import make_console
+from arena.errors import ConfigError
+from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, value_type
+from arena.tournaments.report import build_report, print_ranking, write_csv, write_html, write_plots
+from arena.tournaments.run import run_tournament
+from arena.tournaments.store import ResultsStore
 
 
 def _clean(value: Any) -> Any:
@@ -16,7 +29,7 @@ def _clean(value: Any) -> Any:
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
 
@@ -25,54 +38,49 @@ def _print_json(data: Any) -> None:
     print(json.dumps(_clean(data), indent=2, default=str))
 
 
-def _config_from_args(args: argparse.Namespace) -> Any:
-    from arena.core import ConfigError
-    from arena.tournaments.config import config_from_dict, load_config
+def _flagged() -> list[dataclasses.Field[Any]]:
+    """The schema's fields that have a command-line option, in schema order."""
+    return [f for f in dataclasses.fields(TournamentConfig) if f.metadata["flag"]]
 
+
+def _help(f: dataclasses.Field[Any]) -> str:
+    stated = f.metadata["cli_default"]
+    if stated == "":
+        default = f.default
+        stated = ("on" if default else "off") if isinstance(default, bool) else str(default)
+    return f"{f.metadata['help']} (default: {stated})" if stated is not None else f.metadata["help"]
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per flagged schema field; every default is None (left out = not overridden)."""
+    for f in _flagged():
+        kind, _ = value_type(f)
+        options: dict[str, Any] = {"dest": f.name, "default": None, "help": _help(f)}
+        if kind is bool:
+            options["action"] = "store_true" if f.default is False else argparse.BooleanOptionalAction
+        else:
+            options["type"] = kind
+            if f.metadata["choices"]:
+                options["choices"] = list(f.metadata["choices"])
+            if f.metadata["metavar"]:
+                options["metavar"] = f.metadata["metavar"]
+        parser.add_argument(f.metadata["flag"], **options)
+
+
+def config_from_args(args: argparse.Namespace) -> TournamentConfig:
+    """The config of `arena tournament`: a TOML file or --env/--agents, with the given options over it."""
     if args.config and args.env:
         raise ConfigError("give either a config file or --env/--agents, not both")
+    overrides = {f.name: getattr(args, f.name) for f in _flagged() if getattr(args, f.name) is not None}
     if args.config:
-        config = load_config(args.config)
-        overrides = {
-            "name": args.name,
-            "games": args.games,
-            "seed": args.seed,
-            "move_time_limit": args.time_limit,
-            "illegal_moves": args.illegal,
-            "scoring": args.scoring,
-            "teams": args.teams,
-        }
-        return config.replace(**overrides)
+        return load_config(args.config).replace(**overrides)
     if not args.env or not args.agents:
         raise ConfigError("give a config file, or --env ENV --agents SPEC... (see `arena tournament --help`)")
-    data: dict[str, Any] = {
-        "name": args.name or "cli",
-        "envs": args.env,
-        "agents": args.agents,
-        "games": args.games or 10,
-        "self_play": args.self_play,
-        "seats": args.seats,
-    }
-    for key, value in (
-        ("seed", args.seed),
-        ("move_time_limit", args.time_limit),
-        ("illegal_moves", args.illegal),
-        ("scoring", args.scoring),
-        ("teams", args.teams),
-    ):
-        if value is not None:
-            data[key] = value
-    return config_from_dict(data)
+    return config_from_dict({"name": "cli", "envs": args.env, "agents": args.agents, **overrides})
 
 
 def _cmd_tournament(args: argparse.Namespace) -> int:
-    from arena.cli import make_console
-    from arena.tournaments import run_tournament
-    from arena.tournaments.report import print_ranking
-    from arena.tournaments.store import ResultsStore
-
-    config = _config_from_args(args)
-    config = config.replace(db=args.db, workers=args.workers, backend=args.backend, ray_address=args.ray_address)
+    config = config_from_args(args)
     if args.no_cache:  # read by the LLM agents of this process and of the workers it starts
         os.environ["ARENA_LLM_NO_CACHE"] = "1"
     try:
@@ -104,9 +112,6 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from arena.cli import make_console
-    from arena.tournaments.report import build_report, print_ranking, write_csv, write_html, write_plots
-
     metrics = build_report(args.db, args.tournament, num_bootstrap=args.bootstrap)
     written = []
     if args.csv:
@@ -127,6 +132,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: Any) -> None:
     """Register `arena tournament` and `arena report`."""
+    fields = {f.name: f for f in dataclasses.fields(TournamentConfig)}
     p = subparsers.add_parser(
         "tournament",
         help="run (or resume) a round-robin tournament",
@@ -134,35 +140,9 @@ def add_parser(subparsers: Any) -> None:
         "already in the database are not played again.",
     )
     p.add_argument("config", nargs="?", help="tournament TOML file")
-    p.add_argument("--env", nargs="+", metavar="ENV", help="env id(s) with parameters (instead of a config file)")
-    p.add_argument("--agents", nargs="+", metavar="SPEC", help="agent specs (instead of a config file)")
-    p.add_argument("--games", type=int, help="matches per pairing and seat order (default 10)")
-    p.add_argument("--name", help="tournament name (default: the config file's name, or 'cli')")
-    p.add_argument("--seed", type=int, help="master seed")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="per-move time limit")
-    p.add_argument("--illegal", choices=["forfeit", "random", "retry"], help="illegal-move policy")
-    p.add_argument("--self-play", action="store_true", help="also pair each agent with itself")
-    p.add_argument(
-        "--seats",
-        choices=["all", "fixed"],
-        default="all",
-        help="every seat order of each pairing (default) or only the listed order",
-    )
-    p.add_argument(
-        "--scoring",
-        choices=["match", "duplicate"],
-        help="what decides wins: each match (default), or each seed's set of seat orders",
-    )
-    p.add_argument(
-        "--teams",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="in envs with teams (particle worlds), one agent plays a whole team (default: on)",
-    )
-    p.add_argument("--db", help="results database (default arena-results.sqlite)")
-    p.add_argument("--workers", type=int, help="worker processes or Ray actors (default: all cores)")
-    p.add_argument("--backend", choices=["inprocess", "local", "ray"], help="where matches run (default local)")
-    p.add_argument("--ray-address", metavar="ADDR", help="Ray cluster address (default: start a local one)")
+    p.add_argument("--env", nargs="+", metavar="ENV", help=fields["envs"].metadata["help"])
+    p.add_argument("--agents", nargs="+", metavar="SPEC", help=fields["agents"].metadata["help"])
+    add_config_options(p)
     p.add_argument("--full", action="store_true", help="print every table, not just the ranking")
     p.add_argument(
         "--no-cache", action="store_true", help="LLM agents ask the model again instead of reusing cached replies"

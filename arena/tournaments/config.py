@@ -1,4 +1,5 @@
-"""A tournament's definition: read from TOML or built from command-line arguments, checked before anything runs.
+"""A tournament's definition: one typed schema (`TournamentConfig`) that the TOML reader, the `arena tournament`
+flags, the checks and the README's table of keys all come from.
 
 ```toml
 name = "kuhn-demo"
@@ -16,26 +17,36 @@ scoring = "match"             # match: each match decides wins; duplicate: each 
 name = "cfr"                  # display name (defaults to the spec)
 spec = "cfr_plus(iterations=200)"
 ```
+
+Specs are parsed once, where they come in (TOML, command line, Python call), into `EnvSpec`/`AgentSpec` values;
+envs equal as values are one env (`rps-v0(rounds=10)` and `rps-v0( rounds = 10 )`).
+
+Every setting is a field with metadata: `help` (the command-line help), `doc` (the README's meaning column),
+`choices`, `check` (a predicate and what it demands), `flag` (its `arena tournament` option, if any) and `role`:
+"rule" settings change what a match means and a stored tournament resumes only with the same; "stored" ones are
+kept with the results but may change; "run" ones say where and how fast it runs and are not stored.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import tomllib
+import types
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from arena.core import ConfigError
-from arena.registry import format_spec, parse_spec
+from arena.errors import ConfigError
+from arena.specs import AgentSpec, EnvSpec
 
 DEFAULT_DB = "arena-results.sqlite"
-BACKENDS = ("inprocess", "local", "ray")
-SEATINGS = ("all", "fixed")
-SCORINGS = ("match", "duplicate")
-EXPLOITABILITY_MODES = ("auto", "exact", "off")
 SECRET_WORDS = ("key", "token", "secret", "password")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Secrets
 
 
 def is_secret(parameter: str) -> bool:
@@ -44,106 +55,267 @@ def is_secret(parameter: str) -> bool:
     return any(word in lowered for word in SECRET_WORDS)
 
 
-def public_spec(spec: str) -> str:
-    """The spec with every secret-looking parameter removed, safe to store and print."""
-    name, params = parse_spec(spec)
-    return format_spec(name, {k: v for k, v in params.items() if not is_secret(k)})
+def public_spec(spec: AgentSpec) -> AgentSpec:
+    """The spec without its secret-looking parameters, safe to store and print."""
+    return spec.without(*[k for k in spec.params if is_secret(k)])
 
 
-def secret_values(spec: str) -> list[str]:
+def secret_values(spec: AgentSpec) -> list[str]:
     """The secret parameter values of a spec, to scrub them from error messages."""
-    _, params = parse_spec(spec)
-    return [str(v) for k, v in params.items() if is_secret(k) and v not in (None, "")]
+    return [str(v) for k, v in spec.params.items() if is_secret(k) and v not in (None, "")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The schema
 
 
 @dataclass(frozen=True)
 class AgentEntry:
-    """One participant: a unique display name and the spec it is built from."""
+    """One participant: a unique display name and the spec it is built from.
+
+    `named` is False when the name is the default, the public spec's canonical text; a resumed tournament then
+    gives the entry the name its spec was stored under (`TournamentConfig.with_stored_names`).
+    """
 
     name: str
-    spec: str
+    spec: AgentSpec
+    named: bool = True
+
+    @classmethod
+    def of(cls, spec: AgentSpec | str, name: str | None = None) -> AgentEntry:
+        spec = AgentSpec.of(spec)
+        if name is None:
+            return cls(public_spec(spec).text, spec, named=False)
+        return cls(name, spec)
+
+
+def setting(
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    doc: str,
+    role: str = "stored",
+    choices: tuple[str, ...] = (),
+    check: tuple[Callable[[Any], bool], str] | None = None,
+    kind: str | None = None,
+    shown: str | None = None,
+    flag: str | None = None,
+    metavar: str | None = None,
+    cli_default: str | None = "",
+) -> Any:
+    """A TournamentConfig field and everything said about it (see the module's docstring).
+
+    `kind` overrides how type errors name the expected value; `shown` is the README's default column (derived
+    from the default when absent); `cli_default` the default the help states ("" derives it, None omits it).
+    """
+    metadata = {
+        "help": help,
+        "doc": doc,
+        "role": role,
+        "choices": choices,
+        "check": check,
+        "kind": kind,
+        "shown": shown,
+        "flag": flag,
+        "metavar": metavar,
+        "cli_default": cli_default,
+    }
+    if isinstance(default, list):
+        return field(default_factory=list, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass
 class TournamentConfig:
-    """Everything that defines a tournament (what is played) and how it runs (where and how fast)."""
+    """Everything that defines a tournament (what is played) and how it runs (where and how fast).
 
-    name: str
-    envs: list[str]
-    agents: list[AgentEntry]
-    games: int = 10
-    seats: str = "all"
-    self_play: bool = False
-    teams: bool = True
-    scoring: str = "match"
-    seed: int = 0
-    move_time_limit: float | None = None
-    illegal_moves: str = "forfeit"
-    max_retries: int = 2
-    max_steps: int | None = None
-    exploitability: str = "auto"
-    workers: int = 0
-    backend: str = "local"
-    ray_address: str | None = None
-    db: str = DEFAULT_DB
-    extra: dict[str, Any] = field(default_factory=dict)
+    Envs and agents may be given as specs or spec texts (and agents as AgentEntry): they are parsed here, and envs
+    equal as values are merged.
+    """
+
+    name: str = setting(
+        help="tournament name",
+        doc="the tournament's name; match ids and the database rows hang on it",
+        shown="the file's stem",
+        flag="--name",
+        cli_default="the config file's name, or 'cli'",
+    )
+    envs: list[EnvSpec] = setting(
+        [],
+        help="env id(s) with parameters (instead of a config file)",
+        doc='env ids with parameters (`"rps-v0(rounds=100)"`), or tables `{id = "rps-v0", params = {rounds = 100}}`;'
+        " envs equal as values (`rps-v0(rounds=10)` and `rps-v0( rounds = 10 )`) are one env",
+        shown="required",
+    )
+    agents: list[AgentEntry] = setting(
+        [],
+        help="agent specs (instead of a config file)",
+        doc='spec strings (`"cfr_plus(iterations=300)"`), or `[[agents]]` tables with `name` (the display name,'
+        " unique; defaults to the spec without its secrets), `spec` and optional `params`",
+        shown="required",
+    )
+    games: int = setting(
+        10,
+        help="matches per pairing and seat order",
+        doc="matches per pairing and seat order",
+        check=(lambda v: v >= 1, "a positive integer"),
+        flag="--games",
+    )
+    seats: str = setting(
+        "all",
+        role="rule",
+        help="every seat order of each pairing, or only the listed order",
+        doc='`"all"`: every seat order of every pairing; `"fixed"`: only the order listed',
+        choices=("all", "fixed"),
+        flag="--seats",
+    )
+    self_play: bool = setting(
+        False,
+        role="rule",
+        help="also pair each agent with itself",
+        doc="also pair each agent with itself; each seat gets its own instance",
+        flag="--self-play",
+        cli_default=None,
+    )
+    teams: bool = setting(
+        True,
+        role="rule",
+        help="in envs with teams (particle worlds), one agent plays a whole team",
+        doc="in envs that declare teams (particle worlds: `adversary-v0`, `tag-v0`; `spread-v0` is one team), a seat"
+        " is a whole team: one agent plays every member, each with its own instance, and the row holds the team's"
+        " summed payoff; `false` seats agents player by player",
+        flag="--teams",
+        cli_default="on",
+    )
+    scoring: str = setting(
+        "match",
+        help="what decides wins: each match, or each seed's set of seat orders",
+        doc='what decides wins and ratings: each match, or `"duplicate"`: each seed\'s set of seat orders, scored by'
+        " the agent's mean payoff over the set (see Metrics)",
+        choices=("match", "duplicate"),
+        flag="--scoring",
+    )
+    seed: int = setting(
+        0,
+        role="rule",
+        help="master seed",
+        doc="master seed; game k of an env uses the same seed for every pairing and seat order, so in poker both"
+        " orders get the same deals",
+        flag="--seed",
+    )
+    move_time_limit: float | None = setting(
+        None,
+        role="rule",
+        help="per-move time limit",
+        doc="seconds per move; an agent over the limit forfeits, and a hanging one is interrupted",
+        check=(lambda v: v > 0, "positive"),
+        kind="a number of seconds",
+        flag="--time-limit",
+        metavar="SECONDS",
+        cli_default=None,
+    )
+    illegal_moves: str = setting(
+        "forfeit",
+        role="rule",
+        help="illegal-move policy",
+        doc="`forfeit`, `random` (a random legal move is played instead) or `retry` (up to `max_retries`)",
+        choices=("forfeit", "random", "retry"),
+        flag="--illegal",
+    )
+    max_retries: int = setting(
+        2,
+        role="rule",
+        help="attempts after an illegal move when illegal_moves is retry",
+        doc="attempts after an illegal move under `retry`",
+        check=(lambda v: v >= 0, "a non-negative integer"),
+    )
+    max_steps: int | None = setting(
+        None,
+        role="rule",
+        help="stop a match after this many steps",
+        doc="stop a match after this many steps",
+        check=(lambda v: v >= 1, "a positive integer"),
+    )
+    exploitability: str = setting(
+        "auto",
+        role="run",
+        help="exploitability analysis",
+        doc="`auto`: exact for agents with `action_probs`, sampled estimate otherwise; `exact`: only the exact ones;"
+        " `off`",
+        choices=("auto", "exact", "off"),
+    )
+    workers: int = setting(
+        0,
+        role="run",
+        help="worker processes or Ray actors",
+        doc="worker processes, or Ray actors",
+        check=(lambda v: v >= 0, "a non-negative integer (0 = all cores)"),
+        shown="0 (all cores)",
+        flag="--workers",
+        cli_default="all cores",
+    )
+    backend: str = setting(
+        "local",
+        role="run",
+        help="where matches run",
+        doc="`local` (worker processes), `inprocess` (for debugging) or `ray`",
+        choices=("inprocess", "local", "ray"),
+        flag="--backend",
+    )
+    ray_address: str | None = setting(
+        None,
+        role="run",
+        help="Ray cluster address",
+        doc="an existing Ray cluster (`ray://head:10001` or `host:6379`); without it, a local cluster is started",
+        flag="--ray-address",
+        metavar="ADDR",
+        cli_default="start a local one",
+    )
+    db: str = setting(
+        DEFAULT_DB,
+        role="run",
+        help="results database",
+        doc="the results database",
+        shown=f"`{DEFAULT_DB}`",
+        flag="--db",
+    )
 
     def __post_init__(self) -> None:
+        if not isinstance(self.envs, list) or not isinstance(self.agents, list):
+            raise ConfigError("envs and agents must be lists")
+        self.envs = list(dict.fromkeys(EnvSpec.of(e) for e in self.envs))  # equal envs are one
+        self.agents = [a if isinstance(a, AgentEntry) else AgentEntry.of(a) for a in self.agents]
+        if isinstance(self.move_time_limit, int) and not isinstance(self.move_time_limit, bool):
+            self.move_time_limit = float(self.move_time_limit)
         self.validate()
 
     def validate(self) -> None:
+        """Check every setting against the schema; the first problem is a ConfigError."""
         if not self.name or not isinstance(self.name, str):
             raise ConfigError("a tournament needs a non-empty name")
         if not self.envs:
             raise ConfigError(f"tournament {self.name!r} has no envs")
-        if len(self.agents) < 1:
+        if not self.agents:
             raise ConfigError(f"tournament {self.name!r} has no agents")
         names = [a.name for a in self.agents]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ConfigError(f"agent names must be unique; repeated: {', '.join(duplicates)}")
-        if not isinstance(self.games, int) or self.games < 1:
-            raise ConfigError("games must be a positive integer")
-        if self.seats not in SEATINGS:
-            raise ConfigError(f"seats must be one of {', '.join(SEATINGS)}")
-        if self.scoring not in SCORINGS:
-            raise ConfigError(f"scoring must be one of {', '.join(SCORINGS)}")
-        if self.move_time_limit is not None and self.move_time_limit <= 0:
-            raise ConfigError("move_time_limit must be positive")
-        if self.illegal_moves not in ("forfeit", "random", "retry"):
-            raise ConfigError("illegal_moves must be one of forfeit, random, retry")
-        if self.exploitability not in EXPLOITABILITY_MODES:
-            raise ConfigError(f"exploitability must be one of {', '.join(EXPLOITABILITY_MODES)}")
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}")
-        if not isinstance(self.workers, int) or self.workers < 0:
-            raise ConfigError("workers must be a non-negative integer (0 = all cores)")
-
-    @property
-    def num_workers(self) -> int:
-        return self.workers or os.cpu_count() or 1
+        for f in settings():
+            _check(f, getattr(self, f.name))
 
     def rules(self) -> dict[str, Any]:
         """The settings that change what a match means; a stored tournament can only resume with the same."""
-        return {
-            "seed": self.seed,
-            "move_time_limit": self.move_time_limit,
-            "illegal_moves": self.illegal_moves,
-            "max_retries": self.max_retries,
-            "max_steps": self.max_steps,
-            "teams": self.teams,
-        }
+        return {f.name: getattr(self, f.name) for f in settings("rule")}
 
     def public_dict(self) -> dict[str, Any]:
-        """The config as stored in the results database: secrets removed, run-time settings left out."""
+        """The config as the results database stores it: secrets removed, run-time settings left out, specs in
+        their canonical JSON."""
         return {
             "name": self.name,
-            "envs": list(self.envs),
-            "agents": [{"name": a.name, "spec": public_spec(a.spec)} for a in self.agents],
-            "games": self.games,
-            "seats": self.seats,
-            "self_play": self.self_play,
-            "scoring": self.scoring,
+            "envs": [e.json for e in self.envs],
+            "agents": [{"name": a.name, "spec": public_spec(a.spec).json} for a in self.agents],
+            **{f.name: getattr(self, f.name) for f in settings("stored")},
             **self.rules(),
         }
 
@@ -151,13 +323,74 @@ class TournamentConfig:
         """A copy with some fields changed (command-line overrides); None values are ignored."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    def with_stored_names(self, stored: Iterable[tuple[str, AgentSpec]]) -> TournamentConfig:
+        """Entries with a default name take the name a stored agent with an equal public spec has (so that a
+        tournament stored under other default names resumes), unless another entry uses that name."""
+        by_spec: dict[AgentSpec, str] = {}
+        for name, spec in stored:
+            by_spec.setdefault(spec, name)
+        taken = {a.name for a in self.agents}
+        agents = []
+        for entry in self.agents:
+            stored_name = by_spec.get(public_spec(entry.spec))
+            if not entry.named and stored_name is not None and stored_name not in taken:
+                taken.add(stored_name)
+                entry = AgentEntry(stored_name, entry.spec, named=False)
+            agents.append(entry)
+        return dataclasses.replace(self, agents=agents)
 
-_KEYS = {f.name for f in dataclasses.fields(TournamentConfig)} - {"extra", "envs", "agents"}
+
+_SPECIAL = ("name", "envs", "agents")  # checked and documented on their own
 
 
-def _env_entry(entry: Any, index: int) -> str:
+@cache
+def _hints() -> dict[str, Any]:
+    return get_type_hints(TournamentConfig)
+
+
+def settings(role: str | None = None) -> list[dataclasses.Field[Any]]:
+    """The schema's plain settings (all but name, envs and agents), in order; only those of `role` if given."""
+    return [
+        f for f in dataclasses.fields(TournamentConfig) if f.name not in _SPECIAL and role in (None, f.metadata["role"])
+    ]
+
+
+def value_type(f: dataclasses.Field[Any]) -> tuple[type, bool]:
+    """A setting's value type and whether it may be None (`float | None` -> (float, True))."""
+    hint = _hints()[f.name]
+    if get_origin(hint) in (Union, types.UnionType):
+        args = [a for a in get_args(hint) if a is not type(None)]
+        return args[0], True
+    return hint, False
+
+
+_KIND = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def _check(f: dataclasses.Field[Any], value: Any) -> None:
+    kind, optional = value_type(f)
+    if value is None and optional:
+        return
+    ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+    if kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok:
+        raise ConfigError(f"{f.name} must be {f.metadata['kind'] or _KIND[kind]}")
+    if f.metadata["choices"] and value not in f.metadata["choices"]:
+        raise ConfigError(f"{f.name} must be one of {', '.join(f.metadata['choices'])}")
+    if f.metadata["check"] is not None:
+        test, demand = f.metadata["check"]
+        if not test(value):
+            raise ConfigError(f"{f.name} must be {demand}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# TOML
+
+
+def _env_entry(entry: Any, index: int) -> EnvSpec:
     if isinstance(entry, str):
-        return entry
+        return EnvSpec.parse(entry)
     if isinstance(entry, dict) and isinstance(entry.get("id"), str):
         unknown = set(entry) - {"id", "params"}
         if unknown:
@@ -165,14 +398,13 @@ def _env_entry(entry: Any, index: int) -> str:
         params = entry.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError(f"envs[{index}]: params must be a table")
-        name, inline = parse_spec(entry["id"])
-        return format_spec(name, {**inline, **params})
+        return EnvSpec.parse(entry["id"]).with_params(**params)
     raise ConfigError(f'envs[{index}] must be an env id string or a table with id = "..."')
 
 
 def _agent_entry(entry: Any, index: int) -> AgentEntry:
     if isinstance(entry, str):
-        return AgentEntry(public_spec(entry), entry)
+        return AgentEntry.of(entry)
     if isinstance(entry, dict) and isinstance(entry.get("spec"), str):
         unknown = set(entry) - {"name", "spec", "params"}
         if unknown:
@@ -182,54 +414,36 @@ def _agent_entry(entry: Any, index: int) -> AgentEntry:
         params = entry.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError(f"agents[{index}]: params must be a table")
-        name, inline = parse_spec(entry["spec"])
-        spec = format_spec(name, {**inline, **params})
-        display = entry.get("name") or public_spec(spec)
-        if not isinstance(display, str):
+        name = entry.get("name") or None
+        if name is not None and not isinstance(name, str):
             raise ConfigError(f"agents[{index}]: name must be a string")
-        return AgentEntry(display, spec)
+        return AgentEntry.of(AgentSpec.parse(entry["spec"]).with_params(**params), name)
     raise ConfigError(f'agents[{index}] must be a spec string or a table with spec = "..."')
 
 
-def config_from_dict(data: dict[str, Any], default_name: str = "tournament") -> TournamentConfig:
+def config_from_dict(data: Mapping[str, Any], default_name: str = "tournament") -> TournamentConfig:
     """Build and check a config from a TOML-like dict; unknown keys and wrong types are ConfigErrors."""
-    unknown = set(data) - _KEYS - {"envs", "agents", "env"}
+    known = [f.name for f in dataclasses.fields(TournamentConfig)]
+    unknown = set(data) - set(known) - {"env"}
     if unknown:
-        raise ConfigError(
-            f"unknown config key(s): {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(sorted(_KEYS | {'envs', 'agents'}))}"
-        )
+        raise ConfigError(f"unknown config key(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
     envs = data.get("envs", data.get("env", []))
-    envs = [envs] if isinstance(envs, (str, dict)) else envs
+    envs = [envs] if isinstance(envs, str | dict) else envs
     agents = data.get("agents", [])
     if not isinstance(envs, list) or not isinstance(agents, list):
         raise ConfigError("envs and agents must be lists")
-    settings = {k: data[k] for k in _KEYS if k in data}
-    settings.setdefault("name", default_name)
-    for key, kind in (
-        ("games", int),
-        ("workers", int),
-        ("seed", int),
-        ("max_retries", int),
-        ("self_play", bool),
-        ("teams", bool),
-    ):
-        if key in settings and (
-            not isinstance(settings[key], kind) or (kind is int and isinstance(settings[key], bool))
-        ):
-            raise ConfigError(f"{key} must be {'an integer' if kind is int else 'true or false'}")
-    if "move_time_limit" in settings:
-        limit = settings["move_time_limit"]
-        if not isinstance(limit, (int, float)) or isinstance(limit, bool):
-            raise ConfigError("move_time_limit must be a number of seconds")
-        settings["move_time_limit"] = float(limit)
-    for key in ("name", "seats", "scoring", "illegal_moves", "exploitability", "backend", "ray_address", "db"):
-        if key in settings and not isinstance(settings[key], str):
-            raise ConfigError(f"{key} must be a string")
+    name = data.get("name", default_name)
+    if not isinstance(name, str):
+        raise ConfigError("name must be a string")
+    values = {f.name: data[f.name] for f in settings() if f.name in data}
+    for f in settings():  # types before anything is built from them
+        if f.name in values:
+            _check(f, values[f.name])
     return TournamentConfig(
+        name=name,
         envs=[_env_entry(e, i) for i, e in enumerate(envs)],
         agents=[_agent_entry(a, i) for i, a in enumerate(agents)],
-        **settings,
+        **values,
     )
 
 
@@ -243,3 +457,29 @@ def load_config(path: str | Path) -> TournamentConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     return config_from_dict(data, default_name=path.stem)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Documentation
+
+
+def shown_default(f: dataclasses.Field[Any]) -> str:
+    """A setting's default as the README's table shows it."""
+    if f.metadata["shown"] is not None:
+        return str(f.metadata["shown"])
+    value = f.default
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    return str(value)
+
+
+def config_table() -> str:
+    """The README's table of config keys (markdown), rendered from the schema."""
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    for f in dataclasses.fields(TournamentConfig):
+        lines.append(f"| `{f.name}` | {shown_default(f)} | {f.metadata['doc']} |")
+    return "\n".join(lines) + "\n"

@@ -15,6 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from rich.table import Table
+
+from arena.console import make_console
 from arena.tournaments.metrics import compute_metrics
 from arena.tournaments.store import ResultsStore
 
@@ -22,11 +26,9 @@ from arena.tournaments.store import ResultsStore
 def build_report(db: str | Path, tournament: str | None = None, num_bootstrap: int = 200) -> dict[str, Any]:
     """The metrics of a stored tournament (the latest one when no name is given)."""
     with ResultsStore(db, readonly=True) as store:
-        name = store.resolve(tournament)
-        metrics = compute_metrics(
-            store.config(name), store.agents(name), store.matches(name), store.analyses(name), num_bootstrap
-        )
-        metrics["scheduled_config"] = store.config(name)
+        stored = store.tournament(store.resolve(tournament))
+    metrics = compute_metrics(stored, num_bootstrap)
+    metrics["scheduled_config"] = stored.config
     return metrics
 
 
@@ -202,10 +204,6 @@ TABLES = {
 
 def print_ranking(metrics: dict[str, Any], console: Any = None, full: bool = False) -> None:
     """The ranking table (and, with `full`, pairings, meta-game, regret and agent statistics) with rich."""
-    from rich.table import Table
-
-    from arena.cli import make_console
-
     console = console or make_console()
     titles = {
         "ranking": f"{metrics['tournament']}: {metrics['matches']} matches",
@@ -273,7 +271,6 @@ def make_figures(metrics: dict[str, Any]) -> dict[str, Any]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     figures = {}
     agents = metrics["agents"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arena.registry import make_env
+from arena.specs import EnvSpec
 from arena.tournaments.config import TournamentConfig
 
 
@@ -25,7 +26,7 @@ class MatchTask:
     """One match to play: `seats` are agent display names in the env's player order."""
 
     match_id: str
-    env: str
+    env: EnvSpec
     seats: tuple[str, ...]
     index: int
     seed: int
@@ -38,14 +39,14 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
 
 
-def match_id(tournament: str, env: str, seats: tuple[str, ...], index: int) -> str:
-    """The stable id of game `index` of `seats` on `env` in `tournament`."""
-    return _digest("match", tournament, env, list(seats), index)[:24]
+def match_id(tournament: str, env: EnvSpec, seats: tuple[str, ...], index: int) -> str:
+    """The stable id of game `index` of `seats` on `env` in `tournament` (it hashes the env's canonical text)."""
+    return _digest("match", tournament, env.text, list(seats), index)[:24]
 
 
-def match_seed(master_seed: int, env: str, index: int) -> int:
+def match_seed(master_seed: int, env: EnvSpec, index: int) -> int:
     """The seed of game `index` on `env`: shared by every pairing and seat order (common random numbers)."""
-    return int(_digest("seed", master_seed, env, index)[:15], 16)
+    return int(_digest("seed", master_seed, env.text, index)[:15], 16)
 
 
 def seatings(agents: list[str], players: int, self_play: bool, all_orders: bool) -> list[tuple[str, ...]]:
@@ -55,7 +56,7 @@ def seatings(agents: list[str], players: int, self_play: bool, all_orders: bool)
         if self_play
         else itertools.combinations(agents, players)
     )
-    out = []
+    out: list[tuple[str, ...]] = []
     for group in groups:
         orders = dict.fromkeys(itertools.permutations(group)) if all_orders else {group: None}
         out.extend(orders)
@@ -72,7 +73,7 @@ def seat_groups(env: Any, teams: bool) -> list[list[int]]:
     return [[p for p in range(players) if labels[p] == team] for team in sorted(set(labels))]
 
 
-def env_seats(env: str, teams: bool) -> int:
+def env_seats(env: EnvSpec, teams: bool) -> int:
     """The number of seats of an env (it is built once, which also checks the id and parameters)."""
     instance = make_env(env)
     try:

@@ -2,9 +2,14 @@
 
 Tables: `tournaments` (name, public config), `agents` (display name, spec without secrets, class and version),
 `matches` (one row per match, keyed by its schedule id, per-seat lists as JSON) and `analyses` (exploitability and
-exact expected payoffs, computed once at the end of a run). A batch of match rows is written in one transaction
-that skips ids already stored: each row is whole or absent after any crash, and writing a match twice changes
-nothing.
+exact expected payoffs, computed once at the end of a run). Specs (the agents' specs, the env of a match or an
+analysis, the envs of a config) are stored in their canonical JSON form. A batch of match rows is written in one
+transaction that skips ids already stored: each row is whole or absent after any crash, and writing a match twice
+changes nothing.
+
+The schema's version is SQLite's `user_version`. Version 0 (databases written before specs were stored as JSON)
+holds specs as text; opening one for writing migrates it in place, in one transaction, and read-only opens read
+it as it is.
 """
 
 from __future__ import annotations
@@ -13,12 +18,27 @@ import json
 import operator
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from arena.core import ConfigError
+from arena.errors import ArenaError, ConfigError
+from arena.specs import EnvSpec
+from arena.tournaments.config import TournamentConfig, settings
+from arena.tournaments.records import (
+    MATCH_COLUMNS,
+    ROW_COLUMNS,
+    AgentRecord,
+    Analysis,
+    MatchDecoder,
+    MatchRecord,
+    StoredTournament,
+    agent_of,
+    env_of,
+)
+from arena.tournaments.schedule import match_id
 
+SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tournaments (
     name TEXT PRIMARY KEY, config TEXT NOT NULL, arena_version TEXT, created REAL, updated REAL);
@@ -37,45 +57,11 @@ CREATE TABLE IF NOT EXISTS analyses (
 """
 
 RULE_DEFAULTS = {"teams": True}  # rules added later: what databases written before them were played with
-MATCH_COLUMNS = (
-    "match_id",
-    "tournament",
-    "env",
-    "seats",
-    "idx",
-    "seed",
-    "payoffs",
-    "outcomes",
-    "termination",
-    "culprit",
-    "message",
-    "length",
-    "illegal_moves",
-    "timeouts",
-    "errors",
-    "random_fallbacks",
-    "wall_time",
-    "agent_stats",
-    "stuck",
-    "rounds",
-    "recorded",
-)
-ROW_COLUMNS = tuple(c for c in MATCH_COLUMNS if c not in ("tournament", "recorded"))  # a worker's row
+RESUME_RULES = tuple(f.name for f in settings("rule"))  # what a resumed tournament must keep
 _ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
 _INSERT_MATCH = (
     f"INSERT INTO matches ({', '.join(ROW_COLUMNS)}, tournament, recorded) "
     f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) ON CONFLICT (match_id) DO NOTHING"
-)
-JSON_COLUMNS = (
-    "seats",
-    "payoffs",
-    "outcomes",
-    "illegal_moves",
-    "timeouts",
-    "errors",
-    "random_fallbacks",
-    "agent_stats",
-    "rounds",
 )
 
 
@@ -93,10 +79,16 @@ class ResultsStore:
                 self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing
-                self.conn.executescript(SCHEMA)
+                self._create_or_migrate()
             self.conn.execute("SELECT count(*) FROM tournaments").fetchone()
+            self.version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{self.path} is not an arena results database ({exc})") from None
+        if self.version > SCHEMA_VERSION:
+            self.close()
+            raise ConfigError(
+                f"{self.path} was written by a newer arena (schema version {self.version}); upgrade arena to read it"
+            )
 
     def close(self) -> None:
         self.conn.close()
@@ -107,80 +99,88 @@ class ResultsStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- schema --------------------------------------------------------------------------------------------------
+
+    def _create_or_migrate(self) -> None:
+        with self.transaction():
+            existing = self.conn.execute("SELECT name FROM sqlite_master WHERE name = 'tournaments'").fetchone()
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            if existing is None:
+                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version == 0:
+                try:
+                    _migrate_from_text_specs(self.conn)
+                except ArenaError as exc:
+                    raise ConfigError(f"cannot upgrade {self.path} to the current schema: {exc}") from None
+                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
     # -- writing -------------------------------------------------------------------------------------------------
 
-    def begin(self, config: dict[str, Any], agents: list[dict[str, Any]], version: str) -> None:
+    def begin(self, config: TournamentConfig, agents: list[AgentRecord], version: str) -> None:
         """Record a tournament, or check that a stored one with this name can be resumed with this config.
 
         Resuming needs the same rules (seed, time limit, illegal-move policy...) and the same spec for every agent
-        name already stored; more games, envs or agents extend the tournament.
+        name already stored; more games, envs or agents extend the tournament. `agents` carry public specs.
         """
-        name = config["name"]
+        name = config.name
+        public = config.public_dict()
         row = self.conn.execute("SELECT config FROM tournaments WHERE name = ?", (name,)).fetchone()
         if row is not None:
             stored = json.loads(row[0])
-            rules = (
-                "seed",
-                "move_time_limit",
-                "illegal_moves",
-                "max_retries",
-                "max_steps",
-                "seats",
-                "self_play",
-                "teams",
-            )
-            changed = [k for k in rules if stored.get(k, RULE_DEFAULTS.get(k)) != config.get(k, RULE_DEFAULTS.get(k))]
+            changed = [
+                k for k in RESUME_RULES if stored.get(k, RULE_DEFAULTS.get(k)) != public.get(k, RULE_DEFAULTS.get(k))
+            ]
             if changed:
                 raise ConfigError(
                     f"tournament {name!r} in {self.path} was run with different {', '.join(changed)}; "
                     "use another name or database"
                 )
-            known = dict(self.conn.execute("SELECT name, spec FROM agents WHERE tournament = ?", (name,)).fetchall())
+            known = {a.name: a.spec for a in self.agent_records(name)}
             for agent in agents:
-                if agent["name"] in known and known[agent["name"]] != agent["spec"]:
+                if agent.name in known and known[agent.name] != agent.spec:
                     raise ConfigError(
-                        f"tournament {name!r}: agent {agent['name']!r} was {known[agent['name']]}, "
-                        f"now {agent['spec']}; use another name or database"
+                        f"tournament {name!r}: agent {agent.name!r} was {known[agent.name].text}, "
+                        f"now {agent.spec.text}; use another name or database"
                     )
-            merged = {
-                **config,
-                "envs": list(dict.fromkeys(stored.get("envs", []) + config["envs"])),
-                "agents": stored.get("agents", []) + [a for a in config["agents"] if a["name"] not in known],
+            stored_envs = [env_of(e).json for e in stored.get("envs", [])]
+            stored_agents = [{**a, "spec": agent_of(a["spec"]).json} for a in stored.get("agents", [])]
+            public = {
+                **public,
+                "envs": list(dict.fromkeys(stored_envs + public["envs"])),
+                "agents": stored_agents + [a for a in public["agents"] if a["name"] not in known],
             }
-        else:
-            merged = config
         now = time.time()
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO tournaments (name, config, arena_version, created, updated) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET config = excluded.config, arena_version = excluded.arena_version, "
                 "updated = excluded.updated",
-                (name, json.dumps(merged), version, now, now),
+                (name, json.dumps(public), version, now, now),
             )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO agents (tournament, name, spec, class, version, has_action_probs) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (name, a["name"], a["spec"], a.get("class"), a.get("version"), int(bool(a.get("has_action_probs"))))
-                    for a in agents
-                ],
+                [(name, a.name, a.spec.json, a.cls, a.version, int(a.has_action_probs)) for a in agents],
             )
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.conn)
 
-    def add_matches(self, tournament: str, rows: Iterable[dict[str, Any]]) -> None:
-        """Write finished matches in one transaction; a match id already stored is left as it is."""
+    def add_matches(self, tournament: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Write finished matches (rows from `records.encode_match`) in one transaction; a stored id is kept."""
         extra = (tournament, time.time())
         values = [_ROW_VALUES(row) + extra for row in rows]
         with self.transaction():
             self.conn.executemany(_INSERT_MATCH, values)
 
-    def set_analysis(self, tournament: str, kind: str, env: str, subject: str, value: Any) -> None:
+    def set_analysis(self, tournament: str, kind: str, env: EnvSpec, subject: str, value: Any) -> None:
         with self.transaction():
             self.conn.execute(
                 "INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?, ?)",
-                (tournament, kind, env, subject, json.dumps(value)),
+                (tournament, kind, env.json, subject, json.dumps(value)),
             )
 
     # -- reading -------------------------------------------------------------------------------------------------
@@ -199,20 +199,41 @@ class ResultsStore:
             raise ConfigError(f"no tournament {name!r} in {self.path}; it has {', '.join(names)}")
         return name
 
-    def config(self, tournament: str) -> dict[str, Any]:
+    def _stored_config(self, tournament: str) -> dict[str, Any]:
         row = self.conn.execute("SELECT config FROM tournaments WHERE name = ?", (tournament,)).fetchone()
         if row is None:
             raise ConfigError(f"no tournament {tournament!r} in {self.path}")
         return json.loads(row[0])
 
-    def agents(self, tournament: str) -> list[dict[str, Any]]:
+    def config(self, tournament: str) -> dict[str, Any]:
+        """The stored public config as plain data; envs and agent specs in their canonical text."""
+        config = self._stored_config(tournament)
+        config["envs"] = [env_of(e).text for e in config.get("envs", [])]
+        config["agents"] = [{**a, "spec": agent_of(a["spec"]).text} for a in config.get("agents", [])]
+        return config
+
+    def tournament(self, name: str, with_rounds: bool = True) -> StoredTournament:
+        """Everything stored about a tournament, decoded."""
+        envs = [env_of(e) for e in self._stored_config(name).get("envs", [])]
+        return StoredTournament(
+            name,
+            self.config(name),
+            envs,
+            self.agent_records(name),
+            self.records(name, with_rounds),
+            self.analyses(name),
+        )
+
+    def agent_records(self, tournament: str) -> list[AgentRecord]:
         cursor = self.conn.execute(
             "SELECT name, spec, class, version, has_action_probs FROM agents WHERE tournament = ? ORDER BY rowid",
             (tournament,),
         )
-        return [
-            {"name": n, "spec": s, "class": c, "version": v, "has_action_probs": bool(h)} for n, s, c, v, h in cursor
-        ]
+        return [AgentRecord(n, agent_of(s), c, v, bool(h)) for n, s, c, v, h in cursor]
+
+    def agents(self, tournament: str) -> list[dict[str, Any]]:
+        """The stored agents as plain data (specs in their canonical text)."""
+        return [a.to_dict() for a in self.agent_records(tournament)]
 
     def recorded_ids(self, tournament: str) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT match_id FROM matches WHERE tournament = ?", (tournament,))}
@@ -220,34 +241,60 @@ class ResultsStore:
     def count(self, tournament: str) -> int:
         return self.conn.execute("SELECT count(*) FROM matches WHERE tournament = ?", (tournament,)).fetchone()[0]
 
-    def matches(self, tournament: str, with_rounds: bool = True) -> list[dict[str, Any]]:
-        """Every recorded match of a tournament in schedule order, JSON columns decoded."""
-        columns = [c for c in MATCH_COLUMNS if with_rounds or c != "rounds"]
+    def records(self, tournament: str, with_rounds: bool = True) -> list[MatchRecord]:
+        """Every recorded match of a tournament in schedule order."""
+        columns = [c for c in MATCH_COLUMNS if c != "tournament" and (with_rounds or c != "rounds")]
         cursor = self.conn.execute(
             f"SELECT {', '.join(columns)} FROM matches WHERE tournament = ? ORDER BY idx, env, match_id", (tournament,)
         )
-        seat_lists = [c for c in JSON_COLUMNS if c in columns and c not in ("agent_stats", "rounds")]
-        nested = [c for c in ("agent_stats", "rounds") if c in columns]
-        decoded: dict[str, list[Any]] = {}  # a tournament has few distinct per-seat lists: decode each once
-        out = []
-        for values in cursor:
-            row = dict(zip(columns, values))
-            for c in seat_lists:
-                text = row[c]
-                if text is not None:
-                    value = decoded.get(text)
-                    if value is None:
-                        value = decoded[text] = json.loads(text)
-                    row[c] = list(value)
-            for c in nested:
-                if row[c] is not None:
-                    row[c] = json.loads(row[c])
-            out.append(row)
-        return out
+        decoder = MatchDecoder()
+        return [decoder.decode(columns, values) for values in cursor]
 
-    def analyses(self, tournament: str) -> list[dict[str, Any]]:
+    def matches(self, tournament: str, with_rounds: bool = True) -> list[dict[str, Any]]:
+        """Every recorded match as plain data with the table's column names (lists decoded, the env's text)."""
+        return [r.to_dict(tournament) for r in self.records(tournament, with_rounds)]
+
+    def analyses(self, tournament: str) -> list[Analysis]:
         cursor = self.conn.execute("SELECT kind, env, subject, value FROM analyses WHERE tournament = ?", (tournament,))
-        return [{"kind": k, "env": e, "subject": s, "value": json.loads(v)} for k, e, s, v in cursor]
+        decoder = MatchDecoder()
+        return [Analysis(k, decoder.env(e), s, json.loads(v)) for k, e, s, v in cursor]
+
+
+def _migrate_from_text_specs(conn: sqlite3.Connection) -> None:
+    """Version 0 -> 1: every stored spec from its text form to its canonical JSON (inside the caller's transaction).
+
+    Match ids hash the env's canonical text; rows of an env stored under another text (spaces, key order) get the
+    id the schedule now gives them, so that resuming does not play them again.
+    """
+    envs: dict[str, EnvSpec] = {}
+
+    def env_json(text: str) -> str:
+        if text not in envs:
+            envs[text] = env_of(text)
+        return envs[text].json
+
+    for name, text in conn.execute("SELECT name, config FROM tournaments").fetchall():
+        config = json.loads(text)
+        config["envs"] = [env_json(e) for e in config.get("envs", [])]
+        config["agents"] = [{**a, "spec": agent_of(a["spec"]).json} for a in config.get("agents", [])]
+        conn.execute("UPDATE tournaments SET config = ? WHERE name = ?", (json.dumps(config), name))
+    for tournament, name, spec in conn.execute("SELECT tournament, name, spec FROM agents").fetchall():
+        conn.execute(
+            "UPDATE agents SET spec = ? WHERE tournament = ? AND name = ?", (agent_of(spec).json, tournament, name)
+        )
+    for (text,) in conn.execute("SELECT DISTINCT env FROM analyses").fetchall():
+        conn.execute("UPDATE analyses SET env = ? WHERE env = ?", (env_json(text), text))
+    for tournament, text in conn.execute("SELECT DISTINCT tournament, env FROM matches").fetchall():
+        spec = envs.get(text) or env_of(text)
+        if spec.text != text:
+            rows = conn.execute(
+                "SELECT match_id, seats, idx FROM matches WHERE tournament = ? AND env = ?", (tournament, text)
+            ).fetchall()
+            conn.executemany(
+                "UPDATE matches SET match_id = ? WHERE match_id = ?",
+                [(match_id(tournament, spec, tuple(json.loads(seats)), idx), old) for old, seats, idx in rows],
+            )
+        conn.execute("UPDATE matches SET env = ? WHERE tournament = ? AND env = ?", (env_json(text), tournament, text))
 
 
 class _Transaction:

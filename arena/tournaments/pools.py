@@ -1,0 +1,405 @@
+"""Where matches run: in this process, in local worker processes, or on a Ray cluster, and the loop that feeds them.
+
+Every pool hands chunks of `MatchTask`s to workers (`worker.MatchRunner`) and gets back `ChunkReply`s of encoded
+rows. Chunks are sized to about CHUNK_SECONDS of work, so there are few round-trips and little is lost to a kill.
+A worker left with a stuck agent thread finishes its row, gives back the rest of its chunk and is replaced by a
+fresh one. A worker that dies (a crash inside an agent's C code) has its chunk retried one match at a time; a match
+that kills a worker twice is given up and reported.
+"""
+
+from __future__ import annotations
+
+import abc
+import collections
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from arena.errors import ArenaError
+from arena.specs import AgentSpec
+from arena.tournaments.records import Row
+from arena.tournaments.schedule import MatchTask
+from arena.tournaments.worker import ChunkReply, MatchRunner, MatchSettings
+
+CHUNK_SECONDS = 0.25  # aim for chunks of about this much work: few round-trips, little lost to a kill
+MAX_CHUNK = 256
+IN_FLIGHT = 2  # chunks queued per worker so that it never waits for the coordinator
+
+
+class EngineError(ArenaError):
+    """A match could not be run for a reason that is not an agent's fault (a broken env, a lost cluster)."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The coordinator: one loop for every pool of workers
+
+
+class _Pool(abc.ABC):
+    """Workers that take chunks; subclasses say how they start, receive and report."""
+
+    size: int
+
+    @abc.abstractmethod
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    @abc.abstractmethod
+    def submit(self, worker: Any, chunk: list[MatchTask]) -> None:
+        raise NotImplementedError
+
+    @abc.abstractmethod
+    def wait(self, workers: list[Any], timeout: float) -> list[tuple[Any, ChunkReply | None]]:
+        """Replies that arrived (None for a worker that died), at most `timeout` seconds from now."""
+        raise NotImplementedError
+
+    @abc.abstractmethod
+    def retire(self, worker: Any) -> None:
+        raise NotImplementedError
+
+    def close(self, workers: list[Any]) -> None:
+        for worker in workers:
+            self.retire(worker)
+
+
+@dataclass
+class RunSummary:
+    """What a backend run did beyond the rows it delivered."""
+
+    played: int = 0
+    replaced_workers: int = 0
+    given_up: list[str] = field(default_factory=list)
+
+
+class _Driver:
+    """Hands out chunks sized to about CHUNK_SECONDS of work and collects the rows."""
+
+    def __init__(
+        self,
+        pool: _Pool,
+        tasks: list[MatchTask],
+        on_rows: Callable[[list[Row]], None],
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
+        self.pool, self.on_rows, self.on_idle = pool, on_rows, on_idle
+        self.pending: collections.deque[MatchTask] = collections.deque(tasks)
+        self.in_flight: dict[int, collections.deque[list[MatchTask]]] = {}
+        self.suspects: set[str] = set()
+        self.summary = RunSummary()
+        self.match_seconds: float | None = None
+
+    def chunk_size(self) -> int:
+        if self.match_seconds is None:
+            return 1
+        size = int(CHUNK_SECONDS / max(self.match_seconds, 1e-6))
+        fair = len(self.pending) // (IN_FLIGHT * self.pool.size) or 1
+        return max(1, min(MAX_CHUNK, size, fair))
+
+    def feed(self, worker: Any) -> None:
+        queue = self.in_flight.setdefault(id(worker), collections.deque())
+        while self.pending and len(queue) < IN_FLIGHT:
+            size = 1 if self.pending[0].match_id in self.suspects else self.chunk_size()
+            chunk = [self.pending.popleft() for _ in range(min(size, len(self.pending)))]
+            queue.append(chunk)
+            self.pool.submit(worker, chunk)
+
+    def requeue(self, tasks: list[MatchTask]) -> None:
+        self.pending.extendleft(reversed(tasks))
+
+    def run(self) -> RunSummary:
+        workers = [self.pool.start() for _ in range(self.pool.size)]
+        try:
+            for worker in workers:
+                self.feed(worker)
+            while any(self.in_flight.get(id(w)) for w in workers):
+                replies = self.pool.wait(workers, timeout=0.5)
+                if not replies and self.on_idle:
+                    self.on_idle()
+                for worker, reply in replies:
+                    chunk = self.in_flight[id(worker)].popleft()
+                    if reply is None or reply.stuck:
+                        workers[workers.index(worker)] = self._replace(worker, chunk, reply)
+                        continue
+                    self._deliver(chunk, reply)
+                    self.feed(worker)
+        finally:
+            self.pool.close(workers)
+        return self.summary
+
+    def _deliver(self, chunk: list[MatchTask], reply: ChunkReply) -> None:
+        if reply.rows:
+            self.on_rows(reply.rows)
+            self.summary.played += len(reply.rows)
+            seconds = reply.seconds / len(reply.rows)
+            self.match_seconds = seconds if self.match_seconds is None else 0.7 * self.match_seconds + 0.3 * seconds
+        if reply.failure:
+            raise EngineError(reply.failure)
+        self.requeue(reply.unplayed)
+
+    def _replace(self, worker: Any, chunk: list[MatchTask], reply: ChunkReply | None) -> Any:
+        """Retire a stuck or dead worker, put its unfinished work back, start a fresh one."""
+        leftovers = [t for c in self.in_flight.pop(id(worker), ()) for t in c]
+        if reply is not None:  # stuck: the rows it finished are good
+            self._deliver(chunk, reply)
+        else:  # died: retry its matches one by one; one that kills a worker again is given up
+            for task in reversed(chunk):
+                if task.match_id in self.suspects:
+                    self.summary.given_up.append(task.match_id)
+                else:
+                    self.suspects.add(task.match_id)
+                    leftovers.insert(0, task)
+        self.requeue(leftovers)
+        self.pool.retire(worker)
+        self.summary.replaced_workers += 1
+        fresh = self.pool.start()
+        self.feed(fresh)
+        return fresh
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# In-process
+
+
+class InProcessPool(_Pool):
+    """Matches run in the calling process, one chunk at a time (for debugging and for tiny tournaments)."""
+
+    size = 1
+
+    def __init__(self, agent_specs: dict[str, AgentSpec], settings: MatchSettings, secrets: list[str]) -> None:
+        self.args = (agent_specs, settings, secrets)
+        self.queued: dict[int, collections.deque[list[MatchTask]]] = {}
+
+    def start(self) -> MatchRunner:
+        runner = MatchRunner(*self.args)
+        self.queued[id(runner)] = collections.deque()
+        return runner
+
+    def submit(self, worker: MatchRunner, chunk: list[MatchTask]) -> None:
+        self.queued[id(worker)].append(chunk)
+
+    def wait(self, workers: list[MatchRunner], timeout: float) -> list[tuple[Any, ChunkReply | None]]:
+        for worker in workers:
+            if self.queued.get(id(worker)):
+                return [(worker, worker.run_chunk(self.queued[id(worker)].popleft()))]
+        return []
+
+    def retire(self, worker: MatchRunner) -> None:
+        self.queued.pop(id(worker), None)
+        worker.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Local worker processes
+
+
+def _worker_main(
+    conn: multiprocessing.connection.Connection,
+    agent_specs: dict[str, AgentSpec],
+    settings: MatchSettings,
+    secrets: list[str],
+) -> None:
+    """A worker process: plays the chunks it receives until told to stop or the coordinator goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
+    runner = MatchRunner(agent_specs, settings, secrets)
+    while True:
+        try:
+            chunk = conn.recv()
+        except (EOFError, OSError):
+            break
+        if chunk is None:
+            break
+        reply = runner.run_chunk(chunk)
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            break
+        if reply.stuck:
+            os._exit(0)  # an agent thread is stuck in C code: this process cannot be trusted with more matches
+    runner.close()
+
+
+@dataclass(eq=False)
+class _Process:
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+
+
+class LocalPool(_Pool):
+    """Worker processes on this machine (forkserver: each starts from a clean, pre-imported process)."""
+
+    def __init__(
+        self, size: int, agent_specs: dict[str, AgentSpec], settings: MatchSettings, secrets: list[str]
+    ) -> None:
+        self.size = size
+        self.args = (agent_specs, settings, secrets)
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(["arena.tournaments.worker"])
+
+    def start(self) -> _Process:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(target=_worker_main, args=(child, *self.args), daemon=True, name="arena-worker")
+        process.start()
+        child.close()
+        return _Process(process, parent)
+
+    def submit(self, worker: _Process, chunk: list[MatchTask]) -> None:
+        with contextlib.suppress(BrokenPipeError, OSError):  # a dead worker is reported by wait()
+            worker.conn.send(chunk)
+
+    def wait(self, workers: list[_Process], timeout: float) -> list[tuple[Any, ChunkReply | None]]:
+        by_handle: dict[Any, _Process] = {}
+        for w in workers:
+            by_handle[w.conn] = w
+            by_handle[w.process.sentinel] = w
+        ready = multiprocessing.connection.wait(list(by_handle), timeout)
+        replies, seen = [], set()
+        for handle in ready:
+            worker = by_handle[handle]
+            if worker in seen:
+                continue
+            seen.add(worker)
+            if worker.conn.poll():
+                try:
+                    replies.append((worker, worker.conn.recv()))
+                    continue
+                except (EOFError, OSError):
+                    pass
+            if not worker.process.is_alive():
+                replies.append((worker, None))
+        return replies
+
+    def retire(self, worker: _Process) -> None:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            worker.conn.send(None)
+        worker.process.join(timeout=1.0)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.conn.close()
+
+    def close(self, workers: list[_Process]) -> None:
+        for worker in workers:  # ask all first, so that they wind down together
+            with contextlib.suppress(BrokenPipeError, OSError):
+                worker.conn.send(None)
+        deadline = time.monotonic() + 2.0
+        for worker in workers:
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Ray
+
+
+class RayPool(_Pool):
+    """Ray actors, each holding a MatchRunner: a local cluster, or the one at `address` (`ray://...` or host:port).
+
+    The cluster's nodes need arena (and the agents' own packages) installed.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        agent_specs: dict[str, AgentSpec],
+        settings: MatchSettings,
+        secrets: list[str],
+        address: str | None = None,
+    ) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise EngineError("the ray backend needs Ray: pip install 'arena-games[ray]'") from None
+        self.ray = ray
+        if not ray.is_initialized():
+            try:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise EngineError(
+                    f"cannot connect to the Ray cluster at {address or 'a new local cluster'}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else exc}"
+                ) from None
+        self.size = size or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self.actor_class = ray.remote(num_cpus=1, max_restarts=0)(_RayWorker)
+        self.args = (agent_specs, settings, secrets)
+        self.futures: dict[Any, tuple[Any, Any]] = {}
+
+    def start(self) -> Any:
+        return self.actor_class.remote(*self.args)
+
+    def submit(self, worker: Any, chunk: list[MatchTask]) -> None:
+        self.futures[worker.run_chunk.remote(chunk)] = worker
+
+    def wait(self, workers: list[Any], timeout: float) -> list[tuple[Any, ChunkReply | None]]:
+        if not self.futures:
+            return []
+        # Replies of one worker must come back in the order its chunks were sent.
+        heads: dict[Any, Any] = {}
+        for future, worker in self.futures.items():
+            heads.setdefault(worker, future)
+        ready, _ = self.ray.wait(list(heads.values()), num_returns=1, timeout=timeout)
+        replies = []
+        for future in ready:
+            worker = self.futures.pop(future)
+            try:
+                replies.append((worker, self.ray.get(future)))
+            except (self.ray.exceptions.RayActorError, self.ray.exceptions.WorkerCrashedError):
+                replies.append((worker, None))
+        return replies
+
+    def retire(self, worker: Any) -> None:
+        for future in [f for f, w in self.futures.items() if w is worker]:
+            del self.futures[future]
+        self.ray.kill(worker, no_restart=True)
+
+    def close(self, workers: list[Any]) -> None:
+        for worker in workers:
+            self.retire(worker)
+
+
+class _RayWorker:
+    """A Ray actor around a MatchRunner."""
+
+    def __init__(self, agent_specs: dict[str, AgentSpec], settings: MatchSettings, secrets: list[str]) -> None:
+        self.runner = MatchRunner(agent_specs, settings, secrets)
+
+    def run_chunk(self, chunk: list[MatchTask]) -> ChunkReply:
+        return self.runner.run_chunk(chunk)
+
+
+def make_pool(
+    backend: str,
+    workers: int,
+    agent_specs: dict[str, AgentSpec],
+    settings: MatchSettings,
+    secrets: list[str],
+    ray_address: str | None = None,
+) -> _Pool:
+    """The pool for a backend name: inprocess, local or ray."""
+    if backend == "inprocess":
+        return InProcessPool(agent_specs, settings, secrets)
+    if backend == "local":
+        return LocalPool(workers or os.cpu_count() or 1, agent_specs, settings, secrets)
+    if backend == "ray":
+        return RayPool(workers, agent_specs, settings, secrets, ray_address)
+    raise ArenaError(f"unknown backend {backend!r}; use inprocess, local or ray")
+
+
+def run_matches(
+    pool: _Pool,
+    tasks: list[MatchTask],
+    on_rows: Callable[[list[Row]], None],
+    on_idle: Callable[[], None] | None = None,
+) -> RunSummary:
+    """Play `tasks` on `pool`, calling `on_rows` with each finished chunk's rows as it arrives and `on_idle` after
+    half a second without any."""
+    if not tasks:
+        return RunSummary()
+    return _Driver(pool, tasks, on_rows, on_idle).run()

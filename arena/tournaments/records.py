@@ -1,0 +1,271 @@
+"""What the results store holds, as typed records, and their encoding to and from SQLite rows (only here).
+
+A `MatchRecord` is one played match: workers build it from the match's result and encode it with `encode_match`
+before sending it back (a row of plain values pickles cheaply and the coordinator only inserts it); the store
+decodes rows with `MatchDecoder`. Specs are stored in their canonical JSON form (`EnvSpec.json`); databases written
+before that (schema version 0) hold their text form, which `env_of` and `agent_of` read too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from arena.specs import AgentSpec, EnvSpec
+
+# The columns a worker's row fills, in the order of the matches table (the store adds tournament and recorded).
+ROW_COLUMNS = (
+    "match_id",
+    "env",
+    "seats",
+    "idx",
+    "seed",
+    "payoffs",
+    "outcomes",
+    "termination",
+    "culprit",
+    "message",
+    "length",
+    "illegal_moves",
+    "timeouts",
+    "errors",
+    "random_fallbacks",
+    "wall_time",
+    "agent_stats",
+    "stuck",
+    "rounds",
+)
+MATCH_COLUMNS = (*ROW_COLUMNS[:1], "tournament", *ROW_COLUMNS[1:], "recorded")
+SEAT_LIST_COLUMNS = ("seats", "payoffs", "outcomes", "illegal_moves", "timeouts", "errors", "random_fallbacks")
+
+Row = dict[str, Any]  # column -> SQLite value (JSON text for lists and tables)
+
+
+@dataclass(eq=True)
+class MatchRecord:
+    """One recorded match; per-seat values are tuples in seat order (one seat is one player, or one team)."""
+
+    match_id: str
+    env: EnvSpec
+    seats: tuple[str, ...]
+    index: int
+    seed: int | None
+    payoffs: tuple[float, ...]
+    outcomes: tuple[str | None, ...]
+    termination: str
+    culprit: int | None
+    message: str
+    length: int
+    illegal_moves: tuple[int, ...]
+    timeouts: tuple[int, ...]
+    errors: tuple[int, ...]
+    random_fallbacks: tuple[int, ...]
+    wall_time: float
+    agent_stats: tuple[dict[str, Any], ...]
+    stuck: bool = False
+    rounds: dict[str, Any] | None = None  # per-seat actions, full-information payoffs and policies of each round
+    recorded: float | None = None  # when the store wrote it
+
+    def to_dict(self, tournament: str | None = None) -> dict[str, Any]:
+        """The record as plain data with the store's column names (lists for per-seat values, the env's text)."""
+        return {
+            "match_id": self.match_id,
+            "tournament": tournament,
+            "env": self.env.text,
+            "seats": list(self.seats),
+            "idx": self.index,
+            "seed": self.seed,
+            "payoffs": list(self.payoffs),
+            "outcomes": list(self.outcomes),
+            "termination": self.termination,
+            "culprit": self.culprit,
+            "message": self.message,
+            "length": self.length,
+            "illegal_moves": list(self.illegal_moves),
+            "timeouts": list(self.timeouts),
+            "errors": list(self.errors),
+            "random_fallbacks": list(self.random_fallbacks),
+            "wall_time": self.wall_time,
+            "agent_stats": [dict(s) for s in self.agent_stats],
+            "stuck": int(self.stuck),
+            "rounds": self.rounds,
+            "recorded": self.recorded,
+        }
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    """A participant as stored: display name, public spec (no secrets), class, version, exact strategy or not."""
+
+    name: str
+    spec: AgentSpec
+    cls: str | None = None
+    version: str | None = None
+    has_action_probs: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "spec": self.spec.text,
+            "class": self.cls,
+            "version": self.version,
+            "has_action_probs": self.has_action_probs,
+        }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One stored analysis: `kind` (exploitability, exact_payoff) of `subject` (an agent, or `a\\nb`) on `env`."""
+
+    kind: str
+    env: EnvSpec
+    subject: str
+    value: Any
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Specs
+
+
+def spec_column(spec: EnvSpec | AgentSpec) -> str:
+    """How the store keeps a spec: its canonical JSON."""
+    return spec.json
+
+
+def _is_json(text: str) -> bool:
+    return text.startswith("{")  # a spec's text starts with its name, its JSON form with a brace
+
+
+def env_of(text: str) -> EnvSpec:
+    """An env spec from a store column: canonical JSON, or the text form of a version-0 database."""
+    return EnvSpec.from_json(text) if _is_json(text) else EnvSpec.parse(text)
+
+
+def agent_of(text: str) -> AgentSpec:
+    """An agent spec from a store column: canonical JSON, or the text form of a version-0 database."""
+    return AgentSpec.from_json(text) if _is_json(text) else AgentSpec.parse(text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Encoding (in the worker)
+
+
+_JSON_MEMO: dict[tuple[tuple[Any, ...], ...], tuple[str, ...]] = {}
+
+
+def _per_seat_json(*lists: tuple[Any, ...]) -> tuple[str, ...]:
+    """JSON texts of a match's per-seat tuples; the few distinct combinations a tournament has are encoded once."""
+    texts = _JSON_MEMO.get(lists)
+    if texts is None:
+        if len(_JSON_MEMO) > 10_000:
+            _JSON_MEMO.clear()
+        texts = _JSON_MEMO[lists] = tuple(json.dumps(list(values)) for values in lists)
+    return texts
+
+
+def _stats_json(stats: Sequence[dict[str, Any]]) -> str:
+    """JSON text of the agents' match statistics (most agents keep none: that text is built without json)."""
+    if any(stats):
+        return json.dumps(list(stats), default=str)
+    return "[" + ", ".join(["{}"] * len(stats)) + "]"
+
+
+def encode_match(record: MatchRecord) -> Row:
+    """The matches-table row of a record (without the tournament and the time it is written)."""
+    seats, payoffs, outcomes, illegal, timeouts, errors, fallbacks = _per_seat_json(
+        record.seats,
+        record.payoffs,
+        record.outcomes,
+        record.illegal_moves,
+        record.timeouts,
+        record.errors,
+        record.random_fallbacks,
+    )
+    return {
+        "match_id": record.match_id,
+        "env": record.env.json,
+        "seats": seats,
+        "idx": record.index,
+        "seed": record.seed,
+        "payoffs": payoffs,
+        "outcomes": outcomes,
+        "termination": record.termination,
+        "culprit": record.culprit,
+        "message": record.message,
+        "length": record.length,
+        "illegal_moves": illegal,
+        "timeouts": timeouts,
+        "errors": errors,
+        "random_fallbacks": fallbacks,
+        "wall_time": record.wall_time,
+        "agent_stats": _stats_json(record.agent_stats),
+        "stuck": int(record.stuck),
+        "rounds": None if record.rounds is None else json.dumps(record.rounds, separators=(",", ":")),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Decoding (in the store)
+
+
+class MatchDecoder:
+    """Decodes matches-table rows; a tournament has few distinct envs and per-seat lists, each is decoded once."""
+
+    def __init__(self) -> None:
+        self.envs: dict[str, EnvSpec] = {}
+        self.lists: dict[str, tuple[Any, ...]] = {}
+
+    def env(self, text: str) -> EnvSpec:
+        spec = self.envs.get(text)
+        if spec is None:
+            spec = self.envs[text] = env_of(text)
+        return spec
+
+    def seat_list(self, text: str | None) -> tuple[Any, ...]:
+        if text is None:
+            return ()
+        value = self.lists.get(text)
+        if value is None:
+            value = self.lists[text] = tuple(json.loads(text))
+        return value
+
+    def decode(self, columns: Sequence[str], values: Iterable[Any]) -> MatchRecord:
+        row = dict(zip(columns, values))
+        stats = row.get("agent_stats")
+        rounds = row.get("rounds")
+        return MatchRecord(
+            match_id=row["match_id"],
+            env=self.env(row["env"]),
+            seats=self.seat_list(row["seats"]),
+            index=row["idx"],
+            seed=row["seed"],
+            payoffs=self.seat_list(row["payoffs"]),
+            outcomes=self.seat_list(row["outcomes"]),
+            termination=row["termination"],
+            culprit=row["culprit"],
+            message=row["message"],
+            length=row["length"],
+            illegal_moves=self.seat_list(row["illegal_moves"]),
+            timeouts=self.seat_list(row["timeouts"]),
+            errors=self.seat_list(row["errors"]),
+            random_fallbacks=self.seat_list(row["random_fallbacks"]),
+            wall_time=row["wall_time"],
+            agent_stats=tuple(json.loads(stats)) if stats is not None else (),
+            stuck=bool(row["stuck"]),
+            rounds=json.loads(rounds) if rounds is not None else None,
+            recorded=row.get("recorded"),
+        )
+
+
+@dataclass
+class StoredTournament:
+    """Everything the store holds about one tournament: what a report is computed from."""
+
+    name: str
+    config: dict[str, Any]  # the stored public config as plain data (specs in their canonical text)
+    envs: list[EnvSpec]
+    agents: list[AgentRecord]
+    matches: list[MatchRecord]
+    analyses: list[Analysis]

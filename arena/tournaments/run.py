@@ -1,0 +1,197 @@
+"""Running a tournament: check the config, build the schedule, play what the store lacks, analyse, measure."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+import arena
+from arena.tournaments.analysis import analyse_tournament
+from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
+from arena.tournaments.metrics import compute_metrics
+from arena.tournaments.pools import make_pool, run_matches
+from arena.tournaments.records import AgentRecord, Row
+from arena.tournaments.schedule import build_schedule
+from arena.tournaments.store import ResultsStore
+from arena.tournaments.worker import MatchSettings
+
+SAVE_ROWS = 2048  # finished matches are written when this many wait ...
+SAVE_SECONDS = 0.5  # ... or when the oldest has waited this long (one transaction for many rows costs less)
+
+
+@dataclass
+class TournamentRun:
+    """What a call to `run_tournament` did, and the tournament's metrics afterwards."""
+
+    name: str
+    db: str
+    scheduled: int
+    already_recorded: int
+    played: int
+    seconds: float
+    match_seconds: float
+    backend: str
+    workers: int
+    replaced_workers: int = 0
+    given_up: list[str] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def as_config(config: TournamentConfig | Mapping[str, Any] | str | Path) -> TournamentConfig:
+    """A TournamentConfig from itself, a TOML path or a TOML-like dict (the edge where Python callers come in)."""
+    if isinstance(config, TournamentConfig):
+        return config
+    if isinstance(config, Mapping):
+        return config_from_dict(config)
+    return load_config(config)
+
+
+def stored_agents(config: TournamentConfig) -> list[AgentRecord]:
+    """The agents a database already holds for this tournament (none when there is no database yet)."""
+    if not Path(config.db).exists():
+        return []
+    with ResultsStore(config.db, readonly=True) as store:
+        return store.agent_records(config.name) if config.name in store.tournaments() else []
+
+
+def describe_agents(config: TournamentConfig) -> list[AgentRecord]:
+    """Build every agent once (checking names and parameters) and describe it for the store, without secrets."""
+    described = []
+    for entry in config.agents:
+        agent = arena.make_agent(entry.spec)
+        cls = type(agent)
+        module = importlib.import_module(cls.__module__.partition(".")[0])
+        version = getattr(agent, "version", None) or getattr(module, "__version__", None)
+        described.append(
+            AgentRecord(
+                entry.name,
+                public_spec(entry.spec),
+                f"{cls.__module__}:{cls.__qualname__}",
+                str(version) if version else None,
+                cls.has_action_probs(),
+            )
+        )
+        agent.close()
+    return described
+
+
+def run_tournament(
+    config: TournamentConfig | Mapping[str, Any] | str | Path,
+    *,
+    db: str | None = None,
+    workers: int | None = None,
+    backend: str | None = None,
+    ray_address: str | None = None,
+    progress: bool = False,
+    analyse: bool = True,
+) -> TournamentRun:
+    """Play every match of the tournament that the database does not hold yet, then compute its metrics.
+
+    Ctrl-C stops between chunks: what finished is stored, and running the same tournament again resumes it.
+    """
+    config = as_config(config).replace(db=db, workers=workers, backend=backend, ray_address=ray_address)
+    config = config.with_stored_names((a.name, a.spec) for a in stored_agents(config))
+    agents = describe_agents(config)
+    schedule = build_schedule(config)
+    start = time.perf_counter()
+    with ResultsStore(config.db) as store:
+        store.begin(config, agents, arena.__version__)
+        recorded = store.recorded_ids(config.name)
+        todo = [t for t in schedule if t.match_id not in recorded]
+        secrets = [v for a in config.agents for v in secret_values(a.spec)]
+        settings = MatchSettings(
+            config.move_time_limit, config.illegal_moves, config.max_retries, config.max_steps, config.teams
+        )
+        specs = {a.name: a.spec for a in config.agents}
+        bar = _Progress(len(schedule), len(schedule) - len(todo), enabled=progress)
+
+        unsaved: list[Row] = []
+        waiting_since = 0.0
+
+        def save() -> None:
+            if unsaved:
+                store.add_matches(config.name, unsaved)
+                unsaved.clear()
+
+        def on_rows(rows: list[Row]) -> None:
+            nonlocal waiting_since
+            if not unsaved:
+                waiting_since = time.monotonic()
+            unsaved.extend(rows)
+            bar.advance(len(rows))
+            if len(unsaved) >= SAVE_ROWS or time.monotonic() - waiting_since >= SAVE_SECONDS:
+                save()
+
+        pool = make_pool(config.backend, config.workers, specs, settings, secrets, config.ray_address) if todo else None
+        playing = time.perf_counter()
+        with bar:
+            try:
+                summary = run_matches(pool, todo, on_rows, on_idle=save) if pool else None
+            finally:  # Ctrl-C and engine errors keep every finished match
+                save()
+        match_seconds = time.perf_counter() - playing
+        if analyse:
+            analyse_tournament(store, config)
+        metrics = compute_metrics(store.tournament(config.name))
+    return TournamentRun(
+        name=config.name,
+        db=str(config.db),
+        scheduled=len(schedule),
+        already_recorded=len(schedule) - len(todo),
+        played=summary.played if summary else 0,
+        seconds=time.perf_counter() - start,
+        match_seconds=match_seconds,
+        backend=config.backend,
+        workers=getattr(pool, "size", 0),
+        replaced_workers=summary.replaced_workers if summary else 0,
+        given_up=summary.given_up if summary else [],
+        metrics=metrics,
+    )
+
+
+class _Progress:
+    """A live bar on stderr: matches done, matches per second, time left."""
+
+    def __init__(self, total: int, done: int, enabled: bool) -> None:
+        self.enabled = enabled and total > done
+        if not self.enabled:
+            return
+        self.progress = Progress(
+            TextColumn("[bold]matches"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self.task = self.progress.add_task("matches", total=total, completed=done, rate="")
+        self.start, self.fresh = time.perf_counter(), 0
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            self.progress.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+    def advance(self, count: int) -> None:
+        if not self.enabled:
+            return
+        self.fresh += count
+        rate = self.fresh / max(time.perf_counter() - self.start, 1e-9)
+        self.progress.update(self.task, advance=count, rate=f"{rate:,.1f}/s")

@@ -1,0 +1,304 @@
+"""Results of a tournament's matches with their uncertainty: wins, intervals, pairings, per-agent statistics, ratings.
+
+Wins and ratings count games: single matches, or under duplicate scoring the set of seat orders of a group on one
+seed (`scored_games`).
+- Per pairing: wins, draws and losses with Wilson 95% intervals, the mean payoff with a 95% interval and GTBench's
+  normalised relative advantage, NRA = (sum of own payoffs - sum of the opponent's) / (sum of both absolutes).
+- Per agent: win rate, illegal-move, time-out and error rates, and its summed `agent_stats` (tokens, latency...);
+  Bradley-Terry and Elo ratings (ratings.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from arena.specs import EnvSpec
+from arena.tournaments.ratings import Rating, bradley_terry, elo_ratings, match_scores
+from arena.tournaments.records import MatchRecord
+
+Z95 = 1.959963984540054
+
+
+def wilson(successes: float, trials: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (95% by default); (0, 1) with no trials."""
+    if trials == 0:
+        return 0.0, 1.0
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_interval(values: Sequence[float] | np.ndarray, z: float = Z95) -> tuple[float, float, float]:
+    """Mean and its normal 95% interval (the interval is the mean itself for fewer than two values)."""
+    array = np.asarray(values, dtype=float)
+    if len(array) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(array.mean())
+    if len(array) < 2:
+        return mean, mean, mean
+    half = z * float(array.std(ddof=1)) / math.sqrt(len(array))
+    return mean, mean - half, mean + half
+
+
+def compare(a: float, b: float) -> int:
+    """+1 if a beats b, 0 for a tie, -1 for a loss (payoffs within 1e-9 tie)."""
+    return 0 if abs(a - b) <= 1e-9 else (1 if a > b else -1)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Games
+
+
+class Scored(Protocol):
+    """What decides wins: a match, or a duplicate set of matches."""
+
+    @property
+    def env(self) -> EnvSpec: ...
+
+    @property
+    def seats(self) -> tuple[str, ...]: ...
+
+    @property
+    def payoffs(self) -> tuple[float, ...]: ...
+
+
+@dataclass(frozen=True)
+class Game:
+    """A duplicate set scored as one game: each agent once, with its mean payoff over the set's matches."""
+
+    env: EnvSpec
+    seats: tuple[str, ...]
+    payoffs: tuple[float, ...]
+
+
+def scored_games(matches: Sequence[MatchRecord], scoring: str = "match", all_orders: bool = True) -> Sequence[Scored]:
+    """The games that decide wins and ratings.
+
+    Under "match" scoring every match is a game. Under "duplicate" scoring a game is the complete set of seat orders
+    of one group of agents on one seed (same deals, same starting positions), and each agent scores its mean payoff
+    over the set: luck of the deal and advantages of a seat or role cancel, which is what makes asymmetric games
+    (a team of predators against prey) comparable. A set holds every seat order (`all_orders`, as `seats = "all"`
+    schedules) or the one scheduled order; sets not complete yet and self-play sets are left out.
+    """
+    if scoring != "duplicate":
+        return matches
+    sets: dict[tuple[EnvSpec, int, tuple[str, ...]], list[MatchRecord]] = defaultdict(list)
+    for m in matches:
+        sets[(m.env, m.index, tuple(sorted(m.seats)))].append(m)
+    games = []
+    for (env, _, group), members in sets.items():
+        names = list(dict.fromkeys(group))
+        if len(names) < len(group) or len(members) < (math.factorial(len(group)) if all_orders else 1):
+            continue
+        totals = dict.fromkeys(names, 0.0)
+        for m in members:
+            for name, payoff in zip(m.seats, m.payoffs):
+                totals[name] += payoff
+        games.append(Game(env, tuple(names), tuple(totals[n] / len(members) for n in names)))
+    return games
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pairings
+
+
+@dataclass
+class PairingResult:
+    """Head to head on one env, from the side of `agent` (the one listed first)."""
+
+    env: EnvSpec
+    agent: str
+    opponent: str
+    games: int
+    wins: int
+    draws: int
+    losses: int
+    win_rate: float
+    win_ci: tuple[float, float]
+    draw_rate: float
+    draw_ci: tuple[float, float]
+    loss_rate: float
+    loss_ci: tuple[float, float]
+    mean_payoff: float
+    payoff_ci: tuple[float, float]
+    nra: float
+    exact_payoff: float | None
+
+
+def pairing_results(
+    names: list[str], games: Sequence[Scored], exact: Mapping[tuple[EnvSpec, str, str], float]
+) -> list[PairingResult]:
+    """Head-to-head results of every pair of different agents in two-player games, from the side of the one
+    listed first in `names`; `exact` holds exact expected payoffs by (env, agent, opponent)."""
+    groups: dict[tuple[EnvSpec, str, str], list[tuple[float, float]]] = defaultdict(list)
+    order = {n: i for i, n in enumerate(names)}
+    for m in games:
+        seats, payoffs = m.seats, m.payoffs
+        if len(seats) != 2 or seats[0] == seats[1]:
+            continue
+        first = 0 if order[seats[0]] < order[seats[1]] else 1
+        groups[(m.env, seats[first], seats[1 - first])].append((payoffs[first], payoffs[1 - first]))
+    out = []
+    for (env, a, b), pairs in sorted(groups.items(), key=lambda g: (g[0][0].text, order[g[0][1]], order[g[0][2]])):
+        n = len(pairs)
+        results = [compare(x, y) for x, y in pairs]
+        wins, draws, losses = results.count(1), results.count(0), results.count(-1)
+        own, other = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        mean, low, high = mean_interval(own)
+        scale = np.abs(own).sum() + np.abs(other).sum()
+        out.append(
+            PairingResult(
+                env=env,
+                agent=a,
+                opponent=b,
+                games=n,
+                wins=wins,
+                draws=draws,
+                losses=losses,
+                win_rate=wins / n,
+                win_ci=wilson(wins, n),
+                draw_rate=draws / n,
+                draw_ci=wilson(draws, n),
+                loss_rate=losses / n,
+                loss_ci=wilson(losses, n),
+                mean_payoff=mean,
+                payoff_ci=(low, high),
+                nra=float((own.sum() - other.sum()) / scale) if scale > 0 else 0.0,
+                exact_payoff=exact.get((env, a, b)),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Agents
+
+
+@dataclass
+class AgentStats:
+    """One agent's results against other agents, its reliability, and its summed match statistics."""
+
+    matches: int
+    wins: int
+    draws: int
+    losses: int
+    win_rate: float
+    win_ci: tuple[float, float]
+    score: float
+    illegal_move_rate: float
+    illegal_moves: int
+    timeout_rate: float
+    error_rate: float
+    forfeits: int
+    stats: dict[str, float] = field(default_factory=dict)
+    stats_per_match: dict[str, float] = field(default_factory=dict)
+
+
+def _stat_sums(stats: list[dict[str, Any]]) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for entry in stats:
+        for key, value in (entry or {}).items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                totals[key] += value
+    return dict(totals)
+
+
+@dataclass
+class _Tally:
+    matches: int = 0
+    wins: int = 0
+    draws: int = 0
+    losses: int = 0
+    illegal: int = 0
+    timeouts: int = 0
+    errors: int = 0
+    forfeits: int = 0
+    illegal_moves: int = 0
+    stats: list[dict[str, Any]] = field(default_factory=list)
+
+
+def agent_summaries(
+    names: list[str], matches: Sequence[MatchRecord], games: Sequence[Scored] | None = None
+) -> dict[str, AgentStats]:
+    """Per agent: results against other agents in `games` (the matches themselves by default), reliability rates
+    and summed agent statistics."""
+    tallies = {n: _Tally() for n in names}
+    for m in matches:
+        for s, name in enumerate(m.seats):
+            t = tallies.get(name)
+            if t is None:
+                continue
+            t.matches += 1
+            t.illegal += m.illegal_moves[s] > 0
+            t.illegal_moves += m.illegal_moves[s]
+            t.timeouts += m.timeouts[s] > 0
+            t.errors += m.errors[s] > 0
+            t.forfeits += m.culprit == s
+            t.stats.append(m.agent_stats[s] if s < len(m.agent_stats) else {})
+    for game in matches if games is None else games:
+        seats, payoffs = game.seats, game.payoffs
+        for s, name in enumerate(seats):
+            if name not in tallies:
+                continue
+            for o, other in enumerate(seats):
+                if other != name:
+                    outcome = compare(payoffs[s], payoffs[o])
+                    t = tallies[name]
+                    if outcome > 0:
+                        t.wins += 1
+                    elif outcome < 0:
+                        t.losses += 1
+                    else:
+                        t.draws += 1
+    out = {}
+    for name, t in tallies.items():
+        decided = t.wins + t.draws + t.losses
+        n = t.matches
+        sums = _stat_sums(t.stats)
+        out[name] = AgentStats(
+            matches=n,
+            wins=t.wins,
+            draws=t.draws,
+            losses=t.losses,
+            win_rate=t.wins / decided if decided else math.nan,
+            win_ci=wilson(t.wins, decided),
+            score=(t.wins + 0.5 * t.draws) / decided if decided else math.nan,
+            illegal_move_rate=t.illegal / n if n else 0.0,
+            illegal_moves=t.illegal_moves,
+            timeout_rate=t.timeouts / n if n else 0.0,
+            error_rate=t.errors / n if n else 0.0,
+            forfeits=t.forfeits,
+            stats=sums,
+            stats_per_match={k: v / n for k, v in sums.items()} if n else {},
+        )
+    return out
+
+
+@dataclass
+class RatingTables:
+    """Bradley-Terry and Elo ratings of the same agents from the same games."""
+
+    bradley_terry: list[Rating]
+    elo: list[Rating]
+
+
+def rating_tables(names: list[str], games: Sequence[Scored], num_bootstrap: int = 200, seed: int = 0) -> RatingTables:
+    """Bradley-Terry and Elo ratings over every game (comparisons between seats of different agents)."""
+    index = {n: i for i, n in enumerate(names)}
+    comparisons = []
+    for m in games:
+        if all(s in index for s in m.seats):
+            items = match_scores([index[s] for s in m.seats], list(m.payoffs))
+            if items:
+                comparisons.append(items)
+    return RatingTables(
+        bradley_terry(names, comparisons, num_bootstrap, seed), elo_ratings(names, comparisons, num_bootstrap, seed)
+    )
