@@ -8,9 +8,13 @@ information set without playing.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
 import secrets
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,18 +78,47 @@ class _ChanceStream:
         return (int.from_bytes(digest, "little") >> 11) * 2.0**-53
 
 
-def load_game(game_string: str) -> pyspiel.Game:
-    """Load an OpenSpiel game, turning simultaneous-move games into turn-based ones; errors become ArenaErrors."""
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence what OpenSpiel's C++ code (and its Python games' logging) writes to the process's stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
     try:
-        game = pyspiel.load_game(game_string)
-    except pyspiel.SpielError as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid game"
-        name = game_string.partition("(")[0]
-        if name not in pyspiel.registered_names():
-            hint = did_you_mean(name, pyspiel.registered_names(), cutoff=0.6)
-            raise UnknownNameError(f"unknown OpenSpiel game {name!r}{hint}") from None
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@functools.cache
+def registered_games() -> frozenset[str]:
+    """Every OpenSpiel game name, OpenSpiel's Python games included (importing them registers them)."""
+    with quiet_stderr():
+        import open_spiel.python.games  # noqa: F401
+
+    return frozenset(pyspiel.registered_names())
+
+
+def load_game(game_string: str) -> pyspiel.Game:
+    """Load an OpenSpiel game, turning simultaneous-move games into turn-based ones; errors become ArenaErrors.
+
+    Games that arena cannot play as a PettingZoo env (mean-field games, whose player is a population) are refused.
+    """
+    name = game_string.partition("(")[0].strip()
+    if name not in registered_games():
+        raise UnknownNameError(f"unknown OpenSpiel game {name!r}{did_you_mean(name, registered_games(), cutoff=0.6)}")
+    try:
+        with quiet_stderr():
+            game = pyspiel.load_game(game_string)
+    except Exception as exc:  # SpielError, and the IndexError/RuntimeError some games raise on bad parameters
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ParameterError(f"OpenSpiel game {game_string!r}: {message}") from None
-    if game.get_type().dynamics == pyspiel.GameType.Dynamics.SIMULTANEOUS:
+    kind = game.get_type()
+    if kind.dynamics == pyspiel.GameType.Dynamics.MEAN_FIELD:
+        raise ParameterError(f"OpenSpiel game {name!r} is a mean-field game: its players are populations, not seats")
+    if kind.dynamics == pyspiel.GameType.Dynamics.SIMULTANEOUS:
         game = pyspiel.convert_to_turn_based(game)
     return game
 
@@ -151,6 +184,8 @@ def _facts(game: pyspiel.Game) -> _GameFacts:
             if kind.provides_observation_tensor
             else "none"
         )
+        if tensor != "none" and not _tensor_works(game, tensor):
+            tensor = "none"
         _FACTS[key] = _GameFacts(
             name=name,
             long_name=kind.long_name,
@@ -168,6 +203,16 @@ def _facts(game: pyspiel.Game) -> _GameFacts:
     return _FACTS[key]
 
 
+def _tensor_works(game: pyspiel.Game, kind: str) -> bool:
+    """Some games declare a tensor they do not implement (crossword): those observe nothing but their text."""
+    try:
+        with quiet_stderr():
+            (game.information_state_tensor_shape if kind == "information_state" else game.observation_tensor_shape)()
+        return True
+    except pyspiel.SpielError:
+        return False
+
+
 def _tensor(kind: str, state: pyspiel.State, player: int) -> np.ndarray:
     if kind == "information_state":
         return np.asarray(state.information_state_tensor(player), dtype=np.float32)
@@ -176,17 +221,19 @@ def _tensor(kind: str, state: pyspiel.State, player: int) -> np.ndarray:
     return np.zeros(1, dtype=np.float32)
 
 
-def _action_names(facts: _GameFacts, state: pyspiel.State, player: int) -> list[str]:
-    if facts.static_names and player in facts.names:
-        return facts.names[player]
-    names = []
-    for action in range(facts.num_actions):
-        try:
-            names.append(state.action_to_string(player, action))
-        except pyspiel.SpielError:
-            names.append(str(action))
+def _action_names(facts: _GameFacts, state: pyspiel.State, player: int, legal: list[int]) -> list[str]:
+    """A name for every action id: OpenSpiel's for the legal moves, the id for the others.
+
+    Only legal actions are named: asking OpenSpiel to name an illegal one crashes some games (chess) and floods
+    stderr in others (shogi). The games whose names never change are named in full once.
+    """
     if facts.static_names:
-        facts.names[player] = names
+        if player not in facts.names:
+            facts.names[player] = [state.action_to_string(player, a) for a in range(facts.num_actions)]
+        return facts.names[player]
+    names = [str(a) for a in range(facts.num_actions)]
+    for action in legal:
+        names[action] = state.action_to_string(player, action)
     return names
 
 
@@ -207,8 +254,10 @@ def _build_info(
     mask = np.zeros(facts.num_actions, dtype=np.int8)
     acting = not terminal and state.current_player() == player
     legal = state.legal_actions(player) if acting else []
+    if legal and max(legal) >= facts.num_actions:
+        raise ParameterError(f"OpenSpiel game {facts.name!r} has legal actions beyond its {facts.num_actions} actions")
     mask[legal] = 1
-    names = _action_names(facts, state, player)
+    names = _action_names(facts, state, player, legal)
     lines = [
         f"You are player {player} of {facts.num_players} in {facts.long_name}.",
         facts.rules,
@@ -297,8 +346,7 @@ class OpenSpielEnv(AECEnv):
         self._renderer = None
 
     def _has_initial_decision(self) -> bool:
-        kind = self.game.get_type()
-        return kind.provides_information_state_tensor or kind.provides_observation_tensor
+        return self._game_facts.tensor != "none"
 
     def observation_space(self, agent: str) -> gymnasium.spaces.Space:
         return self.observation_spaces[agent]

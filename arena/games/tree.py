@@ -20,7 +20,7 @@ import pyspiel
 import scipy.sparse
 
 from arena.envs.matrix import MatrixGameEnv
-from arena.envs.openspiel import OpenSpielEnv, info_state_key, load_game
+from arena.envs.openspiel import OpenSpielEnv, info_state_key, load_game, registered_games
 from arena.errors import ParameterError, UnknownNameError
 from arena.registry import envs, make_env
 from arena.specs import EnvSpec
@@ -617,7 +617,7 @@ def load(env: EnvSpec | str, **params: Any) -> TabularGame:
     if isinstance(env, str) and not env.strip():
         raise ParameterError("a game is named by an env id or an OpenSpiel game string")
     spec = EnvSpec.of(env.strip() if isinstance(env, str) else env, **params)
-    if spec.id not in envs and ":" not in spec.id and spec.id in pyspiel.registered_names():
+    if spec.id not in envs and ":" not in spec.id and spec.id in registered_games():
         spec = EnvSpec(f"openspiel:{spec.name}", None, spec.params)  # a plain OpenSpiel game string
     instance = make_env(spec)
     name = env if isinstance(env, str) else spec.text
