@@ -8,7 +8,7 @@ from arena.core import Agent, Observation
 
 
 class RandomAgent(Agent):
-    """Plays uniformly at random over the legal actions."""
+    """Plays uniformly at random over the legal actions; with continuous actions, uniformly in their box."""
 
     name = "random"
 
@@ -16,6 +16,8 @@ class RandomAgent(Agent):
         mask = obs.action_mask.astype(np.float64)
         return mask / mask.sum()
 
-    def act(self, obs: Observation) -> int:
+    def act(self, obs: Observation) -> int | np.ndarray:
+        if "action_low" in obs.info:  # continuous actions: the env gives the box instead of a mask
+            return self.rng.uniform(obs.info["action_low"], obs.info["action_high"]).astype(np.float32)
         legal = obs.legal_actions
         return legal[int(self.rng.random() * len(legal))]

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import gymnasium
+import numpy as np
 from pettingzoo import AECEnv
 
 from arena.core import Agent, Observation, ParameterError
@@ -64,6 +65,7 @@ class GymnasiumView(gymnasium.Env):
         self.turn_based = isinstance(self.env, AECEnv)
         self.observation_space = self.env.observation_space(self.learner)
         self.action_space = self.env.action_space(self.learner)
+        self.continuous = isinstance(self.action_space, gymnasium.spaces.Box)
         self.render_mode = render_mode
         self.metadata = {
             "render_modes": list(self.env.metadata.get("render_modes", [])),
@@ -73,10 +75,12 @@ class GymnasiumView(gymnasium.Env):
         self._info: dict[str, Any] = {}
 
     # -- helpers
-    def _opponent_action(self, player: str, observation: Any, info: dict[str, Any], step: int) -> int:
+    def _opponent_action(self, player: str, observation: Any, info: dict[str, Any], step: int) -> Any:
         """The opponent's move, or a random legal move when it offers an illegal one."""
         obs = Observation(player=player, observation=observation, info=info, step=step)
         action = self.opponents[player].act(obs)
+        if self.continuous:
+            return np.asarray(action, dtype=np.float32)
         legal = obs.legal_actions
         if legal and int(action) not in legal:
             action = int(self.np_random.choice(legal))
@@ -132,7 +136,7 @@ class GymnasiumView(gymnasium.Env):
         return Observation(self.learner, self._observation, self._info).legal_actions
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        action = int(action)
+        action = np.asarray(action, dtype=np.float32) if self.continuous else int(action)
         self._steps += 1
         legal = self._legal() if "action_mask" in self._info or "legal_actions" in self._info else None
         if legal is not None and action not in legal:

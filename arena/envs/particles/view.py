@@ -109,7 +109,19 @@ class ParticleParallelEnv(ParallelEnv):
         return {a: self.describe(i) for i, a in enumerate(self.possible_agents) if a in self.agents}
 
     def describe(self, agent: int) -> dict[str, Any]:
-        """`info[agent]`: every move is always legal; `text` tells the agent where things are."""
+        """`info[agent]`: every move is always legal; `text` tells the agent where things are.
+
+        With continuous actions there is no discrete move to mask or name: the action is a vector in the Box space,
+        whose bounds are `action_low` and `action_high`.
+        """
+        if self.world.continuous:
+            text = self.world.describe(0, agent) + (
+                "\nThe episode is over."
+                if self._done
+                else f"\nYour action: {self.world.action_dim} numbers in [0, 1] (how hard to push each way)."
+            )
+            low, high = np.zeros(self.world.action_dim, np.float32), np.ones(self.world.action_dim, np.float32)
+            return {"team": self.world.teams[agent], "text": text, "action_low": low, "action_high": high}
         legal = [] if self._done else list(range(self.world.num_actions))
         mask = np.zeros(self.world.num_actions, dtype=np.int8)
         mask[legal] = 1
