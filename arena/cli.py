@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 from arena.console import make_console, print_json
 from arena.errors import ArenaError
-from arena.match import play, read_replay, replay_summary, verify_replay
+from arena.match import play
 from arena.registry import Entry, EnvEntry, agents, envs, make_env
+from arena.replay import check_replay, read_replay, replay_summary
 
 # Verbs implemented next to the code they drive; each module has `add_parser(subparsers)`.
 COMMAND_MODULES = [
@@ -117,17 +118,20 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return 0
     if args.json:
         header, steps, result = read_replay(args.file)
-        print_json({"header": header, "steps": steps, "result": result, "verified": verify_replay(args.file)})
-        return 0
-    print(replay_summary(args.file))
-    if args.verify:
-        ok = verify_replay(args.file)
-        print(
-            "verified: the recorded actions reproduce the recorded rewards"
-            if ok
-            else "MISMATCH: the recorded actions do not reproduce the recorded rewards"
+        problem = check_replay(args.file)
+        print_json(
+            {"header": header, "steps": steps, "result": result, "verified": problem is None, "problem": problem}
         )
-        return 0 if ok else 1
+        return 0
+    print(replay_summary(args.file, texts=not args.verify))
+    if args.verify:
+        problem = check_replay(args.file)
+        print(
+            "verified: the recorded actions reproduce the recorded rewards and result"
+            if problem is None
+            else f"MISMATCH: {problem}"
+        )
+        return 0 if problem is None else 1
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import IO, Any
 import numpy as np
 from pettingzoo import AECEnv
 
-from arena.core import Agent, ArenaError, ConfigError, Feedback, MatchResult, Observation, ParameterError, make_rng
+from arena.core import Agent, Feedback, MatchResult, Observation, ParameterError, make_rng
 from arena.registry import envs, make_agent, make_env
 from arena.specs import EnvSpec
 
@@ -399,71 +399,4 @@ def _stats(agent: Agent) -> dict[str, Any]:
 # Replays
 
 
-def read_replay(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
-    """The header, the steps and the result of a replay file; ConfigError when it is not one."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read replay {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not a replay file (not text)") from None
-    try:
-        records = [json.loads(line) for line in lines if line.strip()]
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path} is not a replay file: bad JSON on line {exc.lineno}") from None
-    if not records or not isinstance(records[0], dict) or records[0].get("type") != "header":
-        raise ConfigError(f"{path} is not a replay file: it has no header line")
-    steps = [r for r in records if r.get("type") == "step"]
-    result = next((r for r in records if r.get("type") == "result"), None)
-    return records[0], steps, result
-
-
-def verify_replay(path: str | Path) -> bool:
-    """Replay the recorded actions through a fresh env with the same seed; True when every reward matches."""
-    header, steps, _ = read_replay(path)
-    env = make_env(header["env_id"], **header.get("env_params", {}))
-    if isinstance(env, AECEnv):
-        env.reset(seed=header.get("seed"))
-        for step in steps:
-            while env.agents and (env.terminations[env.agent_selection] or env.truncations[env.agent_selection]):
-                env.step(None)
-            move = step["moves"][0]
-            if env.agent_selection != move["player"]:
-                return False
-            env.step(move["action"])
-            rewards = [env.rewards.get(a, 0.0) for a in env.possible_agents]
-            if not np.allclose(rewards, step["rewards"]):
-                return False
-        return True
-    env.reset(seed=header.get("seed"))
-    for step in steps:
-        _, rewards, *_ = env.step({m["player"]: m["action"] for m in step["moves"]})
-        if not np.allclose([rewards.get(a, 0.0) for a in env.possible_agents], step["rewards"]):
-            return False
-    return True
-
-
-def replay_summary(path: str | Path) -> str:
-    """A printable walk through a replay, step by step."""
-    header, steps, result = read_replay(path)
-    lines = [
-        f"{header['env_id']} {header.get('env_params') or ''} seed={header.get('seed')}",
-        "players: " + ", ".join(f"{p}={a}" for p, a in zip(header["players"], header["agents"])),
-    ]
-    for step in steps:
-        for move in step["moves"]:
-            lines.append(
-                f"\n--- step {step['t']}: {move['player']} ---\n{move['text']}\n"
-                f"=> {move['player']} plays {move['action_name']} ({move['action']})"
-            )
-        if any(step["rewards"]):
-            lines.append(f"rewards: {step['rewards']}")
-    if result:
-        lines.append(
-            f"\nresult: payoffs {result['payoffs']}, outcomes {result['outcomes']}, "
-            f"ended by {result['termination']}{': ' + result['message'] if result.get('message') else ''}"
-        )
-    return "\n".join(lines)
-
-
-__all__ = ["ArenaError", "ILLEGAL_MOVE_POLICIES", "play", "read_replay", "replay_summary", "verify_replay"]
+__all__ = ["ILLEGAL_MOVE_POLICIES", "action_id", "call_with_time_limit", "play"]

@@ -12,7 +12,7 @@ import pytest
 import arena
 from arena.agents.human import HumanAgent
 from arena.core import Agent, Observation
-from arena.match import read_replay, verify_replay
+from arena.replay import read_replay, verify_replay
 
 
 class Illegal(Agent):

@@ -16,7 +16,7 @@ from pettingzoo import AECEnv
 from pettingzoo.utils.wrappers import BaseParallelWrapper, BaseWrapper
 
 from arena.errors import ConfigError, ParameterError
-from arena.match import read_replay
+from arena.replay import read_replay
 from arena.registry import make_env
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
