@@ -7,9 +7,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from arena.console import make_console, print_json
-from arena.errors import ArenaError
-from arena.match import play
+from arena.console import make_console, print_json, writable_file
+from arena.errors import ArenaError, ParameterError
+from arena.match import check_match_settings, play
 from arena.registry import Entry, EnvEntry, agents, envs, make_env
 from arena.replay import check_replay, read_replay, replay_summary
 
@@ -67,7 +67,12 @@ def _cmd_play(args: argparse.Namespace) -> int:
     from arena.render.recording import VideoRecorder, finish_watching, is_video_path
 
     render = args.render
+    if args.games < 1:
+        raise ParameterError(f"--games must be at least 1, not {args.games}")
+    check_match_settings(args.seed, args.time_limit, args.illegal, 0, None)
     video = is_video_path(args.record)
+    if args.record:
+        writable_file(args.record, "a video" if video else "a replay")
     env = make_env(args.env, render_mode="rgb_array" if video else render)
     on_step = (lambda e: print(e.render())) if render == "ansi" and not video else None
     results = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import json
+import math
 import operator
 import threading
 import time
@@ -19,7 +20,9 @@ from typing import IO, Any
 import numpy as np
 from pettingzoo import AECEnv
 
-from arena.core import Agent, Feedback, MatchResult, Observation, ParameterError, make_rng
+from arena.console import writable_file
+from arena.core import Agent, Feedback, MatchResult, Observation, make_rng
+from arena.errors import ConfigError, ParameterError
 from arena.registry import envs, make_agent, make_env
 from arena.specs import EnvSpec
 
@@ -122,7 +125,12 @@ class _Recorder:
     """Writes a replay as JSON lines: a header, one line per step, the result."""
 
     def __init__(self, path: str | Path | None) -> None:
-        self.file: IO[str] | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115 (closed in close())
+        self.file: IO[str] | None = None
+        if path:
+            try:
+                self.file = open(writable_file(path, "a replay"), "w", encoding="utf-8")  # noqa: SIM115 (close())
+            except OSError as exc:
+                raise ConfigError(f"cannot write a replay to {path}: {exc.strerror or exc}") from None
 
     def __bool__(self) -> bool:
         return self.file is not None
@@ -282,6 +290,25 @@ class _Match:
         }
 
 
+def check_match_settings(seed: Any, move_time_limit: Any, illegal_moves: Any, max_retries: Any, max_steps: Any) -> None:
+    """Refuse settings a match cannot be played with, each with one line naming it."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ParameterError(f"seed must be a non-negative integer, not {seed!r}")
+    if move_time_limit is not None and (
+        isinstance(move_time_limit, bool)
+        or not isinstance(move_time_limit, int | float)
+        or not math.isfinite(move_time_limit)
+        or move_time_limit <= 0
+    ):
+        raise ParameterError(f"move_time_limit must be a positive number of seconds, not {move_time_limit!r}")
+    if illegal_moves not in ILLEGAL_MOVE_POLICIES:
+        raise ParameterError(f"illegal_moves must be one of {', '.join(ILLEGAL_MOVE_POLICIES)}")
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ParameterError(f"max_retries must be a non-negative integer, not {max_retries!r}")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1):
+        raise ParameterError(f"max_steps must be a positive integer, not {max_steps!r}")
+
+
 def result_identity(spec: EnvSpec) -> tuple[str, dict[str, Any]]:
     """How results and replays name an env: its id and parameters; a loader's env (`openspiel:<game string>`) by
     its whole text, since its parameters belong to the game string."""
@@ -320,10 +347,7 @@ def play(
     `env.possible_agents` order. An agent that raises, exceeds `move_time_limit` seconds or (under the
     "forfeit" policy) plays an illegal move forfeits: it gets the game's worst payoff and the match ends.
     """
-    if illegal_moves not in ILLEGAL_MOVE_POLICIES:
-        raise ParameterError(f"illegal_moves must be one of {', '.join(ILLEGAL_MOVE_POLICIES)}")
-    if move_time_limit is not None and move_time_limit <= 0:
-        raise ParameterError("move_time_limit must be positive")
+    check_match_settings(seed, move_time_limit, illegal_moves, max_retries, max_steps)
     env, agents = _resolve(env, agents)
     env_id, env_params = result_identity(env.spec)
     recorder = _Recorder(record)

@@ -18,6 +18,7 @@ from pettingzoo import ParallelEnv
 from arena.core import ParameterError
 
 _TWO = ["player_0", "player_1"]
+MAX_PAYOFFS = 10_000_000  # payoff entries (players x joint actions): 80 MB of float64
 
 
 class MatrixGameEnv(ParallelEnv):
@@ -282,6 +283,10 @@ def random_matrix(
         raise ParameterError("random_matrix-v0: size >= 1 and players >= 2")
     if zero_sum and players != 2:
         raise ParameterError("random_matrix-v0: zero_sum needs players=2")
+    if players * size**players > MAX_PAYOFFS:
+        raise ParameterError(
+            f"random_matrix-v0: {size}^{players} joint actions is more than a matrix game can hold here"
+        )
     rng = np.random.default_rng(seed)
     shape = (players, *([size] * players))
     payoffs = rng.uniform(-1, 1, size=shape).round(3)

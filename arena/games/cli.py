@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from arena.console import print_json
+from arena.console import print_json, writable_dir
 from arena.errors import ParameterError
 from arena.specs import parse_value
 
@@ -117,8 +117,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     params = _solver_params(args.param, names)
     game = load(args.env)
     metric = _metric(game)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_dir(args.out, "the solve results")
     console = Console(stderr=True)
     results = {}
     with Progress(

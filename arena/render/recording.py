@@ -16,8 +16,8 @@ from pettingzoo import AECEnv
 from pettingzoo.utils.wrappers import BaseParallelWrapper, BaseWrapper
 
 from arena.errors import ConfigError, ParameterError
-from arena.replay import read_replay
 from arena.registry import make_env
+from arena.replay import read_replay
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
 DEFAULT_FPS = 4.0
