@@ -34,7 +34,7 @@ params = {action = 1}
 
 [[agents]]
 name = "llm-ish"
-spec = "mix(probs={0: 1}, api_key=sk-abc)"
+spec = "mix(probs={'0': 1}, api_key=sk-abc)"
 """
 
 
@@ -52,7 +52,7 @@ def test_toml_config_is_parsed_and_secrets_stay_out_of_the_stored_form(tmp_path)
     config = load_config(path)
     assert [e.text for e in config.envs] == ["kuhn_poker-v0", "rps-v0(rounds=5)"]
     assert [a.name for a in config.agents] == ["uniform", "fixed(action=1)", "llm-ish"]
-    assert config.agents[2].spec == AgentSpec.parse("mix(probs={0: 1}, api_key=sk-abc)")
+    assert config.agents[2].spec == AgentSpec.parse("mix(probs={'0': 1}, api_key=sk-abc)")
     assert (config.games, config.seed, config.move_time_limit, config.illegal_moves) == (3, 7, 2.0, "random")
     stored = json.dumps(config.public_dict())
     assert "sk-abc" not in stored and "api_key" not in stored
@@ -87,7 +87,7 @@ def test_schedule_ids_seeds_and_seat_orders():
         {
             "name": "t",
             "envs": ["kuhn_poker-v0", "kuhn_poker-v0(players=3)"],
-            "agents": ["random", "fixed", "mix(probs={0: 1})"],
+            "agents": ["random", "fixed", "mix(probs={'0': 1})"],
             "games": 2,
         }
     )
@@ -111,7 +111,7 @@ def test_backends_and_worker_counts_give_identical_results(tmp_path):
         "envs": ["kuhn_poker-v0", "rps-v0(rounds=8)"],
         "games": 4,
         "seed": 3,
-        "agents": ["random", "fixed(action=1)", "mix(probs={0: 0.6, 1: 0.4})"],
+        "agents": ["random", "fixed(action=1)", "mix(probs={'0': 0.6, '1': 0.4})"],
         "exploitability": "off",
     }
     arena.run_tournament(config, db=str(tmp_path / "a.sqlite"), backend="inprocess")

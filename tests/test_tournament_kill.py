@@ -20,7 +20,7 @@ envs = ["kuhn_poker-v0"]
 games = 5000
 seed = 4
 exploitability = "off"
-agents = ["random", "fixed(action=1)", "mix(probs={0: 0.3, 1: 0.7})"]
+agents = ["random", "fixed(action=1)", "mix(probs={'0': 0.3, '1': 0.7})"]
 """
 TOTAL = 5000 * 6  # several seconds of play, so the kill lands mid-run: rows are committed up to 2,048 at a
 # time or half a second after they arrive, and 6,000 matches once finished within a second on an idle machine

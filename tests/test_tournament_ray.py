@@ -23,7 +23,7 @@ def test_ray_cluster_gives_the_same_results_as_in_process(tmp_path):
         "envs": ["kuhn_poker-v0", "rps-v0(rounds=6)"],
         "games": 3,
         "seed": 2,
-        "agents": ["random", "fixed(action=1)", "mix(probs={0: 0.5, 1: 0.5})"],
+        "agents": ["random", "fixed(action=1)", "mix(probs={'0': 0.5, '1': 0.5})"],
         "exploitability": "off",
     }
     arena.run_tournament(config, db=str(tmp_path / "local.sqlite"), backend="inprocess")

@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
 
 from arena.tournaments.statistics import Scored
 
 
 def zero_sum_nash(payoffs: np.ndarray) -> tuple[np.ndarray, float]:
     """A maximin strategy of the row player of the zero-sum matrix game `payoffs`, and the game's value (LP)."""
+    import scipy.optimize  # heavy (a third of a second): loaded when a meta-game is solved, not when `arena` starts
+
     rows, cols = payoffs.shape
     # variables: p (rows) and v; maximise v subject to (p^T A)_j >= v for every column j, p in the simplex
     cost = np.zeros(rows + 1)
@@ -42,6 +43,8 @@ def zero_sum_nash(payoffs: np.ndarray) -> tuple[np.ndarray, float]:
 
 def max_entropy_nash(payoffs: np.ndarray, tolerance: float = 1e-9) -> tuple[np.ndarray, float]:
     """Among the maximin strategies of a zero-sum game, the one of largest entropy (unique; Nash averaging)."""
+    import scipy.optimize  # heavy: see zero_sum_nash
+
     p0, value = zero_sum_nash(payoffs)
     n = len(p0)
     if n == 1:

@@ -38,7 +38,6 @@ ROW_COLUMNS = (
     "rounds",
 )
 MATCH_COLUMNS = (*ROW_COLUMNS[:1], "tournament", *ROW_COLUMNS[1:], "recorded")
-SEAT_LIST_COLUMNS = ("seats", "payoffs", "outcomes", "illegal_moves", "timeouts", "errors", "random_fallbacks")
 
 Row = dict[str, Any]  # column -> SQLite value (JSON text for lists and tables)
 
@@ -127,11 +126,6 @@ class Analysis:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Specs
-
-
-def spec_column(spec: EnvSpec | AgentSpec) -> str:
-    """How the store keeps a spec: its canonical JSON."""
-    return spec.json
 
 
 def _is_json(text: str) -> bool:
