@@ -4,6 +4,7 @@ tests/fixtures/legacy.sqlite was written by arena 0.1.0 from LEGACY below (36 ma
 that version's `arena report --json` of it. The fixture is never opened in place: each test works on a copy.
 """
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -156,3 +157,42 @@ def test_resuming_with_more_games_plays_only_the_new_matches(legacy, tmp_path):
         )
     assert sorted(m["idx"] for m in after.values() if m["match_id"] not in before) == [3] * 12
     assert arena.run_tournament(config, db=str(legacy), backend="inprocess").played == 0
+
+
+def _legacy_id(env_text, seats, index):
+    """A match id as arena 0.1.0 computed it: from the env's text as written."""
+    payload = json.dumps(["match", "legacy", env_text, seats, index], separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def test_a_version_0_env_written_another_way_gets_the_ids_of_its_canonical_text(legacy, tmp_path):
+    written = "rps-v0( rounds = 3 )"  # as arena 0.1.0 kept an env string it was given
+    with sqlite3.connect(legacy) as conn:
+        ids = {r[0] for r in conn.execute("SELECT match_id FROM matches")}
+        rows = conn.execute("SELECT match_id, seats, idx FROM matches WHERE env = 'rps-v0(rounds=3)'").fetchall()
+        for old, seats, idx in rows:
+            conn.execute(
+                "UPDATE matches SET match_id = ?, env = ? WHERE match_id = ?",
+                (_legacy_id(written, json.loads(seats), idx), written, old),
+            )
+        (config,) = conn.execute("SELECT config FROM tournaments").fetchone()
+        config = json.loads(config)
+        config["envs"][1] = written
+        conn.execute("UPDATE tournaments SET config = ?", (json.dumps(config),))
+    with ResultsStore(legacy, readonly=True) as store:  # read as it is: one env, named by its canonical text
+        assert {m.env.text for m in store.records("legacy")} == {"kuhn_poker-v0", "rps-v0(rounds=3)"}
+    with ResultsStore(legacy) as store:
+        assert store.recorded_ids("legacy") == ids  # the canonical text's ids, as the schedule gives them
+    path = tmp_path / "legacy.toml"
+    path.write_text(LEGACY.format(games=3))
+    assert arena.run_tournament(path, db=str(legacy), backend="inprocess").played == 0
+
+
+def test_a_version_0_table_with_integer_keys_is_read_with_string_keys(legacy):
+    with sqlite3.connect(legacy) as conn:
+        conn.execute("UPDATE agents SET spec = 'mix(probs={0: 0.5, 1: 0.5})' WHERE name = ?", (MIX,))
+    expected = AgentSpec("mix", None, {"probs": {"0": 0.5, "1": 0.5}})
+    with ResultsStore(legacy, readonly=True) as store:
+        assert store.agent_records("legacy")[2].spec == expected
+    with ResultsStore(legacy) as store:
+        assert store.conn.execute("SELECT spec FROM agents WHERE name = ?", (MIX,)).fetchone()[0] == expected.json

@@ -8,12 +8,14 @@ before that (schema version 0) hold their text form, which `env_of` and `agent_o
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from arena.specs import AgentSpec, EnvSpec
+from arena.errors import ParameterError
+from arena.specs import AgentSpec, EnvSpec, Spec, parse_value, split_top_level
 
 # The columns a worker's row fills, in the order of the matches table (the store adds tournament and recorded).
 ROW_COLUMNS = (
@@ -132,14 +134,50 @@ def _is_json(text: str) -> bool:
     return text.startswith("{")  # a spec's text starts with its name, its JSON form with a brace
 
 
+S = TypeVar("S", bound=Spec)
+
+
+def _string_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_string_keys(v) for v in value]
+    return value
+
+
+def legacy_spec(kind: type[S], text: str) -> S:
+    """A spec from the text a version-0 database holds.
+
+    arena 0.1.0 also wrote tables with integer keys (`mix(probs={0: 0.3, 1: 0.7})`), which specs no longer take:
+    their keys become strings (`'0'`), which the agents read the same.
+    """
+    try:
+        return kind.parse(text)
+    except ParameterError:
+        name, _, inner = text.strip().partition("(")
+        if not inner.endswith(")"):
+            raise
+        params: dict[str, Any] = {}
+        for item in split_top_level(inner[:-1]):
+            key, _, value = item.partition("=")
+            try:
+                params[key.strip()] = parse_value(value)
+            except ParameterError:
+                try:
+                    params[key.strip()] = _string_keys(ast.literal_eval(value.strip()))
+                except (ValueError, SyntaxError):
+                    raise ParameterError(f"cannot read the stored spec {text!r}") from None
+        return kind.parse(name).with_params(**params)
+
+
 def env_of(text: str) -> EnvSpec:
     """An env spec from a store column: canonical JSON, or the text form of a version-0 database."""
-    return EnvSpec.from_json(text) if _is_json(text) else EnvSpec.parse(text)
+    return EnvSpec.from_json(text) if _is_json(text) else legacy_spec(EnvSpec, text)
 
 
 def agent_of(text: str) -> AgentSpec:
     """An agent spec from a store column: canonical JSON, or the text form of a version-0 database."""
-    return AgentSpec.from_json(text) if _is_json(text) else AgentSpec.parse(text)
+    return AgentSpec.from_json(text) if _is_json(text) else legacy_spec(AgentSpec, text)
 
 
 # ---------------------------------------------------------------------------------------------------------------
