@@ -67,6 +67,13 @@ def test_endpoint_that_keeps_failing_costs_the_match_not_the_run(server, tmp_pat
     assert len(server.requests) == 7
 
 
+def test_a_request_that_fails_is_counted_with_its_retries_and_time(server, tmp_path):
+    server.push(*[Status(500)] * 7)
+    stats = arena.play("rps-v0", [llm(server, tmp_path), "random"], seed=1).agent_stats[0]
+    assert stats["failed_requests"] == 1 and stats["retries"] == 6 and stats["latency_s"] > 0
+    assert stats["calls"] == 0
+
+
 def test_prompt_holds_rules_legal_moves_and_answer_format(server, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-local-123")
     arena.play("kuhn_poker-v0", [llm(server, tmp_path, ", temperature=0.3, max_tokens=50"), "random"], seed=4)

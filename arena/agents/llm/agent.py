@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from arena.agents.llm.cache import ResponseCache, cache_disabled_by_env, default_cache_dir, request_key
-from arena.agents.llm.client import ChatClient, ChatReply, public_url
+from arena.agents.llm.client import ChatClient, ChatReply, EndpointError, public_url
 from arena.agents.llm.parsing import parse_distribution, parse_move
 from arena.agents.llm.prompts import load_templates
 from arena.core import Agent, Observation, ParameterError
@@ -34,12 +35,14 @@ STRATEGIES = ("act", "distribution", "sample")
 BASE_URL_ENV = "ARENA_LLM_BASE_URL"
 MODEL_ENV = "ARENA_LLM_MODEL"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+_FAILURES_LOCK = threading.Lock()  # draws are requested from several threads at once; failures are rare
 _COUNTERS = (
     "calls",
     "cache_hits",
     "prompt_tokens",
     "completion_tokens",
     "retries",
+    "failed_requests",
     "parse_failures",
     "fallbacks",
     "reasks",
@@ -162,14 +165,21 @@ class LLMAgent(Agent):
     def _request(self, messages: list[dict[str, str]], sample: str | int) -> tuple[ChatReply, bool]:
         """One reply, and whether it is new to this match. A draw already made in this match is reused silently
         (asking for a move and then for the strategy behind it is one question); with the cache, a draw made in
-        an earlier run comes from disk. Thread-safe; counts nothing."""
+        an earlier run comes from disk. Thread-safe; counts only the requests that fail (their retries and time)."""
         key = request_key(self.model, messages, {**self._params(), "endpoint": self.endpoint}, sample)
         if key in self._replies:
             return self._replies[key], False
         cache = self.cache if self.cache is not None and not cache_disabled_by_env() else None
         reply = cache.get(key) if cache is not None else None
         if reply is None:
-            reply = self.client.complete(self.model, messages, **self._params())
+            try:
+                reply = self.client.complete(self.model, messages, **self._params())
+            except EndpointError as error:  # a failed request costs what it cost: count it
+                with _FAILURES_LOCK:
+                    self.stats["failed_requests"] += 1
+                    self.stats["retries"] += error.retries
+                    self.stats["latency_s"] += error.latency
+                raise
             if cache is not None:
                 cache.put(key, reply)
         self._replies[key] = reply

@@ -28,7 +28,14 @@ _SEMAPHORES_LOCK = threading.Lock()
 
 
 class EndpointError(RuntimeError):
-    """The endpoint failed for good: a non-retryable HTTP error, or every retry used up."""
+    """The endpoint failed for good: a non-retryable HTTP error, or every retry used up.
+
+    `retries` and `latency` say what the failed request cost, as a reply's do.
+    """
+
+    def __init__(self, message: str, retries: int = 0, latency: float = 0.0) -> None:
+        super().__init__(message)
+        self.retries, self.latency = retries, latency
 
 
 @dataclass
@@ -173,13 +180,17 @@ class ChatClient:
                 if attempt >= self.retries:
                     raise EndpointError(
                         f"{public_url(self.url)}: gave up after {attempt + 1} attempts, "
-                        f"last: {self.redact(str(problem))}"
+                        f"last: {self.redact(str(problem))}",
+                        retries=attempt,
+                        latency=time.perf_counter() - start,
                     ) from None
                 time.sleep(self._delay(attempt, problem.wait))
                 attempt += 1
                 continue
             except EndpointError as error:
-                raise EndpointError(self.redact(str(error))) from None
+                raise EndpointError(
+                    self.redact(str(error)), retries=attempt, latency=time.perf_counter() - start
+                ) from None
             reply.retries = attempt
             reply.latency = time.perf_counter() - start
             return reply
