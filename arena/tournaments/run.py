@@ -110,9 +110,7 @@ def run_tournament(
         recorded = store.recorded_ids(config.name)
         todo = [t for t in schedule if t.match_id not in recorded]
         secrets = [v for a in config.agents for v in secret_values(a.spec)]
-        settings = MatchSettings(
-            config.move_time_limit, config.illegal_moves, config.max_retries, config.max_steps, config.teams
-        )
+        settings = MatchSettings.of(config)
         specs = {a.name: a.spec for a in config.agents}
         bar = _Progress(len(schedule), len(schedule) - len(todo), enabled=progress)
 

@@ -23,19 +23,24 @@ import arena
 from arena.core import Agent, MatchResult, Observation
 from arena.match import agent_seed, forfeit_payoffs, outcomes_from_payoffs, play, result_identity
 from arena.specs import AgentSpec, EnvSpec
+from arena.tournaments.config import TournamentConfig
 from arena.tournaments.records import MatchRecord, Row, encode_match
 from arena.tournaments.schedule import MatchTask, seat_groups
 
 
-@dataclass
+@dataclass(frozen=True)
 class MatchSettings:
-    """How every match of a tournament is played (passed to workers)."""
+    """How every match of a tournament is played (the config's settings that workers need)."""
 
-    move_time_limit: float | None = None
-    illegal_moves: str = "forfeit"
-    max_retries: int = 2
-    max_steps: int | None = None
-    teams: bool = True
+    move_time_limit: float | None
+    illegal_moves: str
+    max_retries: int
+    max_steps: int | None
+    teams: bool
+
+    @classmethod
+    def of(cls, config: TournamentConfig) -> MatchSettings:
+        return cls(config.move_time_limit, config.illegal_moves, config.max_retries, config.max_steps, config.teams)
 
 
 @dataclass
