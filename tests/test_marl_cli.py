@@ -189,6 +189,8 @@ def test_checkpoint_agent_controls_its_seat_in_a_particle_world(tmp_path):
         (["train", "spread-v0(N=0)"], "N must be at least 1"),
         (["train", "kuhn_poker-v0", "--algo", "maddpg"], "simultaneous"),
         (["train", "spread-v0", "--config", "missing.toml"], "cannot read config"),
+        (["train", "spread-v0", "--set", "hidden=[0]"], "every entry of hidden must be at least 1"),
+        (["train", "spread-v0", "--set", "epochs=0"], "epochs must be at least 1"),
         *(
             [(["train", "kuhn_poker-v0", "--device", "cuda"], "no CUDA device")]
             if not torch.cuda.is_available()
@@ -200,6 +202,30 @@ def test_bad_input_is_one_line_and_status_2(argv, message, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_output_folder_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    assert main(["train", "spread-v0", "--steps", "10", "--out", str(tmp_path / "taken")]) == 2
+    assert "it is a file, not a folder" in capsys.readouterr().err
+
+
+def test_damaged_checkpoints_are_refused_before_play(tmp_path):
+    (tmp_path / "empty.pt").write_bytes(b"")
+    torch.save({"format": 1}, tmp_path / "format.pt")
+    for name, message in (("empty.pt", "not an arena checkpoint"), ("format.pt", "it has no 'policy'")):
+        with pytest.raises(ConfigError, match=message):
+            arena.make_agent(f"checkpoint:{tmp_path / name}")
+    out = tmp_path / "run"
+    assert main(["train", "spread-v0", "--steps", "200", "--envs", "2", "--out", str(out)]) == 0
+    record = torch.load(out / "best.pt", weights_only=True)
+    record["state_dict"] = {k: v[:1] for k, v in record["state_dict"].items()}  # weights of the wrong shape
+    torch.save(record, tmp_path / "shapes.pt")
+    with pytest.raises(ConfigError, match="damaged checkpoint"):
+        arena.make_agent(f"checkpoint:{tmp_path / 'shapes.pt'}")
+    # trained for three agents: a world of four is refused before the first move, not forfeited
+    with pytest.raises(ParameterError, match="expects observations of size"):
+        arena.play("spread-v0(N=4)", [f"checkpoint:{out}/best.pt"] * 4, seed=0)
 
 
 def test_config_file_and_missing_checkpoint(tmp_path):

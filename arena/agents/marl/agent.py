@@ -8,8 +8,9 @@ so the game-theory engine computes exact exploitability of a policy trained on a
 
 from __future__ import annotations
 
-from typing import Any
+import functools
 
+import gymnasium
 import numpy as np
 import torch
 
@@ -17,6 +18,22 @@ from arena.agents.marl.checkpoints import load_checkpoint
 from arena.agents.marl.networks import AgentNet, Policy
 from arena.core import Agent, Observation
 from arena.errors import ParameterError
+from arena.registry import make_env
+from arena.specs import EnvSpec
+
+
+@functools.lru_cache(maxsize=64)
+def env_shape(spec: EnvSpec, player: str) -> tuple[int, int | None]:
+    """The size of `player`'s observation in the env of `spec`, and its number of discrete actions (None if
+    continuous)."""
+    env = make_env(spec)
+    try:
+        space = env.observation_space(player)
+        space = space["observation"] if isinstance(space, gymnasium.spaces.Dict) else space
+        actions = env.action_space(player)
+        return int(np.prod(space.shape or (1,))), int(actions.n) if isinstance(actions, gymnasium.spaces.Discrete) else None
+    finally:
+        env.close()
 
 
 class PolicyAgent(Agent):
@@ -37,7 +54,7 @@ class PolicyAgent(Agent):
             isinstance(actor, AgentNet) and actor.shared and not actor.agent_id
         )
 
-    def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
+    def reset(self, seed: int | None, player: str, env_spec: EnvSpec) -> None:
         super().reset(seed, player, env_spec)
         names = list(self.meta.get("agent_names", []))
         if player in names:
@@ -48,9 +65,23 @@ class PolicyAgent(Agent):
             raise ParameterError(
                 f"{self.name} was trained for the agents {', '.join(names)} and cannot play {player!r}"
             )
+        self._check_env(env_spec, player)
         agents = int(self.meta.get("ensemble_agents", len(names) or 1))
         member = int(self.rng.integers(self.policy.ensemble)) if self.policy.ensemble > 1 else 0
         self.seat_ids = torch.tensor([member * agents + index])
+
+    def _check_env(self, env_spec: EnvSpec, player: str) -> None:
+        """Refuse, before the match starts, an env whose observations or actions this policy was not trained for."""
+        size, actions = env_shape(env_spec, player)
+        expected = int(self.meta.get("obs_dim", size))
+        trained = self.meta.get("env_id", "another env")
+        if size != expected and self.policy.network != "attention":
+            raise ParameterError(
+                f"{self.name} expects observations of size {expected}; {env_spec.text} gives {size} "
+                f"(it was trained on {trained})"
+            )
+        if actions is not None and actions > int(self.meta.get("num_actions", actions)):
+            raise ParameterError(f"{self.name} has {self.meta['num_actions']} actions; {env_spec.text} has {actions}")
 
     def _logits(self, obs: Observation) -> torch.Tensor:
         x = torch.as_tensor(np.asarray(obs.observation, dtype=np.float32).ravel())

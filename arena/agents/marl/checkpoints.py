@@ -55,11 +55,17 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     except FileNotFoundError:
         raise ConfigError(f"no checkpoint at {path}") from None
     except Exception as exc:
-        raise ConfigError(f"{path} is not an arena checkpoint: {str(exc).splitlines()[0][:200]}") from None
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200] or type(exc).__name__
+        raise ConfigError(f"{path} is not an arena checkpoint: {reason}") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ConfigError(f"{path} is not an arena checkpoint (format {CHECKPOINT_FORMAT})")
-    spec = payload["policy"]
-    policy = Policy(spec["network"], spec["network_args"], spec["meta"]).to(device)
-    policy.actor.load_state_dict(payload["state_dict"])
+    try:
+        spec = payload["policy"]
+        policy = Policy(spec["network"], spec["network_args"], spec["meta"]).to(device)
+        policy.actor.load_state_dict(payload["state_dict"])
+    except KeyError as exc:
+        raise ConfigError(f"{path} is not an arena checkpoint: it has no {exc.args[0]!r}") from None
+    except Exception as exc:  # wrong shapes, a network that cannot be built from its arguments
+        raise ConfigError(f"{path} is a damaged checkpoint: {str(exc).splitlines()[0][:200]}") from None
     policy.eval()
     return policy, payload

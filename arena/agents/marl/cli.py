@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from arena.agents.marl.algorithms import algorithms, trainer_class
 from arena.agents.marl.configs import load_config_file, parse_value_for
+from arena.console import writable_dir
 from arena.errors import ConfigError, ParameterError
 from arena.specs import EnvSpec
 
@@ -71,7 +72,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     env = EnvSpec.of(args.env)
     config = hyperparameters(args)
     seeds = [args.seed + i for i in range(args.seeds)]
-    out = args.out or f"runs/{env.id}-{args.algo}"
+    out = str(writable_dir(args.out or f"runs/{env.id}-{args.algo}", "the training run"))
     console = Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]{task.description}"),

@@ -10,6 +10,7 @@ renders the schemas as the README's table.
 from __future__ import annotations
 
 import dataclasses
+import math
 import json
 import tomllib
 from collections.abc import Mapping
@@ -48,8 +49,12 @@ class Hyperparameters:
             value, choices, minimum = getattr(self, f.name), f.metadata.get("choices"), f.metadata.get("minimum")
             if choices and value not in choices:
                 raise ConfigError(f"{owner}: {f.name} must be {' or '.join(choices)}, not {value!r}")
-            if minimum is not None and value < minimum:
-                raise ConfigError(f"{owner}: {f.name} must be at least {minimum}")
+            items = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(v, float) and not math.isfinite(v) for v in items):
+                raise ConfigError(f"{owner}: {f.name} must be a finite number, not {value!r}")
+            if minimum is not None and any(v < minimum for v in items):
+                what = "every entry of " if isinstance(value, tuple) else ""
+                raise ConfigError(f"{owner}: {what}{f.name} must be at least {minimum}")
         self.check(owner)
         return self
 

@@ -44,7 +44,7 @@ class MADDPGConfig(Hyperparameters):
     critic_lr: float = hyperparameter(1e-2, "critic learning rate (Adam)")
     gamma: float = hyperparameter(0.95, "discount")
     tau: float = hyperparameter(0.01, "Polyak step of the target networks")
-    hidden: tuple[int, ...] = hyperparameter((64, 64), "hidden layer sizes")
+    hidden: tuple[int, ...] = hyperparameter((64, 64), "hidden layer sizes", minimum=1)
     activation: str = hyperparameter("relu", "hidden activation", choices=("tanh", "relu"))
     shared_actor: bool = hyperparameter(False, "one actor for all agents (with one-hot agent ids), else one per agent")
     shared_critic: bool = hyperparameter(False, "one critic for all agents, else one per agent")

@@ -50,7 +50,7 @@ class MAPPOConfig(Hyperparameters):
     huber_delta: float = hyperparameter(10.0, "Huber loss delta of the value loss")
     max_grad_norm: float = hyperparameter(10.0, "gradient norm clip")
     value_norm: bool = hyperparameter(True, "normalise value targets by running statistics (ValueNorm)")
-    hidden: tuple[int, ...] = hyperparameter((64, 64), "hidden layer sizes")
+    hidden: tuple[int, ...] = hyperparameter((64, 64), "hidden layer sizes", minimum=1)
     activation: str = hyperparameter("tanh", "hidden activation", choices=("tanh", "relu"))
     input_norm: bool = hyperparameter(False, "layer-normalise the network inputs")
     shared_actor: bool = hyperparameter(True, "one actor for all agents (with one-hot agent ids), else one per agent")
