@@ -31,7 +31,8 @@ def env_shape(spec: EnvSpec, player: str) -> tuple[int, int | None]:
         space = env.observation_space(player)
         space = space["observation"] if isinstance(space, gymnasium.spaces.Dict) else space
         actions = env.action_space(player)
-        return int(np.prod(space.shape or (1,))), int(actions.n) if isinstance(actions, gymnasium.spaces.Discrete) else None
+        count = int(actions.n) if isinstance(actions, gymnasium.spaces.Discrete) else None
+        return int(np.prod(space.shape or (1,))), count
     finally:
         env.close()
 

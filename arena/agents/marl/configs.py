@@ -10,8 +10,8 @@ renders the schemas as the README's table.
 from __future__ import annotations
 
 import dataclasses
-import math
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
