@@ -101,14 +101,21 @@ class ResultsStore:
 
     # -- schema --------------------------------------------------------------------------------------------------
 
+    def _schema(self) -> tuple[bool, int]:
+        existing = self.conn.execute("SELECT name FROM sqlite_master WHERE name = 'tournaments'").fetchone()
+        return existing is not None, self.conn.execute("PRAGMA user_version").fetchone()[0]
+
     def _create_or_migrate(self) -> None:
+        """Create the tables of a new database, or migrate a version-0 one (once, whoever opens it first)."""
+        existing, version = self._schema()
+        if existing and version != 0:
+            return
         with self.transaction():
-            existing = self.conn.execute("SELECT name FROM sqlite_master WHERE name = 'tournaments'").fetchone()
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            existing, version = self._schema()
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self.conn.execute(statement)
-            if existing is None:
+            if not existing:
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif version == 0:
                 try:
