@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import functools
 import json
 import math
 import operator
@@ -312,6 +313,12 @@ def check_match_settings(seed: Any, move_time_limit: Any, illegal_moves: Any, ma
 def result_identity(spec: EnvSpec) -> tuple[str, dict[str, Any]]:
     """How results and replays name an env: its id and parameters; a loader's env (`openspiel:<game string>`) by
     its whole text, since its parameters belong to the game string."""
+    env_id, params = _identity(spec)
+    return env_id, dict(params)
+
+
+@functools.lru_cache(maxsize=1024)
+def _identity(spec: EnvSpec) -> tuple[str, dict[str, Any]]:  # matches repeat envs: look each up once
     if envs.resolve(spec.id)[1]:
         return spec.text, {}
     return spec.id, spec.kwargs()

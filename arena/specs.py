@@ -13,7 +13,7 @@ syntax is shared by the CLI, TOML configs and Python calls:
 A value is a bare word when it reads back as the same string (`rock`, `qwen2.5:7b`, URLs without commas or
 `=`), otherwise a Python literal: numbers, `'quoted strings'`, lists and tables (`{rock: 1}` may leave keys bare),
 `true`/`false` and `none`. Parameter values are JSON data: None, booleans, integers, finite floats, strings, lists
-and string-keyed tables.
+and tables (integer keys become strings, as in JSON).
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ def normalize_value(value: Any, where: str = "value") -> Any:
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
+            if isinstance(k, int) and not isinstance(k, bool):
+                k = str(k)  # as in JSON: `{0: 0.7}` (an action index) is the key "0"
             if not isinstance(k, str):
-                raise ParameterError(f"{where}: table keys must be strings, not {k!r}")
+                raise ParameterError(f"{where}: table keys must be strings or integers, not {k!r}")
             out[k] = normalize_value(v, f"{where}[{k!r}]")
         return out
     item = getattr(value, "tolist", None)  # numpy scalars and arrays

@@ -97,7 +97,8 @@ def test_bad_text(text: str, message: str | None) -> None:
 def test_values_are_json_data() -> None:
     with pytest.raises(ParameterError, match="finite"):
         AgentSpec("mix", None, {"probs": {"rock": float("nan")}})
-    with pytest.raises(ParameterError, match="keys must be strings"):
-        AgentSpec("mix", None, {"probs": {1: 0.5}})
+    assert AgentSpec.parse("mix(probs={0: 0.7, 1: 0.3})").params["probs"] == {"0": 0.7, "1": 0.3}
+    with pytest.raises(ParameterError, match="keys must be strings or integers"):
+        AgentSpec("mix", None, {"probs": {1.5: 0.5}})
     with pytest.raises(ParameterError, match="parameters are"):
         AgentSpec("x", None, {"v": object()})

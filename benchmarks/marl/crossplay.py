@@ -32,7 +32,7 @@ import numpy as np
 import arena
 from arena.agents.marl.runner import train
 from arena.tournaments import ResultsStore, load_config
-from arena.tournaments.metrics import wilson
+from arena.tournaments.statistics import wilson
 
 RESULTS = Path(__file__).parent / "results"
 ENVS = ("adversary-v0", "tag-v0")
