@@ -109,8 +109,8 @@ class Agent:
 
     name: str = "agent"
 
-    def reset(self, seed: int | None, player: str, env_spec: EnvSpec) -> None:
-        """Start a new match as `player` of the env described by `env_spec`."""
+    def reset(self, seed: int | None, player: str, env_spec: EnvSpec | None) -> None:
+        """Start a new match as `player` of the env described by `env_spec` (None outside any env: a probe)."""
         self.player = player
         self.env_spec = env_spec
         self.rng = make_rng(seed, self.__dict__.get("rng"))

@@ -191,6 +191,7 @@ class Spec:
     """A name, an optional version and parameters; equal specs have equal canonical forms."""
 
     kind: ClassVar[str] = "spec"
+    article: ClassVar[str] = "a"
 
     name: str
     version: int | None = None
@@ -198,7 +199,7 @@ class Spec:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
-            raise ParameterError(f"a {self.kind} spec needs a name")
+            raise ParameterError(f"{self.article} {self.kind} spec needs a name")
         params = normalize_value(dict(self.params), f"{self.kind} {self.name} parameters")
         for key in params:
             if not key.isidentifier():
@@ -235,7 +236,7 @@ class Spec:
     def parse(cls, text: str) -> Self:
         """A spec from its text form (canonical or as a person writes it: spaces, any key order, bare words)."""
         if not isinstance(text, str):
-            raise ParameterError(f"a {cls.kind} spec is text, not {type(text).__name__}")
+            raise ParameterError(f"{cls.article} {cls.kind} spec is text, not {type(text).__name__}")
         name, params = parse_spec(text)
         match = _VERSIONED.match(name)
         if match:
@@ -249,7 +250,7 @@ class Spec:
             data = json.loads(text)
             return cls(data["name"], data["version"], data["params"])
         except (ValueError, TypeError, KeyError) as exc:
-            raise ParameterError(f"not a {cls.kind} spec in JSON form: {text[:80]!r} ({exc})") from None
+            raise ParameterError(f"not {cls.article} {cls.kind} spec in JSON form: {text[:80]!r} ({exc})") from None
 
     @classmethod
     def of(cls, value: Self | str, /, **params: Any) -> Self:
@@ -287,9 +288,11 @@ class EnvSpec(Spec):
     """An environment: a registered id (`rps-v0`), `openspiel:<game>` or `module:factory`, with parameters."""
 
     kind = "env"
+    article = "an"
 
 
 class AgentSpec(Spec):
     """An agent: a registered name (`cfr_plus`), `loader:path` (`checkpoint:runs/x/best.pt`) or `module:Class`."""
 
     kind = "agent"
+    article = "an"

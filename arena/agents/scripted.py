@@ -45,8 +45,10 @@ def env_action_names(spec: EnvSpec, player: str) -> tuple[str, ...]:
         env.close()
 
 
-def check_actions(owner: str, actions: list[str | int], env_spec: EnvSpec, player: str) -> None:
-    """Refuse an action name or index that `player` does not have in the env."""
+def check_actions(owner: str, actions: list[str | int], env_spec: EnvSpec | None, player: str) -> None:
+    """Refuse an action name or index that `player` does not have in the env (unchecked outside any env)."""
+    if env_spec is None:
+        return
     names = list(env_action_names(env_spec, player))
     if not names:
         return
@@ -63,7 +65,7 @@ class FixedAgent(Agent):
     def __init__(self, action: str | int = 0) -> None:
         self.action = action
 
-    def reset(self, seed: int | None, player: str, env_spec: EnvSpec) -> None:
+    def reset(self, seed: int | None, player: str, env_spec: EnvSpec | None) -> None:
         super().reset(seed, player, env_spec)
         check_actions("fixed", [self.action], env_spec, player)
 
@@ -89,7 +91,7 @@ class MixAgent(Agent):
             raise ParameterError("mix: probs must map actions to non-negative weights with a positive sum")
         self.weights = probs
 
-    def reset(self, seed: int | None, player: str, env_spec: EnvSpec) -> None:
+    def reset(self, seed: int | None, player: str, env_spec: EnvSpec | None) -> None:
         super().reset(seed, player, env_spec)
         check_actions("mix", list(self.weights), env_spec, player)
 

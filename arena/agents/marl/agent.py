@@ -55,7 +55,7 @@ class PolicyAgent(Agent):
             isinstance(actor, AgentNet) and actor.shared and not actor.agent_id
         )
 
-    def reset(self, seed: int | None, player: str, env_spec: EnvSpec) -> None:
+    def reset(self, seed: int | None, player: str, env_spec: EnvSpec | None) -> None:
         super().reset(seed, player, env_spec)
         names = list(self.meta.get("agent_names", []))
         if player in names:
@@ -66,7 +66,8 @@ class PolicyAgent(Agent):
             raise ParameterError(
                 f"{self.name} was trained for the agents {', '.join(names)} and cannot play {player!r}"
             )
-        self._check_env(env_spec, player)
+        if env_spec is not None:  # None: reset outside any env, as a policy probe
+            self._check_env(env_spec, player)
         agents = int(self.meta.get("ensemble_agents", len(names) or 1))
         member = int(self.rng.integers(self.policy.ensemble)) if self.policy.ensemble > 1 else 0
         self.seat_ids = torch.tensor([member * agents + index])

@@ -21,11 +21,12 @@ class HeuristicAgent(Agent):
 
     name = "heuristic"
 
-    def reset(self, seed: int | None, player: str, env_spec: EnvSpec) -> None:
+    def reset(self, seed: int | None, player: str, env_spec: EnvSpec | None) -> None:
         super().reset(seed, player, env_spec)
         worlds = vector_envs()
-        if env_spec.id not in worlds:
-            raise ParameterError(f"heuristic plays the particle worlds ({', '.join(worlds)}), not {env_spec.id}")
+        if env_spec is None or env_spec.id not in worlds:
+            playing = env_spec.id if env_spec is not None else "no env"
+            raise ParameterError(f"heuristic plays the particle worlds ({', '.join(worlds)}), not {playing}")
         self.world = make_vector_env(env_spec, 1)
         self.index = torch.tensor([self.world.agent_names.index(player)])
 
