@@ -22,6 +22,10 @@ class ConfigError(ArenaError):
     """A malformed configuration, replay or results file."""
 
 
+class IntegrityError(ArenaError):
+    """A result that cannot be true, such as a payoff outside the game's range: something changed the env."""
+
+
 def did_you_mean(name: str, choices: Iterable[str], cutoff: float = 0.5) -> str:
     """`"; did you mean a, b?"` for the close matches of `name` among `choices`, or `""` when none is close."""
     close = difflib.get_close_matches(name, list(choices), n=3, cutoff=cutoff)

@@ -23,7 +23,7 @@ from pettingzoo import AECEnv
 
 from arena.console import writable_file
 from arena.core import Agent, Feedback, MatchResult, Observation, make_rng
-from arena.errors import ConfigError, ParameterError
+from arena.errors import ConfigError, IntegrityError, ParameterError
 from arena.registry import envs, make_agent, make_env
 from arena.specs import EnvSpec
 
@@ -208,7 +208,12 @@ class _Match:
         raise _Forfeit("illegal_move", seat, f"{agent.name} played an illegal move")
 
     def observation(self, player: str, tensor: Any, info: dict[str, Any]) -> Observation:
-        return Observation(player=player, observation=tensor, info=info, step=self.steps)
+        """What the agent gets: its own copies of the env's lists and arrays, so that changing them reaches
+        nothing the env or another agent uses."""
+        own = {k: v.copy() if isinstance(v, list | dict | np.ndarray) else v for k, v in info.items()}
+        if isinstance(tensor, np.ndarray):
+            tensor = tensor.copy()
+        return Observation(player=player, observation=tensor, info=own, step=self.steps)
 
     def play_turn_based(self, max_steps: int | None, on_step: Callable[[Any], None] | None) -> None:
         env = self.env
@@ -310,6 +315,21 @@ def check_match_settings(seed: Any, move_time_limit: Any, illegal_moves: Any, ma
         raise ParameterError(f"max_steps must be a positive integer, not {max_steps!r}")
 
 
+def check_payoffs(env: Any, payoffs: Sequence[float]) -> None:
+    """Refuse payoffs outside the game's range (`min_utility`..`max_utility`): no match of the game pays them, so
+    something (an agent reaching into the env) changed the game while it was played."""
+    low, high = getattr(env, "min_utility", None), getattr(env, "max_utility", None)
+    if low is None or high is None:
+        return
+    slack = 1e-9 * max(1.0, abs(float(low)), abs(float(high)))
+    for player, payoff in zip(env.possible_agents, payoffs):
+        if not (float(low) - slack <= payoff <= float(high) + slack):
+            raise IntegrityError(
+                f"{player} was paid {payoff:g}, outside the game's range [{float(low):g}, {float(high):g}]: "
+                "the env was changed during the match"
+            )
+
+
 def result_identity(spec: EnvSpec) -> tuple[str, dict[str, Any]]:
     """How results and replays name an env: its id and parameters; a loader's env (`openspiel:<game string>`) by
     its whole text, since its parameters belong to the game string."""
@@ -393,6 +413,7 @@ def play(
             culprit = forfeit.culprit
             payoffs = forfeit_payoffs(env, culprit, len(agents))
             outcomes = ["loss" if i == culprit else "win" for i in range(len(agents))]
+    check_payoffs(env, payoffs)
     result = MatchResult(
         env_id=env_id,
         env_params=env_params,

@@ -252,3 +252,53 @@ def test_make_rng_is_a_function_of_the_seed_and_reseeds_in_place() -> None:
     assert isinstance(make_rng(None), np.random.Generator)
     big = 2**200 + 3
     assert np.array_equal(make_rng(big).random(4), make_rng(big).random(4))
+
+
+class Vandal(Agent):
+    """Overwrites every list it is shown and zeroes every array, then plays the first legal move."""
+
+    def act(self, obs: Observation) -> int:
+        legal = obs.legal_actions
+        for value in obs.info.values():
+            if isinstance(value, list):
+                value[:] = ["x"] * len(value)
+            elif isinstance(value, np.ndarray):
+                value[...] = 0
+        return legal[0]
+
+
+def test_what_an_agent_is_shown_is_its_own_copy() -> None:
+    """Kuhn's infos are cached per information state: changing them must not reach later matches."""
+    named = ["fixed(action=Bet)", "mix(probs={Pass: 0.3, Bet: 0.7})"]  # agents that read the action names
+    before = [arena.play("kuhn_poker-v0", named, seed=s).to_dict() for s in range(20)]
+    for s in range(20):
+        arena.play("kuhn_poker-v0", [Vandal(), Vandal()], seed=s)
+    after = [arena.play("kuhn_poker-v0", named, seed=s).to_dict() for s in range(20)]
+    for b, a in zip(before, after):
+        b.pop("wall_time"), a.pop("wall_time")
+    assert before == after
+
+
+class Briber(Agent):
+    """Finds the env through the garbage collector and makes it pay five chips a step."""
+
+    def act(self, obs: Observation) -> int:
+        import gc
+
+        from arena.envs.openspiel import OpenSpielEnv
+
+        for env in [o for o in gc.get_objects() if isinstance(o, OpenSpielEnv)]:
+            step = type(env).step
+
+            def bribed(self, action, step=step):
+                step(self, action)
+                self.rewards = {a: 5.0 for a in self.rewards}
+                self._cumulative_rewards = {a: 5.0 for a in self.rewards}
+
+            env.step = bribed.__get__(env)
+        return obs.legal_actions[0]
+
+
+def test_a_payoff_outside_the_games_range_is_refused() -> None:
+    with pytest.raises(arena.ArenaError, match="outside the game's range"):
+        arena.play("kuhn_poker-v0", [Briber(), "random"], seed=0)
