@@ -244,6 +244,13 @@ class EnvEntry(Entry):
             self.vector_target = import_object(self.vector_target)
         return self.vector_target
 
+    def make_vector(self, num_envs: int, device: str = "cpu", seed: int | None = None, **params: Any) -> Any:
+        """`num_envs` worlds of this env stepped as one batch, its parameters checked against the batched version."""
+        factory = self.load_vector()
+        owner = f"env {self.id}"
+        checked = check_params(factory, {**self.defaults, **params}, owner, skip=("num_envs", "device", "seed"))
+        return _build(factory, owner, checked, num_envs=num_envs, device=device, seed=seed)
+
 
 E = TypeVar("E", bound=Entry)
 
@@ -418,11 +425,7 @@ def make_vector_env(
     Parameters come in the spec or as keywords (`make_vector_env("spread-v0(N=5)", 1024)`).
     """
     spec = EnvSpec.of(spec, **params)
-    entry = envs.get(spec.id)
-    factory = entry.load_vector()
-    owner = f"env {spec.id}"
-    checked = check_params(factory, {**entry.defaults, **spec.kwargs()}, owner, skip=("num_envs", "device", "seed"))
-    return _build(factory, owner, checked, num_envs=num_envs, device=device, seed=seed)
+    return envs.get(spec.id).make_vector(num_envs, device, seed, **spec.kwargs())
 
 
 def _is_agent_factory(target: Any) -> bool:
