@@ -3,8 +3,14 @@
 Every pool hands chunks of `MatchTask`s to workers (`worker.MatchRunner`) and gets back `ChunkReply`s of encoded
 rows. Chunks are sized to about CHUNK_SECONDS of work, so there are few round-trips and little is lost to a kill.
 A worker left with a stuck agent thread finishes its row, gives back the rest of its chunk and is replaced by a
-fresh one. A worker that dies (a crash inside an agent's C code) has its chunk retried one match at a time; a match
-that kills a worker twice is given up and reported.
+fresh one. A local worker announces every agent call on its `Beacon`; from it the coordinator's loop knows, when a
+worker dies (`os._exit`, a segfault in an agent's C code), whose call killed it, and records that match as that
+agent's forfeit (`agent_error`), and it kills and replaces a worker whose agent holds a move past the time limit
+plus WATCHDOG_GRACE (C code that keeps the GIL, which no thread can interrupt), recording the agent's time-out.
+The rest of the chunk is played again normally. A death no beacon explains has its chunk retried one match at a
+time; a match that kills a worker twice so is given up and reported. A worker that dies before it is ready stops
+the run with one line. Chunks go to local workers from a sender thread each, so that a large chunk and a large
+reply never wait on each other.
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,11 +34,12 @@ from arena.errors import ArenaError
 from arena.specs import AgentSpec
 from arena.tournaments.records import Row
 from arena.tournaments.schedule import MatchTask
-from arena.tournaments.worker import ChunkReply, MatchRunner, MatchSettings
+from arena.tournaments.worker import Beacon, ChunkReply, MatchRunner, MatchSettings
 
 CHUNK_SECONDS = 0.25  # aim for chunks of about this much work: few round-trips, little lost to a kill
 MAX_CHUNK = 256
 IN_FLIGHT = 2  # chunks queued per worker so that it never waits for the coordinator
+WATCHDOG_GRACE = 2.0  # seconds past the move time limit before a worker whose agent holds its move is killed
 
 
 class EngineError(ArenaError):
@@ -44,6 +54,7 @@ class _Pool(abc.ABC):
     """Workers that take chunks; subclasses say how they start, receive and report."""
 
     size: int
+    args: tuple[dict[str, AgentSpec], MatchSettings, list[str]]
 
     @abc.abstractmethod
     def start(self) -> Any:
@@ -61,6 +72,19 @@ class _Pool(abc.ABC):
     @abc.abstractmethod
     def retire(self, worker: Any) -> None:
         raise NotImplementedError
+
+    def position(self, worker: Any) -> tuple[int, int, float, bool] | None:
+        """Where `worker` is in its oldest unanswered chunk: (match index, player being called or -1, since when,
+        whether the call is timed); None where the pool cannot tell."""
+        return None
+
+    def death(self, worker: Any) -> str:
+        """How a dead worker ended, for the record of the match that killed it."""
+        return "died"
+
+    def kill(self, worker: Any) -> None:
+        """Stop `worker` at once, whatever it is doing (the watchdog's last resort; `retire` follows)."""
+        self.retire(worker)
 
     def close(self, workers: list[Any]) -> None:
         for worker in workers:
@@ -92,6 +116,14 @@ class _Driver:
         self.suspects: set[str] = set()
         self.summary = RunSummary()
         self.match_seconds: float | None = None
+        self.judge: MatchRunner | None = None  # builds the envs (never the agents) of matches a worker lost
+
+    def lost(self, task: MatchTask, player: int, termination: str, why: str) -> None:
+        """Record `task` as lost by the agent of `player`."""
+        if self.judge is None:
+            self.judge = MatchRunner(*self.pool.args)
+        self.on_rows([self.judge.lost(task, player, termination, why)])
+        self.summary.played += 1
 
     def chunk_size(self) -> int:
         if self.match_seconds is None:
@@ -112,14 +144,20 @@ class _Driver:
         self.pending.extendleft(reversed(tasks))
 
     def run(self) -> RunSummary:
+        self.pool.size = min(self.pool.size, len(self.pending))  # never more workers than matches
         workers = [self.pool.start() for _ in range(self.pool.size)]
+        limit = self.pool.args[1].move_time_limit
         try:
             for worker in workers:
                 self.feed(worker)
+            idle_since = time.monotonic()
             while any(self.in_flight.get(id(w)) for w in workers):
-                replies = self.pool.wait(workers, timeout=0.5)
-                if not replies and self.on_idle:
+                replies = self.pool.wait(workers, timeout=0.1 if limit is not None else 0.5)
+                if replies:
+                    idle_since = time.monotonic()
+                elif self.on_idle and time.monotonic() - idle_since >= 0.5:
                     self.on_idle()
+                    idle_since = time.monotonic()
                 for worker, reply in replies:
                     chunk = self.in_flight[id(worker)].popleft()
                     if reply is None or reply.stuck:
@@ -127,9 +165,22 @@ class _Driver:
                         continue
                     self._deliver(chunk, reply)
                     self.feed(worker)
+                if limit is not None:
+                    for worker in list(workers):
+                        if self._overdue(worker, limit):
+                            chunk = self.in_flight[id(worker)].popleft()
+                            workers[workers.index(worker)] = self._replace(worker, chunk, None, killed=limit)
         finally:
             self.pool.close(workers)
         return self.summary
+
+    def _overdue(self, worker: Any, limit: float) -> bool:
+        """Whether `worker`'s agent has held a timed call past the limit and the watchdog's grace."""
+        where = self.pool.position(worker) if self.in_flight.get(id(worker)) else None
+        if where is None:
+            return False
+        _, player, since, timed = where
+        return player >= 0 and timed and time.monotonic() - since > limit + WATCHDOG_GRACE
 
     def _deliver(self, chunk: list[MatchTask], reply: ChunkReply) -> None:
         if reply.rows:
@@ -141,12 +192,31 @@ class _Driver:
             raise EngineError(reply.failure)
         self.requeue(reply.unplayed)
 
-    def _replace(self, worker: Any, chunk: list[MatchTask], reply: ChunkReply | None) -> Any:
-        """Retire a stuck or dead worker, put its unfinished work back, start a fresh one."""
+    def _replace(
+        self, worker: Any, chunk: list[MatchTask], reply: ChunkReply | None, killed: float | None = None
+    ) -> Any:
+        """Retire a stuck, dead or overdue (`killed` at that time limit) worker, record the match its agent lost,
+        put the rest of its work back, start a fresh one."""
         leftovers = [t for c in self.in_flight.pop(id(worker), ()) for t in c]
+        where = self.pool.position(worker) if reply is None else None
+        if killed is not None:
+            self.pool.kill(worker)
         if reply is not None:  # stuck: the rows it finished are good
             self._deliver(chunk, reply)
-        else:  # died: retry its matches one by one; one that kills a worker again is given up
+        elif where is not None and where[1] >= 0 and where[0] < len(chunk):  # the beacon names the culprit
+            index, player = where[0], where[1]
+            if killed is not None:
+                why = (
+                    f"exceeded the {killed}s move time limit; its move held the worker process, "
+                    "which was killed and replaced"
+                )
+                self.lost(chunk[index], player, "time_limit", why)
+            else:
+                self.lost(
+                    chunk[index], player, "agent_error", f"made its worker process die ({self.pool.death(worker)})"
+                )
+            leftovers[:0] = chunk[:index] + chunk[index + 1 :]  # finished or not started: played again
+        else:  # died outside any agent call: retry its matches one by one; one that kills a worker again is given up
             for task in reversed(chunk):
                 if task.match_id in self.suspects:
                     self.summary.given_up.append(task.match_id)
@@ -199,21 +269,24 @@ class InProcessPool(_Pool):
 
 def _worker_main(
     conn: multiprocessing.connection.Connection,
+    cells: Any,
     agent_specs: dict[str, AgentSpec],
     settings: MatchSettings,
     secrets: list[str],
 ) -> None:
     """A worker process: plays the chunks it receives until told to stop or the coordinator goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
-    runner = MatchRunner(agent_specs, settings, secrets)
+    runner = MatchRunner(agent_specs, settings, secrets, beacon=Beacon(cells), in_worker=True)
+    conn.send("ready")
     while True:
         try:
-            chunk = conn.recv()
+            message = conn.recv()
         except (EOFError, OSError):
             break
-        if chunk is None:
+        if message is None:
             break
-        reply = runner.run_chunk(chunk)
+        seq, chunk = message
+        reply = runner.run_chunk(chunk, seq)
         try:
             conn.send(reply)
         except (BrokenPipeError, OSError):
@@ -227,6 +300,34 @@ def _worker_main(
 class _Process:
     process: multiprocessing.process.BaseProcess
     conn: multiprocessing.connection.Connection
+    beacon: Beacon
+    outbox: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
+    sent: collections.deque[int] = field(default_factory=collections.deque)  # numbers of unanswered chunks
+    ready: bool = False
+    sender: threading.Thread | None = None
+
+    def send_all(self) -> None:
+        """The sender thread: chunks (and the final None) go out in order while the coordinator reads replies."""
+        while True:
+            message = self.outbox.get()
+            try:
+                self.conn.send(message)
+            except (BrokenPipeError, OSError, ValueError):  # a dead worker is reported by wait()
+                return
+            if message is None:
+                return
+
+    def post(self, message: Any) -> None:
+        if self.sender is None:
+            self.sender = threading.Thread(target=self.send_all, daemon=True, name="arena-sender")
+            self.sender.start()
+        self.outbox.put(message)
+
+
+START_FAILURE = (
+    "a worker process exited as it started ({how}); when a script calls run_tournament, its top level must be "
+    'under `if __name__ == "__main__":` (worker processes import the main script)'
+)
 
 
 class LocalPool(_Pool):
@@ -239,17 +340,50 @@ class LocalPool(_Pool):
         self.args = (agent_specs, settings, secrets)
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload(["arena.tournaments.worker"])
+        self.seq = 0
+        self.started = 0
 
     def start(self) -> _Process:
+        main = sys.modules.get("__main__")
+        if getattr(main, "__name__", None) == "__mp_main__":  # a worker re-importing an unguarded main script
+            raise EngineError(START_FAILURE.format(how="it ran the main script again"))
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(child, *self.args), daemon=True, name="arena-worker")
+        cells = self.context.RawArray("d", Beacon.SIZE)
+        beacon = Beacon(cells)
+        beacon.chunk(-1)
+        process = self.context.Process(
+            target=_worker_main, args=(child, cells, *self.args), daemon=True, name="arena-worker"
+        )
         process.start()
+        self.started += 1
         child.close()
-        return _Process(process, parent)
+        return _Process(process, parent, beacon)
 
     def submit(self, worker: _Process, chunk: list[MatchTask]) -> None:
-        with contextlib.suppress(BrokenPipeError, OSError):  # a dead worker is reported by wait()
-            worker.conn.send(chunk)
+        self.seq += 1
+        worker.sent.append(self.seq)
+        worker.post((self.seq, chunk))
+
+    def position(self, worker: _Process) -> tuple[int, int, float, bool] | None:
+        if not worker.sent:
+            return None
+        seq, index, player, since, timed = worker.beacon.read()
+        return (index, player, since, timed) if seq == worker.sent[0] and index >= 0 else None
+
+    def death(self, worker: _Process) -> str:
+        worker.process.join(timeout=1.0)
+        code = worker.process.exitcode
+        if code is None:
+            return "it stopped answering"
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                return f"killed by signal {signal.Signals(-code).name}"
+            return f"killed by signal {-code}"
+        return f"exit code {code}"
+
+    def kill(self, worker: _Process) -> None:
+        worker.process.kill()
+        worker.process.join()
 
     def wait(self, workers: list[_Process], timeout: float) -> list[tuple[Any, ChunkReply | None]]:
         by_handle: dict[Any, _Process] = {}
@@ -265,17 +399,26 @@ class LocalPool(_Pool):
             seen.add(worker)
             if worker.conn.poll():
                 try:
-                    replies.append((worker, worker.conn.recv()))
-                    continue
+                    message = worker.conn.recv()
                 except (EOFError, OSError):
                     pass
+                else:
+                    if message == "ready":
+                        worker.ready = True
+                    else:
+                        worker.sent.popleft()
+                        replies.append((worker, message))
+                    continue
             if not worker.process.is_alive():
+                if not worker.ready:
+                    raise EngineError(START_FAILURE.format(how=self.death(worker)))
                 replies.append((worker, None))
         return replies
 
     def retire(self, worker: _Process) -> None:
-        with contextlib.suppress(BrokenPipeError, OSError):
-            worker.conn.send(None)
+        worker.post(None)
+        if worker.sender is not None:
+            worker.sender.join(timeout=1.0)
         worker.process.join(timeout=1.0)
         if worker.process.is_alive():
             worker.process.kill()
@@ -284,8 +427,7 @@ class LocalPool(_Pool):
 
     def close(self, workers: list[_Process]) -> None:
         for worker in workers:  # ask all first, so that they wind down together
-            with contextlib.suppress(BrokenPipeError, OSError):
-                worker.conn.send(None)
+            worker.post(None)
         deadline = time.monotonic() + 2.0
         for worker in workers:
             worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -368,7 +510,7 @@ class _RayWorker:
     """A Ray actor around a MatchRunner."""
 
     def __init__(self, agent_specs: dict[str, AgentSpec], settings: MatchSettings, secrets: list[str]) -> None:
-        self.runner = MatchRunner(agent_specs, settings, secrets)
+        self.runner = MatchRunner(agent_specs, settings, secrets, in_worker=True)
 
     def run_chunk(self, chunk: list[MatchTask]) -> ChunkReply:
         return self.runner.run_chunk(chunk)

@@ -6,12 +6,23 @@ store's row right here (`records.encode_match`), so the coordinator only inserts
 forfeits its match like one that fails to move; a match that cannot be played at all (a broken env) ends the chunk
 with a failure the coordinator reports. A match whose agent could not be interrupted at the time limit leaves a
 thread running inside the worker: the runner says so, and the worker must be replaced.
+
+Every agent call is guarded (`MatchRunner.guard`): whatever an agent raises, `SystemExit` and (in a worker
+process, where a real Ctrl-C never arrives) `KeyboardInterrupt` included, is its forfeit; the call is announced on
+the worker's `Beacon` (chunk, match, player, since when) so that the coordinator can blame the right agent when the
+process dies or stops answering; and what the agent prints is captured (at the file-descriptor level in worker
+processes) and kept, truncated to OUTPUT_BYTES, in its `agent_stats` as `output`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
+import os
+import sys
+import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +37,130 @@ from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments.config import TournamentConfig
 from arena.tournaments.records import MatchRecord, Row, encode_match
 from arena.tournaments.schedule import MatchTask, seat_groups
+
+OUTPUT_BYTES = 4096  # what is kept of an agent's printed output per match
+GUARDED = ("reset", "act", "action_probs", "observe", "match_stats", "close")
+
+
+class AgentFault(Exception):
+    """An exception outside `Exception` (SystemExit, KeyboardInterrupt...) that an agent raised, made an error."""
+
+
+_FAULTS: dict[str, type[AgentFault]] = {}
+
+
+def _fault(exc: BaseException) -> AgentFault:
+    """`exc` as an AgentFault of the same name, so that the forfeit's message reads `raised SystemExit: 3`."""
+    name = type(exc).__name__
+    kind = _FAULTS.get(name)
+    if kind is None:
+        kind = _FAULTS[name] = type(name, (AgentFault,), {})
+    return kind(str(exc))
+
+
+class Beacon:
+    """Where a worker is, in cells the coordinator can read while the worker runs (shared memory in a process
+    pool, a plain list in this process): the chunk's number, the match's index in it, the player whose agent is
+    being called (-1 between calls), since when (`time.monotonic`, one clock for every process of the machine),
+    and whether that call runs under the move time limit."""
+
+    SIZE = 5
+
+    def __init__(self, cells: Any = None) -> None:
+        self.cells = cells if cells is not None else [-1.0] * self.SIZE
+
+    def chunk(self, seq: int) -> None:
+        self.cells[2] = -1.0
+        self.cells[1] = -1.0
+        self.cells[0] = float(seq)
+
+    def task(self, index: int) -> None:
+        self.cells[2] = -1.0
+        self.cells[1] = float(index)
+
+    def enter(self, player: int, timed: bool) -> None:
+        self.cells[3] = time.monotonic()
+        self.cells[4] = 1.0 if timed else 0.0
+        self.cells[2] = float(player)
+
+    def leave(self) -> None:
+        self.cells[2] = -1.0
+
+    def read(self) -> tuple[int, int, int, float, bool]:
+        """(chunk, match index, player, since, timed)."""
+        seq, index, player, since, timed = list(self.cells[: self.SIZE])
+        return int(seq), int(index), int(player), since, timed > 0
+
+
+class _Capped(io.TextIOBase):
+    """A text stream that keeps the first OUTPUT_BYTES characters written to it and drops the rest."""
+
+    def __init__(self, sink: list[str]) -> None:
+        self.sink = sink
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        room = OUTPUT_BYTES - sum(len(t) for t in self.sink)
+        if room > 0:
+            self.sink.append(str(text)[:room])
+        return len(text)
+
+
+class OutputCapture:
+    """What agents print, per player of the current match. In a worker process (`fds`) file descriptors 1 and 2
+    go to a temporary file for good, so that C code's prints are caught too, and the file is emptied around
+    every agent call; in the coordinator's process only `sys.stdout` and `sys.stderr` are swapped during calls."""
+
+    def __init__(self, fds: bool) -> None:
+        self.fd: int | None = None
+        self.kept: dict[int, list[str]] = {}
+        self.saved: tuple[Any, Any] | None = None
+        if fds:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            handle, path = tempfile.mkstemp(prefix="arena-output-")
+            os.close(handle)
+            self.fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_TRUNC)
+            os.unlink(path)
+            os.dup2(self.fd, 1)
+            os.dup2(self.fd, 2)
+
+    def new_match(self) -> None:
+        self.kept = {}
+
+    def _flush(self) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+
+    def start(self, player: int) -> None:
+        if self.fd is not None:
+            self._flush()
+            os.ftruncate(self.fd, 0)  # what was printed outside agent calls (an env's C++ logging) is nobody's
+        else:
+            sink = _Capped(self.kept.setdefault(player, []))
+            self.saved = (sys.stdout, sys.stderr)
+            sys.stdout = sys.stderr = sink
+
+    def stop(self, player: int) -> None:
+        if self.fd is not None:
+            self._flush()
+            sink = self.kept.setdefault(player, [])
+            room = OUTPUT_BYTES - sum(len(t) for t in sink)
+            if room > 0:
+                data = os.pread(self.fd, room, 0)
+                if data:
+                    sink.append(data.decode("utf-8", "replace"))
+            os.ftruncate(self.fd, 0)
+        elif self.saved is not None:
+            sys.stdout, sys.stderr = self.saved
+            self.saved = None
+
+    def output(self, player: int) -> str:
+        return "".join(self.kept.get(player, ()))[:OUTPUT_BYTES]
 
 
 @dataclass(frozen=True)
@@ -201,7 +336,18 @@ def match_record(
 class MatchRunner:
     """Plays matches with envs and agents built once and reused; one per worker."""
 
-    def __init__(self, agent_specs: dict[str, AgentSpec], settings: MatchSettings, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        agent_specs: dict[str, AgentSpec],
+        settings: MatchSettings,
+        secrets: Iterable[str] = (),
+        *,
+        beacon: Beacon | None = None,
+        in_worker: bool = False,
+    ) -> None:
+        """`in_worker`: this is a worker process of its own, whose file descriptors 1 and 2 are taken for agents'
+        output and where an agent's KeyboardInterrupt is the agent's doing (a real Ctrl-C reaches the
+        coordinator only)."""
         self.agent_specs = agent_specs
         self.settings = settings
         self.secrets = list(secrets)
@@ -209,6 +355,45 @@ class MatchRunner:
         self.groups: dict[EnvSpec, list[list[int]]] = {}
         self.agents: dict[tuple[str, int], Agent] = {}
         self.lineups: dict[tuple[EnvSpec, tuple[str, ...]], list[Agent]] = {}
+        self.beacon = beacon or Beacon()
+        self.in_worker = in_worker
+        self.capture = OutputCapture(fds=in_worker)
+        self.players: dict[int, int] = {}  # id(agent) -> its player in the current match
+        self.depth = 0  # guarded calls in progress (an agent's act may call its own action_probs)
+
+    def guard(self, agent: Agent) -> Agent:
+        """Put every method the engine calls on `agent` behind `_guarded` (the instance's own attributes)."""
+        for method in GUARDED:
+            setattr(agent, method, self._guarded(agent, method, timed=method == "act"))
+        return agent
+
+    def _guarded(self, agent: Agent, method: str, timed: bool) -> Any:
+        call = getattr(agent, method)
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            outer = self.depth == 0
+            self.depth += 1
+            player = self.players.get(id(agent), -1)
+            if outer:
+                self.capture.start(player)
+                self.beacon.enter(player, timed and self.settings.move_time_limit is not None)
+            try:
+                return call(*args, **kwargs)
+            except Exception:
+                raise
+            except KeyboardInterrupt as exc:
+                if not self.in_worker:
+                    raise  # in the coordinator's own process this may be the user's Ctrl-C
+                raise _fault(exc) from None
+            except BaseException as exc:  # SystemExit and the like: the agent's error, not the engine's end
+                raise _fault(exc) from None
+            finally:
+                self.depth -= 1
+                if outer:
+                    self.beacon.leave()
+                    self.capture.stop(player)
+
+        return guarded
 
     def env(self, spec: EnvSpec) -> Any:
         if spec not in self.envs:
@@ -223,7 +408,7 @@ class MatchRunner:
         if key not in self.agents:
             agent = arena.make_agent(self.agent_specs[name])
             agent.name = name
-            self.agents[key] = agent
+            self.agents[key] = self.guard(agent)
         return self.agents[key]
 
     def lineup(self, env: Any, groups: list[list[int]], seats: tuple[str, ...]) -> list[Agent]:
@@ -242,6 +427,8 @@ class MatchRunner:
         if agents is None:
             agents = self.lineups[task.env, task.seats] = self.lineup(env, groups, task.seats)
         players = env.possible_agents
+        self.players = {id(agent): player for player, agent in enumerate(agents)}
+        self.capture.new_match()
         result = None
         for player, agent in enumerate(agents):
             try:
@@ -263,10 +450,63 @@ class MatchRunner:
                 max_steps=s.max_steps,
                 reset_agents=False,
             )
+        result = self._with_output(result)
         if len(groups) == len(players):
             rounds = env.rounds_payload() if isinstance(env, RoundLog) and result.length else None  # none if unplayed
             return match_record(task, result, rounds, self.secrets)
         return match_record(task, team_result(result, groups, env), None, self.secrets)
+
+    def _with_output(self, result: MatchResult) -> MatchResult:
+        """The result with what each agent printed in `agent_stats[player]["output"]` (secrets masked)."""
+        outputs = [self.capture.output(p) for p in range(len(result.agent_stats))]
+        if not any(outputs):
+            return result
+        stats = [
+            {**s, "output": scrub(text, self.secrets)} if text else s for s, text in zip(result.agent_stats, outputs)
+        ]
+        return dataclasses.replace(result, agent_stats=stats)
+
+    def lineup_names(self, task: MatchTask) -> list[str]:
+        """The agent name of every player of `task`'s match (without building any agent)."""
+        env = self.env(task.env)
+        names = [""] * len(env.possible_agents)
+        for seat, members in enumerate(self.groups[task.env]):
+            for player in members:
+                names[player] = task.seats[seat]
+        return names
+
+    def lost(self, task: MatchTask, player: int, termination: str, why: str) -> Row:
+        """The encoded record of a match the agent of `player` lost without it being finished: its worker process
+        died in that agent's call (`agent_error`) or the call ran past the time limit and was killed (`time_limit`)."""
+        env = self.env(task.env)
+        names = self.lineup_names(task)
+        n = len(names)
+        counts = [[0] * n for _ in range(2)]
+        counts[0 if termination == "time_limit" else 1][player] = 1
+        env_id, env_params = result_identity(env.spec)
+        result = MatchResult(
+            env_id=env_id,
+            env_params=env_params,
+            seed=task.seed,
+            agents=names,
+            players=list(env.possible_agents),
+            payoffs=forfeit_payoffs(env, player, n),
+            length=0,
+            outcomes=["loss" if i == player else "win" for i in range(n)],
+            termination=termination,
+            culprit=player,
+            message=f"{names[player]} {why}",
+            illegal_moves=[0] * n,
+            timeouts=counts[0],
+            errors=counts[1],
+            random_fallbacks=[0] * n,
+            agent_stats=[{} for _ in names],
+            stuck_agent=termination == "time_limit",
+        )
+        groups = self.groups[task.env]
+        if len(groups) != n:
+            result = team_result(result, groups, env)
+        return encode_match(match_record(task, result, None, self.secrets))
 
     @staticmethod
     def _reset_failure(env: Any, agents: list[Agent], seat: int, exc: Exception) -> MatchResult:
@@ -293,10 +533,13 @@ class MatchRunner:
             agent_stats=[{} for _ in agents],
         )
 
-    def run_chunk(self, tasks: list[MatchTask]) -> ChunkReply:
-        """Play a chunk; stop early when a match cannot be played or leaves a stuck agent thread behind."""
+    def run_chunk(self, tasks: list[MatchTask], seq: int = 0) -> ChunkReply:
+        """Play a chunk (number `seq` of this worker); stop early when a match cannot be played or leaves a stuck
+        agent thread behind."""
         reply = ChunkReply([])
+        self.beacon.chunk(seq)
         for i, task in enumerate(tasks):
+            self.beacon.task(i)
             try:
                 record = self.play(task)
             except Exception as exc:
@@ -311,6 +554,7 @@ class MatchRunner:
             if record.stuck:
                 reply.unplayed = list(tasks[i + 1 :])
                 reply.stuck = True
+                self.beacon.chunk(-1)  # the stuck call is recorded: it is no longer the coordinator's to watch
                 return reply
         return reply
 

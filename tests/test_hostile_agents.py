@@ -1,0 +1,200 @@
+"""Hostile agents in real tournaments: exiting, crashing, GIL-holding and noisy agents lose their own matches and
+nothing else, and never stop, freeze or flood a run."""
+
+import ctypes
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import arena
+from arena.core import Agent
+from arena.tournaments import ResultsStore
+
+HERE = Path(__file__).parent
+
+
+class ExitingAgent(Agent):
+    """Ends its worker process on its first move."""
+
+    name = "exiting"
+
+    def act(self, obs):
+        os._exit(3)
+
+
+class SystemExitAgent(Agent):
+    name = "system_exit"
+
+    def act(self, obs):
+        raise SystemExit(3)
+
+
+class InterruptingAgent(Agent):
+    name = "interrupting"
+
+    def act(self, obs):
+        raise KeyboardInterrupt
+
+
+class SegfaultingAgent(Agent):
+    name = "segfaulting"
+
+    def act(self, obs):
+        ctypes.string_at(0)
+        return obs.legal_actions[0]
+
+
+class BacktrackingAgent(Agent):
+    """A catastrophic-backtracking regular expression: C code that holds the GIL for a very long time."""
+
+    name = "backtracking"
+
+    def act(self, obs):
+        re.match(r"(a+)+$", "a" * 40 + "b")
+        return obs.legal_actions[0]
+
+
+class ShoutingAgent(Agent):
+    """Prints a megabyte per move, through Python and straight to the file descriptors."""
+
+    name = "shouting"
+
+    def act(self, obs):
+        print("x" * 500_000)
+        os.write(1, b"y" * 250_000)
+        os.write(2, b"z" * 250_000)
+        return int(self.rng.choice(obs.legal_actions))
+
+
+def _config(agents, name, **extra):
+    return {
+        "name": name,
+        "envs": ["kuhn_poker-v0"],
+        "agents": agents,
+        "games": 2,
+        "exploitability": "off",
+        "backend": "local",
+        "workers": 2,
+        **extra,
+    }
+
+
+def _check_only_culprit_loses(db, name, culprit, termination, text):
+    with ResultsStore(db, readonly=True) as store:
+        matches = store.matches(name)
+    assert matches
+    for m in matches:
+        if culprit in m["seats"]:
+            assert m["termination"] == termination, m
+            assert m["seats"][m["culprit"]] == culprit and m["payoffs"][m["culprit"]] == -2.0
+            assert text in m["message"]
+        else:
+            assert m["termination"] == "normal" and m["culprit"] is None, m
+
+
+HOSTILE = [
+    ("ExitingAgent", "made its worker process die (exit code 3)"),
+    ("SystemExitAgent", "raised SystemExit: 3"),
+    ("InterruptingAgent", "raised KeyboardInterrupt"),
+    ("SegfaultingAgent", "made its worker process die (killed by signal SIGSEGV)"),
+]
+
+
+@pytest.mark.parametrize(("cls", "text"), HOSTILE)
+def test_an_agent_that_ends_or_kills_its_worker_forfeits_only_its_own_matches(tmp_path, cls, text):
+    db = str(tmp_path / "x.sqlite")
+    agents = ["random", "fixed(action=0)", {"name": "culprit", "spec": f"test_hostile_agents:{cls}"}]
+    run = arena.run_tournament(_config(agents, "hostile"), db=db)
+    assert run.played == run.scheduled == 12 and run.given_up == []
+    _check_only_culprit_loses(db, "hostile", "culprit", "agent_error", text)
+
+
+def test_an_agent_exiting_in_the_inprocess_backend_forfeits(tmp_path):
+    db = str(tmp_path / "x.sqlite")
+    agents = ["random", {"name": "culprit", "spec": "test_hostile_agents:SystemExitAgent"}]
+    run = arena.run_tournament(_config(agents, "inproc", backend="inprocess"), db=db)
+    assert run.played == run.scheduled == 4
+    _check_only_culprit_loses(db, "inproc", "culprit", "agent_error", "raised SystemExit")
+
+
+def test_a_move_holding_the_gil_is_a_time_out_and_the_run_ends(tmp_path):
+    db = str(tmp_path / "g.sqlite")
+    agents = ["random", "fixed(action=0)", {"name": "culprit", "spec": "test_hostile_agents:BacktrackingAgent"}]
+    start = time.perf_counter()
+    run = arena.run_tournament(_config(agents, "gil", move_time_limit=0.5, games=1), db=db)
+    assert time.perf_counter() - start < 60
+    assert run.played == run.scheduled == 6 and run.given_up == []
+    _check_only_culprit_loses(db, "gil", "culprit", "time_limit", "exceeded the 0.5s move time limit")
+    culprit = next(a for a in run.metrics["agents"] if a["name"] == "culprit")
+    assert culprit["timeout_rate"] == 1.0
+
+
+def test_what_agents_print_is_kept_with_the_match_and_never_reaches_the_output(tmp_path):
+    toml = tmp_path / "t.toml"
+    toml.write_text(
+        'name = "loud"\nenvs = ["kuhn_poker-v0"]\ngames = 2\nexploitability = "off"\n'
+        'agents = ["random", "test_hostile_agents:ShoutingAgent"]\n'
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "arena.cli", "tournament", str(toml), "--db", str(tmp_path / "l.sqlite"), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(done.stdout) < 1_000_000 and len(done.stderr) < 100_000
+    json.loads(done.stdout)
+    with ResultsStore(tmp_path / "l.sqlite", readonly=True) as store:
+        matches = store.matches("loud")
+    assert len(matches) == 4
+    for m in matches:
+        seat = m["seats"].index("test_hostile_agents:ShoutingAgent")
+        output = m["agent_stats"][seat]["output"]
+        assert output.startswith("x") and 1000 < len(output) <= 4096
+        assert "output" not in m["agent_stats"][1 - seat]
+
+
+def test_a_huge_display_name_does_not_deadlock_the_local_backend(tmp_path):
+    name = "n" * 200_000
+    agents = ["random", {"name": name, "spec": "random"}]
+    run = arena.run_tournament(_config(agents, "huge", games=40), db=str(tmp_path / "h.sqlite"))
+    assert run.played == run.scheduled == 80
+
+
+def test_no_more_workers_start_than_there_are_matches(tmp_path, monkeypatch):
+    from arena.tournaments import pools
+
+    started = []
+    original = pools.LocalPool.start
+
+    def counting(self):
+        started.append(1)
+        return original(self)
+
+    monkeypatch.setattr(pools.LocalPool, "start", counting)
+    run = arena.run_tournament(
+        _config(["random", "fixed(action=0)"], "few", games=1, workers=8), db=str(tmp_path / "f.sqlite")
+    )
+    assert run.played == 2 and len(started) == 2 and run.workers == 2
+
+
+def test_a_script_without_a_main_guard_fails_at_once_with_one_line(tmp_path):
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import arena
+            arena.run_tournament({{"name": "s", "envs": ["kuhn_poker-v0"], "agents": ["random", "fixed(action=0)"],
+                                  "games": 1, "exploitability": "off", "backend": "local", "workers": 1}},
+                                 db={str(tmp_path / "s.sqlite")!r})
+            print("finished")
+            """
+        )
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "__main__" in done.stderr and "run_tournament" in done.stderr
