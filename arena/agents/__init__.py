@@ -42,6 +42,14 @@ for _name, _target, _tags, _description in [
     register_agent(_name, _target, description=_description, tags=_tags)
 
 register_agent(
+    "process",
+    "arena.isolation:process_agent",
+    loader="agent",
+    description="Any agent in a process of its own: process:SPEC, e.g. process:cfr_plus(iterations=100); it sees only "
+    "its observations, and its crashes, exits and hangs cost only its own moves",
+    tags=("isolation", "loader"),
+)
+register_agent(
     "checkpoint",
     "arena.agents.marl.agent:CheckpointAgent",
     loader="path",
