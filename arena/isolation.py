@@ -151,7 +151,7 @@ class ProcessAgent(Agent):
         self._call("reset", seed, player, env_spec.json if env_spec is not None else None)
 
     def act(self, obs: Observation) -> int | np.ndarray:
-        return self._call("act", obs)  # type: ignore[no-any-return]
+        return self._call("act", obs)
 
     def observe(self, feedback: Feedback) -> None:
         if self.conn is not None:  # a process that died mid-match has nothing to learn from its end
