@@ -23,6 +23,7 @@ import numpy as np
 
 from arena import errors
 from arena.core import Agent, Feedback, Observation
+from arena.registry import make_agent
 from arena.specs import AgentSpec, EnvSpec
 
 START_SECONDS = 120.0  # building the agent in its process (imports, loading a checkpoint, solving a game)
@@ -36,8 +37,6 @@ def _serve(conn: Connection, spec_json: str) -> None:
     os.dup2(devnull, 2)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
     try:
-        from arena.registry import make_agent
-
         agent = make_agent(AgentSpec.from_json(spec_json))
     except BaseException as exc:
         conn.send((0, "error", (type(exc).__name__, str(exc)[:2000])))
