@@ -2,6 +2,7 @@
 nothing else, and never stop, freeze or flood a run."""
 
 import ctypes
+import itertools
 import json
 import os
 import re
@@ -15,7 +16,10 @@ import pytest
 
 import arena
 from arena.core import Agent
+from arena.errors import ConfigError
 from arena.tournaments import ResultsStore
+from arena.tournaments.config import config_from_dict
+from arena.tournaments.schedule import iter_schedule
 
 HERE = Path(__file__).parent
 
@@ -198,3 +202,13 @@ def test_a_script_without_a_main_guard_fails_at_once_with_one_line(tmp_path):
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode != 0
     assert "__main__" in done.stderr and "run_tournament" in done.stderr
+
+
+def test_an_absurd_number_of_games_is_refused_with_one_line_before_anything_is_built(tmp_path):
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match="matches") as caught:
+        arena.run_tournament(_config(["random", "fixed(action=0)"], "big", games=10**12), db=str(tmp_path / "b.sqlite"))
+    assert time.perf_counter() - start < 30 and "\n" not in str(caught.value)
+    config = config_from_dict(_config(["random", "fixed(action=0)"], "lazy", games=10**12))
+    first = list(itertools.islice(iter_schedule(config), 3))
+    assert [t.index for t in first] == [0, 0, 1]

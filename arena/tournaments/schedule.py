@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from arena.errors import ConfigError
 from arena.registry import make_env
 from arena.specs import EnvSpec
 from arena.tournaments.config import TournamentConfig
@@ -82,16 +84,40 @@ def env_seats(env: EnvSpec, teams: bool) -> int:
         instance.close()
 
 
-def build_schedule(config: TournamentConfig) -> list[MatchTask]:
-    """All matches of the tournament in a fixed order that interleaves pairings (so partial runs stay balanced)."""
+MAX_MATCHES = 10_000_000  # a schedule longer than this is refused: its tasks and ids alone would fill memory
+
+
+def _seatings(config: TournamentConfig) -> dict[EnvSpec, list[tuple[str, ...]]]:
     names = [a.name for a in config.agents]
-    per_env = {}
-    for env in config.envs:
-        per_env[env] = seatings(names, env_seats(env, config.teams), config.self_play, config.seats == "all")
-    tasks = []
+    return {
+        env: seatings(names, env_seats(env, config.teams), config.self_play, config.seats == "all")
+        for env in config.envs
+    }
+
+
+def schedule_size(config: TournamentConfig) -> int:
+    """How many matches the tournament has (nothing is built), refused with one line above MAX_MATCHES."""
+    size = config.games * sum(len(s) for s in _seatings(config).values())
+    if size > MAX_MATCHES:
+        raise ConfigError(
+            f"this tournament has {size:,} matches (games = {config.games:,}); at most {MAX_MATCHES:,} can be "
+            "scheduled: lower games or split the tournament"
+        )
+    return size
+
+
+def iter_schedule(config: TournamentConfig) -> Iterator[MatchTask]:
+    """The matches of the tournament one at a time, in the order of `build_schedule` (nothing held in memory)."""
+    per_env = _seatings(config)
     for index in range(config.games):
         for env in config.envs:
             seed = match_seed(config.seed, env, index)
             for seats in per_env[env]:
-                tasks.append(MatchTask(match_id(config.name, env, seats, index), env, seats, index, seed))
-    return tasks
+                yield MatchTask(match_id(config.name, env, seats, index), env, seats, index, seed)
+
+
+def build_schedule(config: TournamentConfig) -> list[MatchTask]:
+    """All matches of the tournament in a fixed order that interleaves pairings (so partial runs stay balanced);
+    a schedule of more than MAX_MATCHES is refused with one line before any is built."""
+    schedule_size(config)
+    return list(iter_schedule(config))
