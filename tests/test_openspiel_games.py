@@ -36,6 +36,13 @@ def random_moves(name: str, moves: int = 20) -> str:
     return f"played {played}"
 
 
+def test_game_transforms_take_their_game_parameter() -> None:
+    spec = "openspiel:turn_based_simultaneous_game(game=goofspiel(num_cards=3,imp_info=True,points_order=descending))"
+    env = arena.make_env(spec)
+    assert env.game_string.startswith("turn_based_simultaneous_game(game=goofspiel(")
+    assert arena.play(spec, ["random", "random"], seed=0).termination == "normal"
+
+
 def test_openspiel_python_games_are_known() -> None:
     assert {"python_kuhn_poker", "python_tic_tac_toe"} <= set(GAMES)
     assert arena.play("openspiel:python_kuhn_poker", ["random", "random"], seed=1).length >= 2

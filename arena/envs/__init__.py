@@ -78,7 +78,7 @@ for _id, _name, _desc, _players, _tags in [
 register_env(
     "openspiel",
     f"{_OS}:make_openspiel_env",
-    loader="game",
+    loader="openspiel_game",  # not `game`: OpenSpiel's game transforms take a `game` parameter
     description="Any OpenSpiel game: openspiel:<game string>, e.g. openspiel:liars_dice(numdice=2)",
     num_players=2,
     turn_based=True,

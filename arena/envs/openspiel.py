@@ -462,10 +462,10 @@ def _game_parameter(value: Any) -> str:
     return str(value)
 
 
-def make_openspiel_env(game: str, render_mode: str | None = None, **params: Any) -> OpenSpielEnv:
+def make_openspiel_env(openspiel_game: str, render_mode: str | None = None, **params: Any) -> OpenSpielEnv:
     """`openspiel:<game string>`: the game's name, its parameters (`openspiel:liars_dice(numdice=2)`) as keywords."""
     body = ",".join(f"{key}={_game_parameter(value)}" for key, value in params.items())
-    return OpenSpielEnv(f"{game}({body})" if params else game, render_mode=render_mode)
+    return OpenSpielEnv(f"{openspiel_game}({body})" if params else openspiel_game, render_mode=render_mode)
 
 
 def kuhn_poker(render_mode: str | None = None, players: int = 2) -> OpenSpielEnv:
