@@ -13,10 +13,11 @@ import json
 import math
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
-from arena.console import make_console
-from arena.errors import ConfigError
+from arena.console import make_console, writable_dir, writable_file
+from arena.errors import ArenaError, ConfigError
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, value_type
 from arena.tournaments.report import build_report, print_ranking, write_csv, write_html, write_plots
 from arena.tournaments.run import run_tournament
@@ -86,8 +87,11 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
     try:
         run = run_tournament(config, progress=not args.json and sys.stderr.isatty())
     except KeyboardInterrupt:
-        with ResultsStore(config.db, readonly=True) as store:
-            done = store.count(config.name)
+        try:
+            with ResultsStore(config.db, readonly=True) as store:
+                done = store.count(config.name)
+        except (ArenaError, KeyboardInterrupt):
+            done = 0
         print(
             f"arena: interrupted; {done} matches of {config.name!r} are stored in {config.db}; "
             "run the same command again to resume",
@@ -112,6 +116,15 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    if args.bootstrap < 2:
+        raise ConfigError(f"--bootstrap must be at least 2 replicates (got {args.bootstrap})")
+    if args.csv:
+        writable_dir(args.csv, "CSV files")
+    if args.plots:
+        writable_dir(args.plots, "plots")
+    if args.html:
+        writable_dir(Path(args.html).parent, "the HTML report")
+        writable_file(args.html, "the HTML report")
     metrics = build_report(args.db, args.tournament, num_bootstrap=args.bootstrap)
     written = []
     if args.csv:

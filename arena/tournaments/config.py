@@ -30,6 +30,7 @@ kept with the results but may change; "run" ones say where and how fast it runs 
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from arena.errors import ConfigError
 from arena.specs import AgentSpec, EnvSpec
@@ -55,14 +57,58 @@ def is_secret(parameter: str) -> bool:
     return any(word in lowered for word in SECRET_WORDS)
 
 
+def _url_parts(value: Any) -> SplitResult | None:
+    """The parts of a URL-valued parameter (`scheme://...`), None for any other value."""
+    if not isinstance(value, str) or "://" not in value:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (a bad port is a ValueError)
+    except ValueError:
+        return None
+    return parts if parts.scheme and parts.netloc else None
+
+
+def public_url(value: str) -> str:
+    """A URL without its user info (`user:KEY@`) and without secret-looking query parameters (`api_key=...`)."""
+    parts = _url_parts(value)
+    if parts is None:
+        return value
+    netloc = parts.netloc.rpartition("@")[2]
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_secret(k)])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
 def public_spec(spec: AgentSpec) -> AgentSpec:
-    """The spec without its secret-looking parameters, safe to store and print."""
-    return spec.without(*[k for k in spec.params if is_secret(k)])
+    """The spec without its secret-looking parameters and with URL-valued ones stripped of credentials, safe to
+    store and print."""
+    public = spec.without(*[k for k in spec.params if is_secret(k)])
+    urls = {k: public_url(v) for k, v in public.params.items() if isinstance(v, str) and public_url(v) != v}
+    return public.with_params(**urls) if urls else public
+
+
+def _url_secrets(value: Any) -> list[str]:
+    parts = _url_parts(value)
+    if parts is None:
+        return []
+    found = [v for v in (parts.password,) if v]
+    if parts.username and (not parts.password or len(parts.username) >= 8):  # a key as the user name
+        found.append(parts.username)
+    found += [v for k, v in parse_qsl(parts.query) if is_secret(k) and v]
+    return found + [unquote(v) for v in found if unquote(v) != v]
 
 
 def secret_values(spec: AgentSpec) -> list[str]:
-    """The secret parameter values of a spec, to scrub them from error messages."""
-    return [str(v) for k, v in spec.params.items() if is_secret(k) and v not in (None, "")]
+    """The values to scrub from an agent's messages: its secret parameters, credentials in its URL-valued
+    parameters, and the values of environment variables with secret-looking names (`OPENAI_API_KEY`, or any
+    variable a parameter such as `api_key_env` names)."""
+    found = [str(v) for k, v in spec.params.items() if is_secret(k) and v not in (None, "")]
+    for value in spec.params.values():
+        found += _url_secrets(value)
+        if isinstance(value, str) and value in os.environ and is_secret(value):
+            found.append(os.environ[value])
+    found += [v for k, v in os.environ.items() if is_secret(k) and len(v) >= 8]
+    return sorted({v for v in found if v}, key=len, reverse=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -202,6 +248,7 @@ class TournamentConfig:
         doc="master seed; game k of an env uses the same seed for every pairing and seat order, so in poker both"
         " orders get the same deals",
         flag="--seed",
+        check=(lambda v: v >= 0, "a non-negative integer"),
     )
     move_time_limit: float | None = setting(
         None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -14,13 +15,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 import arena
+from arena.errors import ConfigError
 from arena.tournaments.analysis import analyse_tournament
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
 from arena.tournaments.metrics import compute_metrics
 from arena.tournaments.pools import make_pool, run_matches
 from arena.tournaments.records import AgentRecord, Row
-from arena.tournaments.schedule import build_schedule
-from arena.tournaments.store import ResultsStore
+from arena.tournaments.schedule import MatchTask, build_schedule, env_seats
+from arena.tournaments.store import ResultsStore, RunLock
 from arena.tournaments.worker import MatchSettings
 
 SAVE_ROWS = 2048  # finished matches are written when this many wait ...
@@ -101,11 +103,36 @@ def run_tournament(
     Ctrl-C stops between chunks: what finished is stored, and running the same tournament again resumes it.
     """
     config = as_config(config).replace(db=db, workers=workers, backend=backend, ray_address=ray_address)
+    if config.backend == "ray" and config.ray_address:
+        check_reachable(config.ray_address)
+    with RunLock(config.db, config.name):  # one run at a time: a second one is refused, naming the first
+        return _run(config, progress, analyse)
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A Ray address (`ray://host:port` or `host:port`) that nothing answers on is refused at once (ray.init would
+    wait minutes for it)."""
+    if address == "auto" or address.startswith("local"):
+        return
+    host, _, port = address.removeprefix("ray://").rstrip("/").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"the Ray address {address!r} must be host:port or ray://host:port")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise ConfigError(f"cannot reach the Ray cluster at {address}: {reason}") from None
+
+
+def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentRun:
     config = config.with_stored_names((a.name, a.spec) for a in stored_agents(config))
     agents = describe_agents(config)
     schedule = build_schedule(config)
     start = time.perf_counter()
     with ResultsStore(config.db) as store:
+        store.check()
+        store.resumable(config, agents)
+        _check_seats(config, schedule)
         store.begin(config, agents, arena.__version__)
         recorded = store.recorded_ids(config.name)
         todo = [t for t in schedule if t.match_id not in recorded]
@@ -156,6 +183,18 @@ def run_tournament(
         given_up=summary.given_up if summary else [],
         metrics=metrics,
     )
+
+
+def _check_seats(config: TournamentConfig, schedule: list[MatchTask]) -> None:
+    """Every env gets matches: enough agents for its seats (one agent can fill several only in self-play)."""
+    scheduled = {t.env for t in schedule}
+    for env in config.envs:
+        if env not in scheduled:
+            raise ConfigError(
+                f"{env.text} has {env_seats(env, config.teams)} seats but the tournament has {len(config.agents)}"
+                f" agent{'s' if len(config.agents) > 1 else ''}: add agents, or set self_play = true (--self-play)"
+                " so that an agent can fill several seats"
+            )
 
 
 class _Progress:

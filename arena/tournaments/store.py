@@ -14,13 +14,17 @@ it as it is.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import operator
+import os
+import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from arena.errors import ArenaError, ConfigError
 from arena.specs import EnvSpec
@@ -56,6 +60,7 @@ CREATE TABLE IF NOT EXISTS analyses (
     PRIMARY KEY (tournament, kind, env, subject));
 """
 
+TABLES = ("tournaments", "agents", "matches", "analyses")
 RULE_DEFAULTS = {"teams": True}  # rules added later: what databases written before them were played with
 RESUME_RULES = tuple(f.name for f in settings("rule"))  # what a resumed tournament must keep
 _ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
@@ -63,6 +68,25 @@ _INSERT_MATCH = (
     f"INSERT INTO matches ({', '.join(ROW_COLUMNS)}, tournament, recorded) "
     f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) ON CONFLICT (match_id) DO NOTHING"
 )
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(method: F) -> F:
+    """A store method whose damaged-database errors (unreadable pages, stored JSON that does not parse, rows
+    without the expected fields) become one ConfigError naming the database."""
+
+    @functools.wraps(method)
+    def guarded(self: ResultsStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"cannot read {self.path}: {exc} (a damaged or foreign database)") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(
+                f"{self.path} is damaged: a stored value cannot be read ({type(exc).__name__}: {exc})"
+            ) from None
+
+    return guarded  # type: ignore[return-value]
 
 
 class ResultsStore:
@@ -75,15 +99,25 @@ class ResultsStore:
                 if not self.path.exists():
                     raise ConfigError(f"no results database at {self.path}")
                 self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+                self._check_tables(empty_ok=False)
             else:
+                if self.path.is_dir():
+                    raise ConfigError(f"the results database {self.path} is a folder")
                 self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                self._check_tables(empty_ok=True)
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing
                 self._create_or_migrate()
             self.conn.execute("SELECT count(*) FROM tournaments").fetchone()
             self.version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(AttributeError):
+                self.conn.close()
             raise ConfigError(f"{self.path} is not an arena results database ({exc})") from None
+        except ConfigError:
+            with contextlib.suppress(AttributeError):
+                self.conn.close()
+            raise
         if self.version > SCHEMA_VERSION:
             self.close()
             raise ConfigError(
@@ -100,6 +134,25 @@ class ResultsStore:
         self.close()
 
     # -- schema --------------------------------------------------------------------------------------------------
+
+    def _check_tables(self, empty_ok: bool) -> None:
+        """Refuse a SQLite file that holds other tables than a results database (it is never adopted)."""
+        tables = {
+            r[0]
+            for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith("sqlite_")
+        }
+        missing = [t for t in TABLES if t not in tables]
+        if (tables or not empty_ok) and missing:
+            held = f"its tables are {', '.join(sorted(tables))}" if tables else "it holds no tables"
+            raise ConfigError(f"{self.path} is not an arena results database ({held})")
+
+    @_guarded
+    def check(self) -> None:
+        """SQLite's quick check of every page: a damaged database is refused before anything is played."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise ConfigError(f"{self.path} is damaged: {problems[0]}")
 
     def _schema(self) -> tuple[bool, int]:
         existing = self.conn.execute("SELECT name FROM sqlite_master WHERE name = 'tournaments'").fetchone()
@@ -126,6 +179,7 @@ class ResultsStore:
 
     # -- writing -------------------------------------------------------------------------------------------------
 
+    @_guarded
     def begin(self, config: TournamentConfig, agents: list[AgentRecord], version: str) -> None:
         """Record a tournament, or check that a stored one with this name can be resumed with this config.
 
@@ -133,10 +187,33 @@ class ResultsStore:
         name already stored; more games, envs or agents extend the tournament. `agents` carry public specs.
         """
         name = config.name
+        public = self.resumable(config, agents)
+        now = time.time()
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO tournaments (name, config, arena_version, created, updated) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET config = excluded.config, arena_version = excluded.arena_version, "
+                "updated = excluded.updated",
+                (name, json.dumps(public), version, now, now),
+            )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO agents (tournament, name, spec, class, version, has_action_probs) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(name, a.name, a.spec.json, a.cls, a.version, int(a.has_action_probs)) for a in agents],
+            )
+
+    @_guarded
+    def resumable(self, config: TournamentConfig, agents: list[AgentRecord]) -> dict[str, Any]:
+        """The public config `begin` stores (a stored one extended); a ConfigError if the stored tournament of
+        this name cannot be resumed with this config (other rules, another spec under a stored name). Writes
+        nothing."""
+        name = config.name
         public = config.public_dict()
         row = self.conn.execute("SELECT config FROM tournaments WHERE name = ?", (name,)).fetchone()
         if row is not None:
             stored = json.loads(row[0])
+            if not isinstance(stored, dict):
+                raise ValueError("the stored config is not a table")
             changed = [
                 k for k in RESUME_RULES if stored.get(k, RULE_DEFAULTS.get(k)) != public.get(k, RULE_DEFAULTS.get(k))
             ]
@@ -159,19 +236,7 @@ class ResultsStore:
                 "envs": list(dict.fromkeys(stored_envs + public["envs"])),
                 "agents": stored_agents + [a for a in public["agents"] if a["name"] not in known],
             }
-        now = time.time()
-        with self.transaction():
-            self.conn.execute(
-                "INSERT INTO tournaments (name, config, arena_version, created, updated) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET config = excluded.config, arena_version = excluded.arena_version, "
-                "updated = excluded.updated",
-                (name, json.dumps(public), version, now, now),
-            )
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO agents (tournament, name, spec, class, version, has_action_probs) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(name, a.name, a.spec.json, a.cls, a.version, int(a.has_action_probs)) for a in agents],
-            )
+        return public
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.conn)
@@ -192,6 +257,7 @@ class ResultsStore:
 
     # -- reading -------------------------------------------------------------------------------------------------
 
+    @_guarded
     def tournaments(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT name FROM tournaments ORDER BY created")]
 
@@ -206,12 +272,17 @@ class ResultsStore:
             raise ConfigError(f"no tournament {name!r} in {self.path}; it has {', '.join(names)}")
         return name
 
+    @_guarded
     def _stored_config(self, tournament: str) -> dict[str, Any]:
         row = self.conn.execute("SELECT config FROM tournaments WHERE name = ?", (tournament,)).fetchone()
         if row is None:
             raise ConfigError(f"no tournament {tournament!r} in {self.path}")
-        return json.loads(row[0])
+        config = json.loads(row[0])
+        if not isinstance(config, dict):
+            raise ValueError("the stored config is not a table")
+        return config
 
+    @_guarded
     def config(self, tournament: str) -> dict[str, Any]:
         """The stored public config as plain data; envs and agent specs in their canonical text."""
         config = self._stored_config(tournament)
@@ -219,6 +290,7 @@ class ResultsStore:
         config["agents"] = [{**a, "spec": agent_of(a["spec"]).text} for a in config.get("agents", [])]
         return config
 
+    @_guarded
     def tournament(self, name: str, with_rounds: bool = True) -> StoredTournament:
         """Everything stored about a tournament, decoded."""
         envs = [env_of(e) for e in self._stored_config(name).get("envs", [])]
@@ -231,6 +303,7 @@ class ResultsStore:
             self.analyses(name),
         )
 
+    @_guarded
     def agent_records(self, tournament: str) -> list[AgentRecord]:
         cursor = self.conn.execute(
             "SELECT name, spec, class, version, has_action_probs FROM agents WHERE tournament = ? ORDER BY rowid",
@@ -242,12 +315,15 @@ class ResultsStore:
         """The stored agents as plain data (specs in their canonical text)."""
         return [a.to_dict() for a in self.agent_records(tournament)]
 
+    @_guarded
     def recorded_ids(self, tournament: str) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT match_id FROM matches WHERE tournament = ?", (tournament,))}
 
+    @_guarded
     def count(self, tournament: str) -> int:
         return self.conn.execute("SELECT count(*) FROM matches WHERE tournament = ?", (tournament,)).fetchone()[0]
 
+    @_guarded
     def records(self, tournament: str, with_rounds: bool = True) -> list[MatchRecord]:
         """Every recorded match of a tournament in schedule order."""
         columns = [c for c in MATCH_COLUMNS if c != "tournament" and (with_rounds or c != "rounds")]
@@ -261,6 +337,7 @@ class ResultsStore:
         """Every recorded match as plain data with the table's column names (lists decoded, the env's text)."""
         return [r.to_dict(tournament) for r in self.records(tournament, with_rounds)]
 
+    @_guarded
     def analyses(self, tournament: str) -> list[Analysis]:
         cursor = self.conn.execute("SELECT kind, env, subject, value FROM analyses WHERE tournament = ?", (tournament,))
         decoder = MatchDecoder()
@@ -302,6 +379,48 @@ def _migrate_from_text_specs(conn: sqlite3.Connection) -> None:
                 [(match_id(tournament, spec, tuple(json.loads(seats)), idx), old) for old, seats, idx in rows],
             )
         conn.execute("UPDATE matches SET env = ? WHERE tournament = ? AND env = ?", (env_json(text), tournament, text))
+
+
+class RunLock:
+    """One run at a time on a results database: an OS lock on `DB.lock` (released when the process ends, however
+    it ends), whose text names the holder (pid, host, tournament) for the one-line refusal others get."""
+
+    def __init__(self, db: str | Path, tournament: str) -> None:
+        self.path = Path(f"{db}.lock")
+        self.tournament = tournament
+        self.handle: Any = None
+
+    def __enter__(self) -> RunLock:
+        try:
+            import fcntl
+        except ImportError:  # no POSIX locks (Windows): runs are not serialised
+            return self
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until __exit__)
+        except OSError as exc:
+            raise ConfigError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ConfigError(
+                f"{str(self.path)[: -len('.lock')]} is in use by {holder}; wait for that run to finish "
+                "(or stop it), then run again to play what is left"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()} (tournament {self.tournament!r})\n")
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            self.handle.truncate(0)
+            self.handle.close()  # closing releases the lock
+            self.handle = None
 
 
 class _Transaction:
