@@ -132,9 +132,14 @@ def short_name(game: pyspiel.Game) -> str:
 
 
 def info_state_key(game: pyspiel.Game, state: pyspiel.State, player: int) -> str:
-    """The perfect-recall key of `player`'s information set (observation string for perfect-information games)."""
-    if _facts(game).info_string:
+    """The perfect-recall key of `player`'s information set: OpenSpiel's information-state string; in a
+    perfect-information game without one (pig, catch), the history, which every player knows; otherwise the
+    observation string."""
+    facts = _facts(game)
+    if facts.info_string:
         return state.information_state_string(player)
+    if facts.perfect_information:
+        return state.history_str()
     return state.observation_string(player)
 
 
