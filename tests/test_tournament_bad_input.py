@@ -88,6 +88,11 @@ def test_too_few_agents(capsys, tmp_path, env, agents, says):
     assert _matches(db) == 0
 
 
+def test_a_database_that_is_a_folder(capsys, tmp_path):
+    assert "is a folder" in _fails(capsys, [*BASE, "--db", str(tmp_path)])
+    assert "is a folder" in _fails(capsys, ["report", str(tmp_path)])
+
+
 def test_unreachable_ray_address_is_one_line_at_once(capsys, tmp_path):
     start = time.monotonic()
     argv = [*BASE, "--backend", "ray", "--ray-address", "127.0.0.1:1", "--db", str(tmp_path / "r.sqlite")]

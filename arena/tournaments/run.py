@@ -105,6 +105,8 @@ def run_tournament(
     config = as_config(config).replace(db=db, workers=workers, backend=backend, ray_address=ray_address)
     if config.backend == "ray" and config.ray_address:
         check_reachable(config.ray_address)
+    if Path(config.db).is_dir():
+        raise ConfigError(f"the results database {config.db} is a folder")
     with RunLock(config.db, config.name):  # one run at a time: a second one is refused, naming the first
         return _run(config, progress, analyse)
 

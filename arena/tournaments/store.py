@@ -95,14 +95,14 @@ class ResultsStore:
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
         try:
+            if self.path.is_dir():
+                raise ConfigError(f"the results database {self.path} is a folder")
             if readonly:
                 if not self.path.exists():
                     raise ConfigError(f"no results database at {self.path}")
                 self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
                 self._check_tables(empty_ok=False)
             else:
-                if self.path.is_dir():
-                    raise ConfigError(f"the results database {self.path} is a folder")
                 self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 self._check_tables(empty_ok=True)
                 self.conn.execute("PRAGMA journal_mode=WAL")
