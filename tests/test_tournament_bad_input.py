@@ -189,6 +189,9 @@ def test_tournament_refuses_damaged_or_foreign_databases(capsys, tmp_path, good_
     db = _damaged(kind, good_db, tmp_path / "d.sqlite")
     before = db.read_bytes()
     _fails(capsys, [*BASE, "--games", "3", "--db", str(db)])
+    if kind.startswith(("garbage", "config")):
+        with sqlite3.connect(db) as conn:  # refused before any match was played
+            assert conn.execute("SELECT count(*) FROM matches").fetchone()[0] == 4
     if kind in ("not_sqlite", "foreign_schema", "partial_schema"):
         assert db.read_bytes() == before  # never adopted
 

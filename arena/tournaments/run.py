@@ -118,7 +118,7 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
         return
     host, _, port = address.removeprefix("ray://").rstrip("/").rpartition(":")
     if not host or not port.isdigit():
-        raise ConfigError(f"the Ray address {address!r} must be host:port or ray://host:port")
+        return  # no port given: Ray's own default and its own error
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
     except OSError as exc:

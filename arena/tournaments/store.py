@@ -68,6 +68,21 @@ _INSERT_MATCH = (
     f"INSERT INTO matches ({', '.join(ROW_COLUMNS)}, tournament, recorded) "
     f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) ON CONFLICT (match_id) DO NOTHING"
 )
+_JSON_COLUMNS = {
+    "tournaments": ("config",),
+    "matches": (
+        "seats",
+        "payoffs",
+        "outcomes",
+        "illegal_moves",
+        "timeouts",
+        "errors",
+        "random_fallbacks",
+        "agent_stats",
+        "rounds",
+    ),
+    "analyses": ("value",),
+}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -153,6 +168,11 @@ class ResultsStore:
         problems = [r[0] for r in self.conn.execute("PRAGMA quick_check")]
         if problems != ["ok"]:
             raise ConfigError(f"{self.path} is damaged: {problems[0]}")
+        for table, columns in _JSON_COLUMNS.items():
+            valid = " AND ".join(f"({c} IS NULL OR json_valid({c}))" for c in columns)
+            bad = self.conn.execute(f"SELECT count(*) FROM {table} WHERE NOT ({valid})").fetchone()[0]
+            if bad:
+                raise ConfigError(f"{self.path} is damaged: {bad} row(s) of {table} hold values that are not JSON")
 
     def _schema(self) -> tuple[bool, int]:
         existing = self.conn.execute("SELECT name FROM sqlite_master WHERE name = 'tournaments'").fetchone()
