@@ -1,26 +1,36 @@
-"""arena: multi-agent games, game-theoretic solvers, MARL and LLM agents, and tournaments that measure them alike."""
+"""arena: multi-agent games, game-theoretic solvers, MARL and LLM agents, and tournaments that measure them alike.
+
+Every public name loads on first use, so that `import arena` (and the `arena` command's start, where a Ctrl-C must
+still be one line) costs nothing.
+"""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from arena.core import Agent, ArenaError, Feedback, MatchResult, Observation
-from arena.registry import (
-    AgentSpec,
-    EnvSpec,
-    list_agents,
-    list_envs,
-    make_agent,
-    make_env,
-    register_agent,
-    register_env,
-)
+if TYPE_CHECKING:
+    from arena.core import Agent, Feedback, MatchResult, Observation
+    from arena.errors import ArenaError
+    from arena.registry import list_agents, list_envs, make_agent, make_env, register_agent, register_env
+    from arena.specs import AgentSpec, EnvSpec
 
 __version__ = "0.1.0"
 
-# Heavier parts load on first use so that `import arena` stays fast.
 _LAZY = {
+    "Agent": "arena.core",
+    "Feedback": "arena.core",
+    "MatchResult": "arena.core",
+    "Observation": "arena.core",
+    "ArenaError": "arena.errors",
+    "AgentSpec": "arena.specs",
+    "EnvSpec": "arena.specs",
+    "list_agents": "arena.registry",
+    "list_envs": "arena.registry",
+    "make_agent": "arena.registry",
+    "make_env": "arena.registry",
+    "register_agent": "arena.registry",
+    "register_env": "arena.registry",
     "play": "arena.match",
     "run_tournament": "arena.tournaments",
     "solve": "arena.games",
@@ -32,6 +42,10 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'arena' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 
 __all__ = [

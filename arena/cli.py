@@ -9,9 +9,6 @@ from collections.abc import Sequence
 
 from arena.console import make_console, print_json, writable_file
 from arena.errors import ArenaError, ParameterError
-from arena.match import check_match_settings, play
-from arena.registry import Entry, EnvEntry, agents, envs, make_env
-from arena.replay import check_replay, read_replay, replay_summary
 
 # Verbs implemented next to the code they drive; each module has `add_parser(subparsers)`.
 COMMAND_MODULES = [
@@ -30,6 +27,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
+
+    from arena.registry import Entry, EnvEntry, agents, envs
 
     specs: Sequence[Entry]
     loaders: Sequence[Entry]
@@ -64,6 +63,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
+    from arena.match import check_match_settings, play
+    from arena.registry import make_env
     from arena.render.recording import VideoRecorder, finish_watching, is_video_path
 
     render = args.render
@@ -115,6 +116,7 @@ def _numbered(path: str | None, index: int) -> str | None:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from arena.replay import check_replay, read_replay, replay_summary
 
     if args.render or args.record:
         from arena.render.recording import replay_visual
@@ -184,9 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """The `arena` command. Its heavy modules load inside, so that a Ctrl-C at any moment is one line."""
     try:
+        args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
     except ArenaError as exc:
         print(f"arena: {exc}", file=sys.stderr)
