@@ -176,6 +176,11 @@ class ExactProcessAgent(ProcessAgent):
         return np.asarray(self._call("action_probs", obs))
 
 
+def isolated(spec: AgentSpec) -> AgentSpec:
+    """The spec of `spec`'s agent in a process of its own (a spec already isolated stays as it is)."""
+    return spec if spec.name.startswith("process:") else AgentSpec(f"process:{spec.id}", None, spec.params)
+
+
 def process_agent(agent: str, **params: Any) -> ProcessAgent:
     """`process:SPEC`: the agent of SPEC, built and played in a process of its own."""
     spec = AgentSpec.of(agent, **params)

@@ -99,3 +99,26 @@ def test_bad_specs_are_the_users_errors() -> None:
         arena.make_agent("process:randm")
     with pytest.raises(arena.ArenaError, match="no action 'Raise'"):
         arena.play("kuhn_poker-v0", ["process:fixed(action=Raise)", "random"], seed=0)
+
+
+def test_a_tournament_with_isolated_agents(tmp_path) -> None:
+    """isolation = "process": every agent plays in a process of its own; the one that exits forfeits its matches,
+    all the others are played as usual."""
+    config = {
+        "name": "isolated",
+        "envs": ["kuhn_poker-v0"],
+        "agents": ["random", "fixed(action=Bet)", {"name": "exits", "spec": "test_isolation:Exits"}],
+        "games": 2,
+        "isolation": "process",
+        "backend": "inprocess",
+        "exploitability": "off",
+    }
+    run = arena.run_tournament(config, db=str(tmp_path / "r.sqlite"))
+    assert run.played == run.scheduled == 12
+    with arena.tournaments.ResultsStore(tmp_path / "r.sqlite", readonly=True) as store:
+        matches = store.matches("isolated")
+    for match in matches:
+        if "exits" in match["seats"]:
+            assert match["termination"] == "agent_error" and match["seats"][match["culprit"]] == "exits"
+        else:
+            assert match["termination"] == "normal"

@@ -291,6 +291,15 @@ class TournamentConfig:
         " `off`",
         choices=("auto", "exact", "off"),
     )
+    isolation: str = setting(
+        "none",
+        role="run",
+        help="where agents run",
+        doc="`none`: in the worker's process; `process`: each agent in a process of its own, seeing only its"
+        " observations (`process:SPEC`)",
+        choices=("none", "process"),
+        flag="--isolation",
+    )
     workers: int = setting(
         0,
         role="run",

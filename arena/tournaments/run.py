@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import arena
 from arena.errors import ConfigError
+from arena.isolation import isolated
 from arena.tournaments.analysis import analyse_tournament
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
 from arena.tournaments.metrics import compute_metrics
@@ -71,7 +72,7 @@ def describe_agents(config: TournamentConfig) -> list[AgentRecord]:
     """Build every agent once (checking names and parameters) and describe it for the store, without secrets."""
     described = []
     for entry in config.agents:
-        agent = arena.make_agent(entry.spec)
+        agent = arena.make_agent(isolated(entry.spec) if config.isolation == "process" else entry.spec)
         cls = type(agent)
         module = importlib.import_module(cls.__module__.partition(".")[0])
         version = getattr(agent, "version", None) or getattr(module, "__version__", None)
@@ -140,7 +141,7 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         todo = [t for t in schedule if t.match_id not in recorded]
         secrets = [v for a in config.agents for v in secret_values(a.spec)]
         settings = MatchSettings.of(config)
-        specs = {a.name: a.spec for a in config.agents}
+        specs = {a.name: isolated(a.spec) if config.isolation == "process" else a.spec for a in config.agents}
         bar = _Progress(len(schedule), len(schedule) - len(todo), enabled=progress)
 
         unsaved: list[Row] = []
