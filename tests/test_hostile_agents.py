@@ -18,6 +18,7 @@ import arena
 from arena.core import Agent
 from arena.errors import ConfigError
 from arena.tournaments import ResultsStore
+from arena.tournaments.analysis import analyse_tournament
 from arena.tournaments.config import config_from_dict
 from arena.tournaments.schedule import iter_schedule
 
@@ -213,3 +214,33 @@ def test_an_absurd_number_of_games_is_refused_with_one_line_before_anything_is_b
     config = config_from_dict(_config(["random", "fixed(action=0)"], "lazy", games=10**12))
     first = list(itertools.islice(iter_schedule(config), 3))
     assert [t.index for t in first] == [0, 0, 1]
+
+
+class ProbeHangingAgent(Agent):
+    """Plays its few match moves normally but hangs once asked many times (the analysis samples it hundreds of
+    times)."""
+
+    name = "probe_hanging"
+    calls = 0
+
+    def act(self, obs):
+        self.calls += 1
+        if self.calls > 50:
+            time.sleep(3600)
+        return int(self.rng.choice(obs.legal_actions))
+
+
+def test_a_hanging_agent_costs_the_analysis_at_most_its_budget(tmp_path):
+    db = str(tmp_path / "a.sqlite")
+    agents = ["random", {"name": "hanger", "spec": "test_hostile_agents:ProbeHangingAgent"}]
+    heard = []
+    config = config_from_dict(_config(agents, "probe", exploitability="auto", analysis_budget=3, games=1))
+    start = time.perf_counter()
+    arena.run_tournament(config, db=db, analyse=False)
+    with ResultsStore(db) as store:
+        analyse_tournament(store, config, announce=heard.append)
+        found = {a.subject: a.value for a in store.analyses("probe") if a.kind == "exploitability"}
+    assert time.perf_counter() - start < 60
+    assert "exceeded the analysis budget of 3s" in found["hanger"]["error"]
+    assert found["random"]["value"] is not None
+    assert heard and "at most 3s each" in heard[0]

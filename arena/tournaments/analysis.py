@@ -9,13 +9,22 @@
   sampling noise.
 
 Repeated matrix games are measured by regret instead (regret.py); board games are too large to enumerate.
-Each agent's analysis runs under a time budget derived from the move time limit, so a hanging agent cannot stop it.
+Each agent is probed in a process of its own (`_probe_main`), never in the coordinator: its moves run under the
+move time limit there, what it prints goes nowhere, and the process is killed when the agent's `analysis_budget`
+(seconds per agent and env) is spent, so a hanging agent costs at most its budget. `announce` is told the budget
+before the probing starts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import itertools
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -76,10 +85,10 @@ def _budget(config: TournamentConfig, game: Any) -> float | None:
     return config.move_time_limit * probes
 
 
-def _probe(
+def _probe_here(
     config: TournamentConfig, spec: AgentSpec, game: Any, engine: Any, exact_only: bool
 ) -> dict[str, Any] | None:
-    """One agent's exploitability (and exact strategy), under the time budget; None when it is not wanted."""
+    """One agent's exploitability (and exact strategy), under the time limit; None when it is not wanted."""
     agent = arena.make_agent(spec)
     try:
         if exact_only and not agent.has_action_probs():
@@ -90,11 +99,57 @@ def _probe(
     except Exception as exc:  # an agent that cannot be probed is reported, not fatal
         return {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     finally:
-        agent.close()
+        with contextlib.suppress(Exception):
+            agent.close()
 
 
-def analyse_tournament(store: ResultsStore, config: TournamentConfig) -> None:
-    """Compute what is missing of exploitability and exact pairing payoffs, and store it."""
+def _probe_main(
+    conn: multiprocessing.connection.Connection, config: TournamentConfig, spec: AgentSpec, env: EnvSpec, exact: bool
+) -> None:
+    """The probing process: what the agent prints goes nowhere; the result (or its failure) goes back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        engine = _games_engine()
+        found = _probe_here(config, spec, engine[2].load(env), engine, exact) if engine else None
+    except BaseException as exc:  # SystemExit and the like are the agent's failure too
+        found = {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    conn.send(found)
+
+
+def _probe(config: TournamentConfig, spec: AgentSpec, env: EnvSpec, exact_only: bool) -> dict[str, Any] | None:
+    """`_probe_here` in a process of its own, killed when `config.analysis_budget` seconds are spent."""
+    context = multiprocessing.get_context("forkserver")
+    parent, child = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_probe_main, args=(child, config, spec, env, exact_only), daemon=True, name="arena-analysis"
+    )
+    process.start()
+    child.close()
+    try:
+        if parent.poll(config.analysis_budget):
+            try:
+                found: dict[str, Any] | None = parent.recv()
+                return found
+            except (EOFError, OSError):
+                process.join(1.0)
+                code = process.exitcode
+                return {"value": None, "error": f"the probing process died (exit code {code})"}
+        return {"value": None, "error": f"exceeded the analysis budget of {config.analysis_budget:g}s"}
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        parent.close()
+
+
+def analyse_tournament(
+    store: ResultsStore, config: TournamentConfig, announce: Callable[[str], None] | None = None
+) -> None:
+    """Compute what is missing of exploitability and exact pairing payoffs, and store it; `announce` hears, before
+    each env's probing starts, how many agents it probes and the budget of each."""
     engine = _games_engine()
     if engine is None or config.exploitability == "off":
         return
@@ -115,11 +170,18 @@ def analyse_tournament(store: ResultsStore, config: TournamentConfig) -> None:
         ]
         needed = {n for pair in pairs for n in pair}
         policies: dict[str, Any] = {}
-        for entry in config.agents:
-            missing = ("exploitability", env, entry.name) not in done
-            if not missing and entry.name not in needed:
-                continue
-            found = _probe(config, entry.spec, game, engine, exact_only=config.exploitability == "exact" or not missing)
+        wanted = [
+            (entry, ("exploitability", env, entry.name) not in done)
+            for entry in config.agents
+            if ("exploitability", env, entry.name) not in done or entry.name in needed
+        ]
+        if wanted and announce:
+            announce(
+                f"analysis of {env.text}: {len(wanted)} agent(s), at most {config.analysis_budget:g}s each "
+                f"({len(wanted) * config.analysis_budget:g}s in all)"
+            )
+        for entry, missing in wanted:
+            found = _probe(config, entry.spec, env, exact_only=config.exploitability == "exact" or not missing)
             if found is None:
                 continue
             if found.get("policy") is not None:

@@ -291,6 +291,17 @@ class TournamentConfig:
         " `off`",
         choices=("auto", "exact", "off"),
     )
+    analysis_budget: float = setting(
+        60.0,
+        role="run",
+        help="seconds the exploitability analysis may spend on each agent",
+        doc="seconds the exploitability analysis may spend probing each agent on each env (in a process of its"
+        " own, stopped when the budget is spent)",
+        check=(lambda v: v > 0, "positive"),
+        kind="a number of seconds",
+        flag="--analysis-budget",
+        metavar="SECONDS",
+    )
     isolation: str = setting(
         "none",
         role="run",
