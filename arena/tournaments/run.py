@@ -170,7 +170,9 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
                 save()
         match_seconds = time.perf_counter() - playing
         if analyse:
-            analyse_tournament(store, config)
+            err = Console(stderr=True)
+            announce = (lambda text: err.print(text, markup=False, highlight=False)) if progress else None
+            analyse_tournament(store, config, announce=announce)
         metrics = compute_metrics(store.tournament(config.name))
     return TournamentRun(
         name=config.name,
