@@ -244,3 +244,18 @@ def test_a_hanging_agent_costs_the_analysis_at_most_its_budget(tmp_path):
     assert "exceeded the analysis budget of 3s" in found["hanger"]["error"]
     assert found["random"]["value"] is not None
     assert heard and "at most 3s each" in heard[0]
+
+
+def test_an_agent_can_be_left_out_of_the_analysis(tmp_path):
+    db = str(tmp_path / "o.sqlite")
+    agents = ["random", {"name": "hanger", "spec": "test_hostile_agents:ProbeHangingAgent", "analysis": False}]
+    config = config_from_dict(_config(agents, "skip", exploitability="auto", games=1))
+    assert [a.analysis for a in config.agents] == [True, False]
+    start = time.perf_counter()
+    arena.run_tournament(config, db=db)
+    assert time.perf_counter() - start < 60
+    with ResultsStore(db, readonly=True) as store:
+        subjects = {a.subject for a in store.analyses("skip") if a.kind == "exploitability"}
+    assert subjects == {"random"}
+    with pytest.raises(ConfigError, match="analysis must be true or false"):
+        config_from_dict(_config([{"spec": "random", "analysis": "no"}, "random"], "bad"))

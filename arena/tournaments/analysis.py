@@ -173,7 +173,7 @@ def analyse_tournament(
         wanted = [
             (entry, ("exploitability", env, entry.name) not in done)
             for entry in config.agents
-            if ("exploitability", env, entry.name) not in done or entry.name in needed
+            if entry.analysis and (("exploitability", env, entry.name) not in done or entry.name in needed)
         ]
         if wanted and announce:
             announce(

@@ -120,12 +120,14 @@ class AgentEntry:
     """One participant: a unique display name and the spec it is built from.
 
     `named` is False when the name is the default, the public spec's canonical text; a resumed tournament then
-    gives the entry the name its spec was stored under (`TournamentConfig.with_stored_names`).
+    gives the entry the name its spec was stored under (`TournamentConfig.with_stored_names`). `analysis` False
+    (`analysis = false` in its table) leaves the agent out of the exploitability analysis.
     """
 
     name: str
     spec: AgentSpec
     named: bool = True
+    analysis: bool = True
 
     @classmethod
     def of(cls, spec: AgentSpec | str, name: str | None = None) -> AgentEntry:
@@ -402,7 +404,7 @@ class TournamentConfig:
             stored_name = by_spec.get(public_spec(entry.spec))
             if not entry.named and stored_name is not None and stored_name not in taken:
                 taken.add(stored_name)
-                entry = AgentEntry(stored_name, entry.spec, named=False)
+                entry = AgentEntry(stored_name, entry.spec, named=False, analysis=entry.analysis)
             agents.append(entry)
         return dataclasses.replace(self, agents=agents)
 
@@ -473,18 +475,21 @@ def _agent_entry(entry: Any, index: int) -> AgentEntry:
     if isinstance(entry, str):
         return AgentEntry.of(entry)
     if isinstance(entry, dict) and isinstance(entry.get("spec"), str):
-        unknown = set(entry) - {"name", "spec", "params"}
+        unknown = set(entry) - {"name", "spec", "params", "analysis"}
         if unknown:
             raise ConfigError(
-                f"agents[{index}]: unknown key(s) {', '.join(sorted(unknown))}; use name, spec and params"
+                f"agents[{index}]: unknown key(s) {', '.join(sorted(unknown))}; use name, spec, params and analysis"
             )
+        if not isinstance(entry.get("analysis", True), bool):
+            raise ConfigError(f"agents[{index}]: analysis must be true or false")
         params = entry.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError(f"agents[{index}]: params must be a table")
         name = entry.get("name") or None
         if name is not None and not isinstance(name, str):
             raise ConfigError(f"agents[{index}]: name must be a string")
-        return AgentEntry.of(AgentSpec.parse(entry["spec"]).with_params(**params), name)
+        agent = AgentEntry.of(AgentSpec.parse(entry["spec"]).with_params(**params), name)
+        return dataclasses.replace(agent, analysis=entry.get("analysis", True))
     raise ConfigError(f'agents[{index}] must be a spec string or a table with spec = "..."')
 
 
