@@ -259,3 +259,21 @@ def test_an_agent_can_be_left_out_of_the_analysis(tmp_path):
     assert subjects == {"random"}
     with pytest.raises(ConfigError, match="analysis must be true or false"):
         config_from_dict(_config([{"spec": "random", "analysis": "no"}, "random"], "bad"))
+
+
+class ShoutsWhenBuilt(Agent):
+    """Prints when it is constructed, straight to the file descriptor."""
+
+    name = "shouts_when_built"
+
+    def __init__(self) -> None:
+        os.write(1, b"built!" * 10_000)
+
+
+def test_agents_are_built_outside_the_coordinator(tmp_path, capfd):
+    """The coordinator checks every agent before play by building it in a process of its own."""
+    agents = ["random", {"name": "loud", "spec": "test_hostile_agents:ShoutsWhenBuilt"}]
+    run = arena.run_tournament(_config(agents, "built", games=1), db=str(tmp_path / "b.sqlite"))
+    assert run.played == run.scheduled
+    out, _ = capfd.readouterr()
+    assert "built!" not in out

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import multiprocessing
+import os
 import socket
+import sys
 import time
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
@@ -17,10 +23,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import arena
 from arena.errors import ConfigError
 from arena.isolation import isolated
+from arena.specs import AgentSpec
 from arena.tournaments.analysis import analyse_tournament
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
 from arena.tournaments.metrics import compute_metrics
-from arena.tournaments.pools import make_pool, run_matches
+from arena.tournaments.pools import START_FAILURE, EngineError, make_pool, run_matches
 from arena.tournaments.records import AgentRecord, Row
 from arena.tournaments.schedule import MatchTask, build_schedule, env_seats
 from arena.tournaments.store import ResultsStore, RunLock
@@ -68,25 +75,49 @@ def stored_agents(config: TournamentConfig) -> list[AgentRecord]:
         return store.agent_records(config.name) if config.name in store.tournaments() else []
 
 
-def describe_agents(config: TournamentConfig) -> list[AgentRecord]:
-    """Build every agent once (checking names and parameters) and describe it for the store, without secrets."""
-    described = []
-    for entry in config.agents:
-        agent = arena.make_agent(isolated(entry.spec) if config.isolation == "process" else entry.spec)
+def describe_agent(spec_json: str, quiet_fds: bool = False) -> tuple[str, str | None, bool]:
+    """Build one agent (checking its name and parameters): its class, version and whether it has action_probs.
+
+    In a process of its own (`quiet_fds`) nothing the agent prints, even straight to a file descriptor, is shown."""
+    if quiet_fds:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        agent = arena.make_agent(AgentSpec.from_json(spec_json))
         cls = type(agent)
         module = importlib.import_module(cls.__module__.partition(".")[0])
         version = getattr(agent, "version", None) or getattr(module, "__version__", None)
-        described.append(
-            AgentRecord(
-                entry.name,
-                public_spec(entry.spec),
-                f"{cls.__module__}:{cls.__qualname__}",
-                str(version) if version else None,
-                cls.has_action_probs(),
-            )
-        )
         agent.close()
-    return described
+    return f"{cls.__module__}:{cls.__qualname__}", str(version) if version else None, cls.has_action_probs()
+
+
+def describe_agents(config: TournamentConfig) -> list[AgentRecord]:
+    """Build every agent once and describe it for the store, without secrets.
+
+    Agents never run in the coordinator: unless the backend is `inprocess` (which plays them here anyway), they are
+    built in a process of their own, so that a constructor that prints, exits or crashes costs only its own entry.
+    """
+    specs = [isolated(e.spec) if config.isolation == "process" else e.spec for e in config.agents]
+    if config.backend == "inprocess":
+        facts = [describe_agent(spec.json) for spec in specs]
+    else:
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            try:
+                pool.submit(os.getpid).result()
+            except BrokenProcessPool:
+                raise EngineError(START_FAILURE.format(how="before it was ready")) from None
+            facts = []
+            for entry, spec in zip(config.agents, specs):
+                try:
+                    facts.append(pool.submit(describe_agent, spec.json, True).result())
+                except BrokenProcessPool:
+                    raise ConfigError(f"agent {entry.name!r}: its process died while it was being built") from None
+    return [
+        AgentRecord(entry.name, public_spec(entry.spec), cls, version, exact)
+        for entry, (cls, version, exact) in zip(config.agents, facts)
+    ]
 
 
 def run_tournament(
@@ -103,6 +134,8 @@ def run_tournament(
 
     Ctrl-C stops between chunks: what finished is stored, and running the same tournament again resumes it.
     """
+    if getattr(sys.modules.get("__main__"), "__name__", None) == "__mp_main__":  # a worker running an unguarded script
+        raise EngineError(START_FAILURE.format(how="it ran the main script again"))
     config = as_config(config).replace(db=db, workers=workers, backend=backend, ray_address=ray_address)
     if config.backend == "ray" and config.ray_address:
         check_reachable(config.ray_address)

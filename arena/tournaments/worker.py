@@ -406,7 +406,11 @@ class MatchRunner:
         """The agent `name`; self-play seats and team members get separate copies that never share state."""
         key = (name, copy)
         if key not in self.agents:
-            agent = arena.make_agent(self.agent_specs[name])
+            self.capture.start(-1)  # what a constructor prints is kept from the output too (and credited to no one)
+            try:
+                agent = arena.make_agent(self.agent_specs[name])
+            finally:
+                self.capture.stop(-1)
             agent.name = name
             self.agents[key] = self.guard(agent)
         return self.agents[key]
