@@ -277,3 +277,15 @@ def test_agents_are_built_outside_the_coordinator(tmp_path, capfd):
     assert run.played == run.scheduled
     out, _ = capfd.readouterr()
     assert "built!" not in out
+
+
+def test_an_agent_that_changes_the_env_does_not_take_the_run_down(tmp_path):
+    """test_match.Briber makes the env pay outside the game's range: its matches are given up (retried once in a
+    fresh worker), every other match is played and stored as usual."""
+    agents = ["random", "fixed(action=Bet)", {"name": "briber", "spec": "test_match:Briber"}]
+    run = arena.run_tournament(_config(agents, "bribe", games=3), db=str(tmp_path / "b.sqlite"))
+    assert run.scheduled == 18 and run.played == 6 and len(run.given_up) == 12
+    with ResultsStore(tmp_path / "b.sqlite", readonly=True) as store:
+        matches = store.matches("bribe")
+    assert len(matches) == 6
+    assert all("briber" not in m["seats"] and m["termination"] == "normal" for m in matches)

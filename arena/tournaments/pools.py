@@ -190,6 +190,12 @@ class _Driver:
             self.match_seconds = seconds if self.match_seconds is None else 0.7 * self.match_seconds + 0.3 * seconds
         if reply.failure:
             raise EngineError(reply.failure)
+        if reply.tainted is not None:  # played again once, by a fresh worker; tainted twice, it is given up
+            if reply.tainted.match_id in self.suspects:
+                self.summary.given_up.append(reply.tainted.match_id)
+            else:
+                self.suspects.add(reply.tainted.match_id)
+                self.requeue([reply.tainted])
         self.requeue(reply.unplayed)
 
     def _replace(

@@ -32,6 +32,7 @@ from pettingzoo import ParallelEnv
 
 import arena
 from arena.core import Agent, MatchResult, Observation
+from arena.errors import IntegrityError
 from arena.match import agent_seed, forfeit_payoffs, outcomes_from_payoffs, play, result_identity
 from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments.config import TournamentConfig
@@ -181,13 +182,15 @@ class MatchSettings:
 @dataclass
 class ChunkReply:
     """What a worker sends back for a chunk: finished rows (and their summed wall time), tasks it did not start,
-    whether it must be replaced, and why it stopped early."""
+    whether it must be replaced, why it stopped early, and the match whose result could not be true (`tainted`:
+    an agent changed the env; the worker, whose envs may be changed for good, is replaced)."""
 
     rows: list[Row]
     seconds: float = 0.0
     unplayed: list[MatchTask] = field(default_factory=list)
     stuck: bool = False
     failure: str | None = None
+    tainted: MatchTask | None = None
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -546,6 +549,10 @@ class MatchRunner:
             self.beacon.task(i)
             try:
                 record = self.play(task)
+            except IntegrityError:
+                reply.unplayed, reply.tainted, reply.stuck = list(tasks[i + 1 :]), task, True
+                self.beacon.chunk(-1)
+                return reply
             except Exception as exc:
                 reply.unplayed = list(tasks[i + 1 :])
                 reply.failure = (
