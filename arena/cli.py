@@ -196,6 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("arena: interrupted", file=sys.stderr)
         return 130
+    except ImportError as exc:  # a Ctrl-C while an extension module initialises surfaces as its ImportError
+        if not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            raise
+        print("arena: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         return 0
 
