@@ -12,9 +12,11 @@ from arena.errors import ArenaError, ParameterError
 
 # Verbs implemented next to the code they drive; each module has `add_parser(subparsers)`.
 COMMAND_MODULES = [
-    "arena.games.cli",  # solve, exploitability
+    "arena.games.cli",  # solve
+    "arena.exploit.cli",  # exploitability
     "arena.tournaments.cli",  # tournament, report
     "arena.agents.marl.cli",  # train
+    "arena.web.cli",  # serve
 ]
 
 

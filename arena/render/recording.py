@@ -8,6 +8,7 @@ seed, so the same game unfolds again in pictures.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,26 @@ def finish_watching(env: Any, seconds: float | None = None) -> None:
         renderer.hold(HOLD_SECONDS if seconds is None else seconds)
 
 
+def replay_steps(env: Any, steps: list[dict[str, Any]], source: str | Path, playing: Any = None) -> Iterator[int]:
+    """Feed a replay's steps into `env` (reset already), through `playing` (a wrapper of it) when given; yields the
+    number of each step once it is played. A step by a player the env is not waiting for is a ConfigError."""
+    playing = env if playing is None else playing
+    for step in steps:
+        if isinstance(env, AECEnv):
+            while env.agents and (env.terminations[env.agent_selection] or env.truncations[env.agent_selection]):
+                env.step(None)
+            move = step["moves"][0]
+            if env.agent_selection != move["player"]:
+                raise ConfigError(
+                    f"{source}: step {step['t']} is {move['player']}'s move, "
+                    f"but the env waits for {env.agent_selection}"
+                )
+            playing.step(move["action"])
+        else:
+            playing.step({m["player"]: m["action"] for m in step["moves"]})
+        yield step["t"]
+
+
 def replay_visual(
     path: str | Path,
     render: str | None = "human",
@@ -164,20 +185,8 @@ def replay_visual(
         playing.reset(seed=header.get("seed"))
         if recorder is None:
             env.render()
-        if isinstance(env, AECEnv):
-            for step in steps:
-                while env.agents and (env.terminations[env.agent_selection] or env.truncations[env.agent_selection]):
-                    env.step(None)
-                move = step["moves"][0]
-                if env.agent_selection != move["player"]:
-                    raise ConfigError(
-                        f"{path}: step {step['t']} is {move['player']}'s move, but the env waits for "
-                        f"{env.agent_selection}"
-                    )
-                playing.step(move["action"])
-        else:
-            for step in steps:
-                playing.step({m["player"]: m["action"] for m in step["moves"]})
+        for _ in replay_steps(env, steps, path, playing):
+            pass
     except (KeyError, ValueError, TypeError) as exc:
         raise ConfigError(f"{path} does not replay in {header['env_id']}: {exc}") from None
     hold = HOLD_SECONDS if hold_seconds is None else hold_seconds
