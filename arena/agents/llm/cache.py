@@ -62,6 +62,9 @@ class ResponseCache:
                 prompt_tokens=int(data.get("prompt_tokens", 0)),
                 completion_tokens=int(data.get("completion_tokens", 0)),
                 cached=True,
+                reasoning=str(data.get("reasoning", "")),
+                reasoning_tokens=int(data.get("reasoning_tokens", 0)),
+                tool_arguments=None if data.get("tool_arguments") is None else str(data["tool_arguments"]),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -74,6 +77,9 @@ class ResponseCache:
             "text": reply.text,
             "prompt_tokens": reply.prompt_tokens,
             "completion_tokens": reply.completion_tokens,
+            "reasoning": reply.reasoning,
+            "reasoning_tokens": reply.reasoning_tokens,
+            "tool_arguments": reply.tool_arguments,
         }
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:

@@ -30,17 +30,23 @@ _SEMAPHORES_LOCK = threading.Lock()
 class EndpointError(RuntimeError):
     """The endpoint failed for good: a non-retryable HTTP error, or every retry used up.
 
-    `retries` and `latency` say what the failed request cost, as a reply's do.
+    `retries` and `latency` say what the failed request cost, as a reply's do; `status` is the HTTP status of a
+    refusal (None when the endpoint could not be reached or kept failing).
     """
 
-    def __init__(self, message: str, retries: int = 0, latency: float = 0.0) -> None:
+    def __init__(self, message: str, retries: int = 0, latency: float = 0.0, status: int | None = None) -> None:
         super().__init__(message)
-        self.retries, self.latency = retries, latency
+        self.retries, self.latency, self.status = retries, latency, status
 
 
 @dataclass
 class ChatReply:
-    """One reply and what it cost: tokens, seconds on the wire, retries spent, and whether it came from the cache."""
+    """One reply and what it cost: tokens, seconds on the wire, retries spent, and whether it came from the cache.
+
+    `reasoning` is what the server returned apart from the answer (`reasoning_content` or `reasoning`), and
+    `reasoning_tokens` the part of `completion_tokens` it says went to it; `tool_arguments` is the arguments text of
+    the first function call, when the model answered with one.
+    """
 
     text: str
     prompt_tokens: int = 0
@@ -48,6 +54,9 @@ class ChatReply:
     latency: float = 0.0
     retries: int = 0
     cached: bool = False
+    reasoning: str = ""
+    reasoning_tokens: int = 0
+    tool_arguments: str | None = None
 
 
 def endpoint_semaphore(base_url: str, limit: int) -> threading.BoundedSemaphore:
@@ -148,17 +157,13 @@ class ChatClient:
             raise _Retryable(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
         if response.status_code >= 400:
             raise EndpointError(
-                f"{public_url(self.url)} returned HTTP {response.status_code}: {_error_detail(response)}"
+                f"{public_url(self.url)} returned HTTP {response.status_code}: {_error_detail(response)}",
+                status=response.status_code,
             )
         try:
-            data = response.json()
-            message = data["choices"][0]["message"]
-            text = str(message.get("content") or "")
-            usage = data.get("usage") or {}
-            tokens = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            return _reply_of(response.json())
         except (ValueError, UnicodeDecodeError, KeyError, IndexError, TypeError, AttributeError):
             raise _Retryable("malformed response body") from None
-        return ChatReply(text=text, prompt_tokens=tokens[0], completion_tokens=tokens[1])
 
     def complete(self, model: str, messages: list[dict[str, str]], **params: Any) -> ChatReply:
         """One chat completion; `params` (temperature, max_tokens, ...) go into the request body as they are.
@@ -189,7 +194,7 @@ class ChatClient:
                 continue
             except EndpointError as error:
                 raise EndpointError(
-                    self.redact(str(error)), retries=attempt, latency=time.perf_counter() - start
+                    self.redact(str(error)), retries=attempt, latency=time.perf_counter() - start, status=error.status
                 ) from None
             reply.retries = attempt
             reply.latency = time.perf_counter() - start
@@ -199,6 +204,27 @@ class ChatClient:
         if self._http is not None:
             self._http.close()
             self._http = None
+
+
+def _reply_of(data: dict[str, Any]) -> ChatReply:
+    """The reply in a chat-completions body: the answer, the reasoning beside it, a function call's arguments,
+    and the token counts (reasoning tokens from `completion_tokens_details` when the server reports them)."""
+    message = data["choices"][0]["message"]
+    reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
+    calls = message.get("tool_calls") or []
+    arguments = calls[0]["function"].get("arguments") if calls else None
+    if arguments is not None and not isinstance(arguments, str):
+        arguments = json.dumps(arguments)
+    usage = data.get("usage") or {}
+    details = usage.get("completion_tokens_details") or {}
+    return ChatReply(
+        text=str(message.get("content") or ""),
+        prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        completion_tokens=int(usage.get("completion_tokens") or 0),
+        reasoning=str(reasoning),
+        reasoning_tokens=int(details.get("reasoning_tokens") or 0),
+        tool_arguments=arguments,
+    )
 
 
 def _error_detail(response: httpx.Response) -> str:

@@ -32,6 +32,13 @@ def strip_reasoning(reply: str) -> str:
     return _THINK.sub(" ", reply)
 
 
+def think_blocks(reply: str) -> str:
+    """The text inside a reply's `<think>` (`<thinking>`, `<reasoning>`) blocks, joined by blank lines."""
+    return "\n\n".join(
+        found.group(0)[len(found.group(1)) + 2 : -len(found.group(1)) - 3].strip() for found in _THINK.finditer(reply)
+    )
+
+
 def normalise(text: str) -> str:
     """Lower case with everything but letters and digits removed: `X(0, 0)` and `x00` compare equal."""
     return re.sub(r"[^0-9a-z]", "", text.lower())
@@ -137,8 +144,11 @@ def _load_literal(snippet: str) -> Any:
         return None
 
 
-def parse_move(reply: str, names: Sequence[str], legal: Sequence[int], num_actions: int | None = None) -> int | None:
-    """The action a reply chooses, or None when it names none.
+def read_move(
+    reply: str, names: Sequence[str], legal: Sequence[int], num_actions: int | None = None
+) -> tuple[int | None, str]:
+    """The action a reply chooses (None when it names none) and the rule that found it: `answer line`, `json`,
+    `bracketed`, `mention`, `number` or `none`.
 
     An explicit answer may name an illegal move (its id is returned so the match's policy can deal with it);
     free-text mentions count only legal moves.
@@ -148,7 +158,7 @@ def parse_move(reply: str, names: Sequence[str], legal: Sequence[int], num_actio
     for line in reversed(_ANSWER_LINE.findall(text)):
         action = _resolve_answer(line, names, num_actions)
         if action is not None:
-            return action
+            return action, "answer line"
     for value in reversed(find_json_values(text)):
         if isinstance(value, dict):
             lowered = {str(k).lower(): v for k, v in value.items()}
@@ -156,15 +166,21 @@ def parse_move(reply: str, names: Sequence[str], legal: Sequence[int], num_actio
                 if key in lowered and isinstance(lowered[key], (str, int)) and not isinstance(lowered[key], bool):
                     action = _resolve_answer(str(lowered[key]), names, num_actions)
                     if action is not None:
-                        return action
+                        return action, "json"
     for bracketed in reversed(_BRACKETED.findall(text)):
         action = _resolve_exact(bracketed, names, num_actions)
         if action is not None:
-            return action
+            return action, "bracketed"
     mentioned = _last_mention(text, names, legal)
     if mentioned is not None:
-        return mentioned
-    return _resolve_exact(text, names, num_actions)
+        return mentioned, "mention"
+    action = _resolve_exact(text, names, num_actions)
+    return action, "none" if action is None else "number"
+
+
+def parse_move(reply: str, names: Sequence[str], legal: Sequence[int], num_actions: int | None = None) -> int | None:
+    """The action a reply chooses, or None when it names none (`read_move` without the rule)."""
+    return read_move(reply, names, legal, num_actions)[0]
 
 
 def _probability(value: Any) -> float | None:
