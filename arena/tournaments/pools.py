@@ -18,6 +18,7 @@ from __future__ import annotations
 import abc
 import collections
 import contextlib
+import itertools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -26,11 +27,12 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from arena.errors import ArenaError
+from arena.isolation import isolated
 from arena.specs import AgentSpec
 from arena.tournaments.records import Row
 from arena.tournaments.schedule import MatchTask
@@ -61,7 +63,8 @@ class _Pool(abc.ABC):
         raise NotImplementedError
 
     @abc.abstractmethod
-    def submit(self, worker: Any, chunk: list[MatchTask]) -> None:
+    def submit(self, worker: Any, chunk: list[MatchTask], suspect: bool = False) -> None:
+        """Queue `chunk` on `worker`; a `suspect` chunk is one match that a worker died in before."""
         raise NotImplementedError
 
     @abc.abstractmethod
@@ -77,6 +80,14 @@ class _Pool(abc.ABC):
         """Where `worker` is in its oldest unanswered chunk: (match index, player being called or -1, since when,
         whether the call is timed); None where the pool cannot tell."""
         return None
+
+    def death_position(self, worker: Any) -> tuple[int, int, float, bool] | None:
+        """Where a worker that has just died was, if the pool can still tell (a local worker's shared beacon)."""
+        return self.position(worker)
+
+    def silent(self, worker: Any, limit: float) -> bool:
+        """Whether a busy worker has stopped answering the watchdog's probes past the limit (never, by default)."""
+        return False
 
     def death(self, worker: Any) -> str:
         """How a dead worker ended, for the record of the match that killed it."""
@@ -106,12 +117,14 @@ class _Driver:
     def __init__(
         self,
         pool: _Pool,
-        tasks: list[MatchTask],
+        tasks: Iterator[MatchTask],
+        count: int,
         on_rows: Callable[[list[Row]], None],
         on_idle: Callable[[], None] | None = None,
     ) -> None:
         self.pool, self.on_rows, self.on_idle = pool, on_rows, on_idle
-        self.pending: collections.deque[MatchTask] = collections.deque(tasks)
+        self.source, self.remaining = tasks, count  # matches not handed out yet (`count` may be a floor)
+        self.pending: collections.deque[MatchTask] = collections.deque()  # matches handed back, played first
         self.in_flight: dict[int, collections.deque[list[MatchTask]]] = {}
         self.suspects: set[str] = set()
         self.summary = RunSummary()
@@ -129,22 +142,33 @@ class _Driver:
         if self.match_seconds is None:
             return 1
         size = int(CHUNK_SECONDS / max(self.match_seconds, 1e-6))
-        fair = len(self.pending) // (IN_FLIGHT * self.pool.size) or 1
+        fair = (len(self.pending) + self.remaining) // (IN_FLIGHT * self.pool.size) or 1
         return max(1, min(MAX_CHUNK, size, fair))
+
+    def take(self, size: int) -> list[MatchTask]:
+        """Up to `size` matches: those handed back first (a suspect alone), then fresh ones from the schedule."""
+        if self.pending:
+            if self.pending[0].match_id in self.suspects:
+                return [self.pending.popleft()]
+            return [self.pending.popleft() for _ in range(min(size, len(self.pending)))]
+        chunk = list(itertools.islice(self.source, size))
+        self.remaining = max(self.remaining - len(chunk), 0)
+        return chunk
 
     def feed(self, worker: Any) -> None:
         queue = self.in_flight.setdefault(id(worker), collections.deque())
-        while self.pending and len(queue) < IN_FLIGHT:
-            size = 1 if self.pending[0].match_id in self.suspects else self.chunk_size()
-            chunk = [self.pending.popleft() for _ in range(min(size, len(self.pending)))]
+        while len(queue) < IN_FLIGHT:
+            chunk = self.take(self.chunk_size())
+            if not chunk:
+                return
             queue.append(chunk)
-            self.pool.submit(worker, chunk)
+            self.pool.submit(worker, chunk, suspect=len(chunk) == 1 and chunk[0].match_id in self.suspects)
 
     def requeue(self, tasks: list[MatchTask]) -> None:
         self.pending.extendleft(reversed(tasks))
 
     def run(self) -> RunSummary:
-        self.pool.size = min(self.pool.size, len(self.pending))  # never more workers than matches
+        self.pool.size = min(self.pool.size, max(self.remaining, 1))  # never more workers than matches
         workers = [self.pool.start() for _ in range(self.pool.size)]
         limit = self.pool.args[1].move_time_limit
         try:
@@ -167,20 +191,25 @@ class _Driver:
                     self.feed(worker)
                 if limit is not None:
                     for worker in list(workers):
-                        if self._overdue(worker, limit):
+                        overdue, where = self._overdue(worker, limit)
+                        if overdue:
                             chunk = self.in_flight[id(worker)].popleft()
-                            workers[workers.index(worker)] = self._replace(worker, chunk, None, killed=limit)
+                            workers[workers.index(worker)] = self._replace(worker, chunk, None, limit, where)
         finally:
             self.pool.close(workers)
         return self.summary
 
-    def _overdue(self, worker: Any, limit: float) -> bool:
-        """Whether `worker`'s agent has held a timed call past the limit and the watchdog's grace."""
-        where = self.pool.position(worker) if self.in_flight.get(id(worker)) else None
-        if where is None:
-            return False
-        _, player, since, timed = where
-        return player >= 0 and timed and time.monotonic() - since > limit + WATCHDOG_GRACE
+    def _overdue(self, worker: Any, limit: float) -> tuple[bool, tuple[int, int, float, bool] | None]:
+        """Whether `worker`'s agent has held a timed call past the limit and the watchdog's grace (and where), or
+        the worker has stopped answering the watchdog at all (where unknown)."""
+        if not self.in_flight.get(id(worker)):
+            return False, None
+        where = self.pool.position(worker)
+        if where is not None:
+            _, player, since, timed = where
+            if player >= 0 and timed and time.monotonic() - since > limit + WATCHDOG_GRACE:
+                return True, where
+        return self.pool.silent(worker, limit), None
 
     def _deliver(self, chunk: list[MatchTask], reply: ChunkReply) -> None:
         if reply.rows:
@@ -199,12 +228,22 @@ class _Driver:
         self.requeue(reply.unplayed)
 
     def _replace(
-        self, worker: Any, chunk: list[MatchTask], reply: ChunkReply | None, killed: float | None = None
+        self,
+        worker: Any,
+        chunk: list[MatchTask],
+        reply: ChunkReply | None,
+        killed: float | None = None,
+        overdue: tuple[int, int, float, bool] | None = None,
     ) -> Any:
         """Retire a stuck, dead or overdue (`killed` at that time limit) worker, record the match its agent lost,
         put the rest of its work back, start a fresh one."""
         leftovers = [t for c in self.in_flight.pop(id(worker), ()) for t in c]
-        where = self.pool.position(worker) if reply is None else None
+        if reply is not None:
+            where = None
+        elif killed is not None:
+            where = overdue  # the call that made the watchdog kill it (None: the worker had gone silent)
+        else:
+            where = self.pool.death_position(worker)
         if killed is not None:
             self.pool.kill(worker)
         if reply is not None:  # stuck: the rows it finished are good
@@ -255,7 +294,7 @@ class InProcessPool(_Pool):
         self.queued[id(runner)] = collections.deque()
         return runner
 
-    def submit(self, worker: MatchRunner, chunk: list[MatchTask]) -> None:
+    def submit(self, worker: MatchRunner, chunk: list[MatchTask], suspect: bool = False) -> None:
         self.queued[id(worker)].append(chunk)
 
     def wait(self, workers: list[MatchRunner], timeout: float) -> list[tuple[Any, ChunkReply | None]]:
@@ -365,7 +404,7 @@ class LocalPool(_Pool):
         child.close()
         return _Process(process, parent, beacon)
 
-    def submit(self, worker: _Process, chunk: list[MatchTask]) -> None:
+    def submit(self, worker: _Process, chunk: list[MatchTask], suspect: bool = False) -> None:
         self.seq += 1
         worker.sent.append(self.seq)
         worker.post((self.seq, chunk))
@@ -450,7 +489,12 @@ class LocalPool(_Pool):
 class RayPool(_Pool):
     """Ray actors, each holding a MatchRunner: a local cluster, or the one at `address` (`ray://...` or host:port).
 
-    The cluster's nodes need arena (and the agents' own packages) installed.
+    Each actor answers `position` probes beside its chunks (a concurrency group of their own): from them the
+    coordinator's watchdog sees a move held past the time limit, and an actor that stops answering at all (C code
+    that keeps the GIL) is killed. A Ray actor's death leaves no beacon to read, so the matches of a dead or silent
+    actor are played again one at a time with every agent in a process of its own (`process:SPEC`), where the
+    agent that kills or freezes its process forfeits by name. The cluster's nodes need arena (and the agents' own
+    packages) installed.
     """
 
     def __init__(
@@ -475,15 +519,24 @@ class RayPool(_Pool):
                     f"{str(exc).splitlines()[0] if str(exc) else exc}"
                 ) from None
         self.size = size or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self.actor_class = ray.remote(num_cpus=1, max_restarts=0)(_RayWorker)
+        remote: Any = ray.remote  # its typed overloads lack concurrency_groups
+        self.actor_class = remote(num_cpus=1, max_restarts=0, concurrency_groups={"probe": 1})(_RayWorker)
         self.args = (agent_specs, settings, secrets)
         self.futures: dict[Any, tuple[Any, Any]] = {}
+        self.sent: dict[Any, collections.deque[int]] = {}
+        self.probes: dict[Any, _Probe] = {}
+        self.seq = 0
 
     def start(self) -> Any:
-        return self.actor_class.remote(*self.args)
+        worker = self.actor_class.remote(*self.args)
+        self.sent[worker] = collections.deque()
+        self.probes[worker] = _Probe()
+        return worker
 
-    def submit(self, worker: Any, chunk: list[MatchTask]) -> None:
-        self.futures[worker.run_chunk.remote(chunk)] = worker
+    def submit(self, worker: Any, chunk: list[MatchTask], suspect: bool = False) -> None:
+        self.seq += 1
+        self.sent[worker].append(self.seq)
+        self.futures[worker.run_chunk.remote(chunk, self.seq, suspect)] = worker
 
     def wait(self, workers: list[Any], timeout: float) -> list[tuple[Any, ChunkReply | None]]:
         if not self.futures:
@@ -496,15 +549,53 @@ class RayPool(_Pool):
         replies = []
         for future in ready:
             worker = self.futures.pop(future)
+            self.sent[worker].popleft()
             try:
                 replies.append((worker, self.ray.get(future)))
             except (self.ray.exceptions.RayActorError, self.ray.exceptions.WorkerCrashedError):
                 replies.append((worker, None))
         return replies
 
+    def position(self, worker: Any) -> tuple[int, int, float, bool] | None:
+        """The last answer to a probe about the oldest unanswered chunk; a new probe goes out when none is out.
+        Only the watchdog trusts it: after a death it may be stale, so `death_position` says nothing."""
+        probe, sent = self.probes[worker], self.sent[worker]
+        now = time.monotonic()
+        if probe.future is not None:
+            ready, _ = self.ray.wait([probe.future], num_returns=1, timeout=0)
+            if ready:
+                try:
+                    probe.answer = self.ray.get(ready[0])
+                except self.ray.exceptions.RayError:
+                    probe.answer = None
+                probe.future, probe.answered = None, now
+        if probe.future is None:
+            probe.future, probe.asked = worker.position.options(concurrency_group="probe").remote(), now
+        if probe.answer is None or not sent:
+            return None
+        seq, index, player, held, timed = probe.answer
+        if seq != sent[0] or index < 0:
+            return None
+        return index, player, probe.answered - held, timed
+
+    def silent(self, worker: Any, limit: float) -> bool:
+        """Whether `worker`, which has answered probes before, has left one unanswered past the limit and grace."""
+        probe = self.probes[worker]
+        return (
+            probe.future is not None
+            and probe.answered > 0
+            and bool(self.sent[worker])
+            and time.monotonic() - probe.asked > limit + WATCHDOG_GRACE
+        )
+
+    def death_position(self, worker: Any) -> None:
+        return None
+
     def retire(self, worker: Any) -> None:
         for future in [f for f, w in self.futures.items() if w is worker]:
             del self.futures[future]
+        self.sent.pop(worker, None)
+        self.probes.pop(worker, None)
         self.ray.kill(worker, no_restart=True)
 
     def close(self, workers: list[Any]) -> None:
@@ -512,14 +603,38 @@ class RayPool(_Pool):
             self.retire(worker)
 
 
+@dataclass
+class _Probe:
+    """The coordinator's last `position` question to a Ray actor and its answer."""
+
+    future: Any = None
+    asked: float = 0.0
+    answered: float = 0.0
+    answer: tuple[int, int, int, float, bool] | None = None
+
+
 class _RayWorker:
-    """A Ray actor around a MatchRunner."""
+    """A Ray actor around a MatchRunner; suspect matches are played by a second one whose agents run isolated."""
 
     def __init__(self, agent_specs: dict[str, AgentSpec], settings: MatchSettings, secrets: list[str]) -> None:
-        self.runner = MatchRunner(agent_specs, settings, secrets, in_worker=True)
+        self.beacon = Beacon()
+        self.beacon.chunk(-1)
+        self.runner = MatchRunner(agent_specs, settings, secrets, beacon=self.beacon, in_worker=True)
+        self.isolated_specs = {name: isolated(spec) for name, spec in agent_specs.items()}
+        self.isolated: MatchRunner | None = None
+        self.args = (settings, secrets)
 
-    def run_chunk(self, chunk: list[MatchTask]) -> ChunkReply:
-        return self.runner.run_chunk(chunk)
+    def run_chunk(self, chunk: list[MatchTask], seq: int, suspect: bool) -> ChunkReply:
+        if not suspect:
+            return self.runner.run_chunk(chunk, seq)
+        if self.isolated is None:
+            self.isolated = MatchRunner(self.isolated_specs, *self.args, beacon=self.beacon, in_worker=True)
+        return self.isolated.run_chunk(chunk, seq)
+
+    def position(self) -> tuple[int, int, int, float, bool]:
+        """(chunk, match index, player, seconds the current call has been held, timed), read beside a chunk."""
+        seq, index, player, since, timed = self.beacon.read()
+        return seq, index, player, time.monotonic() - since if player >= 0 else 0.0, timed
 
 
 def make_pool(
@@ -542,12 +657,13 @@ def make_pool(
 
 def run_matches(
     pool: _Pool,
-    tasks: list[MatchTask],
+    tasks: Iterable[MatchTask],
+    count: int,
     on_rows: Callable[[list[Row]], None],
     on_idle: Callable[[], None] | None = None,
 ) -> RunSummary:
-    """Play `tasks` on `pool`, calling `on_rows` with each finished chunk's rows as it arrives and `on_idle` after
-    half a second without any."""
-    if not tasks:
+    """Play `tasks` (about `count` of them, taken from the iterable as workers need them) on `pool`, calling
+    `on_rows` with each finished chunk's rows as it arrives and `on_idle` after half a second without any."""
+    if count <= 0:
         return RunSummary()
-    return _Driver(pool, tasks, on_rows, on_idle).run()
+    return _Driver(pool, iter(tasks), count, on_rows, on_idle).run()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import multiprocessing
 import os
 import socket
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, fields
@@ -29,7 +30,7 @@ from arena.tournaments.config import TournamentConfig, config_from_dict, load_co
 from arena.tournaments.metrics import compute_metrics
 from arena.tournaments.pools import START_FAILURE, EngineError, make_pool, run_matches
 from arena.tournaments.records import AgentRecord, Row
-from arena.tournaments.schedule import MatchTask, build_schedule, env_seats
+from arena.tournaments.schedule import MatchTask, Schedule, env_seats
 from arena.tournaments.store import ResultsStore, RunLock
 from arena.tournaments.worker import MatchSettings
 
@@ -163,7 +164,7 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
 def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentRun:
     config = config.with_stored_names((a.name, a.spec) for a in stored_agents(config))
     agents = describe_agents(config)
-    schedule = build_schedule(config)
+    schedule = Schedule.of(config)
     start = time.perf_counter()
     with ResultsStore(config.db) as store:
         store.check()
@@ -171,11 +172,16 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         _check_seats(config, schedule)
         store.begin(config, agents, arena.__version__)
         recorded = store.recorded_ids(config.name)
-        todo = [t for t in schedule if t.match_id not in recorded]
+        todo: Iterator[MatchTask] = (t for t in schedule if t.match_id not in recorded)  # made as workers take them
+        first = next(todo, None)
+        if first is not None:
+            todo = itertools.chain([first], todo)
+        # Stored matches of other sizes or agents may not be in this schedule: the count is a floor, never 0 with work
+        remaining = 0 if first is None else max(len(schedule) - len(recorded), 1)
         secrets = [v for a in config.agents for v in secret_values(a.spec)]
         settings = MatchSettings.of(config)
         specs = {a.name: isolated(a.spec) if config.isolation == "process" else a.spec for a in config.agents}
-        bar = _Progress(len(schedule), len(schedule) - len(todo), enabled=progress)
+        bar = _Progress(len(schedule), len(schedule) - remaining, enabled=progress)
 
         unsaved: list[Row] = []
         waiting_since = 0.0
@@ -194,11 +200,15 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
             if len(unsaved) >= SAVE_ROWS or time.monotonic() - waiting_since >= SAVE_SECONDS:
                 save()
 
-        pool = make_pool(config.backend, config.workers, specs, settings, secrets, config.ray_address) if todo else None
+        pool = (
+            make_pool(config.backend, config.workers, specs, settings, secrets, config.ray_address)
+            if remaining
+            else None
+        )
         playing = time.perf_counter()
         with bar:
             try:
-                summary = run_matches(pool, todo, on_rows, on_idle=save) if pool else None
+                summary = run_matches(pool, todo, remaining, on_rows, on_idle=save) if pool else None
             finally:  # Ctrl-C and engine errors keep every finished match
                 save()
         match_seconds = time.perf_counter() - playing
@@ -211,7 +221,7 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         name=config.name,
         db=str(config.db),
         scheduled=len(schedule),
-        already_recorded=len(schedule) - len(todo),
+        already_recorded=len(schedule) - remaining,
         played=summary.played if summary else 0,
         seconds=time.perf_counter() - start,
         match_seconds=match_seconds,
@@ -223,16 +233,14 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
     )
 
 
-def _check_seats(config: TournamentConfig, schedule: list[MatchTask]) -> None:
+def _check_seats(config: TournamentConfig, schedule: Schedule) -> None:
     """Every env gets matches: enough agents for its seats (one agent can fill several only in self-play)."""
-    scheduled = {t.env for t in schedule}
-    for env in config.envs:
-        if env not in scheduled:
-            raise ConfigError(
-                f"{env.text} has {env_seats(env, config.teams)} seats but the tournament has {len(config.agents)}"
-                f" agent{'s' if len(config.agents) > 1 else ''}: add agents, or set self_play = true (--self-play)"
-                " so that an agent can fill several seats"
-            )
+    for env in schedule.unseated():
+        raise ConfigError(
+            f"{env.text} has {env_seats(env, config.teams)} seats but the tournament has {len(config.agents)}"
+            f" agent{'s' if len(config.agents) > 1 else ''}: add agents, or set self_play = true (--self-play)"
+            " so that an agent can fill several seats"
+        )
 
 
 class _Progress:

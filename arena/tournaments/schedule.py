@@ -84,40 +84,51 @@ def env_seats(env: EnvSpec, teams: bool) -> int:
         instance.close()
 
 
-MAX_MATCHES = 10_000_000  # a schedule longer than this is refused: its tasks and ids alone would fill memory
+MAX_MATCHES = 10_000_000  # a schedule longer than this is refused: its ids alone would fill the store's index
 
 
-def _seatings(config: TournamentConfig) -> dict[EnvSpec, list[tuple[str, ...]]]:
-    names = [a.name for a in config.agents]
-    return {
-        env: seatings(names, env_seats(env, config.teams), config.self_play, config.seats == "all")
-        for env in config.envs
-    }
+@dataclass(frozen=True)
+class Schedule:
+    """The matches of a tournament, counted at once and produced one at a time (never all held in memory)."""
 
+    config: TournamentConfig
+    seatings: dict[EnvSpec, list[tuple[str, ...]]]
 
-def schedule_size(config: TournamentConfig) -> int:
-    """How many matches the tournament has (nothing is built), refused with one line above MAX_MATCHES."""
-    size = config.games * sum(len(s) for s in _seatings(config).values())
-    if size > MAX_MATCHES:
-        raise ConfigError(
-            f"this tournament has {size:,} matches (games = {config.games:,}); at most {MAX_MATCHES:,} can be "
-            "scheduled: lower games or split the tournament"
+    @classmethod
+    def of(cls, config: TournamentConfig) -> Schedule:
+        """The schedule of `config` (each env built once to count its seats); above MAX_MATCHES it is refused."""
+        names = [a.name for a in config.agents]
+        schedule = cls(
+            config,
+            {
+                env: seatings(names, env_seats(env, config.teams), config.self_play, config.seats == "all")
+                for env in config.envs
+            },
         )
-    return size
+        if len(schedule) > MAX_MATCHES:
+            raise ConfigError(
+                f"this tournament has {len(schedule):,} matches (games = {config.games:,}); at most "
+                f"{MAX_MATCHES:,} can be scheduled: lower games or split the tournament"
+            )
+        return schedule
 
+    def __len__(self) -> int:
+        return self.config.games * sum(len(s) for s in self.seatings.values())
 
-def iter_schedule(config: TournamentConfig) -> Iterator[MatchTask]:
-    """The matches of the tournament one at a time, in the order of `build_schedule` (nothing held in memory)."""
-    per_env = _seatings(config)
-    for index in range(config.games):
-        for env in config.envs:
-            seed = match_seed(config.seed, env, index)
-            for seats in per_env[env]:
-                yield MatchTask(match_id(config.name, env, seats, index), env, seats, index, seed)
+    def __iter__(self) -> Iterator[MatchTask]:
+        """Game 0 of every pairing and env, then game 1, ...: partial runs stay balanced across pairings."""
+        config = self.config
+        for index in range(config.games):
+            for env, envs_seatings in self.seatings.items():
+                seed = match_seed(config.seed, env, index)
+                for seats in envs_seatings:
+                    yield MatchTask(match_id(config.name, env, seats, index), env, seats, index, seed)
+
+    def unseated(self) -> list[EnvSpec]:
+        """Envs that get no match: they have more seats than the agents can fill."""
+        return [env for env, s in self.seatings.items() if not s]
 
 
 def build_schedule(config: TournamentConfig) -> list[MatchTask]:
-    """All matches of the tournament in a fixed order that interleaves pairings (so partial runs stay balanced);
-    a schedule of more than MAX_MATCHES is refused with one line before any is built."""
-    schedule_size(config)
-    return list(iter_schedule(config))
+    """All matches of the tournament as a list (for inspection; a run iterates its `Schedule` instead)."""
+    return list(Schedule.of(config))
