@@ -1,4 +1,4 @@
-"""`arena solve` and `arena exploitability`: run tabular solvers with a convergence curve, measure agents exactly."""
+"""`arena solve` (tabular solvers with a convergence curve) and the exact engine of `arena exploitability`."""
 
 from __future__ import annotations
 
@@ -41,20 +41,6 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_solve)
-
-    p = subparsers.add_parser("exploitability", help="exact exploitability / NashConv of an agent or policy file")
-    p.add_argument("env", help="env id or OpenSpiel game string")
-    p.add_argument("--agent", required=True, metavar="SPEC", help="agent spec, or a policy file (.json)")
-    p.add_argument(
-        "--samples",
-        type=int,
-        default=100,
-        metavar="N",
-        help="actions sampled per information set for agents without exact action_probs (default 100)",
-    )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=_cmd_exploitability)
 
 
 def _solver_params(assignments: list[str], solvers: list[str]) -> dict[str, dict[str, Any]]:
@@ -195,7 +181,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_exploitability(args: argparse.Namespace) -> int:
+def exact_exploitability(args: argparse.Namespace) -> int:
+    """`arena exploitability` by the exact engine (the verb itself is `arena.exploit.cli`'s)."""
     from rich.console import Console
     from rich.table import Table
 

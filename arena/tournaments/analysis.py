@@ -8,7 +8,12 @@
   first agent, averaged over both seat orders. This is the value its sampled mean payoff estimates, with no
   sampling noise.
 
-Repeated matrix games are measured by regret instead (regret.py); board games are too large to enumerate.
+- Lower bounds: with `exploitability = "auto"` and a positive `bound_budget`, every agent on every env that does
+  not compile (board games, games over the size limit, particle worlds) gets a best-response lower bound with its
+  95% interval (`arena.exploit`: search or lbr for agents with `action_probs` in OpenSpiel games, rl otherwise),
+  stored with `"bound": true` and shown as `>= 0.31 [0.27, 0.35]`; `bound_max_queries` caps the agent's calls.
+
+Repeated matrix games are measured by regret instead (regret.py).
 Each agent is probed in a process of its own (`_probe_main`), never in the coordinator: its moves run under the
 move time limit there, what it prints goes nowhere, and the process is killed when the agent's `analysis_budget`
 (seconds per agent and env) is spent, so a hanging agent costs at most its budget. `announce` is told the budget
@@ -119,17 +124,60 @@ def _probe_main(
     conn.send(found)
 
 
-def _probe(config: TournamentConfig, spec: AgentSpec, env: EnvSpec, exact_only: bool) -> dict[str, Any] | None:
-    """`_probe_here` in a process of its own, killed when `config.analysis_budget` seconds are spent."""
+def bound_here(config: TournamentConfig, spec: AgentSpec, env: EnvSpec) -> dict[str, Any]:
+    """One agent's best-response lower bound within `bound_budget` (most of it: the process needs the rest)."""
+    from arena.exploit.measure import Settings, approximate_method, measure
+    from arena.exploit.rl import TrainingBudget
+
+    budget = config.bound_budget * 0.7
+    settings = Settings(
+        budget_s=budget,
+        max_queries=config.bound_max_queries,
+        seed=config.seed,
+        training=TrainingBudget(seconds=budget),
+    )
+    try:
+        found = measure(env, spec, approximate_method(env, spec), settings).to_dict()
+    except Exception as exc:  # an agent that cannot be measured is reported, not fatal
+        return {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    return {**found, "bound": True, "stderr": (found["high"] - found["low"]) / (2 * 1.959963984540054)}
+
+
+def _bound_main(
+    conn: multiprocessing.connection.Connection, config: TournamentConfig, spec: AgentSpec, env: EnvSpec, _: bool
+) -> None:
+    """The bounding process: as `_probe_main`, with the lower bound for the result."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        found: dict[str, Any] | None = bound_here(config, spec, env)
+    except BaseException as exc:
+        found = {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    conn.send(found)
+
+
+def _probe(
+    config: TournamentConfig,
+    spec: AgentSpec,
+    env: EnvSpec,
+    exact_only: bool,
+    target: Callable[..., None] = _probe_main,
+    budget: float | None = None,
+) -> dict[str, Any] | None:
+    """`_probe_here` (or `target`) in a process of its own, killed when `budget` (by default
+    `config.analysis_budget`) seconds are spent."""
+    budget = config.analysis_budget if budget is None else budget
     context = multiprocessing.get_context("forkserver")
     parent, child = context.Pipe(duplex=False)
     process = context.Process(
-        target=_probe_main, args=(child, config, spec, env, exact_only), daemon=True, name="arena-analysis"
+        target=target, args=(child, config, spec, env, exact_only), daemon=True, name="arena-analysis"
     )
     process.start()
     child.close()
     try:
-        if parent.poll(config.analysis_budget):
+        if parent.poll(budget):
             try:
                 found: dict[str, Any] | None = parent.recv()
                 return found
@@ -137,7 +185,7 @@ def _probe(config: TournamentConfig, spec: AgentSpec, env: EnvSpec, exact_only: 
                 process.join(1.0)
                 code = process.exitcode
                 return {"value": None, "error": f"the probing process died (exit code {code})"}
-        return {"value": None, "error": f"exceeded the analysis budget of {config.analysis_budget:g}s"}
+        return {"value": None, "error": f"exceeded the analysis budget of {budget:g}s"}
     finally:
         if process.is_alive():
             process.kill()
@@ -158,10 +206,12 @@ def analyse_tournament(
     names = [a.name for a in config.agents]
     for env in config.envs:
         if not analysable(env):
+            _bound_env(store, config, env, done, announce)
             continue
         try:
             game = tree.load(env)
         except ArenaError:
+            _bound_env(store, config, env, done, announce)
             continue
         pairs = [
             (a, b)
@@ -195,3 +245,26 @@ def analyse_tournament(
                 first = exploitability.expected_payoffs(game, [policies[a], policies[b]])[0]
                 second = exploitability.expected_payoffs(game, [policies[b], policies[a]])[1]
                 store.set_analysis(config.name, "exact_payoff", env, f"{a}\n{b}", float(np.mean([first, second])))
+
+
+def _bound_env(
+    store: ResultsStore,
+    config: TournamentConfig,
+    env: EnvSpec,
+    done: set[tuple[str, EnvSpec, str]],
+    announce: Callable[[str], None] | None,
+) -> None:
+    """Lower bounds on an env that does not compile, for every agent that lacks one (`auto` with a bound budget)."""
+    if config.exploitability != "auto" or config.bound_budget <= 0 or int(env.params.get("rounds", 1)) > 1:
+        return
+    wanted = [e for e in config.agents if e.analysis and ("exploitability", env, e.name) not in done]
+    if not wanted:
+        return
+    if announce:
+        announce(
+            f"exploitability lower bounds on {env.text}: {len(wanted)} agent(s), at most {config.bound_budget:g}s each"
+        )
+    for entry in wanted:
+        found = _probe(config, entry.spec, env, False, target=_bound_main, budget=config.bound_budget)
+        if found is not None:
+            store.set_analysis(config.name, "exploitability", env, entry.name, found)

@@ -289,8 +289,9 @@ class TournamentConfig:
         "auto",
         role="run",
         help="exploitability analysis",
-        doc="`auto`: exact for agents with `action_probs`, sampled estimate otherwise; `exact`: only the exact ones;"
-        " `off`",
+        doc="`auto`: exact for agents with `action_probs`, sampled estimate otherwise, and a best-response lower"
+        " bound (`>= 0.31 [0.27, 0.35]`) on envs that do not compile when `bound_budget` is set; `exact`: only the"
+        " exact ones; `off`",
         choices=("auto", "exact", "off"),
     )
     analysis_budget: float = setting(
@@ -303,6 +304,24 @@ class TournamentConfig:
         kind="a number of seconds",
         flag="--analysis-budget",
         metavar="SECONDS",
+    )
+    bound_budget: float = setting(
+        0.0,
+        role="run",
+        help="seconds for each agent's exploitability lower bound on envs too large to compile (0: none)",
+        doc='with `exploitability = "auto"`: seconds each agent\'s best-response lower bound may spend on each env'
+        " that does not compile (search, lbr or rl, in a process of its own); 0 leaves those envs unmeasured",
+        check=(lambda v: v >= 0, "zero or positive"),
+        kind="a number of seconds",
+        flag="--bound-budget",
+        metavar="SECONDS",
+    )
+    bound_max_queries: int | None = setting(
+        None,
+        role="run",
+        help="calls of each agent that one exploitability lower bound may make",
+        doc="calls of each agent one lower bound may make (its cost cap for language models); none by default",
+        check=(lambda v: v >= 1, "a positive integer"),
     )
     isolation: str = setting(
         "none",

@@ -62,6 +62,8 @@ def _exploitability_cell(entry: dict[str, Any] | None) -> str:
     if entry.get("value") is None:
         return entry.get("error", "-")[:20]
     value = entry["value"]
+    if entry.get("bound"):  # a best-response lower bound with its 95% interval
+        return f">= {value:.3g} [{entry['low']:.3g}, {entry['high']:.3g}]"
     return f"{value:.4f}" if entry.get("exact") else f"~{value:.3f}±{entry.get('stderr', 0):.3f}"
 
 
