@@ -134,9 +134,14 @@ def short_name(game: pyspiel.Game) -> str:
 def info_state_key(game: pyspiel.Game, state: pyspiel.State, player: int) -> str:
     """The perfect-recall key of `player`'s information set: OpenSpiel's information-state string; in a
     perfect-information game without one (pig, catch), the history, which every player knows; otherwise the
-    observation string."""
+    observation string. Where the string does not tell the player's own past actions apart (Leduc with
+    `action_mapping`: a fold facing no bet is played as a check and written as one), the player's own action ids
+    are appended, which keeps the key perfect-recall."""
     facts = _facts(game)
     if facts.info_string:
+        if facts.own_actions:
+            own = " ".join(str(step.action) for step in state.full_history() if step.player == player)
+            return f"{state.information_state_string(player)}[Own: {own}]"
         return state.information_state_string(player)
     if facts.perfect_information:
         return state.history_str()
@@ -166,6 +171,7 @@ class _GameFacts:
     info_string: bool
     tensor: str  # "information_state", "observation" or "none"
     static_names: bool
+    own_actions: bool = False  # the info string leaves out which of its own action ids the player took
     names: dict[int, list[str]] = field(default_factory=dict)
     infos: dict[tuple[int, int, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -201,6 +207,7 @@ def _facts(game: pyspiel.Game) -> _GameFacts:
             info_string=kind.provides_information_state_string,
             tensor=tensor,
             static_names=name in _STATIC_ACTION_NAMES,
+            own_actions=name == "leduc_poker" and bool(game.get_parameters().get("action_mapping", False)),
         )
     if len(_FACTS_BY_ID) > 1000:  # the game objects are held alive here so that their ids stay unique
         _FACTS_BY_ID.clear()
@@ -298,7 +305,7 @@ def _describe(
     if terminal:
         key = (player, -1, state.history_str())
     elif facts.info_string:
-        key = (player, current, state.information_state_string(player))
+        key = (player, current, info_state_key(game, state, player))
     else:
         return _build_info(game, facts, state, player, terminal)
     info = facts.infos.get(key)

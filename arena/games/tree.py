@@ -556,14 +556,9 @@ def _compile_openspiel_cached(game_string: str) -> TabularGame:
             f"{game_string}: sampled chance cannot be enumerated (exact game theory needs explicit chance)"
         )
     num_actions = game.num_distinct_actions()
-    if kind.provides_information_state_string:
 
-        def infoset_key(state: Any, player: int) -> str:
-            return state.information_state_string(player)
-    else:  # perfect-information games key on the observation string, as the env does
-
-        def infoset_key(state: Any, player: int) -> str:
-            return info_state_key(game, state, player)
+    def infoset_key(state: Any, player: int) -> str:  # the env's own key, so that agents find their infosets
+        return info_state_key(game, state, player)
 
     raw = _walk(game.new_initial_state(), game.num_players(), num_actions, infoset_key, game_string)
     root = game.new_initial_state()
