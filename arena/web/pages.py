@@ -70,13 +70,17 @@ def index_page(tournaments: list[dict[str, Any]], paths: list[str]) -> str:
 
 
 def ranking_method(metrics: dict[str, Any], bootstrap: int) -> str:
-    scoring = metrics.get("scoring", "match")
-    unit = "each match's win, draw or loss" if scoring == "match" else f"scoring by {scoring}"
+    """How the ranking was made, in the report's words where it states them."""
+    ranking = metrics.get("ranking")
+    if isinstance(ranking, dict) and ranking.get("meaning"):
+        text = f"Ranked by {ranking.get('method', 'rating')}: {ranking['meaning']}."
+        if ranking.get("note"):
+            text += f" {ranking['note']}."
+        return text + f" Bootstrap intervals come from {bootstrap} refits on resampled matches."
     return (
-        f"Ranked by Bradley-Terry rating fitted to {unit} over all {metrics['matches']} matches; Elo for comparison. "
-        f"Intervals are 95% bootstrap intervals ({bootstrap} refits on resampled matches); an agent's rank is one "
-        "plus the number of agents whose interval lies wholly above its own, so agents whose intervals overlap "
-        "share a rank."
+        f"Ranked by Bradley-Terry rating over all {metrics['matches']} matches; Elo for comparison. Intervals are "
+        f"95% bootstrap intervals ({bootstrap} refits on resampled matches); an agent's rank is one plus the number "
+        "of agents whose interval lies wholly above its own, so agents whose intervals overlap share a rank."
     )
 
 
@@ -91,21 +95,27 @@ def results_section(metrics: dict[str, Any], figures: dict[str, str], bootstrap:
     header, rows = TABLES["pairings"](metrics)
     if rows:
         parts.append("<h2>crosstable</h2>" + table(header, rows, "pairings"))
-    heatmaps = [svg for key, svg in figures.items() if key.startswith("winrate_")]
-    if heatmaps:
-        parts.append('<div class="figures" id="heatmaps">' + "".join(heatmaps) + "</div>")
-    for key, title, table_key in (
-        ("exploitability", "exploitability", None),
-        ("regret_", "regret in repeated games", "regret"),
-        ("ratings", "ratings", None),
-    ):
-        chosen = [svg for k, svg in figures.items() if k == key or (key.endswith("_") and k.startswith(key))]
-        if not chosen:
-            continue
-        parts.append(f'<h2>{title}</h2><div class="figures" id="plot-{key.strip("_")}">' + "".join(chosen) + "</div>")
-        if table_key:
-            header, rows = TABLES[table_key](metrics)
-            parts.append(table(header, rows, table_key))
+    sections = [
+        ("winrate_", "score of row against column"),
+        ("exploitability", "exploitability"),
+        ("regret_", "regret"),
+    ]
+    placed = set()
+    for prefix, title in sections:
+        chosen = [k for k in figures if k.startswith(prefix)]
+        if chosen:
+            placed.update(chosen)
+            ident = prefix.strip("_")
+            parts.append(f'<h2>{title}</h2><div class="figures" id="plot-{ident}">')
+            parts.append("".join(figures[k] for k in chosen) + "</div>")
+        if prefix == "regret_" and "regret" in TABLES:
+            header, rows = TABLES["regret"](metrics)
+            if rows:
+                parts.append(table(header, rows, "regret"))
+    rest = [k for k in figures if k not in placed]
+    if rest:
+        parts.append('<h2>ratings</h2><div class="figures" id="plot-ratings">')
+        parts.append("".join(figures[k] for k in rest) + "</div>")
     header, rows = TABLES["meta_game"](metrics)
     if rows:
         parts.append("<h2>meta-game (Nash averaging)</h2>" + table(header, rows, "meta-game"))

@@ -18,8 +18,6 @@ from arena.registry import make_env
 from arena.replay import read_replay
 
 MAX_FRAMES = 2000  # positions drawn per replay; a longer replay shows its moves beyond that without pictures
-# Text fields of a move beyond `text` and `action_name` that a viewer shows when a replay holds them (an LLM's).
-EXTRA_MOVE_FIELDS = ("prompt", "reply", "reasoning")
 DRAWING = threading.Lock()  # pygame and matplotlib draw one picture at a time
 
 
@@ -54,6 +52,24 @@ def draw_frames(header: dict[str, Any], steps: list[dict[str, Any]], source: str
     if len(steps) > MAX_FRAMES:
         return frames, f"pictures are drawn for the first {MAX_FRAMES} steps"
     return frames, ""
+
+
+def decision(record: dict[str, Any]) -> dict[str, str]:
+    """One request of an agent's transcript (an LLM's) as the viewer shows it: what kind of request, the prompt
+    (its messages), the reply, the reasoning, and what went wrong, each where the record holds it."""
+    if "transcript_error" in record:
+        return {"kind": "no transcript", "error": str(record["transcript_error"])}
+    messages = record.get("messages") or []
+    prompt = "\n\n".join(f"{m.get('role', '?')}: {m.get('content', '')}" for m in messages if isinstance(m, dict))
+    tool = record.get("tool_arguments") if record.get("answer") == "tool" else None
+    shown = {
+        "kind": str(record.get("kind", "request")),
+        "prompt": prompt,
+        "reply": str(tool or record.get("reply") or ""),
+        "reasoning": str(record.get("reasoning") or ""),
+        "error": str(record.get("error") or ""),
+    }
+    return {k: v for k, v in shown.items() if v}
 
 
 @dataclass
@@ -104,7 +120,8 @@ class Replay:
                     "action_name": move.get("action_name", str(move["action"])),
                     "text": move.get("text", ""),
                 }
-                shown.update({k: move[k] for k in EXTRA_MOVE_FIELDS if isinstance(move.get(k), str)})
+                if move.get("transcript"):
+                    shown["transcript"] = [decision(record) for record in move["transcript"]]
                 moves.append(shown)
             steps.append({"t": step["t"], "moves": moves, "rewards": step["rewards"]})
         frames = self.frames()

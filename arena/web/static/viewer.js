@@ -36,12 +36,15 @@
       const box = element("div", undefined, "move");
       box.append(element("b", move.player + " (" + move.agent + ") plays " + move.action_name));
       if (move.text) box.append(element("pre", move.text));
-      ["prompt", "reply", "reasoning"].forEach(function (key) {
-        if (!move[key]) return;
-        const details = element("details");
-        details.append(element("summary", key));
-        details.append(element("pre", move[key]));
-        box.append(details);
+      (move.transcript || []).forEach(function (request, i) {
+        ["prompt", "reply", "reasoning", "error"].forEach(function (key) {
+          if (!request[key]) return;
+          const details = element("details", undefined, "transcript-" + key);
+          details.open = key !== "prompt";
+          details.append(element("summary", request.kind + " " + (i + 1) + ": " + key));
+          details.append(element("pre", request[key]));
+          box.append(details);
+        });
       });
       moves.append(box);
     });
