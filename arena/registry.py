@@ -14,8 +14,7 @@ import types
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
-from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from arena.core import Agent
 from arena.errors import ArenaError, ParameterError, UnknownNameError, did_you_mean
@@ -206,12 +205,37 @@ class Entry:
             return {"params": {"<unavailable>": str(exc)}}
 
 
+ResultKind = Literal["amounts", "win-draw-loss", "general-sum", "cooperative"]
+RESULT_KINDS: tuple[str, ...] = get_args(ResultKind)
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What a result of an env means, which decides how a tournament ranks its agents.
+
+    `kind`: "amounts" (zero-sum payoffs that are quantities: chips, matrix payoffs), "win-draw-loss" (only who
+    won counts: board games), "general-sum" or "cooperative" (one team return). `chance`: chance deals cards or
+    starting positions (duplicate scoring cancels it). `big_blind`: the big blind of a poker game with blinds
+    (payoffs are then also shown in milli-big-blinds per hand).
+    """
+
+    kind: ResultKind = "general-sum"
+    chance: bool = False
+    big_blind: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in RESULT_KINDS:
+            raise ParameterError(f"result kind must be one of {', '.join(RESULT_KINDS)} (got {self.kind!r})")
+
+
 @dataclass
 class EnvEntry(Entry):
     """A registered environment: `target(render_mode=None, **params)` makes the PettingZoo env.
 
     `defaults` are parameters fixed at registration; `vector_target(num_envs, **params)`, where given, makes a
-    batched version of the env (as Gymnasium's `vector_entry_point`).
+    batched version of the env (as Gymnasium's `vector_entry_point`). `outcomes` says what its results mean
+    (`Outcomes`); a loader entry may give instead a function (or `module:attr`) of the spec's parameters that
+    returns them (OpenSpiel games read their game type).
     """
 
     num_players: int | tuple[int, int] = 2
@@ -219,6 +243,20 @@ class EnvEntry(Entry):
     defaults: dict[str, Any] = field(default_factory=dict)
     vector_target: Any = None
     skip: tuple[str, ...] = ("render_mode",)
+    outcomes: Outcomes | Callable[..., Outcomes] | str = field(default_factory=Outcomes)
+
+    def outcomes_of(self, **params: Any) -> Outcomes:
+        """What results mean for this env with these parameters (the loader's parameter included)."""
+        if isinstance(self.outcomes, str):
+            self.outcomes = import_object(self.outcomes)
+        if isinstance(self.outcomes, Outcomes):
+            return self.outcomes
+        if not callable(self.outcomes):
+            raise ParameterError(f"env {self.id}: its outcomes are neither Outcomes nor a function")
+        found = self.outcomes(**params)
+        if not isinstance(found, Outcomes):
+            raise ParameterError(f"env {self.id}: its outcomes function returned {type(found).__name__}")
+        return found
 
     @property
     def id(self) -> str:
@@ -256,53 +294,70 @@ E = TypeVar("E", bound=Entry)
 
 
 class Registry(Generic[E]):
-    """Named entries of one kind, filled by a built-in module and an entry-point group, both loaded on first use.
+    """Named entries of one kind, filled by built-in modules and an entry-point group, loaded on first use.
 
     An entry point may name an Entry, or a factory (its `arena_metadata` dict and first doc line describe it).
+    `builtins` may be several modules: the first and the plugins load on first use, each further one only when a
+    name is not found among the entries loaded so far (or when all are listed), so that naming a light built-in
+    costs no import of the heavy ones. Plugins override built-ins of the same name, whenever those load.
     """
 
     def __init__(
         self,
         kind: str,
         group: str | None = None,
-        builtins: str | None = None,
+        builtins: str | tuple[str, ...] | None = None,
         entry_type: type[Entry] = Entry,
         listing: str | None = None,
     ) -> None:
         self.kind = kind
         self.listing = listing  # the command that lists the entries, named in the error for an unknown name
         self.group = group
-        self.builtins = builtins
+        self.builtins = (builtins,) if isinstance(builtins, str) else tuple(builtins or ())
         self.entry_type = entry_type
         self._entries: dict[str, E] = {}
-        self._loaded = False
+        self._plugins: dict[str, E] = {}
+        self._loaded = 0  # built-in modules imported so far
+        self._plugins_loaded = False
 
     def register(self, entry: E) -> E:
         self._entries[entry.name] = entry
         return entry
 
-    def _load(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        if self.builtins:
-            importlib.import_module(self.builtins)
+    def _load(self, wanted: object = None) -> None:
+        """Load built-ins and plugins: everything, or (given `wanted`) only as far as needed to know that name."""
+        if self._loaded == 0 and self.builtins:
+            self._loaded = 1
+            importlib.import_module(self.builtins[0])
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            self._load_plugins()
+        while self._loaded < len(self.builtins) and (wanted is None or wanted not in self._entries):
+            self._loaded += 1
+            importlib.import_module(self.builtins[self._loaded - 1])
+            self._entries.update(self._plugins)
+
+    def _load_plugins(self) -> None:
+        # importlib.metadata (email, zipfile, ...) is loaded only when plugins are looked for: not to build a parser
+        from importlib.metadata import entry_points
+
         for ep in entry_points(group=self.group) if self.group else ():
             try:
                 obj = ep.load()
                 if isinstance(obj, Entry):
-                    self.register(obj)  # type: ignore[arg-type]
+                    entry = obj
                 elif callable(obj):
                     meta = dict(getattr(obj, "arena_metadata", {}))
                     meta.setdefault("description", (inspect.getdoc(obj) or "").split("\n")[0])
-                    self.register(self.entry_type(ep.name, obj, **meta))  # type: ignore[arg-type]
+                    entry = self.entry_type(ep.name, obj, **meta)
                 else:
                     raise TypeError(f"entry point is a {type(obj).__name__}, not a factory or Entry")
+                self._plugins[entry.name] = self.register(entry)  # type: ignore[arg-type]
             except Exception as exc:  # a broken plugin must never break the others
                 warnings.warn(f"arena: skipping {self.kind} plugin {ep.name!r} ({ep.value}): {exc}", stacklevel=2)
 
     def __contains__(self, name: object) -> bool:
-        self._load()
+        self._load(name)
         return name in self._entries
 
     def __iter__(self) -> Iterator[str]:
@@ -318,7 +373,7 @@ class Registry(Generic[E]):
 
     def get(self, name: str) -> E:
         """The entry registered as `name`; an unknown name suggests the close ones."""
-        self._load()
+        self._load(name)
         if name in self._entries:
             return self._entries[name]
         hint = did_you_mean(name, self._entries) or (
@@ -335,8 +390,8 @@ class Registry(Generic[E]):
         parameter); or `module:attr`, imported and checked with `check` (what it should be: `expected`) before it is
         ever called.
         """
-        self._load()
         prefix, colon, rest = name.partition(":")
+        self._load(prefix if colon else name)
         if name in self._entries or not colon:
             return self.get(name), {}
         loader = self._entries.get(prefix)
@@ -350,12 +405,14 @@ class Registry(Generic[E]):
 
 
 envs: Registry[EnvEntry] = Registry("env", ENV_GROUP, "arena.envs", EnvEntry, listing="arena list envs")
-agents: Registry[Entry] = Registry("agent", AGENT_GROUP, "arena.agents", listing="arena list agents")
+agents: Registry[Entry] = Registry(
+    "agent", AGENT_GROUP, ("arena.agents.builtins", "arena.agents.solvers"), listing="arena list agents"
+)
 
 
 def register_env(id: str, factory: Callable[..., Any] | str, **metadata: Any) -> EnvEntry:
     """Register an env factory `factory(render_mode=None, **params) -> PettingZoo env` under a versioned id."""
-    known = {"description", "num_players", "turn_based", "tags", "defaults", "vector_target", "loader"}
+    known = {"description", "num_players", "turn_based", "tags", "defaults", "vector_target", "loader", "outcomes"}
     entry = EnvEntry(
         id,
         factory,
@@ -415,6 +472,17 @@ def make_env(spec: EnvSpec | str, render_mode: str | None = None, **params: Any)
     env = _build(factory, owner, checked, render_mode=render_mode, **implied)
     env.spec = EnvSpec(spec.name, spec.version, checked)
     return env
+
+
+def env_outcomes(spec: EnvSpec | str) -> Outcomes:
+    """What the results of an env mean (its entry's `outcomes`); the general-sum default for an env that cannot
+    be resolved (a plugin no longer installed)."""
+    spec = EnvSpec.of(spec)
+    try:
+        entry, implied = envs.resolve(spec.id, check=callable)
+        return entry.outcomes_of(**implied, **entry.defaults, **spec.kwargs())
+    except ArenaError:
+        return Outcomes()
 
 
 def make_vector_env(

@@ -3,7 +3,7 @@
 `openspiel:<game string>` is a loader entry: any OpenSpiel game, its parameters merged into the game string.
 """
 
-from arena.registry import register_env
+from arena.registry import Outcomes, register_env
 
 _M = "arena.envs.matrix"
 _OS = "arena.envs.openspiel"
@@ -42,6 +42,7 @@ for _id, _name, _desc, _tags in [
         num_players=2,
         turn_based=False,
         tags=("normal-form", "repeated", "tabular", *_tags),
+        outcomes=Outcomes("amounts" if "zero-sum" in _tags else "general-sum"),
     )
 
 # matrix-v0 has no default game; `example` holds parameters that make one (used by docs and the generic env tests).
@@ -57,22 +58,38 @@ register_env(
 
 
 _IMPERFECT = ("competitive", "zero-sum", "imperfect-information")
-for _id, _name, _desc, _players, _tags in [
-    ("kuhn_poker-v0", "kuhn_poker", "Kuhn poker (OpenSpiel), 2 or 3 players", (2, 3), _IMPERFECT),
-    ("leduc_poker-v0", "leduc_poker", "Leduc hold'em (OpenSpiel)", 2, _IMPERFECT),
-    ("liars_dice-v0", "liars_dice", "Liar's dice (OpenSpiel), 1 die of 6 sides each by default", 2, _IMPERFECT),
+_DEALT = Outcomes("amounts", chance=True)  # chips, with cards dealt by chance
+_WDL = Outcomes("win-draw-loss")
+for _id, _name, _desc, _players, _tags, _outcomes in [
+    ("kuhn_poker-v0", "kuhn_poker", "Kuhn poker (OpenSpiel), 2 or 3 players", (2, 3), _IMPERFECT, _DEALT),
+    ("leduc_poker-v0", "leduc_poker", "Leduc hold'em (OpenSpiel)", 2, _IMPERFECT, _DEALT),
+    (
+        "liars_dice-v0",
+        "liars_dice",
+        "Liar's dice (OpenSpiel), 1 die of 6 sides each by default",
+        2,
+        _IMPERFECT,
+        Outcomes("win-draw-loss", chance=True),
+    ),
     (
         "goofspiel-v0",
         "goofspiel",
         "Imperfect-information Goofspiel with 4 cards (OpenSpiel, turn-based)",
         2,
         _IMPERFECT,
+        _WDL,
     ),
-    ("tic_tac_toe-v0", "tic_tac_toe", "Tic-tac-toe (OpenSpiel)", 2, ("competitive", "zero-sum", "board")),
-    ("connect_four-v0", "connect_four", "Connect four (OpenSpiel)", 2, ("competitive", "zero-sum", "board")),
+    ("tic_tac_toe-v0", "tic_tac_toe", "Tic-tac-toe (OpenSpiel)", 2, ("competitive", "zero-sum", "board"), _WDL),
+    ("connect_four-v0", "connect_four", "Connect four (OpenSpiel)", 2, ("competitive", "zero-sum", "board"), _WDL),
 ]:
     register_env(
-        _id, f"{_OS}:{_name}", description=_desc, num_players=_players, turn_based=True, tags=("tabular", *_tags)
+        _id,
+        f"{_OS}:{_name}",
+        description=_desc,
+        num_players=_players,
+        turn_based=True,
+        tags=("tabular", *_tags),
+        outcomes=_outcomes,
     )
 
 register_env(
@@ -83,10 +100,11 @@ register_env(
     num_players=2,
     turn_based=True,
     tags=("tabular",),
+    outcomes=f"{_OS}:game_outcomes",
 )
 
 _P = "arena.envs.particles"
-for _id, _name, _world, _desc, _players, _tags in [
+for _id, _name, _world, _desc, _players, _tags in [  # starting positions are random: chance
     (
         "spread-v0",
         "spread",
@@ -128,4 +146,5 @@ for _id, _name, _world, _desc, _players, _tags in [
         num_players=_players,
         turn_based=False,
         tags=("particles", "continuous-state", *_tags),
+        outcomes=Outcomes("cooperative" if "cooperative" in _tags else "general-sum", chance=True),
     )

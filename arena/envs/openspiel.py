@@ -25,6 +25,7 @@ from pettingzoo import AECEnv
 
 from arena.core import Observation, seed_digest
 from arena.errors import ParameterError, UnknownNameError, did_you_mean
+from arena.registry import Outcomes
 
 RULES = {
     "kuhn_poker": (
@@ -478,6 +479,34 @@ def make_openspiel_env(openspiel_game: str, render_mode: str | None = None, **pa
     """`openspiel:<game string>`: the game's name, its parameters (`openspiel:liars_dice(numdice=2)`) as keywords."""
     body = ",".join(f"{key}={_game_parameter(value)}" for key, value in params.items())
     return OpenSpielEnv(f"{openspiel_game}({body})" if params else openspiel_game, render_mode=render_mode)
+
+
+def game_outcomes(openspiel_game: str, **params: Any) -> Outcomes:
+    """What an `openspiel:<game>` result means, from OpenSpiel's game type: identical utilities are cooperative,
+    general-sum ones general-sum; a zero- or constant-sum game paid only at the end with returns in [-1, 1] is
+    win/draw/loss, any other zero-sum game pays amounts. Chance nodes deal; universal_poker's largest blind is its
+    big blind."""
+    body = ",".join(f"{key}={_game_parameter(value)}" for key, value in params.items())
+    game = load_game(f"{openspiel_game}({body})" if params else openspiel_game)
+    kind = game.get_type()
+    utility = pyspiel.GameType.Utility
+    if kind.utility == utility.IDENTICAL:
+        result = "cooperative"
+    elif kind.utility == utility.GENERAL_SUM:
+        result = "general-sum"
+    elif (
+        kind.reward_model == pyspiel.GameType.RewardModel.TERMINAL
+        and game.min_utility() == -1.0
+        and game.max_utility() == 1.0
+    ):
+        result = "win-draw-loss"
+    else:
+        result = "amounts"
+    big_blind = None
+    if kind.short_name == "universal_poker":
+        blinds = [float(b) for b in str(game.get_parameters().get("blind", "")).split()]
+        big_blind = max(blinds) if blinds else None
+    return Outcomes(result, kind.chance_mode != pyspiel.GameType.ChanceMode.DETERMINISTIC, big_blind)  # type: ignore[arg-type]
 
 
 def kuhn_poker(render_mode: str | None = None, players: int = 2) -> OpenSpielEnv:

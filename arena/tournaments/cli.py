@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -19,9 +20,6 @@ from typing import Any
 from arena.console import make_console, writable_dir, writable_file
 from arena.errors import ArenaError, ConfigError
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, value_type
-from arena.tournaments.report import build_report, print_ranking, write_csv, write_html, write_plots
-from arena.tournaments.run import run_tournament
-from arena.tournaments.store import ResultsStore
 
 
 def _clean(value: Any) -> Any:
@@ -77,10 +75,30 @@ def config_from_args(args: argparse.Namespace) -> TournamentConfig:
         return load_config(args.config).replace(**overrides)
     if not args.env or not args.agents:
         raise ConfigError("give a config file, or --env ENV --agents SPEC... (see `arena tournament --help`)")
-    return config_from_dict({"name": "cli", "envs": args.env, "agents": args.agents, **overrides})
+    config = config_from_dict({"name": "cli", "envs": args.env, "agents": args.agents, **overrides})
+    return config if "name" in overrides else config.replace(name=adhoc_name(config))
+
+
+NAME_LIMIT = 120
+
+
+def adhoc_name(config: TournamentConfig) -> str:
+    """The name of a command-line tournament without --name: its envs and agents (`kuhn_poker-v0: random vs
+    cfr_plus`), shortened with a digest of the whole when long, so that different ad-hoc tournaments never share
+    a name (and their results never merge)."""
+    name = f"{' + '.join(e.text for e in config.envs)}: {' vs '.join(a.name for a in config.agents)}"
+    if len(name) <= NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+    return f"{name[: NAME_LIMIT - 14]}... #{digest}"
 
 
 def _cmd_tournament(args: argparse.Namespace) -> int:
+    # The engine and the report (numpy, scipy, rich) load here, not when the `arena` parser is built.
+    from arena.tournaments.report import print_ranking
+    from arena.tournaments.run import run_tournament
+    from arena.tournaments.store import ResultsStore
+
     config = config_from_args(args)
     if args.no_cache:  # read by the LLM agents of this process and of the workers it starts
         os.environ["ARENA_LLM_NO_CACHE"] = "1"
@@ -115,9 +133,26 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_one(args: argparse.Namespace, name: str | None, suffix: str) -> tuple[dict[str, Any], list[Path]]:
+    from arena.tournaments.report import build_report, write_csv, write_html, write_plots
+
+    metrics = build_report(args.db, name, num_bootstrap=args.bootstrap, rank_by=args.rank_by)
+    written = []
+    if args.csv:
+        written += write_csv(metrics, Path(args.csv) / suffix if suffix else args.csv)
+    if args.plots:
+        written += write_plots(metrics, Path(args.plots) / suffix if suffix else args.plots)
+    if args.html:
+        html = Path(args.html)
+        written.append(write_html(metrics, html.with_name(f"{html.stem}-{suffix}{html.suffix}") if suffix else html))
+    return metrics, written
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     if args.bootstrap < 2:
         raise ConfigError(f"--bootstrap must be at least 2 replicates (got {args.bootstrap})")
+    if args.all and args.tournament:
+        raise ConfigError("give either --tournament NAME or --all, not both")
     if args.csv:
         writable_dir(args.csv, "CSV files")
     if args.plots:
@@ -125,21 +160,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.html:
         writable_dir(Path(args.html).parent, "the HTML report")
         writable_file(args.html, "the HTML report")
-    metrics = build_report(args.db, args.tournament, num_bootstrap=args.bootstrap)
-    written = []
-    if args.csv:
-        written += write_csv(metrics, args.csv)
-    if args.plots:
-        written += write_plots(metrics, args.plots)
-    if args.html:
-        written.append(write_html(metrics, args.html))
+    from arena.tournaments.report import print_ranking, slug, tournament_names
+
+    if args.all:
+        names = tournament_names(args.db)
+        if not names:
+            raise ConfigError(f"{args.db} holds no tournament")
+        reports = [_report_one(args, name, slug(name)) for name in names]
+    else:
+        reports = [_report_one(args, args.tournament, "")]
     if args.json:
-        _print_json(metrics)
+        _print_json(reports[0][0] if not args.all else {"tournaments": [m for m, _ in reports]})
         return 0
     console = make_console()
-    print_ranking(metrics, console, full=True)
-    for path in written:
-        console.print(f"wrote {path}")
+    for metrics, written in reports:
+        print_ranking(metrics, console, full=True)
+        for path in written:
+            console.print(f"wrote {path}")
     return 0
 
 
@@ -165,10 +202,16 @@ def add_parser(subparsers: Any) -> None:
 
     p = subparsers.add_parser("report", help="tables, CSV, plots and HTML from a results database")
     p.add_argument("db", help="results database")
-    p.add_argument("--tournament", help="which tournament (default: the latest)")
+    p.add_argument("--tournament", help="which tournament (needed when the database holds several)")
+    p.add_argument("--all", action="store_true", help="report every tournament in the database")
+    p.add_argument(
+        "--rank-by",
+        choices=fields["rank_by"].metadata["choices"],
+        help="what the ranking ranks by (default: the tournament's rank_by)",
+    )
     p.add_argument("--json", action="store_true", help="every metric as JSON")
     p.add_argument("--csv", metavar="DIR", help="write one CSV per table into DIR")
     p.add_argument("--html", metavar="FILE", help="write one self-contained HTML report")
     p.add_argument("--plots", metavar="DIR", help="write PNG plots into DIR")
-    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates for rating intervals")
+    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates behind every interval (at least 2)")
     p.set_defaults(handler=_cmd_report)

@@ -186,7 +186,7 @@ class TournamentConfig:
         doc="the tournament's name; match ids and the database rows hang on it",
         shown="the file's stem",
         flag="--name",
-        cli_default="the config file's name, or 'cli'",
+        cli_default="the config file's name, or one made from the envs and agents",
     )
     envs: list[EnvSpec] = setting(
         [],
@@ -236,12 +236,23 @@ class TournamentConfig:
         cli_default="on",
     )
     scoring: str = setting(
-        "match",
-        help="what decides wins: each match, or each seed's set of seat orders",
-        doc='what decides wins and ratings: each match, or `"duplicate"`: each seed\'s set of seat orders, scored by'
-        " the agent's mean payoff over the set (see Metrics)",
-        choices=("match", "duplicate"),
+        "auto",
+        help="what decides wins: each match, or each seed's set of seat orders (auto: duplicate where chance deals)",
+        doc='what decides wins and ratings: `"match"`: each match; `"duplicate"`: each seed\'s set of seat orders,'
+        ' scored by the agent\'s mean payoff over the set (see Metrics); `"auto"`: duplicate in envs where chance'
+        ' deals cards or starting positions (poker, particle worlds) and seats are `"all"`, match elsewhere',
+        choices=("auto", "match", "duplicate"),
         flag="--scoring",
+    )
+    rank_by: str = setting(
+        "auto",
+        help="what the ranking ranks by",
+        doc='`"auto"`: what the env\'s results mean (expected payoff per game against the field where payoffs are'
+        ' amounts, general-sum or cooperative; Davidson-Bradley-Terry rating in win/draw/loss games); `"payoff"`,'
+        ' `"rating"`, `"nash"` (Nash-averaging score in two-player envs) or `"runoff"` (instant-runoff bankroll); see'
+        " Metrics",
+        choices=("auto", "payoff", "rating", "nash", "runoff"),
+        flag="--rank-by",
     )
     seed: int = setting(
         0,

@@ -6,16 +6,28 @@ payoff margin (A = M in zero-sum games). A is a symmetric zero-sum game between 
 maximum-entropy Nash equilibrium p* is a linear program, then the most uniform mixture among the optimal ones, as
 in Nash averaging. Each agent gets the Nash-averaging score (A p*)_i and the regret `-(A p*)_i >= 0`: how much it
 loses against the equilibrium mixture.
+
+M holds the exact expected payoff of a pairing wherever it is known (both agents have `action_probs` on a tabular
+game) and the sampled mean elsewhere. The 95% intervals of the Nash weights and the Nash-averaging scores come
+from resampling each sampled pairing's games with replacement (exact pairings stay as they are) and solving each
+replicate's meta-game again.
+
+alpha-Rank (Omidshafiei et al. 2019) ranks agents where Nash averaging does not apply (more than two players,
+general-sum payoffs): the stationary distribution of a single-population evolutionary process in which a mutant
+agent takes over a population of another with the fixation probability of its payoff advantage (local selection,
+population 50, selection intensity 50 / payoff range).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from arena.tournaments.statistics import Scored
+from arena.specs import EnvSpec
+from arena.tournaments.statistics import Cell, Scored, payoff_cells
 
 
 def zero_sum_nash(payoffs: np.ndarray) -> tuple[np.ndarray, float]:
@@ -77,53 +89,185 @@ def max_entropy_nash(payoffs: np.ndarray, tolerance: float = 1e-9) -> tuple[np.n
 
 @dataclass
 class MetaGame:
-    """The empirical meta-game of the agents that played (rows and columns in `agents` order)."""
+    """The meta-game of the agents that played (rows and columns in `agents` order), with bootstrap intervals."""
 
     agents: list[str]
-    payoffs: list[list[float | None]]  # M: mean payoff of row against column; None where never played
+    payoffs: list[list[float | None]]  # M: payoff of row against column (exact or sampled mean); None: never played
+    exact: list[list[bool]]  # which entries of M are exact expected payoffs
     margin: list[list[float]]  # A = (M - M^T) / 2
     unplayed_pairs: int
     nash: list[float]  # the maximum-entropy equilibrium p*
+    nash_ci: list[tuple[float, float]]
     value: float
     nash_averaging: list[float]  # (A p*)_i
+    nash_averaging_ci: list[tuple[float, float]]
     regret: list[float]  # max(value - (A p*)_i, 0)
+    bootstrap: int  # replicates behind the intervals (0 when every entry is exact)
 
 
-def meta_game(names: list[str], games: Sequence[Scored]) -> MetaGame | None:
-    """The meta-game of the agents on one two-player env, its equilibrium and Nash-averaging scores (None when
-    fewer than two agents played)."""
-    index = {n: i for i, n in enumerate(names)}
-    n = len(names)
-    totals, counts = np.zeros((n, n)), np.zeros((n, n))
-    for m in games:
-        seats = m.seats
-        if len(seats) != 2 or seats[0] == seats[1]:
-            continue
-        i, j = index[seats[0]], index[seats[1]]
-        totals[i, j] += m.payoffs[0]
-        totals[j, i] += m.payoffs[1]
-        counts[i, j] += 1
-        counts[j, i] += 1
-    played = counts.sum(axis=1) > 0
-    if played.sum() < 2:
-        return None
-    keep = [k for k in range(n) if played[k]]
-    counts, totals = counts[np.ix_(keep, keep)], totals[np.ix_(keep, keep)]
-    mean = np.divide(totals, counts, out=np.zeros_like(totals), where=counts > 0)
+def _matrices(agents: list[str], cells: dict[tuple[str, str], Cell]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = len(agents)
+    mean, played, exact = np.zeros((n, n)), np.zeros((n, n), dtype=bool), np.zeros((n, n), dtype=bool)
+    for i, a in enumerate(agents):
+        for j, b in enumerate(agents):
+            cell = cells.get((a, b))
+            if cell is not None and i != j:
+                mean[i, j], played[i, j], exact[i, j] = cell.mean, True, cell.exact
+    return mean, played, exact
+
+
+def _solve(mean: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     margin = (mean - mean.T) / 2.0
-    missing = (counts == 0) & ~np.eye(len(keep), dtype=bool)
     nash, value = max_entropy_nash(margin)
-    scores = margin @ nash
+    return nash, value, margin @ nash
+
+
+def meta_game(
+    names: list[str],
+    games: Sequence[Scored],
+    exact: dict[tuple[EnvSpec, str, str], float] | None = None,
+    zero_sum: bool = False,
+    num_bootstrap: int = 0,
+    seed: int = 0,
+) -> MetaGame | None:
+    """The meta-game of the agents on one two-player env, its equilibrium and Nash-averaging scores, with
+    `num_bootstrap` replicates for their intervals (None when fewer than two agents played). `exact` holds exact
+    expected payoffs by (env, agent, opponent); in `zero_sum` games one also gives the opponent's side."""
+    two = [g for g in games if len(g.seats) == 2 and g.seats[0] != g.seats[1]]
+    env = two[0].env if two else None
+    cells = payoff_cells(env, two, exact or {}, zero_sum) if env is not None else {}
+    agents = [n for n in names if any(a == n for a, _ in cells)]
+    if len(agents) < 2:
+        return None
+    mean, played, is_exact = _matrices(agents, cells)
+    nash, value, scores = _solve(mean)
+    index = {a: i for i, a in enumerate(agents)}
+    by_pair: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
+    for g in two:
+        i, j = index.get(g.seats[0]), index.get(g.seats[1])
+        if i is not None and j is not None:
+            key, pair = ((i, j), (g.payoffs[0], g.payoffs[1])) if i < j else ((j, i), (g.payoffs[1], g.payoffs[0]))
+            by_pair[key].append(pair)
+    sampled = {k: np.array(v) for k, v in by_pair.items() if not (is_exact[k] and is_exact[k[::-1]])}
+    replicates = num_bootstrap if sampled else 0
+    rng = np.random.default_rng(seed)
+    weights, averages = [], []
+    for _ in range(replicates):
+        resampled = mean.copy()
+        for (i, j), pairs in sampled.items():
+            picked = pairs[rng.integers(0, len(pairs), size=len(pairs))].mean(axis=0)
+            if not is_exact[i, j]:
+                resampled[i, j] = picked[0]
+            if not is_exact[j, i]:
+                resampled[j, i] = picked[1]
+        p, _, a = _solve(resampled)
+        weights.append(p)
+        averages.append(a)
+    missing = ~played & ~np.eye(len(agents), dtype=bool)
     return MetaGame(
-        agents=[names[k] for k in keep],
-        payoffs=_none_where(mean, missing | np.eye(len(keep), dtype=bool)),
-        margin=margin.tolist(),
-        unplayed_pairs=int(missing.sum() // 2),
+        agents=agents,
+        payoffs=_none_where(mean, ~played),
+        exact=is_exact.tolist(),
+        margin=((mean - mean.T) / 2.0).tolist(),
+        unplayed_pairs=int((missing & missing.T).sum() // 2),
         nash=nash.tolist(),
+        nash_ci=_percentiles(weights, nash),
         value=value,
         nash_averaging=scores.tolist(),
+        nash_averaging_ci=_percentiles(averages, scores),
         regret=np.maximum(value - scores, 0.0).tolist(),
+        bootstrap=replicates,
     )
+
+
+def _percentiles(replicates: list[np.ndarray], point: np.ndarray) -> list[tuple[float, float]]:
+    if not replicates:
+        return [(float(v), float(v)) for v in point]
+    low, high = np.percentile(np.array(replicates), [2.5, 97.5], axis=0)
+    return [(float(a), float(b)) for a, b in zip(low, high)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# alpha-Rank
+
+
+def pairwise_payoffs(names: list[str], games: Sequence[Scored]) -> tuple[np.ndarray, np.ndarray]:
+    """M[i, j]: agent i's mean payoff in the games where j also played (for two seats, i's payoff against j), and
+    which entries were played."""
+    n = len(names)
+    index = {a: i for i, a in enumerate(names)}
+    totals, counts = np.zeros((n, n)), np.zeros((n, n))
+    for g in games:
+        for s, a in enumerate(g.seats):
+            for b in g.seats:
+                if a != b and a in index and b in index:
+                    totals[index[a], index[b]] += g.payoffs[s]
+                    counts[index[a], index[b]] += 1
+    played = counts > 0
+    return np.divide(totals, counts, out=np.zeros_like(totals), where=played), played
+
+
+def _fixation(advantage: np.ndarray, population: int) -> np.ndarray:
+    """Probability that one mutant with fitness advantage x (already times the selection intensity) takes over a
+    population of `population`: (1 - e^-x) / (1 - e^-mx), 1/m at x = 0, computed without overflow."""
+    x = np.asarray(advantage, dtype=float)
+    out = np.full(x.shape, 1.0 / population)
+    positive, negative = x > 1e-12, x < -1e-12
+    out[positive] = -np.expm1(-x[positive]) / -np.expm1(-population * x[positive])
+    y = -x[negative]
+    out[negative] = np.exp(-(population - 1) * y) * -np.expm1(-y) / -np.expm1(-population * y)
+    return out
+
+
+def alpha_rank(
+    payoffs: np.ndarray, played: np.ndarray | None = None, alpha: float | None = None, population: int = 50
+) -> np.ndarray:
+    """The alpha-Rank stationary distribution over agents (single population, local selection): a mutant j in a
+    population of i has fitness M[j, i] against the residents' M[i, j]; pairs never played are neutral."""
+    m = np.asarray(payoffs, dtype=float)
+    n = len(m)
+    if n == 1:
+        return np.ones(1)
+    played = np.ones_like(m, dtype=bool) if played is None else np.asarray(played, dtype=bool)
+    known = played & played.T & ~np.eye(n, dtype=bool)
+    spread = float(np.ptp(m[known])) if known.any() else 0.0
+    intensity = alpha if alpha is not None else (50.0 / spread if spread > 0 else 1.0)
+    advantage = np.where(known, intensity * (m.T - m), 0.0)  # [i, j]: mutant j against residents i
+    transition = _fixation(advantage, population) / (n - 1)
+    np.fill_diagonal(transition, 0.0)
+    np.fill_diagonal(transition, 1.0 - transition.sum(axis=1))
+    system = np.vstack([transition.T - np.eye(n), np.ones((1, n))])
+    target = np.append(np.zeros(n), 1.0)
+    pi = np.linalg.lstsq(system, target, rcond=None)[0]
+    pi = np.clip(pi, 0.0, None)
+    return pi / pi.sum()
+
+
+@dataclass
+class AlphaRank:
+    """alpha-Rank of the agents of one env: stationary mass (higher is stronger) and the rank it gives."""
+
+    agents: list[str]
+    mass: list[float]
+    rank: list[int]
+    payoffs: list[list[float | None]]
+
+
+def alpha_rank_of(names: list[str], games: Sequence[Scored]) -> AlphaRank | None:
+    """alpha-Rank over the agents that played these games (None with fewer than two)."""
+    m, played = pairwise_payoffs(names, games)
+    keep = [k for k in range(len(names)) if played[k].any()]
+    if len(keep) < 2:
+        return None
+    m, played = m[np.ix_(keep, keep)], played[np.ix_(keep, keep)]
+    mass = alpha_rank(m, played)
+    order = np.argsort(-mass, kind="stable")
+    ranks = np.empty(len(keep), dtype=int)
+    ranks[order] = np.arange(1, len(keep) + 1)
+    for k in range(1, len(order)):  # equal mass, equal rank
+        if abs(mass[order[k]] - mass[order[k - 1]]) <= 1e-9:
+            ranks[order[k]] = ranks[order[k - 1]]
+    return AlphaRank([names[k] for k in keep], mass.tolist(), ranks.tolist(), _none_where(m, ~played))
 
 
 def _none_where(matrix: np.ndarray, mask: np.ndarray) -> list[list[float | None]]:

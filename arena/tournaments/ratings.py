@@ -8,6 +8,12 @@ Gaussian prior so that an agent that never loses keeps a finite rating. Elo is t
 replicates, because Elo depends on the order of the matches. Each interval holds the 2.5 and 97.5 percentiles of
 `num_bootstrap` refits on matches resampled with replacement. The rank of an agent is one plus the number of
 agents whose lower bound is above its upper bound, so agents whose intervals overlap share a rank.
+
+Win/draw/loss games are rated with Davidson's (1970) draw model instead of counting a draw as half a win:
+`P(i beats j) = p_i / Z`, `P(draw) = nu sqrt(p_i p_j) / Z`, `Z = p_i + p_j + nu sqrt(p_i p_j)`, fitted by maximum
+likelihood together with the draw parameter nu. Its ratings are on the same 400-point scale (among decisive games
+`P(i beats j | not a draw) = 1 / (1 + 10^((R_j - R_i) / 400))`). Games may carry weights (the multi-env
+leaderboard weighs each env equally) and bootstrap replicates resample games within their stratum (env).
 """
 
 from __future__ import annotations
@@ -104,9 +110,144 @@ def elo(comparisons: list[tuple[int, int, float]], n: int, k: float = ELO_K) -> 
     return ratings
 
 
-def interval_ranks(lower: np.ndarray, upper: np.ndarray) -> list[int]:
-    """Rank = 1 + number of agents whose lower bound is above this agent's upper bound."""
-    return [1 + int((lower > upper[i]).sum()) for i in range(len(lower))]
+def interval_ranks(lower: np.ndarray, upper: np.ndarray, tie: float = 0.0) -> list[int]:
+    """Rank = 1 + number of agents whose lower bound is above this agent's upper bound by more than `tie`."""
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    return [1 + int((lower > upper[i] + tie).sum()) for i in range(len(lower))]
+
+
+def components(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
+    """The connected components of the comparison graph of n agents (an edge per compared pair), in index order."""
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values())
+
+
+@dataclass
+class Outcome:
+    """One decided comparison of a game: agent i against agent j, `score` 1 (i won), 0.5 (draw) or 0 (j won)."""
+
+    game: int
+    i: int
+    j: int
+    score: float
+
+
+class _Outcomes:
+    """Outcomes as arrays, so that each bootstrap replicate is a few weighted counts."""
+
+    def __init__(self, outcomes: list[Outcome], n: int) -> None:
+        self.n = n
+        game = np.array([o.game for o in outcomes], dtype=np.int64)
+        i = np.array([o.i for o in outcomes], dtype=np.int64)
+        j = np.array([o.j for o in outcomes], dtype=np.int64)
+        score = np.array([o.score for o in outcomes], dtype=float)
+        winner = np.where(score == 0.0, j, i)
+        loser = np.where(score == 0.0, i, j)
+        drawn = score == 0.5
+        self.win_game, self.win_cell = game[~drawn], (winner * n + loser)[~drawn]
+        self.draw_game = game[drawn]
+        self.draw_cells = (i * n + j)[drawn], (j * n + i)[drawn]
+
+    def tables(self, game_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """wins[i, j] (weight of games i won against j) and the symmetric draws[i, j]."""
+        n2 = self.n * self.n
+        wins = np.bincount(self.win_cell, game_weights[self.win_game], n2).reshape(self.n, self.n)
+        w = game_weights[self.draw_game]
+        draws = np.bincount(self.draw_cells[0], w, n2) + np.bincount(self.draw_cells[1], w, n2)
+        return wins, draws.reshape(self.n, self.n)
+
+
+def _davidson_objective(x: np.ndarray, wins: np.ndarray, draws: np.ndarray) -> tuple[float, np.ndarray]:
+    """Negative penalised log-likelihood of the Davidson model and its gradient; x = (theta, log nu)."""
+    theta, eta = x[:-1], x[-1]
+    half = 0.5 * (theta[:, None] + theta[None, :])
+    a, b, c = np.broadcast_to(theta[:, None], half.shape), np.broadcast_to(theta[None, :], half.shape), eta + half
+    top = np.maximum(np.maximum(a, b), c)
+    ea, eb, ec = np.exp(a - top), np.exp(b - top), np.exp(c - top)
+    z = ea + eb + ec
+    log_z = top + np.log(z)
+    pa, pb, pc = ea / z, eb / z, ec / z
+    upper = np.triu(np.ones_like(half), 1)  # draws count once per pair
+    value = (wins * (a - log_z)).sum() + (upper * draws * (c - log_z)).sum() - 0.5 * PRIOR * theta @ theta
+    # d log Z / d theta_i = pa + pc / 2, d log Z / d theta_j = pb + pc / 2, d log Z / d log nu = pc
+    g_wins = (wins * (1 - pa - 0.5 * pc)).sum(axis=1) - (wins * (pb + 0.5 * pc)).sum(axis=0)
+    d = upper * draws
+    g_draws = (d * (0.5 - pa - 0.5 * pc)).sum(axis=1) + (d * (0.5 - pb - 0.5 * pc)).sum(axis=0)
+    g_theta = g_wins + g_draws - PRIOR * theta
+    g_eta = (d * (1 - pc)).sum() - (wins * pc).sum()
+    return -float(value), -np.append(g_theta, g_eta)
+
+
+def fit_davidson(
+    wins: np.ndarray, draws: np.ndarray, start: tuple[np.ndarray, float] | None = None
+) -> tuple[np.ndarray, float]:
+    """Ratings (400-point scale, centred on 1000) and the draw parameter nu maximising the Davidson likelihood of
+    `wins[i, j]` (i beat j) and `draws[i, j]` (symmetric), with the weak prior of `fit_bradley_terry`; `start` is
+    a fit to begin from (ratings, nu)."""
+    import scipy.optimize  # heavy: loaded when ratings are fitted
+
+    n = wins.shape[0]
+    if draws.sum() == 0:  # nu -> 0: the model is Bradley-Terry
+        return fit_bradley_terry(wins), 0.0
+    x0 = np.zeros(n + 1)
+    x0[-1] = math.log(max(draws.sum() / 2, 0.5) / max(wins.sum(), 0.5))
+    if start is not None and start[1] > 0:
+        x0 = np.append((start[0] - BASE) / SCALE, math.log(start[1]))
+    result = scipy.optimize.minimize(
+        _davidson_objective, x0, args=(wins, draws), jac=True, method="BFGS", options={"gtol": 1e-9}
+    )
+    theta = result.x[:-1]
+    return BASE + SCALE * (theta - theta.mean()), float(math.exp(result.x[-1]))
+
+
+@dataclass
+class DavidsonFit:
+    """Davidson ratings with bootstrap intervals and interval-respecting ranks, and the fitted draw parameter."""
+
+    ratings: list[Rating]
+    draw_parameter: float
+
+
+def davidson(
+    names: list[str],
+    outcomes: list[Outcome],
+    num_games: int,
+    num_bootstrap: int = 200,
+    seed: int = 0,
+    weights: np.ndarray | None = None,
+    strata: np.ndarray | None = None,
+) -> DavidsonFit:
+    """Davidson ratings of `names` from the decided comparisons of `num_games` games (`Outcome.game` indexes
+    them), each game weighted by `weights` (1 by default); intervals from resampling games with replacement
+    within each stratum (`strata`, one label per game; one stratum by default)."""
+    n = len(names)
+    weights = np.ones(num_games) if weights is None else np.asarray(weights, dtype=float)
+    table = _Outcomes(outcomes, n)
+    point, nu = fit_davidson(*table.tables(weights))
+    if not num_games:
+        return DavidsonFit(_ratings(names, point, np.empty((0, n))), nu)
+    strata = np.zeros(num_games, dtype=int) if strata is None else np.asarray(strata)
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(strata == s) for s in np.unique(strata)]
+    replicates = []
+    for _ in range(num_bootstrap):
+        counts = np.zeros(num_games)
+        for games in members:
+            counts[games] = rng.multinomial(len(games), np.full(len(games), 1.0 / len(games)))
+        replicates.append(fit_davidson(*table.tables(weights * counts), start=(point, nu))[0])
+    return DavidsonFit(_ratings(names, point, np.array(replicates)), nu)
 
 
 def _ratings(names: list[str], point: np.ndarray, replicates: np.ndarray) -> list[Rating]:

@@ -3,8 +3,14 @@
 u_t is the payoff each action would have earned in round t, and pi_t the agent's strategy (its `action_probs` when
 it has them, else the action it played). External regret R_T = max_a sum_t u_t(a) - sum_t <u_t, pi_t>, dynamic
 regret D_T = sum_t max_a u_t(a) - sum_t <u_t, pi_t>; both are averaged per round. The sublinearity test of Park et
-al. ("Do LLM Agents Have Regret?") fits log R_t = b0 log t + b1 on the agent's mean regret curve: b0 < 1 means
-sublinear regret. The interval on b0 comes from resampling matches.
+al. ("Do LLM Agents Have Regret?") fits log R_t = b0 log t + b1 on the agent's mean regret curve (`loglog_slope`).
+That fit reads any linear curve with a head start (R_t = c + a t, c > 0) as a slope below 1, so the verdict rests on
+the growth exponent b of R_t = c + a t^b fitted over the second half of the rounds with the offset c free
+(`growth_exponent`, least squares profiled over b), and on its 95% interval from resampling matches: "yes"
+(sublinear) when the whole interval is below 1 (by more than the fit's resolution, 0.001), or when the regret
+per round is not positive (its interval at or below 0); "no" when the interval reaches 1 and the regret per
+round is clearly positive (its interval above 0); "inconclusive" otherwise, including when there is no interval
+(a single match).
 """
 
 from __future__ import annotations
@@ -51,6 +57,51 @@ def loglog_slope(curve: np.ndarray) -> float | None:
     return float(slope)
 
 
+EXPONENTS = np.linspace(0.0, 2.0, 801)  # the grid of growth exponents b, step 0.0025
+RESOLUTION = 1e-3  # an exponent interval counts as below 1 when its upper end is below 1 - RESOLUTION
+
+
+def growth_exponent(curve: np.ndarray) -> float | None:
+    """The exponent b of R_t = c + a t^b (c and a free, least squares) over the second half of the rounds, from a
+    grid of step 0.0025 on [0, 2] refined by a parabola through the best three; None with fewer than 8 rounds or a
+    curve that does not grow."""
+    curve = np.asarray(curve, dtype=float)
+    if len(curve) < 8:
+        return None
+    t = np.arange(1, len(curve) + 1, dtype=float)[len(curve) // 2 :]
+    y = curve[len(curve) // 2 :]
+    if np.ptp(y) <= 1e-12 * max(1.0, float(np.abs(y).max())):
+        return None
+    x = (t / t[-1])[None, :] ** EXPONENTS[:, None]  # [b, t], scaled so that large t stays finite
+    xc = x - x.mean(axis=1, keepdims=True)
+    yc = y - y.mean()
+    slope = (xc @ yc) / np.maximum((xc * xc).sum(axis=1), 1e-300)
+    residual = (yc * yc).sum() - slope * (xc @ yc)
+    residual = np.where(slope > 0, residual, np.inf)  # a growing curve: a > 0
+    k = int(np.argmin(residual))
+    if not np.isfinite(residual[k]):
+        return None
+    if 0 < k < len(EXPONENTS) - 1 and np.all(np.isfinite(residual[k - 1 : k + 2])):
+        r0, r1, r2 = residual[k - 1 : k + 2]
+        bend = r0 - 2 * r1 + r2
+        if bend > 0:
+            return float(EXPONENTS[k] + 0.5 * (r0 - r2) / bend * (EXPONENTS[1] - EXPONENTS[0]))
+    return float(EXPONENTS[k])
+
+
+def sublinearity(exponent_ci: tuple[float, ...] | None, regret_ci: tuple[float, float]) -> str:
+    """ "yes", "no" or "inconclusive" from the 95% interval of the growth exponent and of the regret per round."""
+    if regret_ci[1] <= 0:
+        return "yes"
+    if exponent_ci is None:
+        return "inconclusive"
+    if exponent_ci[1] < 1 - RESOLUTION:
+        return "yes"
+    if regret_ci[0] > 0:
+        return "no"
+    return "inconclusive"
+
+
 def _mean_curve(curves: list[np.ndarray]) -> np.ndarray:
     length = max(len(c) for c in curves)
     stacked = np.full((len(curves), length), np.nan)
@@ -70,9 +121,11 @@ class RegretSummary:
     dynamic_regret_per_round: float
     external_regret: float
     dynamic_regret: float
-    loglog_slope: float | None
+    loglog_slope: float | None  # Park et al.'s log-log slope of the whole mean curve
     loglog_slope_ci: tuple[float, ...] | None
-    sublinear: bool
+    growth_exponent: float | None  # b of R_t = c + a t^b over the second half of the rounds
+    growth_exponent_ci: tuple[float, ...] | None
+    sublinear: str  # yes | no | inconclusive
     curve_external: list[float]  # mean R_t / t
     curve_dynamic: list[float]  # mean D_t / t
 
@@ -84,14 +137,21 @@ def regret_summary(curves: list[RegretCurves], num_bootstrap: int = 100, seed: i
     mean_external = _mean_curve(external)
     rounds = np.arange(1, len(mean_external) + 1)
     slope = loglog_slope(mean_external)
+    exponent = growth_exponent(mean_external)
     rng = np.random.default_rng(seed)
-    replicates = []
-    for _ in range(num_bootstrap if slope is not None and len(curves) > 1 else 0):
+    replicates, exponents = [], []
+    for _ in range(num_bootstrap if len(curves) > 1 else 0):
         pick = rng.integers(0, len(curves), size=len(curves))
-        value = loglog_slope(_mean_curve([external[k] for k in pick]))
+        resampled = _mean_curve([external[k] for k in pick])
+        value = loglog_slope(resampled)
         if value is not None:
             replicates.append(value)
+        grown = growth_exponent(resampled)
+        exponents.append(0.0 if grown is None else grown)  # a replicate that does not grow has no positive rate
     slope_ci = tuple(float(x) for x in np.percentile(replicates, [2.5, 97.5])) if replicates else None
+    exponent_ci = (
+        tuple(float(x) for x in np.percentile(exponents, [2.5, 97.5])) if exponents and exponent is not None else None
+    )
     final_external = [c[-1] / len(c) for c in external]
     final_dynamic = [d[-1] / len(d) for d in dynamic]
     ext_mean, ext_low, ext_high = mean_interval(final_external)
@@ -105,7 +165,9 @@ def regret_summary(curves: list[RegretCurves], num_bootstrap: int = 100, seed: i
         dynamic_regret=float(_mean_curve(dynamic)[-1]),
         loglog_slope=slope,
         loglog_slope_ci=slope_ci,
-        sublinear=bool(mean_external[-1] <= 0 or (slope is not None and slope < 1)),
+        growth_exponent=exponent,
+        growth_exponent_ci=exponent_ci,
+        sublinear=sublinearity(exponent_ci, (ext_low, ext_high)),
         curve_external=(mean_external / rounds).tolist(),
         curve_dynamic=(_mean_curve(dynamic) / rounds).tolist(),
     )

@@ -4,8 +4,12 @@ Wins and ratings count games: single matches, or under duplicate scoring the set
 seed (`scored_games`).
 - Per pairing: wins, draws and losses with Wilson 95% intervals, the mean payoff with a 95% interval and GTBench's
   normalised relative advantage, NRA = (sum of own payoffs - sum of the opponent's) / (sum of both absolutes).
-- Per agent: win rate, illegal-move, time-out and error rates, and its summed `agent_stats` (tokens, latency...);
-  Bradley-Terry and Elo ratings (ratings.py).
+- Per agent: win rate, illegal-move, time-out and error rates, and its `agent_stats` over its matches: counts
+  (tokens, calls, seconds) summed, means and rates (`mean_*`, `*_rate`...) averaged (`stat_kind`); Bradley-Terry,
+  Davidson and Elo ratings (ratings.py).
+- The expected payoff per game against the field (`field_payoffs`): the mean over an agent's opponents of its
+  mean payoff against each, exact where the pairing's exact expected payoff is known; the instant-runoff
+  bankroll order (`runoff_order`), as the Annual Computer Poker Competition ranks.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from arena.specs import EnvSpec
-from arena.tournaments.ratings import Rating, bradley_terry, elo_ratings, match_scores
+from arena.tournaments.ratings import Rating, bradley_terry, elo_ratings, interval_ranks, match_scores
 from arena.tournaments.records import MatchRecord
 
 Z95 = 1.959963984540054
@@ -79,7 +83,7 @@ class Game:
     payoffs: tuple[float, ...]
 
 
-def scored_games(matches: Sequence[MatchRecord], scoring: str = "match", all_orders: bool = True) -> Sequence[Scored]:
+def scored_games(matches: Sequence[Scored], scoring: str = "match", all_orders: bool = True) -> Sequence[Scored]:
     """The games that decide wins and ratings.
 
     Under "match" scoring every match is a game. Under "duplicate" scoring a game is the complete set of seat orders
@@ -90,9 +94,9 @@ def scored_games(matches: Sequence[MatchRecord], scoring: str = "match", all_ord
     """
     if scoring != "duplicate":
         return matches
-    sets: dict[tuple[EnvSpec, int, tuple[str, ...]], list[MatchRecord]] = defaultdict(list)
+    sets: dict[tuple[EnvSpec, int, tuple[str, ...]], list[Scored]] = defaultdict(list)
     for m in matches:
-        sets[(m.env, m.index, tuple(sorted(m.seats)))].append(m)
+        sets[(m.env, getattr(m, "index", 0), tuple(sorted(m.seats)))].append(m)
     games = []
     for (env, _, group), members in sets.items():
         names = list(dict.fromkeys(group))
@@ -184,7 +188,9 @@ def pairing_results(
 
 @dataclass
 class AgentStats:
-    """One agent's results against other agents, its reliability, and its summed match statistics."""
+    """One agent's results against other agents, its reliability, and its match statistics: `stats` holds each
+    count summed and each mean or rate averaged over its matches (`stat_kinds` says which: "total" or "mean"),
+    `stats_per_match` every statistic's mean per match."""
 
     matches: int
     wins: int
@@ -200,15 +206,27 @@ class AgentStats:
     forfeits: int
     stats: dict[str, float] = field(default_factory=dict)
     stats_per_match: dict[str, float] = field(default_factory=dict)
+    stat_kinds: dict[str, str] = field(default_factory=dict)
 
 
-def _stat_sums(stats: list[dict[str, Any]]) -> dict[str, float]:
-    totals: dict[str, float] = defaultdict(float)
+MEAN_PREFIXES = ("mean_", "avg_", "average_")
+MEAN_SUFFIXES = ("_mean", "_avg", "_rate", "_fraction", "_share", "_ratio")
+
+
+def stat_kind(key: str) -> str:
+    """ "mean" for a statistic that is a mean or a rate by its name (`mean_reward`, `win_rate`), which is averaged
+    over matches; "total" for a count or an amount (`tokens`, `latency_s`), which is summed."""
+    lowered = key.lower()
+    return "mean" if lowered.startswith(MEAN_PREFIXES) or lowered.endswith(MEAN_SUFFIXES) else "total"
+
+
+def _stat_values(stats: list[dict[str, Any]]) -> dict[str, list[float]]:
+    values: dict[str, list[float]] = defaultdict(list)
     for entry in stats:
         for key, value in (entry or {}).items():
             if isinstance(value, int | float) and not isinstance(value, bool):
-                totals[key] += value
-    return dict(totals)
+                values[key].append(float(value))
+    return dict(values)
 
 
 @dataclass
@@ -229,7 +247,7 @@ def agent_summaries(
     names: list[str], matches: Sequence[MatchRecord], games: Sequence[Scored] | None = None
 ) -> dict[str, AgentStats]:
     """Per agent: results against other agents in `games` (the matches themselves by default), reliability rates
-    and summed agent statistics."""
+    and agent statistics (counts summed, means averaged)."""
     tallies = {n: _Tally() for n in names}
     for m in matches:
         for s, name in enumerate(m.seats):
@@ -262,7 +280,8 @@ def agent_summaries(
     for name, t in tallies.items():
         decided = t.wins + t.draws + t.losses
         n = t.matches
-        sums = _stat_sums(t.stats)
+        values = _stat_values(t.stats)
+        kinds = {k: stat_kind(k) for k in values}
         out[name] = AgentStats(
             matches=n,
             wins=t.wins,
@@ -276,8 +295,9 @@ def agent_summaries(
             timeout_rate=t.timeouts / n if n else 0.0,
             error_rate=t.errors / n if n else 0.0,
             forfeits=t.forfeits,
-            stats=sums,
-            stats_per_match={k: v / n for k, v in sums.items()} if n else {},
+            stats={k: float(np.mean(v)) if kinds[k] == "mean" else float(sum(v)) for k, v in values.items()},
+            stats_per_match={k: sum(v) / n for k, v in values.items()} if n else {},
+            stat_kinds=kinds,
         )
     return out
 
@@ -302,3 +322,126 @@ def rating_tables(names: list[str], games: Sequence[Scored], num_bootstrap: int 
     return RatingTables(
         bradley_terry(names, comparisons, num_bootstrap, seed), elo_ratings(names, comparisons, num_bootstrap, seed)
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Payoff against the field
+
+
+@dataclass
+class Cell:
+    """What one agent got against one opponent on one env: the mean payoff per game and its variance, exact (no
+    sampling noise, variance 0) where the pairing's exact expected payoff is known."""
+
+    mean: float
+    variance: float
+    games: int
+    exact: bool
+
+
+def payoff_cells(
+    env: EnvSpec,
+    games: Sequence[Scored],
+    exact: Mapping[tuple[EnvSpec, str, str], float],
+    zero_sum: bool,
+) -> dict[tuple[str, str], Cell]:
+    """(agent, opponent) -> Cell over the two-player games of one env. An exact value stored for (a, b) gives b's
+    side too in zero-sum games; a cell with one game borrows the variance of all the env's payoffs."""
+    values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for g in games:
+        if len(g.seats) == 2 and g.seats[0] != g.seats[1]:
+            values[(g.seats[0], g.seats[1])].append(g.payoffs[0])
+            values[(g.seats[1], g.seats[0])].append(g.payoffs[1])
+    everything = [v for vs in values.values() for v in vs]
+    pooled = float(np.var(everything, ddof=1)) if len(everything) > 1 else 0.0
+    cells: dict[tuple[str, str], Cell] = {}
+    pairs = set(values) | {(a, b) for (e, a, b) in exact if e == env}
+    if zero_sum:
+        pairs |= {(b, a) for a, b in pairs}
+    for a, b in pairs:
+        known = exact.get((env, a, b))
+        if known is None and zero_sum and (env, b, a) in exact:
+            known = -exact[(env, b, a)]
+        sample = values.get((a, b), [])
+        if known is not None:
+            cells[(a, b)] = Cell(float(known), 0.0, len(sample), True)
+        elif sample:
+            variance = float(np.var(sample, ddof=1)) if len(sample) > 1 else pooled
+            cells[(a, b)] = Cell(float(np.mean(sample)), variance / len(sample), len(sample), False)
+    return cells
+
+
+@dataclass
+class FieldPayoff:
+    """An agent's expected payoff per game against the field, with its 95% interval and interval-respecting rank.
+
+    `exact_pairings` of its `opponents` pairings are exact; with all of them exact the value is exact."""
+
+    name: str
+    value: float
+    lower: float
+    upper: float
+    opponents: int
+    exact_pairings: int
+    games: int
+    rank: int = 0
+
+
+def field_payoffs(names: list[str], cells: Mapping[tuple[str, str], Cell], tie: float = 0.0) -> list[FieldPayoff]:
+    """Each agent's mean over its opponents of its mean payoff against each (every opponent weighs the same), with
+    a normal 95% interval from the cells' variances; ranks count the agents above by more than `tie`."""
+    out = []
+    for name in names:
+        mine = [c for (a, _), c in cells.items() if a == name]
+        if not mine:
+            continue
+        value = float(np.mean([c.mean for c in mine]))
+        half = Z95 * math.sqrt(sum(c.variance for c in mine)) / len(mine)
+        out.append(
+            FieldPayoff(
+                name,
+                value,
+                value - half,
+                value + half,
+                len(mine),
+                sum(c.exact for c in mine),
+                sum(c.games for c in mine),
+            )
+        )
+    ranks = interval_ranks(np.array([f.lower for f in out]), np.array([f.upper for f in out]), tie)
+    for f, rank in zip(out, ranks):
+        f.rank = rank
+    return out
+
+
+def multiplayer_payoffs(names: list[str], games: Sequence[Scored], tie: float = 0.0) -> list[FieldPayoff]:
+    """Each agent's mean payoff per game (games of more than two seats), with a normal 95% interval."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for g in games:
+        for name, payoff in zip(g.seats, g.payoffs):
+            values[name].append(payoff)
+    out = []
+    for name in names:
+        if values.get(name):
+            mean, low, high = mean_interval(values[name])
+            out.append(FieldPayoff(name, mean, low, high, 0, 0, len(values[name])))
+    ranks = interval_ranks(np.array([f.lower for f in out]), np.array([f.upper for f in out]), tie)
+    for f, rank in zip(out, ranks):
+        f.rank = rank
+    return out
+
+
+def runoff_order(names: list[str], cells: Mapping[tuple[str, str], Cell]) -> list[str]:
+    """The instant-runoff bankroll order, best first: the agent with the lowest payoff against the agents still in
+    is eliminated, again and again; the order is the reverse of the eliminations (ties: the later name goes)."""
+    remaining = [n for n in names if any(a == n for a, _ in cells)]
+    eliminated: list[str] = []
+    while remaining:
+        scores = {
+            n: np.mean([cells[(n, o)].mean for o in remaining if o != n and (n, o) in cells] or [0.0])
+            for n in remaining
+        }
+        worst = min(reversed(remaining), key=lambda n: scores[n])
+        remaining.remove(worst)
+        eliminated.append(worst)
+    return eliminated[::-1]
