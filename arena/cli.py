@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import types
 from collections.abc import Sequence
 
 from arena.console import make_console, print_json, writable_file
@@ -67,13 +68,15 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_play(args: argparse.Namespace) -> int:
     from arena.match import check_match_settings, play
     from arena.registry import make_env
-    from arena.render.recording import VideoRecorder, finish_watching, is_video_path
 
     render = args.render
     if args.games < 1:
         raise ParameterError(f"--games must be at least 1, not {args.games}")
     check_match_settings(args.seed, args.time_limit, args.illegal, 0, None)
-    video = is_video_path(args.record)
+    recording: types.ModuleType | None = None
+    if args.record or render == "human":  # videos and windows load pygame; a plain match does not
+        from arena.render import recording
+    video = recording is not None and recording.is_video_path(args.record)
     if args.record:
         writable_file(args.record, "a video" if video else "a replay")
     env = make_env(args.env, render_mode="rgb_array" if video else render)
@@ -82,7 +85,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
     for game in range(args.games):
         seed = None if args.seed is None else args.seed + game
         record = args.record if args.games == 1 else _numbered(args.record, game)
-        recorder = VideoRecorder(env, show=render == "human") if video else None
+        recorder = recording.VideoRecorder(env, show=render == "human") if recording and video else None
         result = play(
             recorder.env if recorder else env,
             args.agents,
@@ -105,7 +108,8 @@ def _cmd_play(args: argparse.Namespace) -> int:
             print(f"game {game + 1}: {outcome} in {result.length} steps{ended}")
     if args.json:
         print_json([r.to_dict() for r in results] if args.games > 1 else results[0].to_dict())
-    finish_watching(env)
+    if recording:
+        recording.finish_watching(env)
     env.close()
     return 0
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from arena.errors import ArenaError, ConfigError, ParameterError, UnknownNameError
 from arena.specs import EnvSpec
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _LOW_128 = (1 << 128) - 1
 
@@ -29,6 +30,8 @@ def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.r
     `np.random.default_rng(seed)` spends tens in SeedSequence; matches reseed millions of times. `reuse`, a
     generator made here before, is reseeded in place instead of building a new one (cheaper still).
     """
+    import numpy as np  # loaded on first use: `import arena` and the parser of the `arena` command need no numpy
+
     if seed is None or not isinstance(seed, int | np.integer) or seed < 0:
         return np.random.default_rng(seed)
     seed = int(seed)
@@ -64,10 +67,14 @@ class Observation:
     def legal_actions(self) -> list[int]:
         if "legal_actions" in self.info:
             return list(self.info["legal_actions"])
+        import numpy as np
+
         return [int(a) for a in np.flatnonzero(self.info["action_mask"])]
 
     @property
     def action_mask(self) -> np.ndarray:
+        import numpy as np
+
         return np.asarray(self.info["action_mask"], dtype=np.int8)
 
     @property

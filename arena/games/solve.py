@@ -27,7 +27,7 @@ from arena.games.policy import TabularPolicy
 from arena.games.tree import TabularGame, load
 from arena.registry import Entry, Registry, agents, check_params, signed
 
-solvers: Registry[Entry] = Registry("solver", builtins="arena.agents")
+solvers: Registry[Entry] = Registry("solver", builtins="arena.agents.solvers")
 
 
 class Solver(abc.ABC):

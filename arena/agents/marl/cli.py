@@ -7,14 +7,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-from arena.agents.marl.algorithms import algorithms, trainer_class
+from arena.agents.marl.algorithms import BUILTINS, algorithms, trainer_class
 from arena.agents.marl.configs import load_config_file, parse_value_for
 from arena.console import writable_dir
-from arena.errors import ConfigError, ParameterError
+from arena.errors import ConfigError, ParameterError, did_you_mean
 from arena.specs import EnvSpec
+
+
+def _algorithm(name: str) -> str:
+    """`--algo`'s check, at parse time: looking the name up loads the plugins, which building the parser does not."""
+    if name not in algorithms:
+        choices = algorithms.names()
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {name!r} (choose from {', '.join(choices)}){did_you_mean(name, choices)}"
+        )
+    return name
 
 
 def add_parser(subparsers: Any) -> None:
@@ -25,7 +32,13 @@ def add_parser(subparsers: Any) -> None:
         "metrics.json (marl-eval layout), best.pt and last.pt to --out.",
     )
     p.add_argument("env", help="env id with optional parameters, e.g. 'spread-v0(N=3)' or kuhn_poker-v0")
-    p.add_argument("--algo", choices=algorithms.names(), default="mappo")
+    p.add_argument(
+        "--algo",
+        type=_algorithm,
+        default="mappo",
+        metavar="NAME",
+        help=f"the learner: {', '.join(e.name for e in BUILTINS)} or a plugin's (default: mappo)",
+    )
     p.add_argument("--steps", type=int, default=200_000, help="env steps to train for (one step of one world)")
     p.add_argument("--envs", type=int, default=None, metavar="B", help="parallel worlds (default: the algorithm's)")
     p.add_argument("--seed", type=int, default=0)
@@ -63,6 +76,9 @@ def hyperparameters(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     # Imported here, not at the top: this module is loaded for every `arena` command, and the runner loads torch.
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from arena.agents.marl.runner import seeds_report, train
 
     if args.seeds < 1:

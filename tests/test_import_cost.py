@@ -1,0 +1,94 @@
+"""Fixed costs: what `import arena` and the `arena` command's light verbs import (`python -X importtime`), and the
+agent registry's staged loading that keeps playing `random` free of the solvers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import pytest
+
+from arena.registry import Entry, Registry
+
+HEAVY = ("torch", "scipy", "matplotlib", "pygame", "ray")
+
+
+def imported(*args: str) -> set[str]:
+    """Top-level packages a fresh interpreter imports to run `python -X importtime ARGS`."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, timeout=120, check=True
+    )
+    names = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported package":  # the header line
+                names.add(name.split(".")[0])
+    return names
+
+
+def test_import_arena_alone_imports_no_heavy_package() -> None:
+    found = imported("-c", "import arena")
+    assert "arena" in found
+    assert not found & {*HEAVY, "numpy", "pyspiel", "rich", "gymnasium", "pettingzoo"}
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["list", "envs"]])
+def test_help_and_list_import_none_of_the_heavy_packages(argv: list[str]) -> None:
+    found = imported("-m", "arena.cli", *argv)
+    assert "arena" in found
+    assert not found & {*HEAVY, "pyspiel", "gymnasium", "pettingzoo"}
+
+
+def test_playing_a_matrix_game_imports_no_solver_and_no_drawing() -> None:
+    found = imported("-m", "arena.cli", "play", "rps-v0", "--agents", "random", "random", "--seed", "0")
+    assert not found & {*HEAVY, "pyspiel"}
+    modules = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, arena; arena.make_agent('random');"
+            "print(' '.join(m for m in sys.modules if m.startswith(('arena.games', 'arena.agents.'))))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    assert "arena.agents.random" in modules and "arena.agents.cfr" not in modules
+    assert not [m for m in modules if m.startswith("arena.games.")]
+
+
+def test_later_builtins_load_only_for_names_not_found(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    registry: Registry[Entry] = Registry("thing", "arena.test-things", ("things_light_x1", "things_heavy_x1"))
+    holder = types.ModuleType("things_holder_x1")
+    holder.__dict__["registry"] = registry
+    monkeypatch.setitem(sys.modules, "things_holder_x1", holder)
+    for module, names in [("things_light_x1", ("light", "shared")), ("things_heavy_x1", ("heavy", "shared"))]:
+        lines = [f"registry.register(Entry({n!r}, 'x:y', description={module!r}))" for n in names]
+        (tmp_path / f"{module}.py").write_text(
+            "from arena.registry import Entry\nfrom things_holder_x1 import registry\n" + "\n".join(lines) + "\n"
+        )
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugin = Entry("shared", "plugin:shared", description="plugin")
+
+    class Point:
+        name, value = "shared", "plugin:shared"
+
+        @staticmethod
+        def load() -> Entry:
+            return plugin
+
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [Point()] if group == registry.group else [])
+    assert registry.get("light").description == "things_light_x1"
+    assert "things_heavy_x1" not in sys.modules
+    assert registry.get("shared") is plugin  # a plugin overrides the built-in of its name
+    assert "heavy" in registry and "things_heavy_x1" in sys.modules
+    assert registry.get("shared") is plugin  # still, after the later built-ins registered theirs
+    assert registry.names() == ["heavy", "light", "shared"]
+    monkeypatch.delitem(sys.modules, "things_light_x1")
+    monkeypatch.delitem(sys.modules, "things_heavy_x1")
