@@ -26,19 +26,31 @@ from arena.games.tree import TabularGame
 class MagneticMirrorDescent(Solver, name="mmd"):
     """MMD self-play with step size `eta`, regularisation `alpha` toward `magnet`; plays the last iterate.
 
-    `magnet` is None for uniform, a policy file, or an agent spec probed at every information set.
+    `magnet` is "uniform" (the default; None is the same), "counting", a policy file, or an agent spec probed at
+    every information set. "counting" is the counting measure (weight 1 on every legal action, not normalised):
+    KL to it is the negative dilated entropy, the regulariser of OpenSpiel's `MMDDilatedEnt`, whose iterates this
+    then reproduces. The uniform magnet is the counting measure normalised per infoset: the two regularisers
+    differ by alpha * sum_I x(parent(I)) * log |A(I)|, a term linear in the realization plan that rewards the
+    sequences followed by more (or wider) infosets, so their iterates and regularised equilibria differ (on Kuhn
+    poker too, where every infoset has two actions).
     """
 
     description = "Magnetic mirror descent (Sokota et al. 2023), last iterate"
     positive = ("eta", "alpha")
 
-    def __init__(self, game: TabularGame, eta: float = 0.5, alpha: float = 0.01, magnet: str | None = None) -> None:
+    def __init__(
+        self, game: TabularGame, eta: float = 0.5, alpha: float = 0.01, magnet: str | None = "uniform"
+    ) -> None:
         check_positive("mmd", eta=eta, alpha=alpha)
         super().__init__(game)
         self.eta = eta
         self.alpha = alpha
-        self.log_magnet = reference_log_probs(game, magnet)
-        self.log_probs = [lp.copy() for lp in self.log_magnet]
+        if magnet == "counting":
+            self.log_magnet = [np.where(tree.legal, 0.0, -np.inf) for tree in game.players]
+            self.log_probs = reference_log_probs(game, None)  # the iterates start uniform either way
+        else:
+            self.log_magnet = reference_log_probs(game, None if magnet == "uniform" else magnet)
+            self.log_probs = [lp.copy() for lp in self.log_magnet]
 
     def iteration(self) -> None:
         gradients = counterfactual_utilities(self.game, realization_plans(self.game, self.log_probs))

@@ -176,6 +176,7 @@ class TabularGame:
       history_parent[h]        parent history (-1 for the root)
       history_action[h]        action leading from the parent to h (-1 for the root)
       history_chance_reach[h]  product of the chance probabilities on the path to h
+      history_chance_prob[h]   chance probability of the last action when the parent is a chance node (else 1)
       history_infoset[h]       infoset of the acting player at a decision node (-1 elsewhere)
       history_depth[h]         number of actions (chance included) from the root
 
@@ -208,6 +209,7 @@ class TabularGame:
     history_parent: np.ndarray
     history_action: np.ndarray
     history_chance_reach: np.ndarray
+    history_chance_prob: np.ndarray
     history_infoset: np.ndarray
     history_depth: np.ndarray
     terminal_history: np.ndarray
@@ -284,6 +286,56 @@ class TabularGame:
             reach *= plan[self.terminal_seq[:, p]]
         return reach @ self.terminal_utility
 
+    @functools.cached_property
+    def depth_slices(self) -> list[slice]:
+        """The histories of every depth 0, 1, ... (contiguous: histories are numbered breadth-first)."""
+        bounds = (np.flatnonzero(np.diff(self.history_depth)) + 1).tolist()
+        edges = [0, *bounds, self.num_histories]
+        return [slice(start, stop) for start, stop in zip(edges[:-1], edges[1:])]
+
+    @functools.cached_property
+    def history_seq(self) -> np.ndarray:
+        """The mover's sequence id of the action leading to every history (-1 for the root and chance outcomes)."""
+        seq = np.full(self.num_histories, -1, dtype=np.int64)
+        mover = self.history_player[self.history_parent[1:]]
+        for p, tree in enumerate(self.players):
+            children = np.flatnonzero(mover == p) + 1
+            parents = self.history_parent[children]
+            seq[children] = tree.seq[self.history_infoset[parents], self.history_action[children]]
+        return seq
+
+    @functools.cached_property
+    def history_last_seq(self) -> np.ndarray:
+        """[H, n]: every player's last sequence on the path to each history (0 where that player has not moved)."""
+        last = np.zeros((self.num_histories, self.num_players), dtype=np.int64)
+        for level in self.depth_slices[1:]:
+            parents = self.history_parent[level]
+            rows = last[parents]
+            mover = self.history_player[parents]
+            for p in range(self.num_players):
+                moved = mover == p
+                rows[moved, p] = self.history_seq[level][moved]
+            last[level] = rows
+        return last
+
+    @functools.cached_property
+    def history_preorder(self) -> np.ndarray:
+        """Depth-first rank of every history: the order in which a recursive walk (children in action order, as
+        OpenSpiel's tree-walking algorithms visit them) reaches it."""
+        size = np.ones(self.num_histories, dtype=np.int64)
+        levels = self.depth_slices
+        for above, level in zip(reversed(levels[:-1]), reversed(levels[1:])):
+            counts = np.bincount(self.history_parent[level] - above.start, size[level], above.stop - above.start)
+            size[above] += counts.astype(np.int64)
+        rank = np.zeros(self.num_histories, dtype=np.int64)
+        for level in levels[1:]:
+            parents = self.history_parent[level]
+            new_group = np.r_[True, parents[1:] != parents[:-1]]
+            before = np.cumsum(size[level]) - size[level]  # sizes of the earlier histories of this level
+            group = np.cumsum(new_group) - 1
+            rank[level] = rank[parents] + 1 + before - before[np.flatnonzero(new_group)][group]
+        return rank
+
     def history_actions(self, history: int) -> list[int]:
         """The actions (chance included) from the root to `history`."""
         actions = []
@@ -350,6 +402,7 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
     parent_of: list[int] = []
     action_of: list[int] = []
     chance_of: list[float] = []
+    edge_chance: list[float] = []
     depth_of: list[int] = []
     infoset_of: list[int] = []
     terminals: list[int] = []
@@ -359,9 +412,9 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
     legal: list[list[list[int]]] = [[] for _ in range(num_players)]
     parents: list[list[int]] = [[] for _ in range(num_players)]
     first_history: list[list[int]] = [[] for _ in range(num_players)]
-    frontier = deque([(root, -1, -1, 1.0, 0, (0,) * num_players)])
+    frontier = deque([(root, -1, -1, 1.0, 1.0, 0, (0,) * num_players)])
     while frontier:
-        state, parent, action, chance, depth, last = frontier.popleft()
+        state, parent, action, chance, prob, depth, last = frontier.popleft()
         h = len(player_of)
         if h + len(frontier) >= MAX_HISTORIES:
             raise ParameterError(
@@ -371,6 +424,7 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
         parent_of.append(parent)
         action_of.append(action)
         chance_of.append(chance)
+        edge_chance.append(prob)
         depth_of.append(depth)
         if state.is_terminal():
             player_of.append(TERMINAL)
@@ -382,9 +436,11 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
         if state.is_chance_node():
             player_of.append(CHANCE)
             infoset_of.append(-1)
-            for outcome, prob in state.chance_outcomes():
-                if prob > 0:
-                    frontier.append((state.child(outcome), h, outcome, chance * prob, depth + 1, last))
+            for outcome, outcome_prob in state.chance_outcomes():
+                if outcome_prob > 0:
+                    frontier.append(
+                        (state.child(outcome), h, outcome, chance * outcome_prob, outcome_prob, depth + 1, last)
+                    )
             continue
         player = state.current_player()
         if player < 0:
@@ -407,12 +463,13 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
         infoset_of.append(index)
         for a in actions:
             child_last = last[:player] + (index * num_actions + a + 1,) + last[player + 1 :]
-            frontier.append((state.child(a), h, a, chance, depth + 1, child_last))
+            frontier.append((state.child(a), h, a, chance, 1.0, depth + 1, child_last))
     return {
         "player": player_of,
         "parent": parent_of,
         "action": action_of,
         "chance": chance_of,
+        "edge_chance": edge_chance,
         "depth": depth_of,
         "infoset": infoset_of,
         "terminals": terminals,
@@ -534,6 +591,7 @@ def _build(
         history_parent=np.asarray(raw["parent"], dtype=np.int64),
         history_action=np.asarray(raw["action"], dtype=np.int64),
         history_chance_reach=chance,
+        history_chance_prob=np.asarray(raw["edge_chance"], dtype=np.float64),
         history_infoset=history_infoset,
         history_depth=np.asarray(raw["depth"], dtype=np.int64),
         terminal_history=terminal_history,
