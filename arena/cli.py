@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "arena.games.cli",  # solve
     "arena.exploit.cli",  # exploitability
     "arena.tournaments.cli",  # tournament, report
+    "arena.tournaments.compare_cli",  # compare
     "arena.agents.marl.cli",  # train
     "arena.web.cli",  # serve
 ]
