@@ -61,8 +61,8 @@
     if (t >= last()) show(0);
     playing.textContent = "pause";
     timer = setInterval(function () {
-      if (t >= last()) { stop(); return; }
       show(t + 1);
+      if (t >= last()) stop();
     }, 1000 / Number(speed.value));
   }
 
