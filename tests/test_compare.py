@@ -56,6 +56,7 @@ def test_sequential_compare_decides_stores_and_resumes(tmp_path):
     assert more.decision["decided_at"] > used
 
 
+@pytest.mark.slow
 def test_a_local_pool_reaches_the_same_decision(tmp_path):
     hypotheses = Hypotheses.parse("margin0=0,margin1=0.3")
     here = compare(
@@ -159,6 +160,7 @@ def test_bad_input(tmp_path):
         compare("randm", "cfr", KUHN, db=str(tmp_path / "x.sqlite"), backend="inprocess")
 
 
+@pytest.mark.slow
 def test_cli(tmp_path):
     db = str(tmp_path / "cli.sqlite")
     done = arena_cli(

@@ -404,7 +404,7 @@ def summary_lines(result: Comparison) -> list[str]:
     claim = ""
     if hypotheses is not None:
         unit = "Elo" if hypotheses["kind"] == "elo" else "payoff per game"
-        claim = f" (H1: A is stronger by at least {hypotheses['h1']:g} {unit}; H0: by at most {hypotheses['h0']:g})"
+        claim = f"  H1: A is stronger by at least {hypotheses['h1']:g} {unit}; H0: by at most {hypotheses['h0']:g}"
     if result.exact is not None:
         exact = result.exact
         lines = [
@@ -413,17 +413,17 @@ def summary_lines(result: Comparison) -> list[str]:
             " per game (A's minus B's)",
         ]
         if result.decision is not None:
-            lines.append(f"  {result.decision['result']}{claim}")
+            lines += [f"  decision: {result.decision['result']} (exact)", claim]
         return lines
     lines = []
     if result.decision is not None:
         d = result.decision
         low, high = d["bounds"]
         if d["result"]:
-            lines.append(f"{head}: {d['result']}{claim} after {d['decided_at']} pairs ({2 * d['decided_at']} games)")
+            lines.append(f"{head}: {d['result']} after {d['decided_at']} pairs ({2 * d['decided_at']} games)")
         else:
-            lines.append(f"{head}: undecided after {d['pairs']} pairs, the budget{claim}")
-        lines.append(f"  LLR {d['llr']:+.2f}, bounds [{low:+.2f}, {high:+.2f}]")
+            lines.append(f"{head}: undecided after {d['pairs']} pairs, the budget")
+        lines += [claim, f"  LLR {d['llr']:+.2f}, bounds [{low:+.2f}, {high:+.2f}]"]
     else:
         lines.append(f"{head}: {result.pairs} pairs ({2 * result.pairs} games)")
     score, margin = result.score or {}, result.margin or {}

@@ -1,0 +1,100 @@
+"""`arena compare`: how often the sequential test errs, and how many games it saves against a fixed-N test.
+
+1. Simulated agents of known strength: 2,000 sequential tests with the true advantage at H0 (type I error: H1
+   accepted) and 2,000 at H1 (type II error: H0 accepted), for the pentanomial test (elo0=0, elo1=20, pairs of
+   two games with draws) and the normal test on payoff margins (margin0=0, margin1=0.1, unit variance).
+2. Real agents through the whole engine (`compare`, exact shortcut off so that games are played): games to a
+   decision against the games of a fixed-N one-sided test with the same alpha and beta, sized from the pairs' own
+   variance; the saving is that ratio. Pairs: cfr_plus against random and against ftrl on Kuhn and Leduc poker,
+   and an LLM (the test suite's scripted chat server, which always plays the first legal move) against random on
+   repeated rock-paper-scissors.
+
+    python benchmarks/bench_compare.py [--runs 2000] [--workers 2] [--skip-simulation]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from arena.tournaments.compare import compare
+from arena.tournaments.sequential import Hypotheses, pentanomial_at, pentanomial_sampler, simulate_errors
+
+REAL = [
+    ("kuhn_poker-v0", "cfr_plus", "random", "margin0=0,margin1=0.1"),
+    ("kuhn_poker-v0", "cfr_plus", "ftrl", "margin0=0,margin1=0.1"),
+    ("leduc_poker-v0", "cfr_plus", "random", "margin0=0,margin1=0.5"),
+    ("leduc_poker-v0", "cfr_plus", "ftrl", "margin0=0,margin1=0.5"),
+]
+
+
+def simulation(runs: int) -> None:
+    print(f"simulated sequential tests ({runs:,} runs at each hypothesis, alpha = beta = 0.05)")
+    print(f"{'test':<34} {'truth':>6} {'accepted H1':>12} {'accepted H0':>12} {'mean pairs':>11} {'seconds':>8}")
+    cases = [
+        (Hypotheses("elo", 0.0, 20.0), lambda true: pentanomial_sampler(pentanomial_at(true))),
+        (Hypotheses("margin", 0.0, 0.1), lambda true: lambda rng, shape: rng.normal(true, 1.0, shape)),
+    ]
+    for hypotheses, sampler in cases:
+        for true in (hypotheses.h0, hypotheses.h1):
+            start = time.perf_counter()
+            found = simulate_errors(sampler(true), hypotheses, runs, 50_000, seed=1)
+            print(
+                f"{hypotheses.text:<34} {true:>6g} {100 * found.h1_rate:>11.2f}% {100 * found.h0_rate:>11.2f}% "
+                f"{found.mean_pairs:>11.0f} {time.perf_counter() - start:>8.1f}"
+            )
+
+
+def real_agents(workers: int, db: str) -> None:
+    print("\nreal agents: games to a decision (sequential) against a fixed-N test of the same errors")
+    print(f"{'env':<16} {'A':<9} {'B':<24} {'hypotheses':<22} {'result':>6} {'games':>7} {'fixed-N':>8} {'saving':>7}")
+    rows = list(REAL)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.fake_openai_server import FakeChatServer
+
+    os.environ.setdefault("ARENA_TEST_KEY", "not-a-real-key")
+    with FakeChatServer() as server:
+        llm = f"llm(model=scripted, base_url={server.url}, api_key_env=ARENA_TEST_KEY)"
+        rows.append(("rps-v0(rounds=10)", llm, "random", "margin0=0,margin1=1"))
+        for env, a, b, text in rows:
+            found = compare(
+                a,
+                b,
+                env,
+                hypotheses=Hypotheses.parse(text),
+                db=db,
+                workers=workers,
+                exact=False,
+                max_games=200_000,
+            )
+            decided = found.decision["decided_at"] if found.decision else None
+            games = 2 * decided if decided else 2 * found.pairs
+            fixed = 2 * found.fixed_pairs if found.fixed_pairs else None
+            name = "llm (scripted)" if a.startswith("llm(") else a
+            print(
+                f"{env:<16} {name:<9} {b:<24} {text:<22} {found.decision['result'] or '-':>6} {games:>7,} "
+                f"{f'{fixed:,}' if fixed else '-':>8} {f'{fixed / games:.1f}x' if fixed and decided else '-':>7}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-simulation", action="store_true")
+    args = parser.parse_args()
+    np.set_printoptions(precision=3)
+    if not args.skip_simulation:
+        simulation(args.runs)
+    with tempfile.TemporaryDirectory() as tmp:
+        real_agents(args.workers, str(Path(tmp) / "compare.sqlite"))
+
+
+if __name__ == "__main__":
+    main()
