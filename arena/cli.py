@@ -100,6 +100,12 @@ def _cmd_play(args: argparse.Namespace) -> int:
             assert record is not None  # a video is recorded only into a path
             recorder.save(record)
         results.append(result)
+        if not args.json and any(a == "human" or a.startswith("human(") for a in args.agents):
+            from arena.agents.human import showdown
+
+            shown = showdown(env, result)
+            if shown:
+                print(shown)
         if not args.json:
             outcome = ", ".join(
                 f"{a} ({p}): {pay:+g}{f' {o}' if o else ''}"

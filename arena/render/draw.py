@@ -39,6 +39,51 @@ def font(size: int, bold: bool = False) -> pygame.font.Font:
     return f
 
 
+# Arrows are not in pygame's default font (it would draw a box): they are drawn as shapes, pointing (dx, dy).
+ARROWS: dict[str, tuple[int, int]] = {"\u2190": (-1, 0), "\u2192": (1, 0), "\u2191": (0, -1), "\u2193": (0, 1)}
+
+
+def _arrow(height: int, direction: tuple[int, int], color: Color) -> pygame.Surface:
+    """An arrow glyph as tall as a line of text: a shaft and a head, pointing along `direction`."""
+    side = max(6, round(height * 0.6))
+    glyph = pygame.Surface((side + 4, height), pygame.SRCALPHA)
+    cx, cy, half = (side + 4) / 2, height / 2, side / 2
+    dx, dy = direction
+    tip = (cx + dx * half, cy + dy * half)
+    tail = (cx - dx * half, cy - dy * half)
+    base = (cx + dx * (half - side * 0.55), cy + dy * (half - side * 0.55))
+    wing = (-dy * side * 0.4, dx * side * 0.4)
+    pygame.draw.line(glyph, color, tail, base, max(2, height // 9))
+    pygame.draw.polygon(
+        glyph, color, [tip, (base[0] + wing[0], base[1] + wing[1]), (base[0] - wing[0], base[1] - wing[1])]
+    )
+    return glyph
+
+
+def line_image(message: str, size: int = 22, color: Color = INK, bold: bool = False) -> pygame.Surface:
+    """One line of text as an image, arrows included."""
+    f = font(size, bold)
+    if not any(ch in ARROWS for ch in message):
+        return f.render(message, True, color)
+    pieces: list[pygame.Surface] = []
+    run = ""
+    for ch in message + "\0":
+        if ch in ARROWS or ch == "\0":
+            if run:
+                pieces.append(f.render(run, True, color))
+                run = ""
+            if ch in ARROWS:
+                pieces.append(_arrow(f.get_height(), ARROWS[ch], color))
+        else:
+            run += ch
+    image = pygame.Surface((sum(p.get_width() for p in pieces), f.get_height()), pygame.SRCALPHA)
+    x = 0
+    for piece in pieces:
+        image.blit(piece, (x, 0))
+        x += piece.get_width()
+    return image
+
+
 def text(
     surface: pygame.Surface,
     message: str,
@@ -49,7 +94,7 @@ def text(
     bold: bool = False,
 ) -> pygame.Rect:
     """Draw one line of text; `anchor` is a pygame.Rect attribute name (topleft, center, midtop, ...)."""
-    image = font(size, bold).render(message, True, color)
+    image = line_image(message, size, color, bold)
     rect = image.get_rect(**{anchor: (round(position[0]), round(position[1]))})
     surface.blit(image, rect)
     return rect
@@ -66,14 +111,14 @@ def wrapped_text(surface: pygame.Surface, message: str, area: pygame.Rect, size:
             if f.size(trial)[0] > area.width and line:
                 if y + f.get_linesize() > area.bottom:
                     return y
-                surface.blit(f.render(line, True, color), (area.left, y))
+                surface.blit(line_image(line, size, color), (area.left, y))
                 y += f.get_linesize()
                 line = word
             else:
                 line = trial
         if y + f.get_linesize() > area.bottom:
             return y
-        surface.blit(f.render(line, True, color), (area.left, y))
+        surface.blit(line_image(line, size, color), (area.left, y))
         y += f.get_linesize()
     return y
 
@@ -113,13 +158,21 @@ def card(
     return rect
 
 
+CHIP_RISE = 24  # the most a stack of chips rises above its position, in pixels
+
+
 def chips(surface: pygame.Surface, position: tuple[float, float], amount: float, label: str = "") -> None:
-    """A stack of chips (one per unit, at most 12 drawn) with the amount written beside it."""
+    """A stack of chips (one per unit, at most 12 drawn) with the amount written beside it. The bottom chip's top
+    edge is at `position`; the stack rises at most CHIP_RISE pixels above it (a tall stack packs its chips closer),
+    so that a label placed above that leaves room is never covered."""
     x, y = position
-    for i in range(min(int(round(amount)), 12)):
+    count = min(int(round(amount)), 12)
+    step = min(5.0, CHIP_RISE / (count - 1)) if count > 1 else 0.0
+    for i in range(count):
         color = CHIP_COLORS[i % len(CHIP_COLORS)]
-        pygame.draw.ellipse(surface, color, (x, y - 5 * i, 34, 14))
-        pygame.draw.ellipse(surface, WHITE, (x, y - 5 * i, 34, 14), 1)
+        top = round(y - step * i)
+        pygame.draw.ellipse(surface, color, (x, top, 34, 14))
+        pygame.draw.ellipse(surface, WHITE, (x, top, 34, 14), 1)
     text(surface, f"{label}{amount:g}", (x + 42, y + 7), 22, WHITE, anchor="midleft", bold=True)
 
 

@@ -38,6 +38,8 @@ class ParticleParallelEnv(ParallelEnv):
         if world.num_envs != 1:
             raise ParameterError("a PettingZoo view shows exactly one world (num_envs=1)")
         self.world = world
+        world.autoreset = False  # the last position of an episode is what a picture after the last step shows
+        self._restart_due = False
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "name": world.env_id}
         self.possible_agents = list(world.agent_names)
@@ -65,6 +67,9 @@ class ParticleParallelEnv(ParallelEnv):
         return self.action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
+        if self._restart_due and seed is None:  # the restart a batch makes at once: the same random draws
+            self.world._reset_worlds(torch.ones(1, dtype=torch.bool, device=self.world.device))
+        self._restart_due = False
         obs = self.world.reset(seed=seed)
         self.agents = list(self.possible_agents)
         self._done = False
@@ -90,6 +95,7 @@ class ParticleParallelEnv(ParallelEnv):
         self._done = bool(info["done_mask"][0])
         if self._done:
             obs = info["final_obs"]
+            self._restart_due = True
         self._last_rewards = rewards[0].cpu().numpy().astype(np.float64)
         reward_dict = {a: float(r) for a, r in zip(self.possible_agents, self._last_rewards)}
         term = {a: bool(terminated[0]) for a in self.agents}
