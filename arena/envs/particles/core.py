@@ -59,6 +59,9 @@ class VectorParticleEnv(abc.ABC):
     env_id = "particles"
     title = "a particle world"
     rules = ""
+    # Finished worlds restart inside step(). The single-world view turns this off, so that its last position stays
+    # on show until reset() (which makes the restart then, with the same random draws).
+    autoreset = True
 
     def __init__(
         self, num_envs: int, device: str | torch.device, seed: int | None, max_steps: int, continuous_actions: bool
@@ -164,7 +167,7 @@ class VectorParticleEnv(abc.ABC):
         done = terminated | truncated
         final_obs = _batch_first(obs)
         info: dict[str, Any] = {"done_mask": done, "final_obs": final_obs, "episode_return": self.returns.T.clone()}
-        if bool(done.any()):
+        if self.autoreset and bool(done.any()):
             self._reset_worlds(done)
             keep = (~done).to(self.vel.dtype)
             self.vel *= keep
