@@ -1,4 +1,5 @@
-"""Kuhn poker random-vs-random: matches per second through the whole tournament engine against bare pyspiel.
+"""Matches per second through the whole tournament engine against plain loops: Kuhn random-vs-random, and a solver
+agent (CFR+) against random on Leduc poker and repeated rock-paper-scissors.
 
 The engine's figure covers everything a tournament does per match: the schedule, the PettingZoo env (info dicts
 with legal moves, names and a text description for every player at every step), the match loop with its
@@ -6,13 +7,15 @@ illegal-move checks, the agents, the result row and its SQLite transaction. The 
 over the same game: `pyspiel` states, chance sampled and uniform random moves, returns read, nothing stored.
 Both run in this process on one core; the engine then runs on 1..N worker processes to show its scaling, each
 compared with the bare loop running in as many processes at once (busy cores are slower than one alone).
+The solver rows compare the engine (one process) with a plain loop that samples the same tabular policies.
 
-    python benchmarks/bench_tournament.py [--matches 40000] [--workers-max N] [--repeats 3]
+    python benchmarks/bench_tournament.py [--matches 40000] [--workers-max N] [--repeats 3] [--solver-matches 10000]
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import multiprocessing
 import os
 import statistics
@@ -63,19 +66,79 @@ def play_loop(matches: int) -> float:
     return matches / (time.perf_counter() - start)
 
 
-def engine(matches: int, backend: str, workers: int, directory: Path) -> float:
+def engine(
+    matches: int,
+    backend: str,
+    workers: int,
+    directory: Path,
+    env: str = "kuhn_poker-v0",
+    agents: tuple[str, str] = ("random", "random"),
+) -> float:
     """Matches per second of a full tournament run (match phase: playing and storing every result)."""
     config = {
         "name": "bench",
-        "envs": ["kuhn_poker-v0"],
+        "envs": [env],
         "games": matches // 2,
         "exploitability": "off",
-        "agents": ["random", {"name": "random-2", "spec": "random"}],
+        "agents": [agents[0], {"name": f"{agents[1]}-2", "spec": agents[1]}],
     }
-    db = directory / f"{backend}-{workers}.sqlite"
+    db = directory / f"{backend}-{workers}-{env}.sqlite"
     run = arena.run_tournament(config, db=str(db), backend=backend, workers=workers, analyse=False)
     assert run.played == matches
     return run.played / run.match_seconds
+
+
+SOLVED = "cfr_plus(iterations=1000)"
+
+
+def solved_table(env: str) -> dict[str, list[float]]:
+    """{information-state key: normalised cumulative action probabilities} of the policy `SOLVED` plays in env."""
+    from arena.games import load
+    from arena.games.solve import cached_policy
+
+    policy = cached_policy(load(env), "cfr_plus", 1000)
+    return {key: sums for key, (_, sums) in policy.lookup().items()}
+
+
+def plain_leduc(matches: int, seed: int = 0) -> float:
+    """Matches per second of a plain pyspiel loop over Leduc poker in which seat 0 samples the solved CFR+ policy
+    (a dict lookup by information-state string and one bisection per move) and seat 1 moves uniformly at random;
+    the seats swap every match, as a tournament's do."""
+    table = solved_table("leduc_poker-v0")
+    game = pyspiel.load_game("leduc_poker")
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    for match in range(matches):
+        solver_seat = match % 2
+        state = game.new_initial_state()
+        while not state.is_terminal():
+            if state.is_chance_node():
+                outcomes, probs = zip(*state.chance_outcomes())
+                state.apply_action(int(rng.choice(outcomes, p=probs)))
+            elif state.current_player() == solver_seat:
+                state.apply_action(bisect.bisect_right(table[state.information_state_string()], rng.random()))
+            else:
+                state.apply_action(int(rng.choice(state.legal_actions())))
+        state.returns()
+    return matches / (time.perf_counter() - start)
+
+
+def plain_rps(matches: int, rounds: int, seed: int = 0) -> float:
+    """Matches per second of a plain loop of repeated rock-paper-scissors: every round the solved stage policy
+    against a uniform random move, payoffs read from the matrix and summed."""
+    policy = solved_table("rps-v0")["player_0|"]
+    payoffs = arena.make_env("rps-v0").payoffs
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    for _ in range(matches):
+        total = np.zeros(2)
+        for _ in range(rounds):
+            ours, theirs = bisect.bisect_right(policy, rng.random()), int(rng.integers(3))
+            total += payoffs[:, ours, theirs]
+    return matches / (time.perf_counter() - start)
+
+
+RPS_ROUNDS = 10
 
 
 def main() -> None:
@@ -83,6 +146,7 @@ def main() -> None:
     parser.add_argument("--matches", type=int, default=40000)
     parser.add_argument("--workers-max", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeats", type=int, default=3, help="rounds of every measurement; medians are shown")
+    parser.add_argument("--solver-matches", type=int, default=10000, help="matches of the solver-vs-random rows")
     args = parser.parse_args()
     workers = range(1, args.workers_max + 1)
     rates: dict[str, list[float]] = {}
@@ -97,6 +161,15 @@ def main() -> None:
                 rates.setdefault(f"local-{k}", []).append(engine(args.matches, "local", k, directory))
                 if k > 1:
                     rates.setdefault(f"bare-{k}", []).append(bare_on_cores(args.matches, k, seed=repeat))
+            solver_pair = (SOLVED, "random")
+            rates.setdefault("plain-leduc", []).append(plain_leduc(args.solver_matches, seed=repeat))
+            rates.setdefault("leduc", []).append(
+                engine(args.solver_matches, "inprocess", 1, directory, "leduc_poker-v0", solver_pair)
+            )
+            rates.setdefault("plain-rps", []).append(plain_rps(args.solver_matches, RPS_ROUNDS, seed=repeat))
+            rates.setdefault("rps", []).append(
+                engine(args.solver_matches, "inprocess", 1, directory, f"rps-v0(rounds={RPS_ROUNDS})", solver_pair)
+            )
     rate = {name: statistics.median(values) for name, values in rates.items()}
     bare = rate["bare"]
     print(f"{args.matches} matches, median of {args.repeats} interleaved rounds")
@@ -113,6 +186,10 @@ def main() -> None:
             f"({local / k / peer:.2f} of bare on {k} busy cores: {peer:.0f}/s)   "
             f"speed-up {local / rate['local-1']:.2f}"
         )
+    print(f"{SOLVED} vs random, {args.solver_matches} matches, engine in-process (1 core) against a plain loop:")
+    for label, key in (("Leduc poker", "leduc"), (f"repeated RPS, {RPS_ROUNDS} rounds", "rps")):
+        ours, plain = rate[key], rate[f"plain-{key}"]
+        print(f"  {label:24} engine {ours:8.0f} matches/s   plain loop {plain:8.0f}/s   ratio {ours / plain:.2f}")
 
 
 if __name__ == "__main__":

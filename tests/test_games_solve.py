@@ -69,3 +69,36 @@ def test_solver_agent_on_openspiel_game_strings():
     agent = arena.make_agent("cfr_plus(iterations=100, cache=false)")
     expected = solve("kuhn_poker", "cfr_plus", 100).final_gap
     assert exploitability("openspiel:kuhn_poker", agent) == pytest.approx(expected)
+
+
+def test_solver_agents_share_one_compiled_game(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARENA_CACHE", str(tmp_path))
+    from arena.games import tree
+
+    first = arena.make_agent("cfr_plus(iterations=20)", env="leduc_poker-v0")
+    second = arena.make_agent("cfr_plus(iterations=20)")
+    assert load("leduc_poker-v0") is first.solution.game
+    monkeypatch.setattr(tree, "make_env", lambda spec: pytest.fail(f"{spec} built again"))
+    for seed in range(3):  # resets for the same game build no env and walk no tree
+        result = arena.play("leduc_poker-v0", [first, second], seed=seed)
+        assert result.termination == "normal"
+    assert second.solution is first.solution  # the solved policy and its lookup are shared too
+
+
+def test_solver_agent_samples_as_numpy_choice(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARENA_CACHE", str(tmp_path))
+    import copy
+
+    import numpy as np
+
+    from arena.core import Observation
+
+    agent = arena.make_agent("cfr(iterations=3)", env="leduc_poker-v0")
+    agent.reset(7, "player_0", arena.make_env("leduc_poker-v0").spec)
+    rng = copy.deepcopy(agent.rng)
+    game = agent.solution.game
+    for key in game.players[0].keys:
+        obs = Observation(player="player_0", observation=None, info={"info_state": key, "action_mask": [1, 1, 1]})
+        probs = agent.action_probs(obs)
+        for _ in range(5):
+            assert agent.act(obs) == int(rng.choice(len(probs), p=probs))

@@ -28,9 +28,9 @@ def test_sizes_match_openspiel(env, histories, infosets, sequences):
 
 
 def test_leduc_compiles_fast():
-    from arena.games.tree import _compile_openspiel_cached
+    from arena.games.tree import clear_compiled
 
-    _compile_openspiel_cached.cache_clear()
+    clear_compiled()
     start = time.perf_counter()
     load("leduc_poker-v0")
     assert time.perf_counter() - start < 2.0

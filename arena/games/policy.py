@@ -69,6 +69,18 @@ class TabularPolicy:
         player, infoset = self.game.infoset_of(key)
         return self.probs[player][infoset].copy()
 
+    def lookup(self) -> dict[str, tuple[np.ndarray, list[float]]]:
+        """{information-state key: (probabilities over all action ids, their normalised cumulative sums)}: what
+        playing the policy reads at every decision, built once. The sums are those numpy's Generator.choice draws
+        from (bisect_right(sums, u) is the action choice(p=probabilities) picks for the uniform draw u)."""
+        table = {}
+        for tree, probs in zip(self.game.players, self.probs):
+            sums = np.cumsum(probs, axis=1)
+            sums /= sums[:, -1:]
+            for key, row, cumulative in zip(tree.keys, probs, sums.tolist()):
+                table[key] = (row, cumulative)
+        return table
+
     def to_dict(self) -> dict[str, list[float]]:
         """{information-state string: probabilities over all action ids}."""
         return {

@@ -8,6 +8,7 @@ policy file, and plays it with exact `action_probs`.
 from __future__ import annotations
 
 import abc
+import bisect
 import hashlib
 import inspect
 import json
@@ -177,14 +178,25 @@ def cached_policy(
         default=str,
     )
     path = cache_dir() / f"{solver}-{hashlib.sha1(identity.encode()).hexdigest()[:20]}.json"
-    if use_cache and path.exists():
-        return TabularPolicy.load(path, game)
+    if use_cache:
+        known = _SOLVED.get(str(path))
+        if known is not None and known.game is game:
+            return known
+        if path.exists():
+            policy = TabularPolicy.load(path, game)
+            _SOLVED[str(path)] = policy
+            return policy
     policy = solve(game, solver, iterations, eval_every=iterations, seed=seed, **params).policy
     if use_cache:
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         policy.save(temporary)
         temporary.replace(path)
+        _SOLVED[str(path)] = policy
     return policy
+
+
+# Policies this process has read or written, by cache file: agents of one solution share it (and its lookup).
+_SOLVED: dict[str, TabularPolicy] = {}
 
 
 class SolverAgent(Agent):
@@ -213,7 +225,9 @@ class SolverAgent(Agent):
         self.solver_seed = seed
         self.cache = cache
         self.params = params
-        self.solution: TabularPolicy | None = None
+        self._spec: Any = None  # the env spec of the last reset
+        self._table: dict[str, tuple[np.ndarray, list[float]]] | None = None  # the solution's lookup
+        self._solution: TabularPolicy | None = None
         if env is not None:
             self.solution = self._solve(load(env))
 
@@ -224,22 +238,40 @@ class SolverAgent(Agent):
 
     def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
         super().reset(seed, player, env_spec)
+        if env_spec is not None and env_spec == self._spec:
+            return  # the same game as the last match: nothing to load
         game = load(env_spec)
         if self.solution is None or self.solution.game.key != game.key:
             self.solution = self._solve(game)
+        self._spec = env_spec
+
+    @property
+    def solution(self) -> TabularPolicy | None:
+        return self._solution
+
+    @solution.setter
+    def solution(self, policy: TabularPolicy | None) -> None:
+        self._solution = policy
+        self._spec = None
+        self._table = None if policy is None else policy.lookup()
+
+    def _row(self, obs: Observation) -> tuple[np.ndarray, list[float]]:
+        if self._table is None or self._solution is None:
+            raise ParameterError(f"{self.name} has not been reset for a game")
+        entry = self._table.get(obs.info_state or "")
+        if entry is not None:
+            return entry
+        game = self._solution.game
+        if game.kind == "normal-form":  # a later round of a repeated game: play the stage solution
+            return self._table[game.players[int(obs.player.rpartition("_")[2])].keys[0]]
+        raise ParameterError(f"{self.name}: information state {obs.info_state!r} is not in {game.name}")
 
     def action_probs(self, obs: Observation) -> np.ndarray:
-        if self.solution is None:
-            raise ParameterError(f"{self.name} has not been reset for a game")
-        game = self.solution.game
-        key = obs.info_state
-        if key in game.key_index:
-            probs = self.solution.action_probs(key)
-        elif game.kind == "normal-form":  # a later round of a repeated game: play the stage solution
-            probs = self.solution.probs[int(obs.player.rpartition("_")[2])][0]
-        else:
-            raise ParameterError(f"{self.name}: information state {key!r} is not in {game.name}")
-        return probs[: len(obs.action_mask)].copy()
+        return self._row(obs)[0][: len(obs.action_mask)].copy()
+
+    def act(self, obs: Observation) -> int:
+        """Samples as numpy's Generator.choice(p=action_probs) does (the same draw gives the same action)."""
+        return bisect.bisect_right(self._row(obs)[1], self.rng.random())
 
 
 def solver_agent_factory(cls: type[Solver]) -> Callable[..., SolverAgent]:

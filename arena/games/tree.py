@@ -11,7 +11,7 @@ import functools
 import gc
 import hashlib
 import json
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -661,21 +661,44 @@ def _compile_matrix(env: Any, name: str, env_id: str) -> TabularGame:
     )
 
 
+# Compiled games of this process by canonical env spec text: every solver agent, analysis and command of a
+# process shares one TabularGame per game (the walk and the arrays are never repeated).
+_LOADED: OrderedDict[str, TabularGame] = OrderedDict()
+LOADED_GAMES = 32
+
+
+def clear_compiled() -> None:
+    """Forget the games compiled in this process (the next load compiles again)."""
+    _LOADED.clear()
+    _compile_openspiel_cached.cache_clear()
+
+
 def load(env: EnvSpec | str, **params: Any) -> TabularGame:
     """Compile a game: an env spec (`leduc_poker-v0`, `rps-v0(rounds=1)`, `openspiel:<game string>`) or a plain
     OpenSpiel game string (`kuhn_poker(players=3)`). Normal-form envs compile to their one-shot stage game.
 
-    OpenSpiel games are cached, so loading the same game again costs nothing.
+    Compiled once per process and game: later loads of the same canonical env spec return the same TabularGame
+    (its `name` is what the first load was given).
     """
     if isinstance(env, str) and not env.strip():
         raise ParameterError("a game is named by an env id or an OpenSpiel game string")
     spec = EnvSpec.of(env.strip() if isinstance(env, str) else env, **params)
     if spec.id not in envs and ":" not in spec.id and spec.id in registered_games():
         spec = EnvSpec(f"openspiel:{spec.name}", None, spec.params)  # a plain OpenSpiel game string
+    key = spec.text
+    game = _LOADED.get(key)
+    if game is not None:
+        _LOADED.move_to_end(key)
+        return game
     instance = make_env(spec)
     name = env if isinstance(env, str) else spec.text
     if isinstance(instance, OpenSpielEnv):
-        return _compile_openspiel(instance.game_string, name, instance.spec.text)
-    if isinstance(instance, MatrixGameEnv):
-        return _compile_matrix(instance, name, instance.spec.text)
-    raise UnknownNameError(f"env {name!r} is not a tabular game (neither an OpenSpiel game nor a normal-form game)")
+        game = _compile_openspiel(instance.game_string, name, instance.spec.text)
+    elif isinstance(instance, MatrixGameEnv):
+        game = _compile_matrix(instance, name, instance.spec.text)
+    else:
+        raise UnknownNameError(f"env {name!r} is not a tabular game (neither an OpenSpiel game nor a normal-form game)")
+    _LOADED[key] = game
+    while len(_LOADED) > LOADED_GAMES:
+        _LOADED.popitem(last=False)
+    return game
