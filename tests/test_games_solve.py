@@ -89,8 +89,6 @@ def test_solver_agent_samples_as_numpy_choice(tmp_path, monkeypatch):
     monkeypatch.setenv("ARENA_CACHE", str(tmp_path))
     import copy
 
-    import numpy as np
-
     from arena.core import Observation
 
     agent = arena.make_agent("cfr(iterations=3)", env="leduc_poker-v0")
