@@ -126,12 +126,14 @@ def _probe_main(
 
 def bound_here(config: TournamentConfig, spec: AgentSpec, env: EnvSpec) -> dict[str, Any]:
     """One agent's best-response lower bound within `bound_budget` (most of it: the process needs the rest)."""
-    from arena.exploit.measure import Settings, approximate_method, measure
+    from arena.exploit.methods import Settings, approximate_method, measure
     from arena.exploit.rl import TrainingBudget
 
-    budget = config.bound_budget * 0.7
-    settings = Settings(
+    budget = config.bound_budget * 0.6
+    settings = Settings(  # a shallow search: a tournament's budget is a few seconds to a minute per agent
         budget_s=budget,
+        depth=1,
+        rollouts=2,
         max_queries=config.bound_max_queries,
         seed=config.seed,
         training=TrainingBudget(seconds=budget),
