@@ -13,6 +13,7 @@ import arena
 from arena.core import ParameterError, UnknownNameError
 from arena.envs.particles import ENTITY_DIM, OWN_DIM, make_vector_env
 from arena.envs.particles import pursuit as pursuit_module
+from arena.envs.particles.core import MOVE_DIRECTIONS
 from arena.envs.particles.mpe import AdversaryEnv
 from arena.registry import vector_envs
 
@@ -258,3 +259,32 @@ def test_cuda_matches_cpu_physics() -> None:
     _, rewards_cpu, *_ = cpu.step(actions)
     _, rewards_gpu, *_ = gpu.step(actions.cuda())
     assert math.isclose(float(rewards_cpu[1, 0]), float(rewards_gpu[0, 0].cpu()), abs_tol=1e-4)
+
+
+@pytest.mark.parametrize("env_id", list(SCENARIOS))
+def test_observations_are_written_batch_first_and_equal_the_formula_exactly(env_id: str) -> None:
+    """Linear scenarios observe through one matrix product of the state rows; it must round as the formula does."""
+    env = make_vector_env(env_id, 300, seed=1)
+    assert env.linear_observations == (env_id in ("spread-v0", "tag-v0"))
+    generator = torch.Generator().manual_seed(2)
+    scale = torch.tensor([1e-3, 1.0, 7.0, 1e3]).repeat_interleave(75)  # small and large coordinates alike
+    env.pos = torch.randn(env.pos.shape, generator=generator) * scale
+    env.vel = torch.randn(env.vel.shape, generator=generator) * scale
+    if env_id == "pursuit-v0":
+        env._track()
+    obs = env._observe()
+    assert obs.shape == (300, env.num_agents, env.obs_dim) and obs.is_contiguous()
+    assert torch.equal(obs, env._observations().permute(2, 0, 1))
+    if env.linear_observations:
+        weights = env._obs_map
+        assert set(weights.unique().tolist()) <= {-1.0, 0.0, 1.0} and int((weights != 0).sum(dim=0).max()) <= 2
+    step = env.step(torch.zeros(300, env.num_agents, dtype=torch.long))
+    assert all(t.is_contiguous() for t in (step[0], step[1], step[4]["final_obs"]))
+
+
+def test_discrete_moves_push_along_the_direction_table() -> None:
+    env = make_vector_env("tag-v0", 2, seed=0)
+    for move, (x, y) in enumerate(MOVE_DIRECTIONS):
+        force = env._action_forces(torch.full((2, env.num_agents), move))
+        expected = torch.tensor([x, y])[None, :, None] * env.accel
+        assert torch.equal(force, expected.expand(-1, -1, 2))

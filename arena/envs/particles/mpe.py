@@ -60,6 +60,7 @@ class SpreadEnv(_MPEScenario):
     other agents relative to the agent, and the other agents' (silent, always zero) communication as in MPE2.
     """
 
+    linear_observations = True
     env_id = "spread-v0"
     title = "spread (cooperative navigation)"
     rules = (
@@ -231,6 +232,7 @@ class TagEnv(_MPEScenario):
     velocities of the other prey; prey observations are zero-padded at the end to the adversaries' size.
     """
 
+    linear_observations = True
     env_id = "tag-v0"
     title = "tag (predator-prey)"
     rules = (
