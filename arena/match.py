@@ -2,6 +2,10 @@
 
 The loop enforces a per-move time limit, applies the illegal-move policy, turns an agent's exception into a
 forfeit, feeds online learners, and can write a replay as JSON lines that `arena replay` shows and re-checks.
+
+An agent with a `take_transcript()` method (the LLM agents) is asked after each of its decisions for the records
+of what it did to reach it (prompts, replies, re-asks); they go into `MatchResult.transcripts`, each tagged with
+the player and the step, and into the replay with the move they led to. Other agents cost nothing here.
 """
 
 from __future__ import annotations
@@ -176,9 +180,41 @@ class _Match:
         self._rng: np.random.Generator | None = None
         self.steps = 0
         self.stuck = False
+        takers = [getattr(a, "take_transcript", None) for a in agents]
+        self.transcribers = [t if callable(t) else None for t in takers]
+        self.transcripts: list[dict[str, Any]] = []
+        self.pending: dict[str, list[dict[str, Any]]] = {}  # a player's records not yet written with a move
+
+    def transcribe(self, seat: int, player: str) -> None:
+        """Collect the records of the decision the agent in `seat` just made (a guarded, timed call: an agent that
+        fails here loses its records, not the match)."""
+        take = self.transcribers[seat]
+        if take is None:
+            return
+        try:
+            records = call_with_time_limit(lambda _: take(), None, self.limit)
+            records = json.loads(json.dumps(records, default=_json_default))
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise TypeError("take_transcript must return a list of dicts")
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # transcripts must never cost a match
+            records = [{"transcript_error": f"{type(exc).__name__}: {str(exc)[:200]}"}]
+        tagged = [{"player": player, "t": self.steps + 1, **r} for r in records]
+        self.transcripts.extend(tagged)
+        if tagged and self.recorder:
+            self.pending.setdefault(player, []).extend(records)
 
     def decide(self, seat: int, obs: Observation) -> int:
         """Ask the agent in `seat` for a legal action, applying the time limit and the illegal-move policy."""
+        if self.transcribers[seat] is None:
+            return self._decide(seat, obs)
+        try:
+            return self._decide(seat, obs)
+        finally:
+            self.transcribe(seat, obs.player)
+
+    def _decide(self, seat: int, obs: Observation) -> int:
         agent = self.agents[seat]
         legal = obs.legal_actions
         for attempt in range(self.max_retries + 1 if self.policy == "retry" else 1):
@@ -285,15 +321,19 @@ class _Match:
             if on_step:
                 on_step(env)
 
-    @staticmethod
-    def _move(player: str, obs: Observation, action: int) -> dict[str, Any]:
+    def _move(self, player: str, obs: Observation, action: int) -> dict[str, Any]:
         names = obs.action_names
-        return {
+        move = {
             "player": player,
             "text": obs.text,
             "action": int(action),
             "action_name": names[action] if 0 <= action < len(names) else str(action),
         }
+        if self.pending:
+            records = self.pending.pop(player, None)
+            if records:
+                move["transcript"] = records
+        return move
 
 
 def check_match_settings(seed: Any, move_time_limit: Any, illegal_moves: Any, max_retries: Any, max_steps: Any) -> None:
@@ -433,9 +473,15 @@ def play(
         wall_time=time.perf_counter() - start,
         agent_stats=[_stats(a) for a in agents],
         stuck_agent=match.stuck,
+        transcripts=match.transcripts,
     )
     if recorder:
-        recorder.write({"type": "result", **result.to_dict()})
+        line = {"type": "result", **result.to_dict()}
+        del line["transcripts"]  # the replay holds them with the moves they led to
+        unplayed = [{"player": p, **r} for p, records in match.pending.items() for r in records]
+        if unplayed:
+            line["transcript"] = unplayed  # the records of decisions that made no move (a forfeit)
+        recorder.write(line)
         recorder.close()
     return result
 

@@ -1,7 +1,9 @@
 """Reading and checking replays: the JSON-lines files `arena.play(..., record=PATH)` writes.
 
 A replay is a header line (env id and parameters, seed, agents, players), one line per step (each move's player,
-the text it saw, its action and the action's name; the step's rewards) and a result line. `read_replay` checks
+the text it saw, its action and the action's name, and for agents that keep one the transcript of the decision:
+the messages sent, the replies, reasoning, tokens, latency, retries, how each reply was read; the step's rewards)
+and a result line (which holds the transcript of a decision that made no move, a forfeit). `read_replay` checks
 every line's shape once, so that a malformed file is one clear `ConfigError`; `check_replay` re-plays the actions
 through a fresh env with the recorded seed and says what, if anything, does not match.
 """
@@ -64,6 +66,10 @@ def _check_header(path: Path, header: Any) -> None:
         raise ConfigError(f"{path} is not a replay file: header: {problems[0]}")
 
 
+def _is_transcript(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(r, dict) for r in value)
+
+
 def _check_step(path: Path, number: int, step: Any, players: list[str]) -> None:
     where = f"{path} is not a replay file: line {number}"
     if not _is_int(step.get("t")):
@@ -78,6 +84,8 @@ def _check_step(path: Path, number: int, step: Any, players: list[str]) -> None:
             raise ConfigError(f"{where}: action must be an integer")
         if not isinstance(move.get("action_name", ""), str) or not isinstance(move.get("text", ""), str):
             raise ConfigError(f"{where}: action_name and text must be strings")
+        if not _is_transcript(move.get("transcript", [])):
+            raise ConfigError(f"{where}: a transcript must be a list of tables")
     if not (isinstance(rewards, list) and len(rewards) == len(players) and all(_is_number(r) for r in rewards)):
         raise ConfigError(f"{where}: rewards must be one finite number per player")
 
@@ -110,6 +118,8 @@ def read_replay(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]],
         elif kind == "result":
             if not (isinstance(record.get("payoffs"), list) and all(_is_number(p) for p in record["payoffs"])):
                 raise ConfigError(f"{path} is not a replay file: line {number}: payoffs must be numbers")
+            if not _is_transcript(record.get("transcript", [])):
+                raise ConfigError(f"{path} is not a replay file: line {number}: a transcript must be a list of tables")
             result = record
         else:
             raise ConfigError(f"{path} is not a replay file: line {number} is neither a step nor a result")
@@ -174,9 +184,56 @@ def verify_replay(path: str | Path) -> bool:
     return check_replay(path) is None
 
 
+def _number(value: Any) -> str:
+    return f"{value:g}" if _is_number(value) else "?"
+
+
+def transcript_lines(records: list[dict[str, Any]], seen: set[str]) -> list[str]:
+    """Printable lines of a decision's transcript records: each request's kind, cost and reading, the messages
+    sent (a text already shown in this replay is referred to, not repeated), the reply and the reasoning."""
+    lines = []
+    for record in records:
+        if "transcript_error" in record:
+            lines.append(f"  [no transcript: {record['transcript_error']}]")
+            continue
+        cost = (
+            f"{_number(record.get('prompt_tokens'))}+{_number(record.get('completion_tokens'))} tokens"
+            + (f" ({_number(record['reasoning_tokens'])} reasoning)" if record.get("reasoning_tokens") else "")
+            + f", {_number(record.get('latency_s'))}s"
+            + (f", {record['retries']} retries" if record.get("retries") else "")
+            + (", cached" if record.get("cached") else "")
+        )
+        sample = f" #{record['sample']}" if "sample" in record else ""
+        lines.append(f"  [{record.get('kind', 'request')}{sample}, answer={record.get('answer', 'text')}] {cost}")
+        if record.get("reask"):
+            lines.append(f"  re-asked: {record['reask']}")
+        for message in record.get("messages") or []:
+            content = str(message.get("content", ""))
+            shown = "(as above)" if content in seen else content.replace("\n", "\n    ")
+            seen.add(content)
+            lines.append(f"  {message.get('role', '?')}: {shown}")
+        if "error" in record:
+            lines.append(f"  failed: {record['error']}" + (" -> asked again in text" if record.get("fallback") else ""))
+            continue
+        if record.get("reasoning"):
+            lines.append("  reasoning: " + str(record["reasoning"]).replace("\n", "\n    "))
+        reply = (
+            record.get("tool_arguments") if record.get("answer") == "tool" and record.get("tool_arguments") else None
+        )
+        lines.append("  reply: " + str(reply or record.get("reply", "")).replace("\n", "\n    "))
+        if record.get("distribution") is not None:
+            lines.append(f"  read ({record.get('parsed_by')}): {json.dumps(record['distribution'])}")
+        elif "move" in record:
+            verdict = "" if record.get("legal", True) else " (illegal)"
+            lines.append(f"  read ({record.get('parsed_by')}): {record['move']}{verdict}")
+    return lines
+
+
 def replay_summary(path: str | Path, texts: bool = True) -> str:
-    """A printable walk through a replay, step by step, with what each player saw (`texts=False`: a line a move)."""
+    """A printable walk through a replay, step by step, with what each player saw and, for agents that keep one,
+    the transcript of each decision (`texts=False`: a line a move)."""
     header, steps, result = read_replay(path)
+    seen: set[str] = set()
     lines = [
         f"{header['env_id']} {header.get('env_params') or ''} seed={header.get('seed')}",
         "players: " + ", ".join(f"{p}={a}" for p, a in zip(header["players"], header["agents"])),
@@ -185,11 +242,16 @@ def replay_summary(path: str | Path, texts: bool = True) -> str:
         for move in step["moves"]:
             played = f"{move['player']} plays {move.get('action_name', move['action'])} ({move['action']})"
             if texts:
-                lines.append(f"\n--- step {step['t']}: {move['player']} ---\n{move.get('text', '')}\n=> {played}")
+                lines.append(f"\n--- step {step['t']}: {move['player']} ---\n{move.get('text', '')}")
+                lines += transcript_lines(move.get("transcript", []), seen)
+                lines.append(f"=> {played}")
             else:
                 lines.append(f"step {step['t']}: {played}")
         if any(step["rewards"]):
             lines.append(f"rewards: {step['rewards']}")
+    if result and texts and result.get("transcript"):
+        lines.append("\n--- the last decision, which made no move ---")
+        lines += transcript_lines(result["transcript"], seen)
     if result:
         lines.append(
             f"\nresult: payoffs {result['payoffs']}, outcomes {result.get('outcomes')}, "

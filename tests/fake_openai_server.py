@@ -1,7 +1,10 @@
 """A real chat-completions server on 127.0.0.1 for the LLM tests, with scripted replies and faults.
 
 Scripted items are served first, in order; when the script is empty, `responder(body)` answers (by default a
-legal move, or a uniform distribution when the prompt asks for one). Every request body and header is kept.
+legal move, or a uniform distribution when the prompt asks for one; for a request with a JSON schema or a forced
+function call, an answer that follows it). A reply may carry reasoning beside its answer (`reasoning_content` or
+`reasoning`, with a count of reasoning tokens) and a function call. `refuse` names request fields the server
+rejects with HTTP 400 (as servers without structured outputs do). Every request body and header is kept.
 """
 
 from __future__ import annotations
@@ -19,10 +22,15 @@ from typing import Any
 
 @dataclass
 class Reply:
-    """A 200 reply with `text`, after `delay` seconds."""
+    """A 200 reply with `text`, after `delay` seconds; optionally reasoning (sent in the field `reasoning_field`,
+    its tokens counted apart) and a function call's `tool_arguments`."""
 
     text: str
     delay: float = 0.0
+    reasoning: str | None = None
+    reasoning_field: str = "reasoning_content"
+    reasoning_tokens: int = 0
+    tool_arguments: str | None = None
 
 
 @dataclass
@@ -52,8 +60,31 @@ def user_prompt(body: dict[str, Any]) -> str:
     return next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
 
 
+def structured_schema(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """("json" | "tool", the JSON schema) of a request that asks for a structured answer, else None."""
+    if body.get("response_format", {}).get("type") == "json_schema":
+        return "json", body["response_format"]["json_schema"]["schema"]
+    if body.get("tools"):
+        return "tool", body["tools"][0]["function"]["parameters"]
+    return None
+
+
+def schema_answer(schema: dict[str, Any]) -> str:
+    """A JSON answer that follows one of the agent's schemas: the first enum value, or a uniform distribution."""
+    properties = schema["properties"]
+    if "move" in properties:
+        return json.dumps({"reason": "first legal move", "move": properties["move"]["enum"][0]})
+    return json.dumps({name: 1 / len(properties) for name in properties})
+
+
 def default_responder(body: dict[str, Any]) -> Reply:
-    """Some reasoning, then the first legal move; a uniform distribution when one is asked for."""
+    """Some reasoning, then the first legal move; a uniform distribution when one is asked for; an answer that
+    follows the schema of a structured request."""
+    structured = structured_schema(body)
+    if structured is not None:
+        kind, schema = structured
+        answer = schema_answer(schema)
+        return Reply("", tool_arguments=answer) if kind == "tool" else Reply(answer)
     prompt = user_prompt(body)
     moves = legal_moves(prompt)
     if "mixed strategy" in prompt:
@@ -78,8 +109,11 @@ def kuhn_responder(body: dict[str, Any]) -> Reply:
 class FakeChatServer:
     """`with FakeChatServer() as server:` serves `server.url` (an OpenAI-style base URL ending in /v1)."""
 
-    def __init__(self, responder: Callable[[dict[str, Any]], Reply | Status | str] = default_responder) -> None:
+    def __init__(
+        self, responder: Callable[[dict[str, Any]], Reply | Status | str] = default_responder, refuse: tuple = ()
+    ) -> None:
         self.responder = responder
+        self.refuse = set(refuse)
         self.script: deque[Reply | Status | str] = deque()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -98,6 +132,9 @@ class FakeChatServer:
             self.script.extend(items)
 
     def _next(self, body: dict[str, Any]) -> Reply | Status | str:
+        refused = sorted(self.refuse & set(body))
+        if refused:
+            return Status(400, body=json.dumps({"error": {"message": f"unsupported field: {refused[0]}"}}))
         with self.lock:
             if self.script:
                 return self.script.popleft()
@@ -140,19 +177,24 @@ class FakeChatServer:
                         self._send(item.code, item.body.encode(), extra)
                     else:
                         time.sleep(item.delay)
-                        words = len(item.text.split())
+                        words = len(item.text.split()) + len((item.tool_arguments or "").split())
+                        words += item.reasoning_tokens
+                        message: dict[str, Any] = {"role": "assistant", "content": item.text or None}
+                        if item.reasoning is not None:
+                            message[item.reasoning_field] = item.reasoning
+                        if item.tool_arguments is not None:
+                            name = body["tools"][0]["function"]["name"] if body.get("tools") else "play_move"
+                            call = {"name": name, "arguments": item.tool_arguments}
+                            message["tool_calls"] = [{"id": "call-1", "type": "function", "function": call}]
+                        usage = {"prompt_tokens": 100, "completion_tokens": words, "total_tokens": 100 + words}
+                        if item.reasoning_tokens:
+                            usage["completion_tokens_details"] = {"reasoning_tokens": item.reasoning_tokens}
                         payload = {
                             "id": "chatcmpl-test",
                             "object": "chat.completion",
                             "model": body["model"],
-                            "choices": [
-                                {
-                                    "index": 0,
-                                    "finish_reason": "stop",
-                                    "message": {"role": "assistant", "content": item.text},
-                                }
-                            ],
-                            "usage": {"prompt_tokens": 100, "completion_tokens": words, "total_tokens": 100 + words},
+                            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+                            "usage": usage,
                         }
                         self._send(200, json.dumps(payload).encode())
                 except (BrokenPipeError, ConnectionResetError):

@@ -2,15 +2,18 @@
 
 A `MatchRecord` is one played match: workers build it from the match's result and encode it with `encode_match`
 before sending it back (a row of plain values pickles cheaply and the coordinator only inserts it); the store
-decodes rows with `MatchDecoder`. Specs are stored in their canonical JSON form (`EnvSpec.json`); databases written
-before that (schema version 0) hold their text form, which `env_of` and `agent_of` read too.
+decodes rows with `MatchDecoder`. A match's transcript (the LLM agents' per-decision records) is packed with
+`pack_transcripts`: every distinct text (a prompt, a reply, a reasoning) once per match, the records pointing to
+them by index; the store keeps it in its own table. Specs are stored in their canonical JSON form
+(`EnvSpec.json`); databases written before that (schema version 0) hold their text form, which `env_of` and
+`agent_of` read too.
 """
 
 from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -68,6 +71,7 @@ class MatchRecord:
     stuck: bool = False
     rounds: dict[str, Any] | None = None  # per-seat actions, full-information payoffs and policies of each round
     recorded: float | None = None  # when the store wrote it
+    transcript: dict[str, Any] | None = None  # `pack_transcripts` of the match's transcript records
 
     def to_dict(self, tournament: str | None = None) -> dict[str, Any]:
         """The record as plain data with the store's column names (lists for per-seat values, the env's text)."""
@@ -181,6 +185,67 @@ def agent_of(text: str) -> AgentSpec:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Transcripts
+
+TEXT_FIELDS = ("reply", "reasoning", "tool_arguments")  # a record's long texts, stored once per match
+
+
+def pack_transcripts(records: Sequence[dict[str, Any]], mask: Callable[[str], str] = str) -> dict[str, Any] | None:
+    """A match's transcript records with each distinct text stored once: `{"texts": [...], "records": [...]}`,
+    where message contents and the fields in TEXT_FIELDS are indices into `texts`. `mask` is applied to every
+    text (each distinct one once) and every other string, to keep secrets out. None when there are no records."""
+    if not records:
+        return None
+    texts: list[str] = []
+    index: dict[str, int] = {}
+
+    def intern(text: str) -> int:
+        found = index.get(text)
+        if found is None:
+            found = index[text] = len(texts)
+            texts.append(mask(text))
+        return found
+
+    packed = []
+    for record in records:
+        entry = {key: _masked(value, mask) for key, value in record.items() if key not in TEXT_FIELDS + ("messages",)}
+        if isinstance(record.get("messages"), list):
+            entry["messages"] = [[str(m.get("role")), intern(str(m.get("content") or ""))] for m in record["messages"]]
+        for key in TEXT_FIELDS:
+            if isinstance(record.get(key), str):
+                entry[key] = intern(record[key])
+        packed.append(entry)
+    return {"texts": texts, "records": packed}
+
+
+def _masked(value: Any, mask: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {str(k): _masked(v, mask) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v, mask) for v in value]
+    return value
+
+
+def unpack_transcripts(packed: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The records `pack_transcripts` packed, with their texts in place."""
+    if not packed:
+        return []
+    texts = packed["texts"]
+    records = []
+    for entry in packed["records"]:
+        record = dict(entry)
+        if "messages" in record:
+            record["messages"] = [{"role": role, "content": texts[i]} for role, i in record["messages"]]
+        for key in TEXT_FIELDS:
+            if isinstance(record.get(key), int):
+                record[key] = texts[record[key]]
+        records.append(record)
+    return records
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Encoding (in the worker)
 
 
@@ -235,6 +300,7 @@ def encode_match(record: MatchRecord) -> Row:
         "agent_stats": _stats_json(record.agent_stats),
         "stuck": int(record.stuck),
         "rounds": None if record.rounds is None else json.dumps(record.rounds, separators=(",", ":")),
+        "transcript": None if record.transcript is None else json.dumps(record.transcript, separators=(",", ":")),
     }
 
 

@@ -7,9 +7,14 @@ analysis, the envs of a config) are stored in their canonical JSON form. A batch
 transaction that skips ids already stored: each row is whole or absent after any crash, and writing a match twice
 changes nothing.
 
-The schema's version is SQLite's `user_version`. Version 0 (databases written before specs were stored as JSON)
-holds specs as text; opening one for writing migrates it in place, in one transaction, and read-only opens read
-it as it is.
+Schema version 2 adds `transcripts`: per match, its agents' transcript records as `records.pack_transcripts`
+packs them (every distinct text once, the records pointing to them), written in the same transaction as the
+match's row.
+
+The schema's version is SQLite's `user_version`; `MIGRATIONS[v]` takes a database from version v to v + 1, and
+opening an older database for writing runs the steps it lacks in one transaction (a new database gets the base
+tables, then every step). Version 0 (databases written before specs were stored as JSON) holds specs as text.
+Read-only opens read a database as it is: a table a later version added reads as empty.
 """
 
 from __future__ import annotations
@@ -39,10 +44,11 @@ from arena.tournaments.records import (
     StoredTournament,
     agent_of,
     env_of,
+    unpack_transcripts,
 )
 from arena.tournaments.schedule import match_id
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tournaments (
     name TEXT PRIMARY KEY, config TEXT NOT NULL, arena_version TEXT, created REAL, updated REAL);
@@ -64,6 +70,9 @@ TABLES = ("tournaments", "agents", "matches", "analyses")
 RULE_DEFAULTS = {"teams": True}  # rules added later: what databases written before them were played with
 RESUME_RULES = tuple(f.name for f in settings("rule"))  # what a resumed tournament must keep
 _ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
+_INSERT_TRANSCRIPT = (
+    "INSERT INTO transcripts (match_id, tournament, transcript) VALUES (?, ?, ?) ON CONFLICT (match_id) DO NOTHING"
+)
 _INSERT_MATCH = (
     f"INSERT INTO matches ({', '.join(ROW_COLUMNS)}, tournament, recorded) "
     f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) ON CONFLICT (match_id) DO NOTHING"
@@ -82,6 +91,7 @@ _JSON_COLUMNS = {
         "rounds",
     ),
     "analyses": ("value",),
+    "transcripts": ("transcript",),
 }
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -169,33 +179,39 @@ class ResultsStore:
         if problems != ["ok"]:
             raise ConfigError(f"{self.path} is damaged: {problems[0]}")
         for table, columns in _JSON_COLUMNS.items():
+            if not self._has_table(table):
+                continue
             valid = " AND ".join(f"({c} IS NULL OR json_valid({c}))" for c in columns)
             bad = self.conn.execute(f"SELECT count(*) FROM {table} WHERE NOT ({valid})").fetchone()[0]
             if bad:
                 raise ConfigError(f"{self.path} is damaged: {bad} row(s) of {table} hold values that are not JSON")
+
+    def _has_table(self, table: str) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self.conn.execute(query, (table,)).fetchone() is not None
 
     def _schema(self) -> tuple[bool, int]:
         existing = self.conn.execute("SELECT name FROM sqlite_master WHERE name = 'tournaments'").fetchone()
         return existing is not None, self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     def _create_or_migrate(self) -> None:
-        """Create the tables of a new database, or migrate a version-0 one (once, whoever opens it first)."""
+        """Create the tables of a new database, or migrate an older one (once, whoever opens it first)."""
         existing, version = self._schema()
-        if existing and version != 0:
+        if existing and version >= SCHEMA_VERSION:
             return
         with self.transaction():
             existing, version = self._schema()
+            if existing and version >= SCHEMA_VERSION:
+                return
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self.conn.execute(statement)
-            if not existing:
-                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif version == 0:
-                try:
-                    _migrate_from_text_specs(self.conn)
-                except ArenaError as exc:
-                    raise ConfigError(f"cannot upgrade {self.path} to the current schema: {exc}") from None
-                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            try:
+                for step in range(version if existing else 1, SCHEMA_VERSION):
+                    MIGRATIONS[step](self.conn)
+            except ArenaError as exc:
+                raise ConfigError(f"cannot upgrade {self.path} to the current schema: {exc}") from None
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- writing -------------------------------------------------------------------------------------------------
 
@@ -262,11 +278,16 @@ class ResultsStore:
         return _Transaction(self.conn)
 
     def add_matches(self, tournament: str, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Write finished matches (rows from `records.encode_match`) in one transaction; a stored id is kept."""
+        """Write finished matches (rows from `records.encode_match`) and their transcripts in one transaction;
+        a stored id is kept."""
         extra = (tournament, time.time())
+        rows = list(rows)
         values = [_ROW_VALUES(row) + extra for row in rows]
+        transcripts = [(row["match_id"], tournament, row["transcript"]) for row in rows if row.get("transcript")]
         with self.transaction():
             self.conn.executemany(_INSERT_MATCH, values)
+            if transcripts:
+                self.conn.executemany(_INSERT_TRANSCRIPT, transcripts)
 
     def set_analysis(self, tournament: str, kind: str, env: EnvSpec, subject: str, value: Any) -> None:
         with self.transaction():
@@ -358,6 +379,22 @@ class ResultsStore:
         return [r.to_dict(tournament) for r in self.records(tournament, with_rounds)]
 
     @_guarded
+    def transcript(self, match_id: str) -> list[dict[str, Any]]:
+        """The transcript records of one match, texts in place (empty for a match without any)."""
+        if not self._has_table("transcripts"):
+            return []
+        row = self.conn.execute("SELECT transcript FROM transcripts WHERE match_id = ?", (match_id,)).fetchone()
+        return [] if row is None else unpack_transcripts(json.loads(row[0]))
+
+    @_guarded
+    def transcribed_ids(self, tournament: str) -> set[str]:
+        """The ids of the tournament's matches that have a transcript."""
+        if not self._has_table("transcripts"):
+            return set()
+        query = "SELECT match_id FROM transcripts WHERE tournament = ?"
+        return {r[0] for r in self.conn.execute(query, (tournament,))}
+
+    @_guarded
     def analyses(self, tournament: str) -> list[Analysis]:
         cursor = self.conn.execute("SELECT kind, env, subject, value FROM analyses WHERE tournament = ?", (tournament,))
         decoder = MatchDecoder()
@@ -399,6 +436,17 @@ def _migrate_from_text_specs(conn: sqlite3.Connection) -> None:
                 [(match_id(tournament, spec, tuple(json.loads(seats)), idx), old) for old, seats, idx in rows],
             )
         conn.execute("UPDATE matches SET env = ? WHERE tournament = ? AND env = ?", (env_json(text), tournament, text))
+
+
+def _add_transcripts(conn: sqlite3.Connection) -> None:
+    """Version 1 -> 2: the transcripts table."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS transcripts ("
+        "match_id TEXT PRIMARY KEY, tournament TEXT NOT NULL, transcript TEXT NOT NULL)"
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_from_text_specs, 1: _add_transcripts}
 
 
 class RunLock:
