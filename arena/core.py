@@ -172,6 +172,7 @@ class MatchResult:
     wall_time: float = 0.0
     agent_stats: list[dict[str, Any]] = field(default_factory=list)
     stuck_agent: bool = False
+    transcripts: list[dict[str, Any]] = field(default_factory=list)  # agents' per-decision records, in order
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -16,6 +16,7 @@ import arena
 from arena.cli import main
 from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments import ResultsStore
+from arena.tournaments.store import SCHEMA_VERSION
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy.sqlite"
 LEGACY = """
@@ -118,7 +119,7 @@ def test_opening_for_writing_migrates_every_spec_to_canonical_json(legacy, capsy
     with sqlite3.connect(legacy) as conn:
         ids = {r[0] for r in conn.execute("SELECT match_id FROM matches")}
     with ResultsStore(legacy) as store:
-        assert store.version == 1
+        assert store.version == SCHEMA_VERSION
         (config,) = [json.loads(r[0]) for r in store.conn.execute("SELECT config FROM tournaments")]
         assert config["envs"] == [EnvSpec.parse("kuhn_poker-v0").json, EnvSpec.parse("rps-v0(rounds=3)").json]
         specs = [r[0] for r in store.conn.execute("SELECT spec FROM agents ORDER BY rowid")]
@@ -131,7 +132,7 @@ def test_opening_for_writing_migrates_every_spec_to_canonical_json(legacy, capsy
             EnvSpec.parse("kuhn_poker-v0").json
         }
         assert store.recorded_ids("legacy") == ids  # the ids hash canonical texts: none changed
-    assert _version(legacy) == 1
+    assert _version(legacy) == SCHEMA_VERSION
     assert main(["report", str(legacy), "--json"]) == 0
     _check_report(json.loads(capsys.readouterr().out))
 

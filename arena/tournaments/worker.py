@@ -36,7 +36,7 @@ from arena.errors import IntegrityError
 from arena.match import agent_seed, forfeit_payoffs, outcomes_from_payoffs, play, result_identity
 from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments.config import TournamentConfig
-from arena.tournaments.records import MatchRecord, Row, encode_match
+from arena.tournaments.records import MatchRecord, Row, encode_match, pack_transcripts
 from arena.tournaments.schedule import MatchTask, seat_groups
 
 OUTPUT_BYTES = 4096  # what is kept of an agent's printed output per match
@@ -310,7 +310,7 @@ def _summed_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
 def match_record(
     task: MatchTask, result: MatchResult, rounds: dict[str, Any] | None, secrets: Iterable[str] = ()
 ) -> MatchRecord:
-    """The record of one played match (secrets masked in its message)."""
+    """The record of one played match (secrets masked in its message and its transcripts)."""
     return MatchRecord(
         match_id=task.match_id,
         env=task.env,
@@ -331,6 +331,7 @@ def match_record(
         agent_stats=tuple(result.agent_stats),
         stuck=result.stuck_agent,
         rounds=rounds,
+        transcript=pack_transcripts(result.transcripts, lambda text: scrub(text, secrets)),
     )
 
 
