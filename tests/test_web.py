@@ -19,10 +19,11 @@ from starlette.testclient import TestClient  # noqa: E402
 
 import arena  # noqa: E402
 from arena.replay import check_replay, read_replay  # noqa: E402
+from arena.tournaments.config import config_from_dict  # noqa: E402
 from arena.tournaments.report import build_report, ranking_rows  # noqa: E402
 from arena.tournaments.store import ResultsStore  # noqa: E402
 from arena.web.app import build_app  # noqa: E402
-from arena.web.data import Progress, replay_dir  # noqa: E402
+from arena.web.data import Databases, Progress, replay_dir  # noqa: E402
 from arena.web.pages import progress_text  # noqa: E402
 
 KUHN = {
@@ -72,6 +73,18 @@ def test_index_lists_the_tournament_with_its_progress(site) -> None:
         "running": False,
         "eta": 0.0,
     }
+
+
+def test_progress_of_a_tournament_being_played(tmp_path) -> None:
+    """Half of a tournament stored a moment ago, its config asking for twice as many games: running, with a rate."""
+    db = tmp_path / "half.sqlite"
+    arena.run_tournament({**KUHN, "games": 2}, db=str(db), analyse=False)
+    config = config_from_dict({**KUHN, "db": str(db)})
+    with ResultsStore(db) as store:
+        store.begin(config, store.agent_records("kuhn-web"), arena.__version__)
+    progress = Databases([db]).progress(0, "kuhn-web")
+    assert (progress.done, progress.scheduled, progress.running) == (12, 24, True)
+    assert progress.rate > 0 and progress.eta == pytest.approx(12 / progress.rate)
 
 
 def test_progress_line_while_running_and_after() -> None:

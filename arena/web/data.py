@@ -113,7 +113,8 @@ class Databases:
             config = store.config(name)
         scheduled = self._scheduled_count(db, name, config)
         now = time.time()
-        running = latest > 0 and now - latest <= RUNNING_WITHIN
+        unfinished = scheduled is None or count < scheduled
+        running = unfinished and latest > 0 and now - latest <= RUNNING_WITHIN
         rate = recent[0] / max(now - recent[1], 1.0) if running and recent[0] else 0.0
         left = None if scheduled is None else max(scheduled - count, 0)
         eta = left / rate if left is not None and rate > 0 else (0.0 if left == 0 else None)
