@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "arena.tournaments.cli",  # tournament, report
     "arena.tournaments.compare_cli",  # compare
     "arena.agents.marl.cli",  # train
+    "arena.agents.llm.cli",  # llm serve
     "arena.web.cli",  # serve
 ]
 
