@@ -40,7 +40,7 @@ from arena.tournaments.pools import RunSummary, make_pool, run_matches
 from arena.tournaments.records import AgentRecord, Row
 from arena.tournaments.run import describe_agents
 from arena.tournaments.schedule import MatchTask, env_seats, match_id, match_seed
-from arena.tournaments.sequential import Decision, Hypotheses, estimate, fixed_pairs, llr_path
+from arena.tournaments.sequential import Decision, Hypotheses, estimate, fixed_pairs, llr_path, pair_values
 from arena.tournaments.store import ResultsStore, RunLock
 from arena.tournaments.worker import MatchSettings
 
@@ -79,17 +79,6 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         return {**{f.name: getattr(self, f.name) for f in fields(self)}, "saving": self.saving}
-
-
-def pair_values(games: dict[tuple[str, ...], tuple[float, ...]], a: str, b: str) -> tuple[float, float]:
-    """A pair's points for A (0 to 2: 1 a win, 1/2 a draw per game) and its margin (A's payoff minus B's, per game),
-    from the payoffs of its two games keyed by seat order."""
-    points = margin = 0.0
-    for seats, payoffs in games.items():
-        mine, theirs = payoffs[seats.index(a)], payoffs[seats.index(b)]
-        points += 1.0 if mine > theirs else 0.5 if mine == theirs else 0.0
-        margin += (mine - theirs) / 2
-    return points, margin
 
 
 class _Evidence:

@@ -209,6 +209,32 @@ class TournamentConfig:
         check=(lambda v: v >= 1, "a positive integer"),
         flag="--games",
     )
+    stop: str = setting(
+        "schedule",
+        help="play the whole schedule, or adapt it until the ranking is separated",
+        doc='`"schedule"`: every pairing plays `games` per seat order; `"ranked"`: after that initial round, the'
+        " adjacent pair of the ranking whose head-to-head interval overlaps zero most gets `games` more seeds, round"
+        " after round, until every adjacent pair is separated at `confidence` or `max_games` is reached (two-seat"
+        " envs; see Schedule, store and resume)",
+        choices=("schedule", "ranked"),
+        flag="--stop",
+    )
+    confidence: float = setting(
+        0.95,
+        help='the confidence at which stop = "ranked" calls adjacent agents separated',
+        doc='the confidence at which `stop = "ranked"` calls two adjacent agents separated (two-sided normal'
+        " interval of their paired margin)",
+        check=(lambda v: 0 < v < 1, "between 0 and 1"),
+        flag="--confidence",
+    )
+    max_games: int | None = setting(
+        None,
+        help="stop the run when the tournament holds this many matches",
+        doc="a budget: the run stops cleanly when the tournament holds this many matches, and says so",
+        check=(lambda v: v >= 1, "a positive integer"),
+        flag="--max-games",
+        cli_default=None,
+    )
     seats: str = setting(
         "all",
         role="rule",

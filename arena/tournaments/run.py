@@ -25,6 +25,7 @@ import arena
 from arena.errors import ConfigError
 from arena.isolation import isolated
 from arena.specs import AgentSpec
+from arena.tournaments.adaptive import RankedPlanner, merge
 from arena.tournaments.analysis import analyse_tournament
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
 from arena.tournaments.metrics import compute_metrics
@@ -54,6 +55,7 @@ class TournamentRun:
     replaced_workers: int = 0
     given_up: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    stopped: str = ""  # why the run ended before its schedule did (a budget, a ranked run's separation)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -178,6 +180,12 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
             todo = itertools.chain([first], todo)
         # Stored matches of other sizes or agents may not be in this schedule: the count is a floor, never 0 with work
         remaining = 0 if first is None else max(len(schedule) - len(recorded), 1)
+        stopped = ""
+        if config.max_games is not None:  # the budget: matches beyond it are not handed out
+            budget = max(config.max_games - len(recorded), 0)
+            todo, remaining = itertools.islice(todo, budget), min(remaining, budget)
+            stopped = f"the budget of {config.max_games} games is spent" if len(schedule) > config.max_games else ""
+        planner = RankedPlanner(config, schedule.seatings) if config.stop == "ranked" else None
         secrets = [v for a in config.agents for v in secret_values(a.spec)]
         settings = MatchSettings.of(config)
         specs = {a.name: isolated(a.spec) if config.isolation == "process" else a.spec for a in config.agents}
@@ -202,13 +210,20 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
 
         pool = (
             make_pool(config.backend, config.workers, specs, settings, secrets, config.ray_address)
-            if remaining
+            if remaining or planner
             else None
         )
         playing = time.perf_counter()
         with bar:
             try:
-                summary = run_matches(pool, todo, remaining, on_rows, on_idle=save) if pool else None
+                summary = run_matches(pool, todo, remaining, on_rows, on_idle=save) if pool and remaining else None
+                while pool and planner:  # stop = "ranked": rounds chosen from what is stored
+                    save()
+                    more = planner.next_round(store.records(config.name, with_rounds=False))
+                    if not more:
+                        break
+                    summary = merge(summary, run_matches(pool, iter(more), len(more), on_rows, on_idle=save))
+                stopped = planner.stopped if planner else stopped
             finally:  # Ctrl-C and engine errors keep every finished match
                 save()
         match_seconds = time.perf_counter() - playing
@@ -230,6 +245,7 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         replaced_workers=summary.replaced_workers if summary else 0,
         given_up=summary.given_up if summary else [],
         metrics=metrics,
+        stopped=stopped,
     )
 
 

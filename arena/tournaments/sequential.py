@@ -126,6 +126,17 @@ class Hypotheses:
         return self.h0, self.h1
 
 
+def pair_values(games: dict[tuple[str, ...], tuple[float, ...]], a: str, b: str) -> tuple[float, float]:
+    """A pair's points for A (0 to 2: 1 a win, 1/2 a draw per game) and its margin (A's payoff minus B's, per game),
+    from the payoffs of its two games keyed by seat order."""
+    points = margin = 0.0
+    for seats, payoffs in games.items():
+        mine, theirs = payoffs[seats.index(a)], payoffs[seats.index(b)]
+        points += 1.0 if mine > theirs else 0.5 if mine == theirs else 0.0
+        margin += (mine - theirs) / 2
+    return points, margin
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Log-likelihood ratios (vectorised over leading axes)
 
