@@ -6,13 +6,18 @@ works on these arrays instead of walking OpenSpiel states: the walk happens once
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
 import hashlib
+import importlib.metadata
+import itertools
 import json
+import os
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +27,7 @@ import scipy.sparse
 from arena.envs.matrix import MatrixGameEnv
 from arena.envs.openspiel import OpenSpielEnv, info_state_key, load_game, registered_games
 from arena.errors import ParameterError, UnknownNameError
+from arena.games import stored
 from arena.registry import envs, make_env
 from arena.specs import EnvSpec
 
@@ -220,8 +226,14 @@ class TabularGame:
     def __post_init__(self) -> None:
         self._payoff_matrices: dict[int, scipy.sparse.csr_matrix] = {}
         self._value_matrices: dict[int, scipy.sparse.csr_matrix] = {}
-        self._terminal_weights = self.terminal_chance[:, None] * self.terminal_utility
-        self._terminal_to_seq = [
+
+    @functools.cached_property
+    def _terminal_weights(self) -> np.ndarray:
+        return self.terminal_chance[:, None] * self.terminal_utility
+
+    @functools.cached_property
+    def _terminal_to_seq(self) -> list[scipy.sparse.csr_matrix]:
+        return [
             scipy.sparse.csr_matrix(
                 (np.ones(len(self.terminal_seq)), (self.terminal_seq[:, p], np.arange(len(self.terminal_seq)))),
                 shape=(tree.num_sequences, len(self.terminal_seq)),
@@ -535,6 +547,17 @@ def _player_tree(
     return tree, new_index, encoded_to_seq
 
 
+def _key_index(players: list[PlayerTree], name: str) -> dict[str, tuple[int, int]]:
+    key_index: dict[str, tuple[int, int]] = {}
+    for p, tree in enumerate(players):
+        own = dict(zip(tree.keys, zip(itertools.repeat(p), range(tree.num_infosets))))
+        if len(own) + len(key_index) != len(key_index | own):
+            shared = next(k for k in own if k in key_index)
+            raise ParameterError(f"{name}: players {key_index[shared][0]} and {p} share information state {shared!r}")
+        key_index.update(own)
+    return key_index
+
+
 def _build(
     raw: dict[str, Any],
     *,
@@ -568,12 +591,7 @@ def _build(
     sums = utility.sum(axis=1)
     zero_sum = bool(np.allclose(sums, sums[0], atol=1e-9)) if len(sums) else True
     chance = np.asarray(raw["chance"], dtype=np.float64)
-    key_index: dict[str, tuple[int, int]] = {}
-    for p, tree in enumerate(players):
-        for i, k in enumerate(tree.keys):
-            if k in key_index:
-                raise ParameterError(f"{name}: players {key_index[k][0]} and {p} share information state {k!r}")
-            key_index[k] = (p, i)
+    key_index = _key_index(players, name)
     return TabularGame(
         name=name,
         env_id=env_id,
@@ -605,8 +623,146 @@ def _compile_openspiel(game_string: str, name: str, env_id: str) -> TabularGame:
     return dataclasses.replace(_compile_openspiel_cached(game_string), name=name, env_id=env_id)
 
 
+# Compiled games on disk: OpenSpiel games of at least STORE_MIN_HISTORIES histories are written once per machine under
+# stored_dir() and memory-mapped by later processes. A file is keyed by the game string, OpenSpiel's version and
+# STORE_VERSION (raise it whenever the compiled arrays change), and all three are checked when it is read.
+STORE_FORMAT = "arena-compiled-game"
+STORE_VERSION = 1
+STORE_MIN_HISTORIES = 10_000
+_HISTORY_FIELDS = (
+    "history_player",
+    "history_parent",
+    "history_action",
+    "history_chance_reach",
+    "history_chance_prob",
+    "history_infoset",
+    "history_depth",
+    "terminal_history",
+    "terminal_chance",
+    "terminal_utility",
+    "terminal_seq",
+)
+_PLAYER_FIELDS = (
+    "legal",
+    "parent_seq",
+    "seq",
+    "first_seq",
+    "level",
+    "seq_infoset",
+    "seq_action",
+    "seq_parent",
+    "infoset_history",
+)
+
+
+def stored_dir() -> Path:
+    """Where compiled games are kept: $ARENA_CACHE/games, or ~/.cache/arena/games."""
+    root = os.environ.get("ARENA_CACHE")
+    return Path(root) / "games" if root else Path.home() / ".cache" / "arena" / "games"
+
+
+@functools.lru_cache(maxsize=1)
+def _openspiel_version() -> str:
+    return importlib.metadata.version("open_spiel")
+
+
+def _stored_identity(game_string: str) -> dict[str, Any]:
+    return {
+        "format": STORE_FORMAT,
+        "version": STORE_VERSION,
+        "game": game_string,
+        "openspiel": _openspiel_version(),
+    }
+
+
+def _stored_path(game_string: str) -> Path:
+    identity = json.dumps(_stored_identity(game_string), sort_keys=True)
+    return stored_dir() / f"{hashlib.sha1(identity.encode()).hexdigest()[:24]}.npz"
+
+
+def _store(game: TabularGame, game_string: str) -> None:
+    """Write a compiled OpenSpiel game to its file."""
+    arrays = {name: getattr(game, name) for name in _HISTORY_FIELDS}
+    levels = []
+    for p, tree in enumerate(game.players):
+        for name in _PLAYER_FIELDS:
+            arrays[f"player{p}_{name}"] = getattr(tree, name)
+        arrays[f"player{p}_keys"] = np.frombuffer("".join(tree.keys).encode("utf-32-le"), dtype=np.uint32)
+        arrays[f"player{p}_key_ends"] = np.cumsum([len(k) for k in tree.keys], dtype=np.int64)
+        levels.append([[i.start, i.stop, q.start, q.stop] for i, q in zip(tree.level_infosets, tree.level_sequences)])
+    meta = {
+        **_stored_identity(game_string),
+        "key": game.key,
+        "num_players": game.num_players,
+        "num_actions": game.num_actions,
+        "action_names": game.action_names,
+        "zero_sum": game.zero_sum,
+        "utility_sum": game.utility_sum,
+        "histories": game.num_histories,
+        "levels": levels,
+    }
+    with contextlib.suppress(OSError):  # a failure to write only costs the next process a compile
+        stored.write(_stored_path(game_string), arrays, meta)
+
+
+def _read_stored(game_string: str) -> TabularGame | None:
+    """The compiled game from its file, or None when there is none or it is stale or damaged."""
+    path = _stored_path(game_string)
+    if not path.exists():
+        return None
+    try:
+        meta, arrays = stored.read(path)
+        if any(meta.get(k) != v for k, v in _stored_identity(game_string).items()):
+            return None
+        players = []
+        for p, levels in enumerate(meta["levels"]):
+            text = arrays[f"player{p}_keys"].tobytes().decode("utf-32-le")
+            ends = arrays[f"player{p}_key_ends"].tolist()
+            keys = [text[start:end] for start, end in zip([0, *ends[:-1]], ends)]
+            fields = {name: arrays[f"player{p}_{name}"] for name in _PLAYER_FIELDS}
+            tree = PlayerTree(
+                keys=keys,
+                **fields,
+                level_infosets=[slice(a, b) for a, b, _, _ in levels],
+                level_sequences=[slice(c, d) for _, _, c, d in levels],
+            )
+            if len(tree.legal) != len(keys):
+                raise ValueError(f"{path}: player {p} has {len(keys)} keys for {len(tree.legal)} infosets")
+            players.append(tree)
+        histories = {name: arrays[name] for name in _HISTORY_FIELDS}
+        if len(histories["history_player"]) != meta["histories"]:
+            raise ValueError(f"{path}: truncated")
+        return TabularGame(
+            name=game_string,
+            env_id=f"openspiel:{game_string}",
+            key=meta["key"],
+            kind="openspiel",
+            game=load_game(game_string),
+            num_players=meta["num_players"],
+            num_actions=meta["num_actions"],
+            action_names=meta["action_names"],
+            zero_sum=meta["zero_sum"],
+            utility_sum=meta["utility_sum"],
+            players=players,
+            key_index=_key_index(players, game_string),
+            **histories,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 @functools.lru_cache(maxsize=16)
 def _compile_openspiel_cached(game_string: str) -> TabularGame:
+    known = _read_stored(game_string)
+    if known is not None:
+        return known
+    game = _compile_openspiel_walk(game_string)
+    if game.num_histories >= STORE_MIN_HISTORIES:
+        _store(game, game_string)
+    return game
+
+
+def _compile_openspiel_walk(game_string: str) -> TabularGame:
     game = load_game(game_string)
     kind = game.get_type()
     if kind.chance_mode == pyspiel.GameType.ChanceMode.SAMPLED_STOCHASTIC:
