@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from html import unescape
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytest.importorskip("starlette")
@@ -61,6 +64,7 @@ def cells(html: str, table_id: str) -> list[list[str]]:
     ]
 
 
+@pytest.mark.slow
 def test_index_lists_the_tournament_with_its_progress(site) -> None:
     client, _, _ = site
     page = client.get("/")
@@ -75,6 +79,7 @@ def test_index_lists_the_tournament_with_its_progress(site) -> None:
     }
 
 
+@pytest.mark.slow
 def test_progress_of_a_tournament_being_played(tmp_path) -> None:
     """Half of a tournament stored a moment ago, its config asking for twice as many games: running, with a rate."""
     db = tmp_path / "half.sqlite"
@@ -98,6 +103,7 @@ def test_progress_line_while_running_and_after() -> None:
     )
 
 
+@pytest.mark.slow
 def test_ranking_table_has_the_numbers_of_the_report(site) -> None:
     client, db, _ = site
     page = client.get("/tournament", params={"db": 0, "name": "kuhn-web"}).text
@@ -115,6 +121,7 @@ def test_ranking_table_has_the_numbers_of_the_report(site) -> None:
     assert re.search(r'id="plot-winrate">\s*<svg', page)  # the score heatmap, drawn on the server
 
 
+@pytest.mark.slow
 def test_matches_filter_and_replay_rebuilt_from_the_seed(site) -> None:
     client, _, _ = site
     listed = cells(client.get("/matches", params={"db": 0, "name": "kuhn-web"}).text, "matches")
@@ -133,6 +140,7 @@ def test_matches_filter_and_replay_rebuilt_from_the_seed(site) -> None:
     assert frame.headers["content-type"] == "image/png" and frame.content[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_replay_file_in_the_viewer(site) -> None:
     client, _, _ = site
     replay = client.get("/api/replay/f0").json()
@@ -142,6 +150,7 @@ def test_replay_file_in_the_viewer(site) -> None:
     assert "viewer" in client.get("/replay/f0").text
 
 
+@pytest.mark.slow
 def test_the_viewer_shows_an_llm_decision_where_the_replay_recorded_it(site, tmp_path) -> None:
     client, _, _ = site
     path = tmp_path / "llm.jsonl"
@@ -166,6 +175,7 @@ def test_the_viewer_shows_an_llm_decision_where_the_replay_recorded_it(site, tmp
     }
 
 
+@pytest.mark.slow
 def test_dropped_replay_is_checked(site, tmp_path) -> None:
     client, _, _ = site
     bad = client.post("/api/replays", content=b'{"type": "step"}\n', headers={"x-filename": "bad.jsonl"})
@@ -177,6 +187,7 @@ def test_dropped_replay_is_checked(site, tmp_path) -> None:
     assert shown["title"] == "rps.jsonl" and shown["env"] == "rps-v0" and shown["frames"] == len(shown["steps"]) + 1
 
 
+@pytest.mark.slow
 def test_a_game_played_through_the_page_is_stored_with_its_replay(site) -> None:
     client, _, play_db = site
     assert (
@@ -209,6 +220,7 @@ def test_a_game_played_through_the_page_is_stored_with_its_replay(site) -> None:
     assert shown.status_code == 200 and client.get(f"/api/replay/m1-{record.match_id}").json()["notes"] == []
 
 
+@pytest.mark.slow
 def test_unknown_pages_are_one_line_errors(site) -> None:
     client, _, _ = site
     page = client.get("/tournament", params={"db": 0, "name": "nope"})
@@ -263,3 +275,33 @@ def test_listening_on_every_address_warns(tmp_path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_server_at_once_with_a_live_page_open(site) -> None:
+    _, db, _ = site
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "arena.cli", "serve", str(db), "--port", str(port), "--play-db", str(db.parent / "p")],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stderr is not None
+    assert server.stderr.readline().startswith("arena serve: http://127.0.0.1:")
+    events: list[str] = []
+
+    def listen() -> None:
+        url = f"http://127.0.0.1:{port}/api/progress?db=0&name=kuhn-web"
+        with httpx.stream("GET", url, timeout=30) as stream:
+            for line in stream.iter_lines():
+                events.append(line)
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    deadline = time.monotonic() + 30
+    while not events and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert events and events[0].startswith("data: ")
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=15) == 130  # as every arena verb stopped by Ctrl-C
+    assert server.stderr.read() == "arena: interrupted\n"

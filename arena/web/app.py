@@ -10,7 +10,7 @@ import asyncio
 import json
 import tempfile
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -82,8 +82,14 @@ def _db_and_name(request: Request) -> tuple[int, str]:
     return int(db), name
 
 
-def build_app(dbs: list[Path], replays: list[Path] | None = None, play_db: Path | None = None) -> Starlette:
-    """The ASGI app over `dbs` (read-only), the replay files `replays`, and the play database `play_db`."""
+def build_app(
+    dbs: list[Path],
+    replays: list[Path] | None = None,
+    play_db: Path | None = None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> Starlette:
+    """The ASGI app over `dbs` (read-only), the replay files `replays`, and the play database `play_db`; live
+    streams end when `stopping()` says the server is shutting down."""
     server = Server(dbs, replays or [], play_db or Path("arena-play.sqlite"))
 
     def index(request: Request) -> HTMLResponse:
@@ -108,7 +114,7 @@ def build_app(dbs: list[Path], replays: list[Path] | None = None, play_db: Path 
         server.dbs.progress(db, name)  # an unknown tournament is an error now, not inside the stream
 
         async def events() -> AsyncIterator[str]:
-            while not await request.is_disconnected():
+            while not stopping() and not await request.is_disconnected():
                 progress = await asyncio.to_thread(server.dbs.progress, db, name)
                 data = {**progress.to_json(), "text": pages.progress_text(progress)}
                 yield f"data: {json.dumps(data)}\n\n"

@@ -65,7 +65,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         missing = f"arena serve needs the web extra ({exc.name} is missing): pip install 'arena-games[web]'"
         raise ConfigError(missing) from None
     play_db = writable_file(args.play_db, "the play database")
-    app = build_app([Path(d) for d in args.db], [Path(r) for r in args.replay], play_db)
+    servers: list[Any] = []  # the uvicorn server, once made: live streams end when it is shutting down
+    app = build_app(
+        [Path(d) for d in args.db],
+        [Path(r) for r in args.replay],
+        play_db,
+        stopping=lambda: bool(servers) and servers[0].should_exit,
+    )
     sock = check_port(args.host, args.port)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
@@ -76,5 +82,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"arena serve: http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
-    uvicorn.Server(config).run(sockets=[sock])
+    servers.append(uvicorn.Server(config))
+    servers[0].run(sockets=[sock])
     return 0
