@@ -245,6 +245,9 @@ def test_bad_input_is_one_clear_error() -> None:
     env = make_vector_env("spread-v0", 2)
     with pytest.raises(ParameterError, match="shape"):
         env.step(torch.zeros(3, 3, dtype=torch.long))
+    for move in (-1, 5):  # never another agent's entry of the force table
+        with pytest.raises(ParameterError, match="moves 0..4"):
+            env.step(torch.full((2, 3), move))
     with pytest.raises(ParameterError):
         make_vector_env("pursuit-v0", 1, device="nonsense")
 

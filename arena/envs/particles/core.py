@@ -104,6 +104,10 @@ class VectorParticleEnv(abc.ABC):
         dev, A, B = self.device, self.num_agents, self.num_envs
         self.sizes = torch.tensor(sizes, dtype=torch.float32, device=dev)
         self.accel = torch.tensor(accel, dtype=torch.float32, device=dev)[:, None, None]
+        # Each agent's force for each move (MOVE_DIRECTIONS x accel), x and y, flat: [2, A * NUM_MOVES].
+        table = torch.tensor(MOVE_DIRECTIONS, dtype=torch.float32, device=dev).T[:, None] * self.accel[:, :, 0]
+        self._move_forces = table.reshape(2, A * NUM_MOVES)
+        self._move_offsets = torch.arange(A, device=dev)[:, None] * NUM_MOVES
         self.max_speed = torch.tensor(max_speed, dtype=torch.float32, device=dev)[:, None]
         self.speed_limited = bool(np.isfinite(max_speed).any())
         self.colors = list(colors)
@@ -263,11 +267,14 @@ class VectorParticleEnv(abc.ABC):
                 raise ParameterError(
                     f"{self.env_id}: discrete actions must have shape {(B, N)}, got {tuple(actions.shape)}"
                 )
-            # MOVE_DIRECTIONS's rows, by comparisons: faster than gathering rows of 2 from the table.
-            moves = actions.T.long()
-            u = torch.stack(
-                [(moves == 2).float() - (moves == 1).float(), (moves == 4).float() - (moves == 3).float()], dim=1
-            )
+            low, high = torch.aminmax(actions)
+            if low < 0 or high >= NUM_MOVES:
+                raise ParameterError(
+                    f"{self.env_id}: discrete actions must be moves 0..{NUM_MOVES - 1}, got {int(low)}..{int(high)}"
+                )
+            # Two flat gathers from the agents' force table: faster than gathering rows of 2 from it.
+            index = actions.T.long() + self._move_offsets
+            return torch.stack([self._move_forces[0].take(index), self._move_forces[1].take(index)], dim=1)
         return u * self.accel
 
     def _physics(self, force: torch.Tensor) -> None:
