@@ -27,7 +27,8 @@ import scipy.sparse
 from arena.envs.matrix import MatrixGameEnv
 from arena.envs.openspiel import OpenSpielEnv, info_state_key, load_game, registered_games
 from arena.errors import ParameterError, UnknownNameError
-from arena.games import stored
+from arena.games.stored import read as read_arrays
+from arena.games.stored import write as write_arrays
 from arena.registry import envs, make_env
 from arena.specs import EnvSpec
 
@@ -702,7 +703,7 @@ def _store(game: TabularGame, game_string: str) -> None:
         "levels": levels,
     }
     with contextlib.suppress(OSError):  # a failure to write only costs the next process a compile
-        stored.write(_stored_path(game_string), arrays, meta)
+        write_arrays(_stored_path(game_string), arrays, meta)
 
 
 def _read_stored(game_string: str) -> TabularGame | None:
@@ -711,7 +712,7 @@ def _read_stored(game_string: str) -> TabularGame | None:
     if not path.exists():
         return None
     try:
-        meta, arrays = stored.read(path)
+        meta, arrays = read_arrays(path)
         if any(meta.get(k) != v for k, v in _stored_identity(game_string).items()):
             return None
         players = []
