@@ -30,6 +30,7 @@ kept with the results but may change; "run" ones say where and how fast it runs 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import types
@@ -121,13 +122,16 @@ class AgentEntry:
 
     `named` is False when the name is the default, the public spec's canonical text; a resumed tournament then
     gives the entry the name its spec was stored under (`TournamentConfig.with_stored_names`). `analysis` False
-    (`analysis = false` in its table) leaves the agent out of the exploitability analysis.
+    (`analysis = false` in its table) leaves the agent out of the exploitability analysis. `prompt_price` and
+    `completion_price` are its dollars per million prompt and completion tokens (costs.py).
     """
 
     name: str
     spec: AgentSpec
     named: bool = True
     analysis: bool = True
+    prompt_price: float | None = None
+    completion_price: float | None = None
 
     @classmethod
     def of(cls, spec: AgentSpec | str, name: str | None = None) -> AgentEntry:
@@ -233,6 +237,38 @@ class TournamentConfig:
         doc="a budget: the run stops cleanly when the tournament holds this many matches, and says so",
         check=(lambda v: v >= 1, "a positive integer"),
         flag="--max-games",
+        cli_default=None,
+    )
+    max_cost_usd: float | None = setting(
+        None,
+        help="stop the run when its matches have cost this many dollars",
+        doc="a budget: the run stops cleanly when the tournament's matches have cost this many dollars (tokens times"
+        " the agents' prices; matches in flight finish), and says so",
+        check=(lambda v: v > 0, "positive"),
+        kind="a number of dollars",
+        flag="--max-cost-usd",
+        metavar="DOLLARS",
+        cli_default=None,
+    )
+    max_wall_s: float | None = setting(
+        None,
+        help="stop the run when its matches have taken this many seconds",
+        doc="a budget: the run stops cleanly when the tournament's matches have taken this many seconds of play"
+        " (summed over matches, so resumed runs count what came before), and says so",
+        check=(lambda v: v > 0, "positive"),
+        kind="a number of seconds",
+        flag="--max-wall-s",
+        metavar="SECONDS",
+        cli_default=None,
+    )
+    prices: str | None = setting(
+        None,
+        role="run",
+        help="a TOML price table: dollars per million prompt and completion tokens by model",
+        doc='a TOML file of prices by model (`["gpt-4o-mini"]` with `prompt = 0.15` and `completion = 0.6`, dollars'
+        " per million tokens), for agents whose table sets no `prompt_price`/`completion_price`",
+        flag="--prices",
+        metavar="FILE",
         cli_default=None,
     )
     seats: str = setting(
@@ -439,7 +475,7 @@ class TournamentConfig:
         return {
             "name": self.name,
             "envs": [e.json for e in self.envs],
-            "agents": [{"name": a.name, "spec": public_spec(a.spec).json} for a in self.agents],
+            "agents": [{"name": a.name, "spec": public_spec(a.spec).json, **_prices(a)} for a in self.agents],
             **{f.name: getattr(self, f.name) for f in settings("stored")},
             **self.rules(),
         }
@@ -460,9 +496,16 @@ class TournamentConfig:
             stored_name = by_spec.get(public_spec(entry.spec))
             if not entry.named and stored_name is not None and stored_name not in taken:
                 taken.add(stored_name)
-                entry = AgentEntry(stored_name, entry.spec, named=False, analysis=entry.analysis)
+                entry = dataclasses.replace(entry, name=stored_name)
             agents.append(entry)
         return dataclasses.replace(self, agents=agents)
+
+
+PRICE_KEYS = ("prompt_price", "completion_price")
+
+
+def _prices(entry: AgentEntry) -> dict[str, float]:
+    return {k: getattr(entry, k) for k in PRICE_KEYS if getattr(entry, k) is not None}
 
 
 _SPECIAL = ("name", "envs", "agents")  # checked and documented on their own
@@ -531,11 +574,16 @@ def _agent_entry(entry: Any, index: int) -> AgentEntry:
     if isinstance(entry, str):
         return AgentEntry.of(entry)
     if isinstance(entry, dict) and isinstance(entry.get("spec"), str):
-        unknown = set(entry) - {"name", "spec", "params", "analysis"}
+        unknown = set(entry) - {"name", "spec", "params", "analysis", *PRICE_KEYS}
         if unknown:
             raise ConfigError(
-                f"agents[{index}]: unknown key(s) {', '.join(sorted(unknown))}; use name, spec, params and analysis"
+                f"agents[{index}]: unknown key(s) {', '.join(sorted(unknown))}; use name, spec, params, analysis,"
+                " prompt_price and completion_price"
             )
+        for key in PRICE_KEYS:
+            price = entry.get(key, 0.0)
+            if isinstance(price, bool) or not isinstance(price, int | float) or not 0 <= price < math.inf:
+                raise ConfigError(f"agents[{index}]: {key} must be a non-negative number (dollars per million tokens)")
         if not isinstance(entry.get("analysis", True), bool):
             raise ConfigError(f"agents[{index}]: analysis must be true or false")
         params = entry.get("params", {})
@@ -545,7 +593,10 @@ def _agent_entry(entry: Any, index: int) -> AgentEntry:
         if name is not None and not isinstance(name, str):
             raise ConfigError(f"agents[{index}]: name must be a string")
         agent = AgentEntry.of(AgentSpec.parse(entry["spec"]).with_params(**params), name)
-        return dataclasses.replace(agent, analysis=entry.get("analysis", True))
+        prompt, completion = (float(entry[k]) if k in entry else None for k in PRICE_KEYS)
+        return dataclasses.replace(
+            agent, analysis=entry.get("analysis", True), prompt_price=prompt, completion_price=completion
+        )
     raise ConfigError(f'agents[{index}] must be a spec string or a table with spec = "..."')
 
 

@@ -28,6 +28,7 @@ from arena.specs import AgentSpec
 from arena.tournaments.adaptive import RankedPlanner, merge
 from arena.tournaments.analysis import analyse_tournament
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
+from arena.tournaments.costs import Meter, cost_report
 from arena.tournaments.metrics import compute_metrics
 from arena.tournaments.pools import START_FAILURE, EngineError, make_pool, run_matches
 from arena.tournaments.records import AgentRecord, Row
@@ -56,6 +57,7 @@ class TournamentRun:
     given_up: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     stopped: str = ""  # why the run ended before its schedule did (a budget, a ranked run's separation)
+    costs: dict[str, Any] = field(default_factory=dict)  # tokens, dollars, seconds (with prices or budgets set)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -186,6 +188,14 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
             todo, remaining = itertools.islice(todo, budget), min(remaining, budget)
             stopped = f"the budget of {config.max_games} games is spent" if len(schedule) > config.max_games else ""
         planner = RankedPlanner(config, schedule.seatings) if config.stop == "ranked" else None
+        costly = (
+            config.max_cost_usd
+            or config.max_wall_s
+            or config.prices
+            or any(a.prompt_price is not None or a.completion_price is not None for a in config.agents)
+        )
+        meter = Meter(config, store.records(config.name, with_rounds=False)) if costly else None
+        todo = itertools.takewhile(lambda _: not (meter and meter.spent()), todo)  # budgets end the hand-out
         secrets = [v for a in config.agents for v in secret_values(a.spec)]
         settings = MatchSettings.of(config)
         specs = {a.name: isolated(a.spec) if config.isolation == "process" else a.spec for a in config.agents}
@@ -204,6 +214,8 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
             if not unsaved:
                 waiting_since = time.monotonic()
             unsaved.extend(rows)
+            if meter:
+                meter.add_rows(rows)
             bar.advance(len(rows))
             if len(unsaved) >= SAVE_ROWS or time.monotonic() - waiting_since >= SAVE_SECONDS:
                 save()
@@ -217,13 +229,13 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         with bar:
             try:
                 summary = run_matches(pool, todo, remaining, on_rows, on_idle=save) if pool and remaining else None
-                while pool and planner:  # stop = "ranked": rounds chosen from what is stored
+                while pool and planner and not (meter and meter.spent()):  # stop = "ranked": rounds from the store
                     save()
                     more = planner.next_round(store.records(config.name, with_rounds=False))
                     if not more:
                         break
                     summary = merge(summary, run_matches(pool, iter(more), len(more), on_rows, on_idle=save))
-                stopped = planner.stopped if planner else stopped
+                stopped = (meter.spent() if meter else "") or (planner.stopped if planner else stopped)
             finally:  # Ctrl-C and engine errors keep every finished match
                 save()
         match_seconds = time.perf_counter() - playing
@@ -232,6 +244,7 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
             announce = (lambda text: err.print(text, markup=False, highlight=False)) if progress else None
             analyse_tournament(store, config, announce=announce)
         metrics = compute_metrics(store.tournament(config.name))
+        costs = cost_report(config, store.records(config.name, with_rounds=False)) if costly else {}
     return TournamentRun(
         name=config.name,
         db=str(config.db),
@@ -246,6 +259,7 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         given_up=summary.given_up if summary else [],
         metrics=metrics,
         stopped=stopped,
+        costs=costs,
     )
 
 
