@@ -216,6 +216,7 @@ def test_a_game_played_through_the_page_is_stored_with_its_replay(site) -> None:
     header, steps, _ = read_replay(replay)
     assert header["agents"] == ["random", "human"] and len(steps) == record.length
     assert check_replay(replay) is None
+    assert client.get("/api/progress.json", params={"db": 1, "name": "play"}).json()["scheduled"] is None
     shown = client.get(state["match_url"])
     assert shown.status_code == 200 and client.get(f"/api/replay/m1-{record.match_id}").json()["notes"] == []
 

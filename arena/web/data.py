@@ -22,8 +22,9 @@ from arena.web.replays import DRAWING, Replay
 RATE_WINDOW = 30.0  # seconds of recent matches the live rate is measured over
 RUNNING_WITHIN = 10.0  # a tournament whose last match was stored this recently is shown as running
 NUM_BOOTSTRAP = 200  # as `arena report`
+PERSON = "human"  # the spec (and store name) of a person; games with one follow no schedule
 # Agents that are never re-played to rebuild a match's replay: they would ask a model or a person again.
-NOT_REPLAYED = ("llm", "human")
+NOT_REPLAYED = ("llm", PERSON)
 
 
 def replay_dir(db: str | Path) -> Path:
@@ -122,10 +123,12 @@ class Databases:
 
     def _scheduled_count(self, db: int, name: str, config: dict[str, Any]) -> int | None:
         """How many matches the stored config schedules (None when it cannot be rebuilt here, say an env whose
-        plugin is not installed)."""
+        plugin is not installed, and for the games people played, which follow no schedule)."""
         from arena.tournaments.config import config_from_dict
         from arena.tournaments.schedule import build_schedule
 
+        if any(a.get("spec") == PERSON for a in config.get("agents", [])):
+            return None
         key = repr(sorted(config.items()))
         cached = self._scheduled.get((db, name))
         if cached is not None and cached[0] == key:

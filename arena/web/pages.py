@@ -57,7 +57,9 @@ def progress_text(progress: Progress) -> str:
         if progress.eta is not None:
             text += f", about {progress.eta:.0f}s left"
         return text + " (running)"
-    return text + (", finished" if total is None or done >= total else ", stopped (resume it to play the rest)")
+    if total is None:
+        return text
+    return text + (", finished" if done >= total else ", stopped (resume it to play the rest)")
 
 
 def index_page(tournaments: list[dict[str, Any]], paths: list[str]) -> str:

@@ -20,11 +20,10 @@ from arena.errors import ArenaError, ConfigError, ParameterError
 from arena.registry import make_agent, make_env
 from arena.replay import read_replay
 from arena.specs import AgentSpec, EnvSpec
-from arena.web.data import replay_dir
+from arena.web.data import PERSON, replay_dir  # PERSON: the person's name and spec in the store
 from arena.web.replays import DRAWING, png
 
 PLAY_TOURNAMENT = "play"
-PERSON = "human"  # the person's name in the store, under the spec of arena's terminal human agent
 IDLE_SECONDS = 1800.0  # a person who does not move for this long forfeits the game
 
 
