@@ -213,7 +213,8 @@ def transcript_lines(records: list[dict[str, Any]], seen: set[str]) -> list[str]
             seen.add(content)
             lines.append(f"  {message.get('role', '?')}: {shown}")
         if "error" in record:
-            lines.append(f"  failed: {record['error']}" + (" -> asked again in text" if record.get("fallback") else ""))
+            again = f" -> asked again: answer={record['fallback']}" if record.get("fallback") else ""
+            lines.append(f"  failed: {record['error']}{again}")
             continue
         if record.get("reasoning"):
             lines.append("  reasoning: " + str(record["reasoning"]).replace("\n", "\n    "))

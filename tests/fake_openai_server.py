@@ -4,7 +4,8 @@ Scripted items are served first, in order; when the script is empty, `responder(
 legal move, or a uniform distribution when the prompt asks for one; for a request with a JSON schema or a forced
 function call, an answer that follows it). A reply may carry reasoning beside its answer (`reasoning_content` or
 `reasoning`, with a count of reasoning tokens) and a function call. `refuse` names request fields the server
-rejects with HTTP 400 (as servers without structured outputs do). Every request body and header is kept.
+rejects with HTTP 400 (as servers without structured outputs do); `response_format:json_schema` refuses that
+type only. Every request body and header is kept.
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ def user_prompt(body: dict[str, Any]) -> str:
 
 def structured_schema(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """("json" | "tool", the JSON schema) of a request that asks for a structured answer, else None."""
-    if body.get("response_format", {}).get("type") == "json_schema":
-        return "json", body["response_format"]["json_schema"]["schema"]
+    response_format = body.get("response_format", {})
+    if response_format.get("type") == "json_schema":
+        return "json", response_format["json_schema"]["schema"]
+    if response_format.get("type") == "json_object" and "schema" in response_format:
+        return "json", response_format["schema"]
     if body.get("tools"):
         return "tool", body["tools"][0]["function"]["parameters"]
     return None
@@ -132,7 +136,12 @@ class FakeChatServer:
             self.script.extend(items)
 
     def _next(self, body: dict[str, Any]) -> Reply | Status | str:
-        refused = sorted(self.refuse & set(body))
+        fields = (
+            set(body) | {f"response_format:{body['response_format'].get('type')}"}
+            if "response_format" in body
+            else set(body)
+        )
+        refused = sorted(self.refuse & fields)
         if refused:
             return Status(400, body=json.dumps({"error": {"message": f"unsupported field: {refused[0]}"}}))
         with self.lock:

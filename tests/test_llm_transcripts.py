@@ -206,15 +206,27 @@ def test_a_server_that_refuses_structured_answers_is_asked_in_text_once_and_reme
     with FakeChatServer(refuse=("response_format",)) as server:
         result = arena.play("rps-v0(rounds=2)", [llm(server, ", answer=json"), "random"], seed=2)
         assert result.termination == "normal"
-        assert ["response_format" in b for b in server.requests] == [True, False, False]
-        assert result.agent_stats[0]["answer_fallbacks"] == 1
-        refused, first = result.transcripts[0], result.transcripts[1]
-        assert refused["answer"] == "json" and "HTTP 400" in refused["error"] and refused["fallback"] == "text"
-        assert first["answer"] == "text" and first["move"] == "rock"
-        assert "Move: <one legal move" in user_prompt(server.requests[1])  # the text template, not the JSON one
+        formats = [b.get("response_format", {}).get("type") for b in server.requests]
+        assert formats == ["json_schema", "json_object", None, None]
+        assert result.agent_stats[0]["answer_fallbacks"] == 2
+        first, second, played = result.transcripts[:3]
+        assert first["answer"] == "json" and "HTTP 400" in first["error"] and first["fallback"] == "json_object"
+        assert second["answer"] == "json_object" and second["fallback"] == "text"
+        assert played["answer"] == "text" and played["move"] == "rock"
+        assert "Move: <one legal move" in user_prompt(server.requests[2])  # the text template, not the JSON one
         again = arena.play("rps-v0", [llm(server, ", answer=json"), "random"], seed=3)
-        assert len(server.requests) == 4 and "response_format" not in server.requests[3]
+        assert len(server.requests) == 5 and "response_format" not in server.requests[4]
         assert again.agent_stats[0]["answer_fallbacks"] == 0
+
+
+def test_a_server_with_llama_cpp_json_takes_a_schema_in_json_object():
+    with FakeChatServer(refuse=("response_format:json_schema",)) as server:
+        result = arena.play("rps-v0(rounds=2)", [llm(server, ", answer=json"), "random"], seed=2)
+        formats = [b["response_format"]["type"] for b in server.requests]
+        assert formats == ["json_schema", "json_object", "json_object"]
+        assert server.requests[1]["response_format"]["schema"]["properties"]["move"]["enum"][0] == "rock"
+        assert [r["answer"] for r in result.transcripts] == ["json", "json_object", "json_object"]
+        assert [r.get("parsed_by") for r in result.transcripts] == [None, "json", "json"]
 
 
 def test_reasoning_fields_and_think_blocks_are_kept_and_their_tokens_counted(server):

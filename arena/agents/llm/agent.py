@@ -45,6 +45,7 @@ from arena.core import Agent, Observation, ParameterError
 
 STRATEGIES = ("act", "distribution", "sample", "vote")
 ANSWERS = ("text", "json", "tool")
+ANSWER_FORMS = {"text": ("text",), "json": ("json", "json_object"), "tool": ("tool",)}  # tried in order
 HISTORIES = ("stateless", "chat")
 REASONING_EFFORTS = ("minimal", "low", "medium", "high")
 REFUSAL_STATUS = {400, 404, 405, 415, 422, 501}  # how servers say they do not take a request's fields
@@ -285,10 +286,12 @@ class LLMAgent(Agent):
         return {"temperature": self.temperature, **budget, **effort}
 
     def answer_kind(self) -> str:
-        """How answers are asked for now: `answer`, or `text` once this endpoint has refused it."""
-        if self.answer != "text" and (self.endpoint, self.answer) in _REFUSED:
-            return "text"
-        return self.answer
+        """How answers are asked for now: the first of `answer`'s forms this endpoint has not refused, else `text`.
+        `json` has two: OpenAI's `json_schema` response format, then `json_object` with a `schema` (llama.cpp's)."""
+        for form in ANSWER_FORMS[self.answer]:
+            if (self.endpoint, form) not in _REFUSED:
+                return form
+        return "text"
 
     @staticmethod
     def _structure(kind: str, answer: str, legal_moves: list[str]) -> dict[str, Any]:
@@ -305,6 +308,8 @@ class LLMAgent(Agent):
                     "json_schema": {"name": name, "strict": True, "schema": schema},
                 }
             }
+        if answer == "json_object":
+            return {"response_format": {"type": "json_object", "schema": schema}}
         about = "Play one legal move." if one_move else "Play a mixed strategy: a probability for each legal move."
         return {
             "tools": [{"type": "function", "function": {"name": name, "description": about, "parameters": schema}}],
@@ -376,10 +381,11 @@ class LLMAgent(Agent):
                 record.update(error=str(failure), retries=failure.retries, latency_s=round(failure.latency, 6))
                 refused = answer != "text" and failure.status in REFUSAL_STATUS
                 with _LOCK:
-                    self._transcript.append({**record, "fallback": "text"} if refused else record)
                     if refused:
                         self.stats["answer_fallbacks"] += 1
                         _REFUSED[(self.endpoint, answer)] = str(failure)
+                        record["fallback"] = self.answer_kind()
+                    self._transcript.append(record)
                 if refused:
                     continue
                 raise
