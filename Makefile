@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := arena tests benchmarks examples
 
-.PHONY: help demo test lint format typecheck check bench clean
+.PHONY: help demo llm-demo test lint format typecheck check bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,6 +18,12 @@ $(BIN)/.installed: pyproject.toml
 
 demo: $(BIN)/.installed  ## run the default Kuhn-poker tournament and print the ranking
 	$(BIN)/arena tournament examples/kuhn.toml --db arena-results.sqlite
+
+llm-demo: $(BIN)/.installed  ## the packaged local model (SmolLM2-135M) vs random, CFR+, Hedge: Kuhn poker, repeated RPS
+	$(BIN)/arena tournament examples/llm_local.toml --db llm-demo.sqlite
+	$(BIN)/arena tournament examples/llm_local.toml --name llm-local-rps --env "rps-v0(rounds=10)" --games 1 --db llm-demo.sqlite
+	$(BIN)/arena report llm-demo.sqlite --tournament llm-local
+	$(BIN)/arena report llm-demo.sqlite --tournament llm-local-rps
 
 test: $(BIN)/.installed  ## the whole test suite (slow tests included), 2 workers
 	SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest -n 2 -q
@@ -39,4 +45,4 @@ bench: $(BIN)/.installed  ## the benchmarks, side by side with their peers
 	$(BIN)/python benchmarks/run_all.py
 
 clean:  ## remove the venv and the demo's results
-	rm -rf $(VENV) arena-results.sqlite*
+	rm -rf $(VENV) arena-results.sqlite* llm-demo.sqlite*
