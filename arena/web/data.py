@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import ConfigError
-from arena.tournaments.records import MatchRecord
+from arena.tournaments.records import MATCH_COLUMNS, MatchDecoder, MatchRecord
 from arena.tournaments.store import ResultsStore
 from arena.web.replays import DRAWING, Replay
 
@@ -201,13 +201,19 @@ class Databases:
 
     def match(self, db: int, name: str, match_id: str) -> tuple[MatchRecord, dict[str, str]]:
         """One stored match and the spec (canonical text) of every agent of its tournament."""
+        columns = [c for c in MATCH_COLUMNS if c != "tournament"]
         with self.store(db) as store:
             store.resolve(name)
-            records = [r for r in store.records(name) if r.match_id == match_id]
+            row = store.conn.execute(
+                f"SELECT {', '.join(columns)} FROM matches WHERE tournament = ? AND match_id = ?", (name, match_id)
+            ).fetchone()
             specs = {a.name: a.spec.text for a in store.agent_records(name)}
-        if not records:
+        if row is None:
             raise ConfigError(f"no match {match_id!r} in tournament {name!r}")
-        return records[0], specs
+        try:
+            return MatchDecoder().decode(columns, row), specs
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{self.path(db)} is damaged: match {match_id} cannot be read ({exc})") from None
 
     def match_replay(self, db: int, name: str, match_id: str) -> Replay:
         """The replay of a stored match: the file written when it was played in the browser, else the match

@@ -7,6 +7,7 @@ its replay kept beside the database under the match's id.
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import tempfile
@@ -18,7 +19,6 @@ import arena
 from arena.core import Agent, MatchResult, Observation
 from arena.errors import ArenaError, ConfigError, ParameterError
 from arena.registry import make_agent, make_env
-from arena.replay import read_replay
 from arena.specs import AgentSpec, EnvSpec
 from arena.web.data import PERSON, replay_dir  # PERSON: the person's name and spec in the store
 from arena.web.replays import DRAWING, png
@@ -67,6 +67,7 @@ class PlaySession:
         self.picture: bytes | None = None
         self.picture_number = 0
         self.log: list[dict[str, Any]] = []
+        self._read = 0  # how much of the replay the move list has read
         self.result: dict[str, Any] | None = None
         self.match_id: str | None = None
         self.error = ""
@@ -103,15 +104,20 @@ class PlaySession:
             self.picture_number += 1
 
     def _stepped(self, env: Any) -> None:
-        _, steps, _ = read_replay(self.replay)
+        """After each step: the new moves (read from the replay being written) and the new picture."""
         names = dict(zip(self.players, [a.name for a in self.agents]))
-        log = [
-            {"t": s["t"], "player": m["player"], "agent": names[m["player"]], "move": m.get("action_name", "")}
-            for s in steps
-            for m in s["moves"]
+        with self.replay.open(encoding="utf-8") as file:
+            file.seek(self._read)
+            lines = file.read().splitlines()
+            self._read = file.tell()
+        moves = [
+            {"t": step["t"], "player": m["player"], "agent": names[m["player"]], "move": m.get("action_name", "")}
+            for step in map(json.loads, lines)
+            if step.get("type") == "step"
+            for m in step["moves"]
         ]
         with self._changed:
-            self.log = log
+            self.log = self.log + moves
             self.status = "opponent"
         self._draw()
 
