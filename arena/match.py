@@ -184,6 +184,8 @@ class _Match:
         self.transcribers = [t if callable(t) else None for t in takers]
         self.transcripts: list[dict[str, Any]] = []
         self.pending: dict[str, list[dict[str, Any]]] = {}  # a player's records not yet written with a move
+        if not any(self.transcribers):
+            self.decide = self._decide  # type: ignore[method-assign]  # no agent keeps one: nothing to collect
 
     def transcribe(self, seat: int, player: str) -> None:
         """Collect the records of the decision the agent in `seat` just made (a guarded, timed call: an agent that

@@ -230,6 +230,20 @@ def transcript_lines(records: list[dict[str, Any]], seen: set[str]) -> list[str]
     return lines
 
 
+def transcript_summary(records: list[dict[str, Any]]) -> str:
+    """A printable walk through a match's transcript records (as the store keeps them, tagged with player and
+    step), decision by decision."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    decision = None
+    for record in records:
+        if (record.get("t"), record.get("player")) != decision:
+            decision = (record.get("t"), record.get("player"))
+            lines.append(f"\n--- step {decision[0]}: {decision[1]} ---")
+        lines += transcript_lines([record], seen)
+    return "\n".join(lines).lstrip("\n")
+
+
 def replay_summary(path: str | Path, texts: bool = True) -> str:
     """A printable walk through a replay, step by step, with what each player saw and, for agents that keep one,
     the transcript of each decision (`texts=False`: a line a move)."""

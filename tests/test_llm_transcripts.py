@@ -11,6 +11,7 @@ from fake_openai_server import FakeChatServer, Reply, Status, default_responder,
 import arena
 from arena.agents.llm import agent as llm_agent
 from arena.agents.llm.prompts import PromptBook, env_template_parts
+from arena.cli import main
 from arena.core import ParameterError
 from arena.registry import envs
 from arena.replay import read_replay, replay_summary
@@ -112,7 +113,7 @@ def test_secrets_never_reach_a_transcript(server, tmp_path, monkeypatch):
     assert "My key is ***" in result.transcripts[0]["reply"]
 
 
-def test_a_tournament_stores_each_match_transcript_with_its_texts_once(server, tmp_path, monkeypatch):
+def test_a_tournament_stores_each_match_transcript_with_its_texts_once(server, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ARENA_TEST_KEY", "sk-stored-SECRET-1")
     server.responder = lambda body: Reply("sk-stored-SECRET-1 Move: rock")
     config = {
@@ -137,6 +138,12 @@ def test_a_tournament_stores_each_match_transcript_with_its_texts_once(server, t
         packed = json.loads(
             store.conn.execute("SELECT transcript FROM transcripts WHERE match_id = ?", (match_id,)).fetchone()[0]
         )
+    assert main(["replay", str(db), "--match", match_id]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("--- step 1: player_") and shown.count("reply: *** Move: rock") == 3
+    assert shown.count("You are a strategic game player") == 1
+    assert main(["replay", str(db), "--match", "no-such-match"]) == 2
+    assert "holds no transcript of a match 'no-such-match'" in capsys.readouterr().err
     system_prompts = [t for t in packed["texts"] if t.startswith("You are a strategic game player")]
     assert len(system_prompts) == 1 and len(packed["texts"]) == 1 + 3 + 1  # system, 3 user turns, 1 distinct reply
 
