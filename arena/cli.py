@@ -132,6 +132,8 @@ def _numbered(path: str | None, index: int) -> str | None:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from arena.replay import check_replay, read_replay, replay_summary
 
+    if args.match is not None:
+        return _show_stored_transcript(args)
     if args.render or args.record:
         from arena.render.recording import replay_visual
 
@@ -153,6 +155,22 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             else f"MISMATCH: {problem}"
         )
         return 0 if problem is None else 1
+    return 0
+
+
+def _show_stored_transcript(args: argparse.Namespace) -> int:
+    from arena.errors import ConfigError
+    from arena.replay import transcript_summary
+    from arena.tournaments import ResultsStore
+
+    with ResultsStore(args.file, readonly=True) as store:
+        records = store.transcript(args.match)
+    if not records:
+        raise ConfigError(f"{args.file} holds no transcript of a match {args.match!r}")
+    if args.json:
+        print_json(records)
+    else:
+        print(transcript_summary(records))
     return 0
 
 
@@ -185,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true", help="re-run the actions and check the rewards")
     p.add_argument("--render", choices=["human"], default=None, help="re-play the match in a window")
     p.add_argument("--record", metavar="FILE", help="re-play the match into a video (.gif, .mp4)")
+    p.add_argument(
+        "--match", metavar="ID", default=None, help="with a results database as FILE: the transcript of match ID"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_replay)
 
