@@ -112,12 +112,13 @@ def test_regret_curves_by_hand():
     assert regret.loglog_slope(-t.astype(float)) is None
 
 
+@pytest.mark.slow
 def test_hedge_has_sublinear_regret_and_random_linear_in_a_real_tournament(tmp_path):
     run = arena.run_tournament(
         {
             "name": "regret",
             "envs": ["rps-v0(rounds=200)"],
-            "games": 2,
+            "games": 8,
             "seats": "fixed",
             "backend": "inprocess",
             "agents": [
@@ -130,9 +131,9 @@ def test_hedge_has_sublinear_regret_and_random_linear_in_a_real_tournament(tmp_p
     )
     regret = run.metrics["envs"]["rps-v0(rounds=200)"]["regret"]
     hedge, uniform = regret["hedge"], regret["random"]
-    assert hedge["rounds"] == 200 and hedge["matches"] == 4
-    assert hedge["loglog_slope"] < 0.75 and hedge["sublinear"]
-    assert uniform["loglog_slope"] > 0.85
+    assert hedge["rounds"] == 200 and hedge["matches"] == 16
+    assert hedge["loglog_slope"] < 0.75 and hedge["sublinear"] == "yes"
+    assert uniform["loglog_slope"] > 0.85 and uniform["sublinear"] == "no"
     assert hedge["external_regret_per_round"] < 0.1 < uniform["external_regret_per_round"]
     assert hedge["dynamic_regret_per_round"] >= hedge["external_regret_per_round"]
     assert len(hedge["curve_external"]) == 200

@@ -42,7 +42,7 @@ def test_report_writes_csv_plots_and_one_self_contained_html(database, tmp_path,
         ]
     )
     out = capsys.readouterr().out
-    assert code == 0 and "rep: 36 matches" in out and "Head to head" in out and "Regret in repeated games" in out
+    assert code == 0 and "rep: 36 matches" in out and "head to head" in out and "regret in repeated games" in out
     with (tmp_path / "csv" / "ranking.csv").open() as handle:
         ranking = list(csv.DictReader(handle))
     assert {r["agent"] for r in ranking} == {"random", "fixed(action=1)", "fixed(action=0)"}

@@ -199,9 +199,11 @@ def test_command_line_tournament_json(tmp_path, capsys):
         ]
     )
     out = json.loads(capsys.readouterr().out)
-    assert code == 0 and out["played"] == out["scheduled"] == 8 and out["name"] == "cli"
+    assert code == 0 and out["played"] == out["scheduled"] == 8
+    assert out["name"] == "matching_pennies-v0: random vs fixed(action=0)"  # named from its envs and agents
     assert {a["name"] for a in out["metrics"]["agents"]} == {"random", "fixed(action=0)"}
-    assert main(["tournament", "--env", "matching_pennies-v0", "--agents", "random", "--seed", "9", "--db", db]) == 2
+    again = ["tournament", "--env", "matching_pennies-v0", "--agents", "random", "fixed(action=0)", "--seed", "9"]
+    assert main([*again, "--db", db]) == 2
     assert "was run with different seed" in capsys.readouterr().err
 
 

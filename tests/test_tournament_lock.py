@@ -33,7 +33,9 @@ def test_two_runs_on_one_database_play_each_match_once(tmp_path):
         else:
             lines = err.strip().splitlines()
             assert proc.returncode == 2 and len(lines) == 1, err
-            assert "is in use by process" in lines[0] and "'cli'" in lines[0], err
+            assert "is in use by process" in lines[0] and "'rps-v0(rounds=2): random vs fixed(action=0)'" in lines[0], (
+                err
+            )
             refused += 1
     assert played == 3000
 

@@ -90,7 +90,7 @@ def adhoc_name(config: TournamentConfig) -> str:
     if len(name) <= NAME_LIMIT:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-    return f"{name[: NAME_LIMIT - 14]}... #{digest}"
+    return f"{name[: NAME_LIMIT - 15]}... #{digest}"
 
 
 def _cmd_tournament(args: argparse.Namespace) -> int:

@@ -53,34 +53,71 @@ def zero_sum_nash(payoffs: np.ndarray) -> tuple[np.ndarray, float]:
     return p / p.sum(), float(result.x[-1])
 
 
-def max_entropy_nash(payoffs: np.ndarray, tolerance: float = 1e-9) -> tuple[np.ndarray, float]:
-    """Among the maximin strategies of a zero-sum game, the one of largest entropy (unique; Nash averaging)."""
+def _equilibrium_support(payoffs: np.ndarray, value: float) -> list[int]:
+    """The strategies that some maximin strategy plays: for each, the most weight an optimal strategy can give it
+    (one LP each, solved to 1e-10); those that can get no more than 1e-6 are never played in equilibrium."""
+    import scipy.optimize  # heavy: see zero_sum_nash
+
+    rows, cols = payoffs.shape
+    support = []
+    for i in range(rows):
+        cost = np.zeros(rows)
+        cost[i] = -1.0
+        result = scipy.optimize.linprog(
+            cost,
+            A_ub=-payoffs.T,
+            b_ub=-value * np.ones(cols),
+            A_eq=np.ones((1, rows)),
+            b_eq=[1.0],
+            bounds=[(0, None)] * rows,
+            method="highs",
+            options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+        )
+        if result.status == 0 and -result.fun > 1e-6:
+            support.append(i)
+    return support
+
+
+def max_entropy_nash(payoffs: np.ndarray, tolerance: float = 1e-9, exact: bool = True) -> tuple[np.ndarray, float]:
+    """Among the maximin strategies of a zero-sum game, the one of largest entropy (unique; Nash averaging).
+
+    With `exact`, the strategies no maximin strategy plays get exactly 0 (`_equilibrium_support`, one LP per
+    strategy), so a pure equilibrium is returned exactly; the entropy is maximised over the others. Without it
+    (bootstrap replicates) they may keep weights of the order of `tolerance` over their payoff gap."""
     import scipy.optimize  # heavy: see zero_sum_nash
 
     p0, value = zero_sum_nash(payoffs)
     n = len(p0)
     if n == 1:
         return p0, value
+    support = _equilibrium_support(payoffs, value) if exact else list(range(n))
+    if len(support) <= 1:
+        pure = np.zeros(n)
+        pure[support[0] if support else int(np.argmax(p0))] = 1.0
+        return pure, value
+    sub = payoffs[support]
+    k = len(support)
 
-    def negative_entropy(p: np.ndarray) -> tuple[float, np.ndarray]:
-        q = np.clip(p, 1e-12, None)
-        return float((q * np.log(q)).sum()), np.log(q) + 1.0
+    def negative_entropy(q: np.ndarray) -> tuple[float, np.ndarray]:
+        clipped = np.clip(q, 1e-12, None)
+        return float((clipped * np.log(clipped)).sum()), np.log(clipped) + 1.0
 
-    start = 0.5 * p0 + 0.5 * np.full(n, 1.0 / n)
+    start = 0.5 * p0[support] / max(p0[support].sum(), 1e-12) + 0.5 * np.full(k, 1.0 / k)
     constraints = [
-        {"type": "eq", "fun": lambda p: p.sum() - 1.0, "jac": lambda p: np.ones(n)},
-        {"type": "ineq", "fun": lambda p: payoffs.T @ p - value + tolerance, "jac": lambda p: payoffs.T},
+        {"type": "eq", "fun": lambda q: q.sum() - 1.0, "jac": lambda q: np.ones(k)},
+        {"type": "ineq", "fun": lambda q: sub.T @ q - value + tolerance, "jac": lambda q: sub.T},
     ]
     result = scipy.optimize.minimize(
         negative_entropy,
         start,
         jac=True,
         method="SLSQP",
-        bounds=[(0, 1)] * n,
+        bounds=[(0, 1)] * k,
         constraints=constraints,
         options={"ftol": 1e-12, "maxiter": 500},
     )
-    p = np.clip(result.x, 0, None)
+    p = np.zeros(n)
+    p[support] = np.clip(result.x, 0, None)
     p /= p.sum()
     if not result.success or (payoffs.T @ p).min() < value - 1e-6:
         return p0, value
@@ -116,9 +153,9 @@ def _matrices(agents: list[str], cells: dict[tuple[str, str], Cell]) -> tuple[np
     return mean, played, exact
 
 
-def _solve(mean: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+def _solve(mean: np.ndarray, exact: bool = True) -> tuple[np.ndarray, float, np.ndarray]:
     margin = (mean - mean.T) / 2.0
-    nash, value = max_entropy_nash(margin)
+    nash, value = max_entropy_nash(margin, exact=exact)
     return nash, value, margin @ nash
 
 
@@ -160,7 +197,7 @@ def meta_game(
                 resampled[i, j] = picked[0]
             if not is_exact[j, i]:
                 resampled[j, i] = picked[1]
-        p, _, a = _solve(resampled)
+        p, _, a = _solve(resampled, exact=False)
         weights.append(p)
         averages.append(a)
     missing = ~played & ~np.eye(len(agents), dtype=bool)

@@ -65,7 +65,8 @@ MEANINGS = {
     "exploitability": "how much a best response gains against the agent's strategy in a two-player zero-sum game",
     "nash_conv": "NashConv: the sum over players of what a best response gains (more than two players, general-sum)",
     "regret": "external regret per round in repeated games, from full-information feedback",
-    "growth_exponent": "b of R_t = c + a t^b fitted over the second half of the rounds; sublinear when b < 1",
+    "growth_exponent": "b of R_t = c + a t^b fitted with the offset c free (a head start is not a rate); sublinear"
+    " when b < 1",
     "sublinear": "yes: the exponent's whole 95% interval is below 1 (or regret is not positive); no: it reaches 1 and"
     " regret per round is clearly positive; inconclusive otherwise",
     "nash_weight": "weight of an agent in the maximum-entropy Nash equilibrium of the meta-game, bootstrap interval",
@@ -152,9 +153,14 @@ def env_ranking(
     exact: dict[tuple[EnvSpec, str, str], float],
     meta: MetaGame | None,
     num_bootstrap: int,
+    spread: float,
 ) -> dict[str, Any]:
     """One env's ranking: its method (rank_by, or what `auto` picks for the env's result kind), label, meaning, the
-    rows (name, rank, value, 95% interval, exact) and the groups never compared (then nothing is ranked)."""
+    rows (name, rank, value, 95% interval, exact) and the groups never compared (then nothing is ranked).
+
+    Payoff and Nash rankings put two agents in different ranks only when their intervals are more than
+    `TIE_SHARE` of `spread` (the range of the env's match payoffs) apart: exact values have no interval, and
+    differences that small are ties."""
     players = max((len(g.seats) for g in games), default=2)
     method = rank_by
     note = None
@@ -167,8 +173,7 @@ def env_ranking(
     groups = never_compared(names, games)
     if groups:
         return {**base, "method": method, "label": "-", "rows": [], "never_compared": groups, "meaning": ""}
-    payoffs = [p for g in games for p in g.payoffs]
-    tie = TIE_SHARE * (max(payoffs) - min(payoffs)) if payoffs else 0.0
+    tie = TIE_SHARE * spread
     zero_sum = outcomes.kind in ("amounts", "win-draw-loss")
     cells = payoff_cells(env, games, exact, zero_sum) if players == 2 else {}
     exact_cells = sum(c.exact for c in cells.values())
@@ -282,11 +287,11 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
         by_env[m.env].append(m)
     env_list = list(dict.fromkeys(stored.envs + list(by_env)))
     outcomes = {env: env_outcomes(env) for env in env_list}
-    games_by_env = {
-        env: scored_games(by_env.get(env, []), env_scoring(scoring, outcomes[env], all_orders), all_orders)
-        for env in env_list
-    }
-    games = [g for env in env_list for g in games_by_env[env]]
+    scoring_of = {env: env_scoring(scoring, outcomes[env], all_orders) for env in env_list}
+    games_by_env = {env: scored_games(by_env.get(env, []), scoring_of[env], all_orders) for env in env_list}
+    # matches scored one by one keep their stored order (Elo depends on it), duplicate sets follow
+    games: list[Scored] = [m for m in matches if scoring_of[m.env] == "match"]
+    games += [g for env in env_list if scoring_of[env] == "duplicate" for g in games_by_env[env]]
     summaries = agent_summaries(names, matches, games)
     tables = rating_tables(names, games, num_bootstrap)
     envs: dict[str, dict[str, Any]] = {}
@@ -297,6 +302,8 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
         zero_sum = kind.kind in ("amounts", "win-draw-loss")
         meta = meta_game(env_names, env_games, exact, zero_sum, num_bootstrap) if players == 2 else None
         alpha = alpha_rank_of(env_names, env_games) if players and (players > 2 or not zero_sum) else None
+        payoffs = [p for m in env_matches for p in m.payoffs]
+        spread = max(payoffs) - min(payoffs) if payoffs else 0.0
         envs[env.text] = {
             "matches": len(env_matches),
             "games": len(env_games),
@@ -306,7 +313,7 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
             "big_blind": kind.big_blind,
             "scoring": env_scoring(scoring, kind, all_orders),
             "analysis_column": "exploitability" if players == 2 and zero_sum else "nash_conv",
-            "ranking": env_ranking(env, kind, rank_by, env_names, env_games, exact, meta, num_bootstrap)
+            "ranking": env_ranking(env, kind, rank_by, env_names, env_games, exact, meta, num_bootstrap, spread)
             if env_games
             else None,
             "meta_game": plain(meta) if meta else None,

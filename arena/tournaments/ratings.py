@@ -169,47 +169,83 @@ class _Outcomes:
         return wins, draws.reshape(self.n, self.n)
 
 
-def _davidson_objective(x: np.ndarray, wins: np.ndarray, draws: np.ndarray) -> tuple[float, np.ndarray]:
-    """Negative penalised log-likelihood of the Davidson model and its gradient; x = (theta, log nu)."""
-    theta, eta = x[:-1], x[-1]
-    half = 0.5 * (theta[:, None] + theta[None, :])
-    a, b, c = np.broadcast_to(theta[:, None], half.shape), np.broadcast_to(theta[None, :], half.shape), eta + half
+def davidson_log_likelihood(
+    theta: np.ndarray, log_nu: float, wins: np.ndarray, draws: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The penalised Davidson log-likelihood at strengths `theta` (natural log-odds) and log nu, with its gradient
+    and Hessian over (theta, log nu); weak Gaussian priors (`PRIOR`) on theta and log nu keep it strictly concave.
+
+    Per pair i < j with w_ij wins of i, w_ji of j and d_ij draws out of n_ij games, the likelihood is
+    w_ij a + w_ji b + d_ij c - n_ij log(e^a + e^b + e^c) with a = theta_i, b = theta_j, c = log nu + (a + b) / 2.
+    """
+    n = len(theta)
+    iu, ju = np.triu_indices(n, 1)
+    w_ij, w_ji, d = wins[iu, ju], wins[ju, iu], draws[iu, ju]
+    total = w_ij + w_ji + d
+    a, b = theta[iu], theta[ju]
+    c = log_nu + 0.5 * (a + b)
     top = np.maximum(np.maximum(a, b), c)
     ea, eb, ec = np.exp(a - top), np.exp(b - top), np.exp(c - top)
     z = ea + eb + ec
-    log_z = top + np.log(z)
     pa, pb, pc = ea / z, eb / z, ec / z
-    upper = np.triu(np.ones_like(half), 1)  # draws count once per pair
-    value = (wins * (a - log_z)).sum() + (upper * draws * (c - log_z)).sum() - 0.5 * PRIOR * theta @ theta
-    # d log Z / d theta_i = pa + pc / 2, d log Z / d theta_j = pb + pc / 2, d log Z / d log nu = pc
-    g_wins = (wins * (1 - pa - 0.5 * pc)).sum(axis=1) - (wins * (pb + 0.5 * pc)).sum(axis=0)
-    d = upper * draws
-    g_draws = (d * (0.5 - pa - 0.5 * pc)).sum(axis=1) + (d * (0.5 - pb - 0.5 * pc)).sum(axis=0)
-    g_theta = g_wins + g_draws - PRIOR * theta
-    g_eta = (d * (1 - pc)).sum() - (wins * pc).sum()
-    return -float(value), -np.append(g_theta, g_eta)
+    value = float((w_ij * a + w_ji * b + d * c - total * (top + np.log(z))).sum())
+    value -= 0.5 * PRIOR * (theta @ theta + log_nu * log_nu)
+    ga, gb, gc = w_ij - total * pa, w_ji - total * pb, d - total * pc
+    gradient = np.zeros(n + 1)
+    np.add.at(gradient, iu, ga + 0.5 * gc)
+    np.add.at(gradient, ju, gb + 0.5 * gc)
+    gradient[-1] = gc.sum()
+    gradient -= PRIOR * np.append(theta, log_nu)
+    # Hessian of -n log-sum-exp in (a, b, c): -n (diag(p) - p p^T), carried to (theta_i, theta_j, log nu)
+    haa, hbb, hcc = -total * pa * (1 - pa), -total * pb * (1 - pb), -total * pc * (1 - pc)
+    hab, hac, hbc = total * pa * pb, total * pa * pc, total * pb * pc
+    hessian = np.zeros((n + 1, n + 1))
+    last = np.full(len(iu), n)
+    for rows, cols, values in (
+        (iu, iu, haa + hac + 0.25 * hcc),
+        (ju, ju, hbb + hbc + 0.25 * hcc),
+        (iu, ju, hab + 0.5 * hac + 0.5 * hbc + 0.25 * hcc),
+        (ju, iu, hab + 0.5 * hac + 0.5 * hbc + 0.25 * hcc),
+        (iu, last, hac + 0.5 * hcc),
+        (last, iu, hac + 0.5 * hcc),
+        (ju, last, hbc + 0.5 * hcc),
+        (last, ju, hbc + 0.5 * hcc),
+        (last, last, hcc),
+    ):
+        np.add.at(hessian, (rows, cols), values)
+    hessian -= PRIOR * np.eye(n + 1)
+    return value, gradient, hessian
 
 
 def fit_davidson(
-    wins: np.ndarray, draws: np.ndarray, start: tuple[np.ndarray, float] | None = None
+    wins: np.ndarray, draws: np.ndarray, start: tuple[np.ndarray, float] | None = None, tolerance: float = 1e-10
 ) -> tuple[np.ndarray, float]:
     """Ratings (400-point scale, centred on 1000) and the draw parameter nu maximising the Davidson likelihood of
-    `wins[i, j]` (i beat j) and `draws[i, j]` (symmetric), with the weak prior of `fit_bradley_terry`; `start` is
-    a fit to begin from (ratings, nu)."""
-    import scipy.optimize  # heavy: loaded when ratings are fitted
-
+    `wins[i, j]` (i beat j) and `draws[i, j]` (symmetric): Newton's method with step halving on the concave
+    penalised log-likelihood, from `start` (ratings, nu) when given. Without draws it is Bradley-Terry (nu = 0)."""
     n = wins.shape[0]
-    if draws.sum() == 0:  # nu -> 0: the model is Bradley-Terry
+    if draws.sum() == 0:
         return fit_bradley_terry(wins), 0.0
-    x0 = np.zeros(n + 1)
-    x0[-1] = math.log(max(draws.sum() / 2, 0.5) / max(wins.sum(), 0.5))
+    theta = np.zeros(n)
+    log_nu = math.log(max(draws.sum() / 2, 0.5) / max(wins.sum(), 0.5))
     if start is not None and start[1] > 0:
-        x0 = np.append((start[0] - BASE) / SCALE, math.log(start[1]))
-    result = scipy.optimize.minimize(
-        _davidson_objective, x0, args=(wins, draws), jac=True, method="BFGS", options={"gtol": 1e-9}
-    )
-    theta = result.x[:-1]
-    return BASE + SCALE * (theta - theta.mean()), float(math.exp(result.x[-1]))
+        theta, log_nu = (np.asarray(start[0]) - BASE) / SCALE, math.log(start[1])
+    x = np.append(theta, log_nu)
+    current, gradient, hessian = davidson_log_likelihood(x[:-1], x[-1], wins, draws)
+    for _ in range(100):
+        step = np.linalg.solve(hessian, -gradient)
+        size = 1.0
+        while size > 1e-8:
+            candidate = x + size * step
+            value, g, h = davidson_log_likelihood(candidate[:-1], candidate[-1], wins, draws)
+            if value >= current - 1e-12:
+                break
+            size /= 2
+        x, current, gradient, hessian = candidate, value, g, h
+        if np.abs(size * step).max() < tolerance:
+            break
+    theta = x[:-1]
+    return BASE + SCALE * (theta - theta.mean()), float(math.exp(x[-1]))
 
 
 @dataclass

@@ -5,7 +5,7 @@ it has them, else the action it played). External regret R_T = max_a sum_t u_t(a
 regret D_T = sum_t max_a u_t(a) - sum_t <u_t, pi_t>; both are averaged per round. The sublinearity test of Park et
 al. ("Do LLM Agents Have Regret?") fits log R_t = b0 log t + b1 on the agent's mean regret curve (`loglog_slope`).
 That fit reads any linear curve with a head start (R_t = c + a t, c > 0) as a slope below 1, so the verdict rests on
-the growth exponent b of R_t = c + a t^b fitted over the second half of the rounds with the offset c free
+the growth exponent b of R_t = c + a t^b fitted over all rounds with the offset c free
 (`growth_exponent`, least squares profiled over b), and on its 95% interval from resampling matches: "yes"
 (sublinear) when the whole interval is below 1 (by more than the fit's resolution, 0.001), or when the regret
 per round is not positive (its interval at or below 0); "no" when the interval reaches 1 and the regret per
@@ -62,14 +62,14 @@ RESOLUTION = 1e-3  # an exponent interval counts as below 1 when its upper end i
 
 
 def growth_exponent(curve: np.ndarray) -> float | None:
-    """The exponent b of R_t = c + a t^b (c and a free, least squares) over the second half of the rounds, from a
-    grid of step 0.0025 on [0, 2] refined by a parabola through the best three; None with fewer than 8 rounds or a
-    curve that does not grow."""
+    """The exponent b of R_t = c + a t^b (c and a free, least squares) over all rounds, from a grid of step 0.0025
+    on [0, 2] refined by a parabola through the best three; None with fewer than 8 rounds or a curve that does not
+    grow."""
     curve = np.asarray(curve, dtype=float)
     if len(curve) < 8:
         return None
-    t = np.arange(1, len(curve) + 1, dtype=float)[len(curve) // 2 :]
-    y = curve[len(curve) // 2 :]
+    t = np.arange(1, len(curve) + 1, dtype=float)
+    y = curve
     if np.ptp(y) <= 1e-12 * max(1.0, float(np.abs(y).max())):
         return None
     x = (t / t[-1])[None, :] ** EXPONENTS[:, None]  # [b, t], scaled so that large t stays finite
@@ -123,7 +123,7 @@ class RegretSummary:
     dynamic_regret: float
     loglog_slope: float | None  # Park et al.'s log-log slope of the whole mean curve
     loglog_slope_ci: tuple[float, ...] | None
-    growth_exponent: float | None  # b of R_t = c + a t^b over the second half of the rounds
+    growth_exponent: float | None  # b of R_t = c + a t^b, the offset c free
     growth_exponent_ci: tuple[float, ...] | None
     sublinear: str  # yes | no | inconclusive
     curve_external: list[float]  # mean R_t / t

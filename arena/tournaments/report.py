@@ -372,12 +372,14 @@ TITLES = {
 }
 
 
-def _table_title(metrics: dict[str, Any], key: str) -> str:
+def _table_title(metrics: dict[str, Any], key: str, terminal: bool = False) -> str:
+    """A table's title: a heading in HTML, a lower-case caption in the terminal (as rich shows titles)."""
     if key == "ranking":
         ranking = metrics.get("ranking")
         scope = ranking.get("scope") if ranking else None
         return ranking_title(metrics, ranking, None if scope in (None, "all envs") else _short(scope))
-    return TITLES[key]
+    title = TITLES[key]
+    return title[0].lower() + title[1:] if terminal and not title.startswith("alpha") else title
 
 
 def _shown(metrics: dict[str, Any], key: str, header: list[str], rows: list[list[str]]) -> bool:
@@ -410,7 +412,7 @@ def print_ranking(metrics: dict[str, Any], console: Any = None, full: bool = Fal
                 console.print(line, soft_wrap=True)
         if not _shown(metrics, key, header, rows):
             continue
-        table = Table(title=_table_title(metrics, key))
+        table = Table(title=_table_title(metrics, key, terminal=True))
         for column in header:
             table.add_column(column, overflow="fold")
         for row in rows:
