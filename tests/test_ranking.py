@@ -216,7 +216,8 @@ def test_no_ranking_is_fitted_over_agents_that_were_never_compared():
     metrics = compute_metrics(_stored(matches, ["a", "b", "c", "d"]), num_bootstrap=5)
     ranking = metrics["envs"][env]["ranking"]
     assert ranking["rows"] == [] and ranking["never_compared"] == [["a", "b"], ["c", "d"]]
-    assert all(a["rank"] is None for a in metrics["agents"])
+    assert all(a["rank"] is None and a["bradley_terry"] is None and a["elo"] is None for a in metrics["agents"])
+    assert metrics["ranking"]["never_compared"] == [["a", "b"], ["c", "d"]]
     header, rows = ranking_rows(metrics)
     assert all(r[0] == "-" for r in rows)
 

@@ -293,7 +293,8 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
     games: list[Scored] = [m for m in matches if scoring_of[m.env] == "match"]
     games += [g for env in env_list if scoring_of[env] == "duplicate" for g in games_by_env[env]]
     summaries = agent_summaries(names, matches, games)
-    tables = rating_tables(names, games, num_bootstrap)
+    apart = never_compared(names, games)  # then no rating over all games is fitted either
+    tables = rating_tables(names, games, num_bootstrap) if not apart else None
     envs: dict[str, dict[str, Any]] = {}
     for env in env_list:
         env_matches, env_games, kind = by_env.get(env, []), games_by_env[env], outcomes[env]
@@ -330,16 +331,16 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
     ranked_env = next((e for e, d in envs.items() if d["ranking"]), None)
     headline = board if board is not None else (envs[ranked_env]["ranking"] if ranked_env else None)
     ranked = {r["name"]: r for r in headline["rows"]} if headline else {}
-    bt = {r.name: r for r in tables.bradley_terry}
-    elo = {r.name: r for r in tables.elo}
+    bt = {r.name: r.to_dict() for r in tables.bradley_terry} if tables else {}
+    elo = {r.name: r.to_dict() for r in tables.elo} if tables else {}
     agent_rows = [
         {
             "name": a.name,
             "spec": a.spec.text,
             "rank": ranked[a.name]["rank"] if a.name in ranked else None,
             "headline": ranked.get(a.name),
-            "bradley_terry": bt[a.name].to_dict(),
-            "elo": elo[a.name].to_dict(),
+            "bradley_terry": bt.get(a.name),
+            "elo": elo.get(a.name),
             **plain(summaries[a.name]),
         }
         for a in stored.agents

@@ -217,6 +217,8 @@ def ratings_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for a in metrics["agents"]:
         bt, elo = a["bradley_terry"], a["elo"]
+        if bt is None or elo is None:  # agents never compared: nothing is fitted
+            continue
         rows.append(
             [
                 a["name"],
