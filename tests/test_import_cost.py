@@ -36,9 +36,12 @@ def test_import_arena_alone_imports_no_heavy_package() -> None:
 
 @pytest.mark.parametrize("argv", [["--help"], ["list", "envs"]])
 def test_help_and_list_import_none_of_the_heavy_packages(argv: list[str]) -> None:
+    """Every verb's parser is built for any command: no verb module may import numpy, rich or httpx to build it."""
     found = imported("-m", "arena.cli", *argv)
     assert "arena" in found
-    assert not found & {*HEAVY, "pyspiel", "gymnasium", "pettingzoo"}
+    assert not found & {*HEAVY, "numpy", "pyspiel", "gymnasium", "pettingzoo", "httpx"}
+    if argv == ["--help"]:
+        assert "rich" not in found
 
 
 def test_playing_a_matrix_game_imports_no_solver_and_no_drawing() -> None:
