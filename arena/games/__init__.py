@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from arena.games.exploitability import BestResponse, best_response, expected_payoffs, exploitability, nash_conv
     from arena.games.policy import TabularPolicy, policy_from_agent
+    from arena.games.size import GameTooLarge, SizeEstimate, estimate_size
     from arena.games.solve import Solver, SolverAgent, SolveResult, solve, solvers
     from arena.games.tree import PlayerTree, TabularGame, load
 
@@ -26,6 +27,9 @@ _LAZY = {
     "nash_conv": "arena.games.exploitability",
     "TabularPolicy": "arena.games.policy",
     "policy_from_agent": "arena.games.policy",
+    "GameTooLarge": "arena.games.size",
+    "SizeEstimate": "arena.games.size",
+    "estimate_size": "arena.games.size",
     "Solver": "arena.games.solve",
     "SolverAgent": "arena.games.solve",
     "SolveResult": "arena.games.solve",
@@ -53,13 +57,16 @@ sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "BestResponse",
+    "GameTooLarge",
     "PlayerTree",
+    "SizeEstimate",
     "SolveResult",
     "Solver",
     "SolverAgent",
     "TabularGame",
     "TabularPolicy",
     "best_response",
+    "estimate_size",
     "expected_payoffs",
     "exploitability",
     "load",

@@ -6,6 +6,7 @@ works on these arrays instead of walking OpenSpiel states: the walk happens once
 
 from __future__ import annotations
 
+import array
 import contextlib
 import dataclasses
 import functools
@@ -15,7 +16,7 @@ import importlib.metadata
 import itertools
 import json
 import os
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,15 @@ import scipy.sparse
 from arena.envs.matrix import MatrixGameEnv
 from arena.envs.openspiel import OpenSpielEnv, info_state_key, load_game, registered_games
 from arena.errors import ParameterError, UnknownNameError
+from arena.games.size import (
+    CHECK_EVERY,
+    HISTORY_BYTES,
+    INFOSET_BYTES,
+    check_game,
+    memory_budget,
+    terminal_bytes,
+    too_large,
+)
 from arena.games.stored import read as read_arrays
 from arena.games.stored import write as write_arrays
 from arena.registry import envs, make_env
@@ -395,12 +405,8 @@ class _StageState:
         return [float(self.env.payoffs[(p, *self.prefix)]) for p in range(self.env.num_players)]
 
 
-# Games beyond this size (connect four, chess...) are refused rather than walked for hours.
-MAX_HISTORIES = 2_000_000
-
-
 def _walk(root: Any, num_players: int, num_actions: int, infoset_key: Any, name: str) -> dict[str, Any]:
-    """Breadth-first walk of the whole tree; returns raw per-history lists and per-player infoset tables."""
+    """Depth-first walk of the whole tree; returns raw per-history arrays and per-player infoset tables."""
     collecting = gc.isenabled()
     gc.disable()  # the walk allocates only acyclic objects; generational collections would rescan them repeatedly
     try:
@@ -411,29 +417,38 @@ def _walk(root: Any, num_players: int, num_actions: int, infoset_key: Any, name:
 
 
 def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, name: str) -> dict[str, Any]:
-    player_of: list[int] = []
-    parent_of: list[int] = []
-    action_of: list[int] = []
-    chance_of: list[float] = []
-    edge_chance: list[float] = []
-    depth_of: list[int] = []
-    infoset_of: list[int] = []
-    terminals: list[int] = []
-    returns: list[list[float]] = []
-    last_seqs: list[tuple[int, ...]] = []  # per terminal: each player's last sequence, encoded I * A + a + 1
+    """Histories are numbered in depth-first order (children in action order, OpenSpiel's own traversal order);
+    per-history values go to typed arrays (8 bytes each), and a child state is made only when the walk reaches it,
+    so the states alive are those of one path and its pending siblings' parents."""
+    player_of = array.array("q")
+    parent_of = array.array("q")
+    action_of = array.array("q")
+    chance_of = array.array("d")
+    edge_chance = array.array("d")
+    depth_of = array.array("q")
+    infoset_of = array.array("q")
+    terminals = array.array("q")
+    returns = array.array("d")
+    last_seqs = array.array("q")  # per terminal: each player's last sequence, encoded I * A + a + 1
     tables: list[dict[str, int]] = [{} for _ in range(num_players)]
     legal: list[list[list[int]]] = [[] for _ in range(num_players)]
     parents: list[list[int]] = [[] for _ in range(num_players)]
     first_history: list[list[int]] = [[] for _ in range(num_players)]
-    frontier = deque([(root, -1, -1, 1.0, 1.0, 0, (0,) * num_players)])
-    while frontier:
-        state, parent, action, chance, prob, depth, last = frontier.popleft()
+    budget = memory_budget()
+    per_terminal = terminal_bytes(num_players)
+    infosets = 0
+    # entries: (state, or the parent state when action >= 0), action, parent, chance reach, edge prob, depth, last
+    stack: list[tuple[Any, int, int, float, float, int, tuple[int, ...]]] = [
+        (root, -1, -1, 1.0, 1.0, 0, (0,) * num_players)
+    ]
+    while stack:
+        source, action, parent, chance, prob, depth, last = stack.pop()
+        state = source.child(action) if action >= 0 else source
         h = len(player_of)
-        if h + len(frontier) >= MAX_HISTORIES:
-            raise ParameterError(
-                f"{name} has more than {MAX_HISTORIES:,} histories: too large to compile exactly "
-                "(set arena.games.tree.MAX_HISTORIES to raise the limit)"
-            )
+        if h % CHECK_EVERY == 0:
+            held = h * HISTORY_BYTES + len(terminals) * per_terminal + infosets * INFOSET_BYTES
+            if held > budget:
+                raise too_large(name, h, held, budget, estimated=False)
         parent_of.append(parent)
         action_of.append(action)
         chance_of.append(chance)
@@ -443,17 +458,15 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
             player_of.append(TERMINAL)
             infoset_of.append(-1)
             terminals.append(h)
-            last_seqs.append(last)
-            returns.append(state.returns())
+            last_seqs.extend(last)
+            returns.extend(state.returns())
             continue
         if state.is_chance_node():
             player_of.append(CHANCE)
             infoset_of.append(-1)
-            for outcome, outcome_prob in state.chance_outcomes():
-                if outcome_prob > 0:
-                    frontier.append(
-                        (state.child(outcome), h, outcome, chance * outcome_prob, outcome_prob, depth + 1, last)
-                    )
+            outcomes = [(o, p) for o, p in state.chance_outcomes() if p > 0]
+            for outcome, outcome_prob in reversed(outcomes):
+                stack.append((state, outcome, h, chance * outcome_prob, outcome_prob, depth + 1, last))
             continue
         player = state.current_player()
         if player < 0:
@@ -467,6 +480,7 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
             legal[player].append(actions)
             parents[player].append(last[player])
             first_history[player].append(h)
+            infosets += 1
         elif parents[player][index] != last[player] or legal[player][index] != actions:
             raise ParameterError(
                 f"{name} does not have perfect recall (information state {key!r}); "
@@ -474,9 +488,9 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
             )
         player_of.append(player)
         infoset_of.append(index)
-        for a in actions:
+        for a in reversed(actions):
             child_last = last[:player] + (index * num_actions + a + 1,) + last[player + 1 :]
-            frontier.append((state.child(a), h, a, chance, 1.0, depth + 1, child_last))
+            stack.append((state, a, h, chance, 1.0, depth + 1, child_last))
     return {
         "player": player_of,
         "parent": parent_of,
@@ -493,6 +507,58 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
         "parents": parents,
         "first_history": first_history,
     }
+
+
+def _breadth_first(raw: dict[str, Any], num_players: int, num_actions: int) -> dict[str, Any]:
+    """Renumber a depth-first walk breadth-first (by depth, then depth-first order: the order a breadth-first walk
+    visits histories in), and every player's infosets in the order a breadth-first walk first meets them."""
+    depth = np.frombuffer(raw["depth"], dtype=np.int64)
+    order = np.argsort(depth, kind="stable")
+    new_id = np.empty_like(order)
+    new_id[order] = np.arange(len(order))
+    parent = np.frombuffer(raw["parent"], dtype=np.int64)[order]
+    parent = np.where(parent >= 0, new_id[np.maximum(parent, 0)], -1)
+    infoset = np.frombuffer(raw["infoset"], dtype=np.int64)[order]
+    player = np.frombuffer(raw["player"], dtype=np.int64)[order]
+    terminal_new = new_id[np.frombuffer(raw["terminals"], dtype=np.int64)]
+    terminal_order = np.argsort(terminal_new, kind="stable")
+    last = np.frombuffer(raw["last"], dtype=np.int64).reshape(-1, num_players)[terminal_order]
+    tables, legal, parents, first_history = [], [], [], []
+    for p in range(num_players):
+        first = new_id[np.asarray(raw["first_history"][p], dtype=np.int64)]
+        rank_order = np.argsort(first, kind="stable")  # walk index of the k-th infoset met breadth-first
+        rank = np.empty_like(rank_order)
+        rank[rank_order] = np.arange(len(rank_order))
+        acting = player == p
+        infoset[acting] = rank[infoset[acting]]
+        encoded = np.asarray(raw["parents"][p], dtype=np.int64)[rank_order]
+        parents.append(_renumber_encoded(encoded, rank, num_actions).tolist())
+        last[:, p] = _renumber_encoded(last[:, p], rank, num_actions)
+        legal.append([raw["legal"][p][i] for i in rank_order.tolist()])
+        first_history.append(first[rank_order].tolist())
+        tables.append({key: int(rank[i]) for key, i in raw["tables"][p].items()})
+    return {
+        "player": player,
+        "parent": parent,
+        "action": np.frombuffer(raw["action"], dtype=np.int64)[order],
+        "chance": np.frombuffer(raw["chance"], dtype=np.float64)[order],
+        "edge_chance": np.frombuffer(raw["edge_chance"], dtype=np.float64)[order],
+        "depth": depth[order],
+        "infoset": infoset,
+        "terminals": terminal_new[terminal_order],
+        "returns": np.frombuffer(raw["returns"], dtype=np.float64).reshape(-1, num_players)[terminal_order],
+        "last": last,
+        "tables": tables,
+        "legal": legal,
+        "parents": parents,
+        "first_history": first_history,
+    }
+
+
+def _renumber_encoded(encoded: np.ndarray, rank: np.ndarray, num_actions: int) -> np.ndarray:
+    """Encoded (infoset * A + action + 1, 0 for none) with every infoset replaced by rank[infoset]."""
+    index, action = np.divmod(np.maximum(encoded - 1, 0), num_actions)
+    return np.where(encoded > 0, rank[index] * num_actions + action + 1, 0)
 
 
 def _player_tree(
@@ -571,6 +637,7 @@ def _build(
     num_actions: int,
     action_names: list[list[str]],
 ) -> TabularGame:
+    raw = _breadth_first(raw, num_players, num_actions)
     players, new_indices, encoders = [], [], []
     for p in range(num_players):
         tree, new_index, encoded_to_seq = _player_tree(
@@ -628,7 +695,7 @@ def _compile_openspiel(game_string: str, name: str, env_id: str) -> TabularGame:
 # stored_dir() and memory-mapped by later processes. A file is keyed by the game string, OpenSpiel's version and
 # STORE_VERSION (raise it whenever the compiled arrays change), and all three are checked when it is read.
 STORE_FORMAT = "arena-compiled-game"
-STORE_VERSION = 1
+STORE_VERSION = 2
 STORE_MIN_HISTORIES = 10_000
 _HISTORY_FIELDS = (
     "history_player",
@@ -771,6 +838,7 @@ def _compile_openspiel_walk(game_string: str) -> TabularGame:
             f"{game_string}: sampled chance cannot be enumerated (exact game theory needs explicit chance)"
         )
     num_actions = game.num_distinct_actions()
+    check_game(game, game_string)  # refuse a game too large before walking it
 
     def infoset_key(state: Any, player: int) -> str:  # the env's own key, so that agents find their infosets
         return info_state_key(game, state, player)
