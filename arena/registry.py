@@ -234,8 +234,8 @@ class EnvEntry(Entry):
 
     `defaults` are parameters fixed at registration; `vector_target(num_envs, **params)`, where given, makes a
     batched version of the env (as Gymnasium's `vector_entry_point`). `outcomes` says what its results mean
-    (`Outcomes`); a loader entry may give instead a function (or `module:attr`) of the spec's parameters that
-    returns them (OpenSpiel games read their game type).
+    (`Outcomes`, or just its kind: "win-draw-loss"); a loader entry may give instead a function (or `module:attr`)
+    of the spec's parameters that returns them (OpenSpiel games read their game type).
     """
 
     num_players: int | tuple[int, int] = 2
@@ -247,8 +247,9 @@ class EnvEntry(Entry):
 
     def outcomes_of(self, **params: Any) -> Outcomes:
         """What results mean for this env with these parameters (the loader's parameter included)."""
-        if isinstance(self.outcomes, str):
-            self.outcomes = import_object(self.outcomes)
+        if isinstance(self.outcomes, str):  # a result kind, or the `module:attr` of a function
+            kind = self.outcomes
+            self.outcomes = Outcomes(kind) if kind in RESULT_KINDS else import_object(kind)  # type: ignore[arg-type]
         if isinstance(self.outcomes, Outcomes):
             return self.outcomes
         if not callable(self.outcomes):

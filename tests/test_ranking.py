@@ -76,6 +76,11 @@ def test_envs_declare_what_their_results_mean():
         Outcomes("wins")  # type: ignore[arg-type]
 
 
+def test_a_registered_env_may_declare_its_result_kind_by_name():
+    arena.register_env("outcomes_probe-v0", "arena.envs.matrix:rps", num_players=2, outcomes="win-draw-loss")
+    assert env_outcomes("outcomes_probe-v0") == Outcomes("win-draw-loss")
+
+
 def test_duplicate_scoring_is_the_default_where_chance_deals():
     assert env_scoring("auto", Outcomes("amounts", chance=True), all_orders=True) == "duplicate"
     assert env_scoring("auto", Outcomes("amounts", chance=True), all_orders=False) == "match"
