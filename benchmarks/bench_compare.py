@@ -7,7 +7,8 @@
    decision against the games of a fixed-N one-sided test with the same alpha and beta, sized from the pairs' own
    variance; the saving is that ratio. Pairs: cfr_plus against random and against ftrl on Kuhn and Leduc poker,
    and an LLM (the test suite's scripted chat server, which always plays the first legal move) against random on
-   repeated rock-paper-scissors.
+   repeated rock-paper-scissors, priced at $0.15 / $0.60 per million prompt / completion tokens (the dollars the
+   sequential test saves are the fixed-N games it did not play, at the mean cost of a game).
 
     python benchmarks/bench_compare.py [--runs 2000] [--workers 2] [--skip-simulation]
 """
@@ -62,6 +63,8 @@ def real_agents(workers: int, db: str) -> None:
     with FakeChatServer() as server:
         llm = f"llm(model=scripted, base_url={server.url}, api_key_env=ARENA_TEST_KEY)"
         rows.append(("rps-v0(rounds=10)", llm, "random", "margin0=0,margin1=1"))
+        prices = Path(db).with_name("prices.toml")
+        prices.write_text('["scripted"]\nprompt = 0.15\ncompletion = 0.6\n', encoding="utf-8")
         for env, a, b, text in rows:
             found = compare(
                 a,
@@ -72,14 +75,21 @@ def real_agents(workers: int, db: str) -> None:
                 workers=workers,
                 exact=False,
                 max_games=200_000,
+                prices=str(prices),
             )
             decided = found.decision["decided_at"] if found.decision else None
             games = 2 * decided if decided else 2 * found.pairs
             fixed = 2 * found.fixed_pairs if found.fixed_pairs else None
             name = "llm (scripted)" if a.startswith("llm(") else a
+            total = found.costs["total"]
+            if total["dollars"] and fixed and decided:
+                per_game = total["dollars"] / total["matches"]
+                saved = f"; ${per_game:.6f} a game, ${(fixed - games) * per_game:.4f} saved"
+            else:
+                saved = ""
             print(
                 f"{env:<16} {name:<9} {b:<24} {text:<22} {found.decision['result'] or '-':>6} {games:>7,} "
-                f"{f'{fixed:,}' if fixed else '-':>8} {f'{fixed / games:.1f}x' if fixed and decided else '-':>7}"
+                f"{f'{fixed:,}' if fixed else '-':>8} {f'{fixed / games:.1f}x' if fixed and decided else '-':>7}{saved}"
             )
 
 

@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
+import arena
 from arena.errors import ArenaError, ConfigError
-from arena.tournaments.compare import compare, pair_values, summary_lines
+from arena.tournaments.compare import compare, corrected_payoffs, pair_values, summary_lines
 from arena.tournaments.sequential import Hypotheses, decide
 from arena.tournaments.store import ResultsStore
 
@@ -128,6 +129,22 @@ def test_budget_stops_an_undecided_test(tmp_path):
     assert any("undecided after 9 pairs" in line for line in summary_lines(found))
 
 
+def test_wall_budget_ends_a_comparison(tmp_path):
+    found = compare(
+        "cfr_plus",
+        "random",
+        KUHN,
+        hypotheses=Hypotheses.parse("margin0=0,margin1=0.01"),
+        max_wall_s=1e-9,
+        db=str(tmp_path / "w.sqlite"),
+        backend="inprocess",
+        exact=False,
+    )
+    assert found.stopped == "budget" and "of play is spent" in found.budget
+    assert 0 < found.played < 100 and found.costs["total"]["matches"] == found.played
+    assert any(line.startswith("  stopped: the budget") for line in summary_lines(found))
+
+
 def test_fixed_n_plays_the_games_and_reports_intervals(tmp_path):
     found = compare(
         "cfr_plus", "random", KUHN, max_games=60, db=str(tmp_path / "f.sqlite"), backend="inprocess", exact=False
@@ -149,6 +166,48 @@ def test_exact_shortcut_computes_instead_of_playing(tmp_path):
     with sqlite3.connect(db) as conn:  # the answer is stored and read back
         assert conn.execute("SELECT count(*) FROM analyses WHERE kind = 'exact_compare'").fetchone()[0] == 2
         assert conn.execute("SELECT count(*) FROM matches").fetchone()[0] == 0
+
+
+class Cycler(arena.Agent):
+    """Rock, paper, scissors, rock, ... (no action_probs: its strategy is not known to the comparison)."""
+
+    def reset(self, seed, player, env_spec):
+        self.turn = 0
+
+    def act(self, obs):
+        self.turn += 1
+        return (self.turn - 1) % 3
+
+
+def test_control_variate_of_a_round():
+    rounds = {
+        "actions": [[1, 0], [0, 0]],
+        "action_payoffs": [[[0.0, 1.0, -1.0], [0.0, 1.0, -1.0]], [[-1.0, 0.0, 1.0], [0.0, 1.0, -1.0]]],
+        "policies": [[[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], None],
+    }
+    # seat 0 expects 0.5 a round against rock: 1.0 in all instead of the 1.0 + 0.0 it was paid
+    assert corrected_payoffs(("a", "b"), (1.0, -1.0), rounds, {"a"}) == (1.0, -1.0)
+    rounds["actions"][0] = [1, 1]
+    assert corrected_payoffs(("a", "b"), (2.0, -2.0), rounds, {"a"}) == (1.0, -1.0)
+    assert corrected_payoffs(("a", "b"), (2.0, -2.0), rounds, set()) == (2.0, -2.0)
+
+
+def test_control_variate_removes_the_known_side_s_noise(tmp_path):
+    """mix(rock, paper) against a cycle of rock, paper, scissors: 0.5, -0.5 and 0 expected a round, so over 10
+    rounds (4 rocks, 3 papers, 3 scissors) A expects 0.5 a game and the margin is exactly 1.0 in every pair."""
+    found = compare(
+        "mix(probs={rock: 0.5, paper: 0.5})",
+        "tests.test_compare:Cycler",
+        "rps-v0(rounds=10)",
+        max_games=40,
+        db=str(tmp_path / "cv.sqlite"),
+        backend="inprocess",
+    )
+    cv = found.control_variate
+    assert cv["agents"] == ["mix(probs={'paper': 0.5, 'rock': 0.5})"]
+    assert found.margin["mean"] == pytest.approx(1.0) and cv["pair_sd_with"] == pytest.approx(0.0, abs=1e-12)
+    assert cv["pair_sd_without"] > 1.0 and cv["variance_ratio"] == pytest.approx(0.0, abs=1e-12)
+    assert any("control variate" in line for line in summary_lines(found))
 
 
 def test_bad_input(tmp_path):

@@ -33,9 +33,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from arena.errors import ConfigError
 from arena.isolation import isolated
+from arena.registry import envs as env_registry
 from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments.analysis import analysable
 from arena.tournaments.config import AgentEntry, TournamentConfig, public_spec, secret_values
+from arena.tournaments.costs import Meter, cost_report
 from arena.tournaments.pools import RunSummary, make_pool, run_matches
 from arena.tournaments.records import AgentRecord, Row
 from arena.tournaments.run import describe_agents
@@ -70,6 +72,9 @@ class Comparison:
     exact: dict[str, Any] | None = None
     seconds: float = 0.0
     given_up: list[str] = field(default_factory=list)
+    costs: dict[str, Any] = field(default_factory=dict)  # tokens, dollars and seconds per agent (costs.py)
+    control_variate: dict[str, Any] | None = None  # pair standard deviations with and without it
+    budget: str = ""  # the budget that ended the comparison, if one did
 
     @property
     def saving(self) -> float | None:
@@ -81,19 +86,55 @@ class Comparison:
         return {**{f.name: getattr(self, f.name) for f in fields(self)}, "saving": self.saving}
 
 
-class _Evidence:
-    """The pairs finished so far; the test reads the unbroken run of finished pairs from seed 0 on."""
+def corrected_payoffs(
+    seats: tuple[str, ...], payoffs: tuple[float, ...], rounds: dict[str, Any] | None, known: set[str]
+) -> tuple[float, ...]:
+    """A two-player zero-sum repeated game's payoffs with the control variate of the seats in `known` whose
+    strategy of each round is recorded. In each round, of those seats the one whose strategy is the most random
+    (largest entropy; chosen before the moves are drawn) has its realised payoff replaced by its expected payoff
+    over its own strategy against the other's actual move (`action_payoffs`), and the opponent gets the negative.
+    Each round's correction has mean zero whatever the opponent does, so the expectation is unchanged."""
+    if not rounds or len(seats) != 2:
+        return payoffs
+    usable = [s for s in range(2) if seats[s] in known and rounds["policies"][s] is not None]
+    if not usable:
+        return payoffs
+    values = [np.asarray(rounds["action_payoffs"][s], dtype=float) for s in range(2)]
+    played = [np.asarray(rounds["actions"][s], dtype=int) for s in range(2)]
+    steps = np.arange(len(played[0]))
+    gains = np.zeros((2, len(steps)))  # each seat's correction of its own payoff, round by round
+    spread = np.full((2, len(steps)), -np.inf)
+    for s in usable:
+        probs = np.asarray(rounds["policies"][s], dtype=float)[:, : values[s].shape[1]]
+        gains[s] = (probs * values[s]).sum(axis=1) - values[s][steps, played[s]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread[s] = -np.where(probs > 0, probs * np.log(probs), 0.0).sum(axis=1)
+    chosen = np.where(spread[1] > spread[0], 1, 0)
+    correction = gains[0] * (chosen == 0) - gains[1] * (chosen == 1)  # seat 0's view: seat 1's gain is its loss
+    total = float(correction.sum())
+    return (payoffs[0] + total, payoffs[1] - total)
 
-    def __init__(self, a: str, b: str, hypotheses: Hypotheses | None) -> None:
-        self.a, self.b, self.hypotheses = a, b, hypotheses
+
+class _Evidence:
+    """The pairs finished so far; the test reads the unbroken run of finished pairs from seed 0 on. With `known`
+    agents (the control variate), margins are those of the corrected payoffs and `raw_margins` the played ones."""
+
+    def __init__(self, a: str, b: str, hypotheses: Hypotheses | None, known: set[str] | None = None) -> None:
+        self.a, self.b, self.hypotheses, self.known = a, b, hypotheses, known
         self.games: dict[int, dict[tuple[str, ...], tuple[float, ...]]] = {}
+        self.corrected: dict[int, dict[tuple[str, ...], tuple[float, ...]]] = {}
         self.points: list[float] = []
         self.margins: list[float] = []
+        self.raw_margins: list[float] = []
         self.path = np.zeros(0)
         self.decision: Decision | None = None
 
-    def add(self, index: int, seats: tuple[str, ...], payoffs: tuple[float, ...]) -> None:
+    def add(
+        self, index: int, seats: tuple[str, ...], payoffs: tuple[float, ...], rounds: dict[str, Any] | None = None
+    ) -> None:
         self.games.setdefault(index, {})[seats] = payoffs
+        if self.known:
+            self.corrected.setdefault(index, {})[seats] = corrected_payoffs(seats, payoffs, rounds, self.known)
 
     def advance(self) -> None:
         """Extend the unbroken run of finished pairs and the test's path; the first pair outside the bounds ends
@@ -104,6 +145,9 @@ class _Evidence:
         while (pair := self.games.get(len(self.points))) is not None and len(pair) == 2:
             points, margin = pair_values(pair, self.a, self.b)
             self.points.append(points)
+            self.raw_margins.append(margin)
+            if self.known:
+                margin = pair_values(self.corrected[len(self.points) - 1], self.a, self.b)[1]
             self.margins.append(margin)
         if self.hypotheses is None or len(self.points) == start:
             return
@@ -113,7 +157,7 @@ class _Evidence:
         crossed = np.flatnonzero((self.path[start:] <= lower) | (self.path[start:] >= upper))
         if len(crossed):
             used = start + int(crossed[0]) + 1
-            del self.points[used:], self.margins[used:]
+            del self.points[used:], self.margins[used:], self.raw_margins[used:]
             self.path = self.path[:used]
             llr = float(self.path[-1])
             self.decision = Decision("H1" if llr >= upper else "H0", llr, used, used, lower, upper)
@@ -123,6 +167,14 @@ class _Evidence:
     @property
     def decided(self) -> bool:
         return self.decision is not None and self.decision.result is not None
+
+
+def control_variate_applies(env: EnvSpec) -> bool:
+    """Repeated two-player zero-sum matrix games record each round's strategies and full-information payoffs."""
+    if int(env.params.get("rounds", 1)) < 2 or env.id not in env_registry:
+        return False
+    tags = env_registry.get(env.id).tags
+    return "repeated" in tags and "zero-sum" in tags
 
 
 def _names(a: AgentSpec, b: AgentSpec) -> tuple[str, str]:
@@ -146,9 +198,13 @@ def compare(
     ray_address: str | None = None,
     exact: bool = True,
     progress: bool = False,
+    prices: str | None = None,
+    max_cost_usd: float | None = None,
+    max_wall_s: float | None = None,
 ) -> Comparison:
     """Compare agent `a` with agent `b` on `env` (see the module's docstring); `max_games` bounds the games played
-    (even: pairs), `exact` allows the exact shortcut."""
+    (even: pairs), `exact` allows the exact shortcut; `prices` (a price table file), `max_cost_usd` and
+    `max_wall_s` as in tournaments (costs.py)."""
     a, b, env = AgentSpec.of(a), AgentSpec.of(b), EnvSpec.of(env)
     games = max_games if max_games is not None else SPRT_GAMES if hypotheses else FIXED_GAMES
     if games < 2:
@@ -167,6 +223,9 @@ def compare(
         backend=backend,
         ray_address=ray_address,
         db=db,
+        prices=prices,
+        max_cost_usd=max_cost_usd,
+        max_wall_s=max_wall_s,
     )
     if env_seats(env, config.teams) != 2:
         raise ConfigError(f"arena compare plays two seats; {env.text} has {env_seats(env, config.teams)}")
@@ -213,21 +272,36 @@ def _compare(config: TournamentConfig, hypotheses: Hypotheses | None, exact: boo
                     result.decision = {"result": verdict, "exact": True, "value": value}
                 result.seconds = time.perf_counter() - start
                 return result
-        evidence = _Evidence(first, second, hypotheses)
-        stored = [m for m in store.tournament(config.name, with_rounds=False).matches if m.env == env]
+        known = {r.name for r in agents if r.has_action_probs} if control_variate_applies(env) else set()
+        evidence = _Evidence(first, second, hypotheses, known or None)
+        stored = [m for m in store.tournament(config.name, with_rounds=bool(known)).matches if m.env == env]
         for match in stored:
-            evidence.add(match.index, match.seats, match.payoffs)
+            evidence.add(match.index, match.seats, match.payoffs, match.rounds)
         evidence.advance()
         result.already_recorded = len(stored)
         recorded = {m.match_id for m in stored}
-        summary = _play(store, config, evidence, recorded, progress) if not evidence.decided else None
+        meter = Meter(config, stored)
+        summary = _play(store, config, evidence, recorded, meter, progress) if not evidence.decided else None
         if summary is not None:
             result.played, result.given_up = summary.played, summary.given_up
+        result.budget = meter.spent()
+        result.costs = cost_report(config, store.records(config.name, with_rounds=False))
     decision = evidence.decision
     points, margins = evidence.points, evidence.margins
     result.pairs = len(points)
+    if result.budget and not evidence.decided:
+        result.stopped = "budget"
     result.score = estimate(points, "elo").to_dict()
     result.margin = estimate(margins, "margin").to_dict()
+    if evidence.known:
+        raw = estimate(evidence.raw_margins, "margin")
+        result.control_variate = {
+            "agents": sorted(evidence.known),
+            "pair_sd_without": raw.pair_sd,
+            "pair_sd_with": result.margin["pair_sd"],
+            "mean_without": raw.mean,
+            "variance_ratio": (result.margin["pair_sd"] / raw.pair_sd) ** 2 if raw.pair_sd else None,
+        }
     if hypotheses is not None:
         result.stopped = "decided" if evidence.decided else "budget"
         result.decision = decision.to_dict() if decision else None
@@ -244,7 +318,12 @@ def _version() -> str:
 
 
 def _play(
-    store: ResultsStore, config: TournamentConfig, evidence: _Evidence, recorded: set[str], progress: bool
+    store: ResultsStore,
+    config: TournamentConfig,
+    evidence: _Evidence,
+    recorded: set[str],
+    meter: Meter,
+    progress: bool,
 ) -> RunSummary:
     """Hand pairs to the engine's workers in seed order until the evidence decides or the budget is spent."""
     env = config.envs[0]
@@ -254,7 +333,7 @@ def _play(
 
     def tasks() -> Iterator[MatchTask]:
         for index in range(config.games):
-            if evidence.decided:
+            if evidence.decided or meter.spent():
                 return
             seed = match_seed(config.seed, env, index)
             for seats in orders:
@@ -271,8 +350,10 @@ def _play(
 
     def on_rows(rows: list[Row]) -> None:
         unsaved.extend(rows)
+        meter.add_rows(rows)
         for row in rows:
-            evidence.add(row["idx"], tuple(json.loads(row["seats"])), tuple(json.loads(row["payoffs"])))
+            rounds = json.loads(row["rounds"]) if evidence.known and row.get("rounds") else None
+            evidence.add(row["idx"], tuple(json.loads(row["seats"])), tuple(json.loads(row["payoffs"])), rounds)
         evidence.advance()
         save()
         bar.update()
@@ -432,6 +513,18 @@ def summary_lines(result: Comparison) -> list[str]:
         lines.append(
             f"  a fixed-N test with the same errors needs {result.fixed_pairs} pairs: {result.saving:.1f}x the games"
         )
+    cv = result.control_variate
+    if cv and cv["pair_sd_without"]:
+        lines.append(
+            f"  control variate ({', '.join(cv['agents'])}'s strategies): pair sd {cv['pair_sd_with']:.4f}, without"
+            f" {cv['pair_sd_without']:.4f} (variance x{cv['variance_ratio']:.3f}; margin as played"
+            f" {cv['mean_without']:+.4f})"
+        )
+    total = result.costs.get("total", {})
+    if total.get("dollars"):
+        lines.append(f"  cost ${total['dollars']:.4f} for {total['matches']} games ({total['seconds']:.1f}s of play)")
+    if result.budget:
+        lines.append(f"  stopped: {result.budget}")
     lines.append(
         f"  {result.played} games played now, {result.already_recorded} already stored; results in {result.db}"
         f" (tournament {result.name!r})"

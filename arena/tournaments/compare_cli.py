@@ -37,6 +37,9 @@ def add_parser(subparsers: Any) -> None:
         default=True,
         help="compute the answer when both agents have action_probs on a tabular game (default: on)",
     )
+    p.add_argument("--prices", metavar="FILE", help="TOML price table: dollars per million tokens by model")
+    p.add_argument("--max-cost-usd", type=float, metavar="DOLLARS", help="stop when the games have cost this much")
+    p.add_argument("--max-wall-s", type=float, metavar="SECONDS", help="stop after this many seconds of play")
     p.add_argument("--name", help="the comparison's name in the database (default: from the two agents)")
     p.add_argument("--db", default="arena-results.sqlite", help="results database (default: arena-results.sqlite)")
     p.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
@@ -85,6 +88,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         exact=args.exact,
         progress=not args.json,
+        prices=args.prices,
+        max_cost_usd=args.max_cost_usd,
+        max_wall_s=args.max_wall_s,
     )
     if args.json:
         print(json.dumps(_clean(result.to_dict()), indent=2, default=str))
