@@ -19,8 +19,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scipy import stats
-
 from arena.errors import ConfigError
 from arena.specs import EnvSpec
 from arena.tournaments.config import TournamentConfig
@@ -93,6 +91,8 @@ class RankedPlanner:
         if config.seats != "all":
             raise ConfigError('stop = "ranked" plays every seat order: set seats = "all"')
         self.config, self.seatings = config, seatings
+        from scipy import stats  # loaded by ranked runs only: importing the engine must not cost scipy.stats
+
         self.z = float(stats.norm.ppf(0.5 + config.confidence / 2))
         self.stopped = ""
         self.last: list[str] = []

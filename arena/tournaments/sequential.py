@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from arena.errors import ParameterError
 
@@ -275,6 +274,8 @@ class Estimate:
 def estimate(values: Sequence[float] | np.ndarray, kind: str, confidence: float = 0.95) -> Estimate:
     """The mean per game of pair `values` (points: score per game; margins: payoff difference per game) with its
     normal interval; for points also in Elo (the interval's ends clipped to scores in [0, 1])."""
+    from scipy import stats  # scipy.stats loads here, not when the tournament engine is imported
+
     x = np.asarray(values, dtype=float) / (2.0 if kind == "elo" else 1.0)
     n = len(x)
     mean = float(x.mean()) if n else math.nan
@@ -293,6 +294,8 @@ def estimate(values: Sequence[float] | np.ndarray, kind: str, confidence: float 
 def fixed_pairs(pair_sd: float, hypotheses: Hypotheses) -> int:
     """Pairs a fixed-N one-sided test needs for the same alpha and beta between the hypotheses, for pairs of
     standard deviation `pair_sd` (per game: score or payoff)."""
+    from scipy import stats
+
     m0, m1 = hypotheses.means()
     z = stats.norm.ppf(1 - hypotheses.alpha) + stats.norm.ppf(1 - hypotheses.beta)
     return max(1, math.ceil((z * pair_sd / (m1 - m0)) ** 2))
