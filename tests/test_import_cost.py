@@ -44,6 +44,11 @@ def test_help_and_list_import_none_of_the_heavy_packages(argv: list[str]) -> Non
         assert "rich" not in found
 
 
+def test_importing_the_tournament_engine_costs_no_scipy_and_no_openspiel() -> None:
+    found = imported("-c", "import arena.tournaments.run, arena.tournaments.cli")
+    assert not found & {*HEAVY, "pyspiel"}
+
+
 def test_playing_a_matrix_game_imports_no_solver_and_no_drawing() -> None:
     found = imported("-m", "arena.cli", "play", "rps-v0", "--agents", "random", "random", "--seed", "0")
     assert not found & {*HEAVY, "pyspiel"}
