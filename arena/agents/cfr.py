@@ -57,10 +57,14 @@ class CFRSolver(Solver, name="cfr"):
         self.behaviour = [regret_matching(tree, r) for tree, r in zip(game.players, self.regrets)]
         self.plans = [tree.plan_from_sequence_probs(b) for tree, b in zip(game.players, self.behaviour)]
         self._walk = _HistoryWalk(game)
+        self._fused = _FusedIteration(game) if game.num_histories <= FUSED_HISTORIES else None
 
     def iteration(self) -> None:
         self.iterations += 1
         weight = float(self.iterations) if self.linear_averaging else 1.0
+        if self._fused is not None:
+            self._fused.iteration(self, weight)
+            return
         for player, tree in enumerate(self.game.players):
             regrets = self._walk.accumulate_regrets(player, self.regrets[player], self.behaviour, self.plans)
             if self.regret_matching_plus:
@@ -92,6 +96,93 @@ class CFRPlusSolver(CFRSolver, name="cfr_plus"):
     description = "CFR+ (regret matching+, linear averaging); solves the env, plays the average policy"
     regret_matching_plus = True
     linear_averaging = True
+
+
+# Games up to this many histories run CFR as one loop in Python over lists: below it numpy's per-call overhead
+# (some sixty array operations per player and iteration) costs more than the arithmetic.
+FUSED_HISTORIES = 200
+
+
+class _FusedIteration:
+    """The whole CFR iteration of a small game in plain Python, with _HistoryWalk's operations in the same order
+    (so that both give the same numbers, bit for bit)."""
+
+    def __init__(self, game: TabularGame) -> None:
+        walk = _HistoryWalk(game)
+        self.players = game.num_players
+        order = [i for level, _, _ in walk.levels for i in range(level.start, level.stop)]
+        parents = game.history_parent.tolist()
+        mover = np.full(game.num_histories, CHANCE, dtype=np.int64)
+        for p, moves in enumerate(walk.moves):
+            mover[moves] = p
+        seqs, mover_list = game.history_seq.tolist(), mover.tolist()
+        # an edge's weight is tables[mover][index]: the mover's behaviour at its sequence, or for a chance
+        # outcome (mover -1: the last table) its probability at the child's index
+        self.chance = game.history_chance_prob.tolist()
+        self.edges = [(c, parents[c], mover_list[c], c if mover_list[c] < 0 else seqs[c]) for c in order]
+        self.terminal_values = [values.tolist() for values in walk.terminal_values]
+        self.updates = []
+        for p in range(game.num_players):
+            others = [last.tolist() for _, last in walk.other_last[p]]
+            self.updates.append(
+                list(
+                    zip(
+                        walk.children[p].tolist(),
+                        walk.child_parents[p].tolist(),
+                        game.history_seq[walk.children[p]].tolist(),
+                        walk.chance_reach[p].tolist(),
+                        zip(*others) if others else [()] * len(walk.children[p]),
+                    )
+                )
+            )
+        self.others = [[q for q in range(game.num_players) if q != p] for p in range(game.num_players)]
+        self.infosets = [list(zip(tree.first_seq.tolist(), tree.actions_per_infoset.tolist())) for tree in game.players]
+        self.seq_parents = [tree.seq_parent.tolist() for tree in game.players]
+
+    def iteration(self, solver: CFRSolver, weight: float) -> None:
+        regrets = [r.tolist() for r in solver.regrets]
+        cumulative = [c.tolist() for c in solver.cumulative_policy]
+        behaviour = [b.tolist() for b in solver.behaviour]
+        plans = [x.tolist() for x in solver.plans]
+        for player in range(self.players):
+            values = self.terminal_values[player][:]
+            tables = [*behaviour, self.chance]
+            for child, parent, mover, index in self.edges:
+                values[parent] += tables[mover][index] * values[child]
+            own, others = regrets[player], self.others[player]
+            if len(others) == 1:
+                opponent = plans[others[0]]
+                for child, parent, seq, chance, (last,) in self.updates[player]:
+                    own[seq] += opponent[last] * chance * (values[child] - values[parent])
+            else:
+                for child, parent, seq, chance, lasts in self.updates[player]:
+                    reach = 1.0
+                    for q, s in zip(others, lasts):
+                        reach *= plans[q][s]
+                    own[seq] += reach * chance * (values[child] - values[parent])
+            if solver.regret_matching_plus:
+                own[:] = [r if r > 0.0 else 0.0 for r in own]
+            plan, total_policy = plans[player], cumulative[player]
+            for s, x in enumerate(plan):
+                total_policy[s] += weight * x
+            probs = behaviour[player]
+            for first, count in self.infosets[player]:
+                total = 0.0
+                for s in range(first, first + count):
+                    if own[s] > 0:
+                        total += own[s]
+                for s in range(first, first + count):
+                    if total > 0:
+                        probs[s] = own[s] / total if own[s] > 0 else 0.0
+                    else:
+                        probs[s] = 1.0 / count
+            for s, parent in enumerate(self.seq_parents[player]):
+                if s:
+                    plan[s] = probs[s] * plan[parent]
+        solver.regrets = [np.array(r) for r in regrets]
+        solver.cumulative_policy = [np.array(c) for c in cumulative]
+        solver.behaviour = [np.array(b) for b in behaviour]
+        solver.plans = [np.array(x) for x in plans]
 
 
 class _HistoryWalk:
