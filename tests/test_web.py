@@ -101,6 +101,8 @@ def test_progress_line_while_running_and_after() -> None:
         progress_text(Progress(30, 120, 0.0, False, None))
         == "30 / 120 matches (25%), stopped (resume it to play the rest)"
     )
+    assert progress_text(Progress(1, 10**6, 2.5, True, 7384.0)).endswith("2.5 matches/s, about 2h 03m left (running)")
+    assert progress_text(Progress(7, None, 0.0, False, None)) == "7 matches"
 
 
 @pytest.mark.slow

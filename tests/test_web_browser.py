@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -204,3 +205,31 @@ def test_play_tic_tac_toe_against_random_by_clicking(served: dict[str, Any], pag
     assert int(page.get_attribute("#viewer", "data-steps")) == record.length
     page.click("#last")
     assert page.inner_text("#counter") == f"step {record.length} / {record.length}"
+
+
+def test_live_progress_while_a_run_writes_the_database(served: dict[str, Any], page: Any) -> None:
+    """A tournament resumed with many more games while its page is open: the page says it is running, with a rate,
+    refreshes its ranking table as matches arrive, and says it stopped once the run is interrupted."""
+    live = {"name": "live", "envs": ["kuhn_poker-v0"], "agents": ["random", "fixed(action=Pass)"], "games": 1}
+    arena.run_tournament({**live, "backend": "inprocess"}, db=str(served["db"]), analyse=False)
+    page.goto(served["url"] + "/tournament?db=0&name=live")
+    assert page.inner_text("#progress") == "2 / 2 matches (100%), finished"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "arena.cli", "tournament", "--env", "kuhn_poker-v0", "--agents", "random"]
+        + ["fixed(action=Pass)", "--name", "live", "--games", "1000000", "--db", str(served["db"]), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    games = (
+        "Array.from(document.querySelectorAll('#ranking tbody tr')).map(r => r.children[[...document.querySelectorAll("
+        "'#ranking thead th')].findIndex(h => h.textContent === 'W-D-L')].textContent.split('-').map(Number)"
+        ".reduce((a, b) => a + b))"
+    )
+    try:
+        page.wait_for_function("document.getElementById('progress').textContent.includes('(running)')", timeout=60_000)
+        assert "/ 2000000 matches" in page.inner_text("#progress") and "matches/s" in page.inner_text("#progress")
+        page.wait_for_function(f"{games}.every(n => n > 2)", timeout=30_000)  # the table was fetched again
+    finally:
+        run.send_signal(signal.SIGINT)
+        run.wait(timeout=60)
+    page.wait_for_function("document.getElementById('progress').textContent.includes('stopped')", timeout=30_000)

@@ -125,7 +125,7 @@ class Databases:
         """How many matches the stored config schedules (None when it cannot be rebuilt here, say an env whose
         plugin is not installed, and for the games people played, which follow no schedule)."""
         from arena.tournaments.config import config_from_dict
-        from arena.tournaments.schedule import build_schedule
+        from arena.tournaments.schedule import Schedule
 
         if any(a.get("spec") == PERSON for a in config.get("agents", [])):
             return None
@@ -134,7 +134,7 @@ class Databases:
         if cached is not None and cached[0] == key:
             return cached[1]
         try:
-            scheduled: int | None = len(build_schedule(config_from_dict(config)))
+            scheduled: int | None = len(Schedule.of(config_from_dict(config)))  # counted, not built
         except Exception:  # the schedule is a convenience of the page; the stored matches are shown regardless
             scheduled = None
         self._scheduled[db, name] = (key, scheduled)

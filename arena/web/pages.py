@@ -48,6 +48,16 @@ def table(header: list[str], rows: list[list[str]], table_id: str = "", links: l
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def duration(seconds: float) -> str:
+    """`42s`, `5m 03s`, `2h 07m`."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
 def progress_text(progress: Progress) -> str:
     """`120 / 300 matches (40%), 35.2 matches/s, about 5s left` or `120 matches, finished`."""
     done, total = progress.done, progress.scheduled
@@ -55,7 +65,7 @@ def progress_text(progress: Progress) -> str:
     if progress.running:
         text += f", {progress.rate:.1f} matches/s"
         if progress.eta is not None:
-            text += f", about {progress.eta:.0f}s left"
+            text += f", about {duration(progress.eta)} left"
         return text + " (running)"
     if total is None:
         return text
