@@ -86,8 +86,11 @@ def max_entropy_nash(payoffs: np.ndarray, tolerance: float = 1e-9, exact: bool =
     (bootstrap replicates) they may keep weights of the order of `tolerance` over their payoff gap."""
     import scipy.optimize  # heavy: see zero_sum_nash
 
-    p0, value = zero_sum_nash(payoffs)
-    n = len(p0)
+    n = len(payoffs)
+    if not exact and payoffs.shape == (n, n) and np.allclose(payoffs, -payoffs.T):
+        p0, value = np.full(n, 1.0 / n), 0.0  # a symmetric zero-sum game is worth 0: no LP needed to know it
+    else:
+        p0, value = zero_sum_nash(payoffs)
     if n == 1:
         return p0, value
     support = _equilibrium_support(payoffs, value) if exact else list(range(n))
@@ -120,7 +123,7 @@ def max_entropy_nash(payoffs: np.ndarray, tolerance: float = 1e-9, exact: bool =
     p[support] = np.clip(result.x, 0, None)
     p /= p.sum()
     if not result.success or (payoffs.T @ p).min() < value - 1e-6:
-        return p0, value
+        return zero_sum_nash(payoffs) if not exact else (p0, value)
     return p, value
 
 

@@ -15,6 +15,7 @@ round is clearly positive (its interval above 0); "inconclusive" otherwise, incl
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +62,16 @@ EXPONENTS = np.linspace(0.0, 2.0, 801)  # the grid of growth exponents b, step 0
 RESOLUTION = 1e-3  # an exponent interval counts as below 1 when its upper end is below 1 - RESOLUTION
 
 
+@functools.lru_cache(maxsize=8)
+def _design(rounds: int) -> tuple[np.ndarray, np.ndarray]:
+    """t^b for every grid exponent b (rows) and round t, centred, with each row's sum of squares (shared by every
+    curve of this length)."""
+    t = np.arange(1, rounds + 1, dtype=float)
+    x = (t / t[-1])[None, :] ** EXPONENTS[:, None]  # scaled so that large t stays finite
+    xc = x - x.mean(axis=1, keepdims=True)
+    return xc, np.maximum((xc * xc).sum(axis=1), 1e-300)
+
+
 def growth_exponent(curve: np.ndarray) -> float | None:
     """The exponent b of R_t = c + a t^b (c and a free, least squares) over all rounds, from a grid of step 0.0025
     on [0, 2] refined by a parabola through the best three; None with fewer than 8 rounds or a curve that does not
@@ -68,14 +79,12 @@ def growth_exponent(curve: np.ndarray) -> float | None:
     curve = np.asarray(curve, dtype=float)
     if len(curve) < 8:
         return None
-    t = np.arange(1, len(curve) + 1, dtype=float)
     y = curve
     if np.ptp(y) <= 1e-12 * max(1.0, float(np.abs(y).max())):
         return None
-    x = (t / t[-1])[None, :] ** EXPONENTS[:, None]  # [b, t], scaled so that large t stays finite
-    xc = x - x.mean(axis=1, keepdims=True)
+    xc, squares = _design(len(curve))
     yc = y - y.mean()
-    slope = (xc @ yc) / np.maximum((xc * xc).sum(axis=1), 1e-300)
+    slope = (xc @ yc) / squares
     residual = (yc * yc).sum() - slope * (xc @ yc)
     residual = np.where(slope > 0, residual, np.inf)  # a growing curve: a > 0
     k = int(np.argmin(residual))
