@@ -98,8 +98,8 @@ def table_rows(page: Any, table_id: str) -> list[dict[str, str]]:
 
 def test_tournament_pages_show_the_numbers_of_arena_report(served: dict[str, Any], page: Any) -> None:
     page.goto(served["url"] + "/")
-    (listed,) = table_rows(page, "tournaments")
-    assert listed["tournament"] == "kuhn-browser" and listed["progress"].startswith("36 / 36 matches")
+    (listed,) = [row for row in table_rows(page, "tournaments") if row["tournament"] == "kuhn-browser"]
+    assert listed["progress"] == "36 / 36 matches (100%), finished"
     page.screenshot(path=served["shots"] / "web-tournaments.png")
     page.click("text=kuhn-browser")
     page.wait_for_selector("#ranking")
@@ -216,7 +216,17 @@ def test_live_progress_while_a_run_writes_the_database(served: dict[str, Any], p
     assert page.inner_text("#progress") == "2 / 2 matches (100%), finished"
     run = subprocess.Popen(
         [sys.executable, "-m", "arena.cli", "tournament", "--env", "kuhn_poker-v0", "--agents", "random"]
-        + ["fixed(action=Pass)", "--name", "live", "--games", "1000000", "--db", str(served["db"]), "--workers", "1"],
+        + [
+            "fixed(action=Pass)",
+            "--name",
+            "live",
+            "--games",
+            "1000000",
+            "--db",
+            str(served["db"]),
+            "--backend",
+            "inprocess",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
