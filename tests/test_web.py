@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from html import unescape
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import httpx
 import pytest
 
 pytest.importorskip("starlette")
-from starlette.testclient import TestClient  # noqa: E402
+with warnings.catch_warnings():  # Starlette asks for httpx2, a fork of the httpx this project uses
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 import arena  # noqa: E402
 from arena.replay import check_replay, read_replay  # noqa: E402
