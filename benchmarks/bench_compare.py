@@ -8,9 +8,11 @@
    variance; the saving is that ratio. Pairs: cfr_plus against random and against ftrl on Kuhn and Leduc poker,
    and an LLM (the test suite's scripted chat server, which always plays the first legal move) against random on
    repeated rock-paper-scissors, priced at $0.15 / $0.60 per million prompt / completion tokens (the dollars the
-   sequential test saves are the fixed-N games it did not play, at the mean cost of a game).
+   sequential test saves are the fixed-N games it did not play, at the mean cost of a game). With `--marl`,
+   MAPPO and MADDPG are first trained on tag-v0 (40,000 steps each, about a minute apiece) and their checkpoints
+   compared with teams as seats (each plays predators once and prey once per seed).
 
-    python benchmarks/bench_compare.py [--runs 2000] [--workers 2] [--skip-simulation]
+    python benchmarks/bench_compare.py [--runs 2000] [--workers 2] [--skip-simulation] [--marl]
 """
 
 from __future__ import annotations
@@ -52,10 +54,24 @@ def simulation(runs: int) -> None:
             )
 
 
-def real_agents(workers: int, db: str) -> None:
+def train_checkpoints(folder: Path) -> list[tuple[str, str, str, str]]:
+    """MAPPO and MADDPG trained briefly on tag-v0: the row that compares their checkpoints."""
+    from arena.cli import main as arena_main
+
+    for algo in ("mappo", "maddpg"):
+        code = arena_main(
+            ["train", "tag-v0", "--algo", algo, "--steps", "40000", "--out", str(folder / algo), "--json"]
+        )
+        if code:
+            raise SystemExit(f"training {algo} failed")
+    mappo, maddpg = (f"checkpoint:{folder / algo / 'best.pt'}" for algo in ("mappo", "maddpg"))
+    return [("tag-v0", mappo, maddpg, "margin0=0,margin1=20")]
+
+
+def real_agents(workers: int, db: str, extra: list[tuple[str, str, str, str]]) -> None:
     print("\nreal agents: games to a decision (sequential) against a fixed-N test of the same errors")
     print(f"{'env':<16} {'A':<9} {'B':<24} {'hypotheses':<22} {'result':>6} {'games':>7} {'fixed-N':>8} {'saving':>7}")
-    rows = list(REAL)
+    rows = list(REAL) + extra
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.fake_openai_server import FakeChatServer
 
@@ -80,7 +96,8 @@ def real_agents(workers: int, db: str) -> None:
             decided = found.decision["decided_at"] if found.decision else None
             games = 2 * decided if decided else 2 * found.pairs
             fixed = 2 * found.fixed_pairs if found.fixed_pairs else None
-            name = "llm (scripted)" if a.startswith("llm(") else a
+            name = "llm (scripted)" if a.startswith("llm(") else a.rpartition("/")[0].rpartition("/")[2] or a
+            b = b.rpartition("/")[0].rpartition("/")[2] or b
             total = found.costs["total"]
             if total["dollars"] and fixed and decided:
                 per_game = total["dollars"] / total["matches"]
@@ -98,12 +115,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-simulation", action="store_true")
+    parser.add_argument("--marl", action="store_true", help="also train and compare MAPPO and MADDPG on tag-v0")
     args = parser.parse_args()
     np.set_printoptions(precision=3)
     if not args.skip_simulation:
         simulation(args.runs)
     with tempfile.TemporaryDirectory() as tmp:
-        real_agents(args.workers, str(Path(tmp) / "compare.sqlite"))
+        extra = train_checkpoints(Path(tmp)) if args.marl else []
+        real_agents(args.workers, str(Path(tmp) / "compare.sqlite"), extra)
 
 
 if __name__ == "__main__":
