@@ -129,6 +129,8 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
         note += f"; {run.replaced_workers} stuck or crashed workers replaced"
     if run.given_up:
         note += f"; {len(run.given_up)} matches could not be played (their worker crashed twice): rerun to retry"
+    if run.stopped:
+        note += f"; stopped: {run.stopped}"
     console.print(note)
     return 0
 
