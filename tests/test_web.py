@@ -146,6 +146,19 @@ def test_matches_filter_and_replay_rebuilt_from_the_seed(site) -> None:
 
 
 @pytest.mark.slow
+def test_agents_named_by_module_are_not_replayed_from_a_database(tmp_path) -> None:
+    """A database can name any `module:Class`: a read-only view imports and runs no code a database names."""
+    db = tmp_path / "module.sqlite"
+    config = {**KUHN, "name": "module", "agents": ["random", "arena.agents.random:RandomAgent"], "games": 1}
+    arena.run_tournament(config, db=str(db), analyse=False)
+    client = TestClient(build_app([db], [], tmp_path / "play.sqlite"))
+    match_id = cells(client.get("/matches", params={"db": 0, "name": "module"}).text, "matches")[0][0]
+    page = client.get("/match", params={"db": 0, "name": "module", "id": match_id})
+    assert page.status_code == 404
+    assert "arena.agents.random:RandomAgent is not re-played" in unescape(page.text)
+
+
+@pytest.mark.slow
 def test_replay_file_in_the_viewer(site) -> None:
     client, _, _ = site
     replay = client.get("/api/replay/f0").json()

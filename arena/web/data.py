@@ -217,8 +217,8 @@ class Databases:
 
     def match_replay(self, db: int, name: str, match_id: str) -> Replay:
         """The replay of a stored match: the file written when it was played in the browser, else the match
-        re-played from its stored seed with its agents' stored specs (agents that would ask a model or a person
-        again are not re-played)."""
+        re-played from its stored seed with its agents' stored specs, each agent in a process of its own (only
+        registered agents are re-played, and not those that would ask a model or a person again)."""
         cached = self._replays.get((db, match_id))
         if cached is not None:
             return cached
@@ -233,15 +233,22 @@ class Databases:
         return replay
 
     def _replayed(self, db: int, name: str, record: MatchRecord, specs: dict[str, str], title: str) -> Replay:
+        from arena.isolation import isolated
         from arena.match import play
+        from arena.registry import agents as registered
         from arena.registry import make_agent, make_env
         from arena.specs import AgentSpec
 
-        agents = [AgentSpec.parse(specs[seat]) for seat in record.seats]
-        refused = [a.text for a in agents if a.name in NOT_REPLAYED]
+        specs_of_seats = [AgentSpec.parse(specs[seat]) for seat in record.seats]
+        refused = [
+            a.text
+            for a in specs_of_seats
+            if a.name.removeprefix("process:") in NOT_REPLAYED or a.name.removeprefix("process:") not in registered
+        ]
         if refused:
             raise ConfigError(
-                f"match {record.match_id} has no replay file, and {refused[0]} is not re-played to rebuild it"
+                f"match {record.match_id} has no replay file, and {refused[0]} is not re-played to rebuild it "
+                "(only registered agents are, other than llm and human)"
             )
         env = make_env(record.env)
         if len(env.possible_agents) != len(record.seats):
@@ -249,15 +256,20 @@ class Databases:
         with self.store(db) as store:
             config = store.config(name)
         path = self._scratch / f"{db}-{record.match_id}.jsonl"
-        result = play(
-            env,
-            [make_agent(a) for a in agents],
-            seed=record.seed,
-            illegal_moves=config.get("illegal_moves", "forfeit"),
-            max_retries=config.get("max_retries", 2),
-            max_steps=config.get("max_steps"),
-            record=path,
-        )
+        agents = [make_agent(isolated(a)) for a in specs_of_seats]  # untrusted: each in a process of its own
+        try:
+            result = play(
+                env,
+                agents,
+                seed=record.seed,
+                illegal_moves=config.get("illegal_moves", "forfeit"),
+                max_retries=config.get("max_retries", 2),
+                max_steps=config.get("max_steps"),
+                record=path,
+            )
+        finally:
+            for agent in agents:
+                agent.close()
         same = list(result.payoffs) == list(record.payoffs) and result.length == record.length
         note = "re-played from the stored seed: " + (
             "the same result as stored"

@@ -44,9 +44,8 @@ class PlaySession:
 
     def __init__(self, db: Path, env: str, opponent: str, seat: int) -> None:
         self.db = db
-        self.env_spec = EnvSpec.of(env)
-        self.env = make_env(self.env_spec, render_mode="rgb_array")
-        self.env_spec = self.env.spec
+        self.env = make_env(env, render_mode="rgb_array")
+        self.env_spec: EnvSpec = self.env.spec
         players = list(self.env.possible_agents)
         if not 0 <= seat < len(players):
             raise ParameterError(f"{self.env_spec.text} has seats 0 to {len(players) - 1}, not {seat}")
@@ -93,6 +92,9 @@ class PlaySession:
         except (ArenaError, OSError) as exc:
             with self._changed:
                 self.status, self.error = "error", str(exc)
+        except Exception as exc:  # the page must hear of whatever ended the game's thread
+            with self._changed:
+                self.status, self.error = "error", f"the game stopped: {type(exc).__name__}: {exc}"
         finally:
             self.env.close()
 
