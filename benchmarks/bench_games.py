@@ -1,7 +1,8 @@
 """The exact engine against OpenSpiel's C++ on a ladder of games, side by side in one process.
 
-Per game: compiling (arena's walk into arrays, cold, no disk store; the peer is OpenSpiel's C++ CFR solver
-construction, which walks the whole tree once to build its information-state table), loading the compiled game
+Per game: compiling (arena's walk into arrays, cold, in a fresh process, no disk store; the peer is OpenSpiel's
+C++ CFR solver construction, which walks the whole tree once to build its information-state table), loading the
+compiled game
 from the disk store, one exact exploitability (NashConv for more than two players) of the uniform policy against
 pyspiel.exploitability / pyspiel.nash_conv, and one CFR+ iteration against pyspiel.CFRPlusSolver. Ratios are
 OpenSpiel's time over arena's (above 1: arena is faster). Times are the best of `--repeats` rounds.
@@ -12,6 +13,7 @@ OpenSpiel's time over arena's (above 1: arena is faster). Times are the best of 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import tempfile
@@ -51,13 +53,17 @@ def best(step: Callable[[], object], repeats: int, budget: float = 2.0) -> float
     return min(times)
 
 
-def compile_cold(game_string: str) -> tree.TabularGame:
+def compile_cold(game_string: str) -> tuple[float, float]:
+    """Seconds and peak memory (bytes above the warm process) of one compile, without the disk store; run in a
+    fresh process, so that the peak is this compile's and not an earlier game's."""
+    tree.load("kuhn_poker")  # imports and first-use costs paid
     tree.clear_compiled()
-    stored, tree.STORE_MIN_HISTORIES = tree.STORE_MIN_HISTORIES, 10**18  # never the disk store
-    try:
-        return tree.load(game_string)
-    finally:
-        tree.STORE_MIN_HISTORIES = stored
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tree.STORE_MIN_HISTORIES = 10**18
+    start = time.perf_counter()
+    tree.load(game_string)
+    elapsed = time.perf_counter() - start
+    return elapsed, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024.0
 
 
 def load_stored(game_string: str) -> tree.TabularGame:
@@ -82,17 +88,15 @@ def measure_game(label: str, repeats: int) -> None:
     """Print the rows of one game of the ladder."""
     game_string = LADDER[label]
     spiel = pyspiel.load_game(game_string)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
-    game = compile_cold(game_string)
-    walk = time.perf_counter() - start
-    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024 / game.num_histories
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        walk, held = pool.apply(compile_cold, (game_string,))
     cpp_walk = best(lambda: pyspiel.CFRPlusSolver(spiel), 1, budget=0.0)
     tree.STORE_MIN_HISTORIES, minimum = 0, tree.STORE_MIN_HISTORIES
     load_stored(game_string)  # writes the file
     stored = best(lambda: load_stored(game_string), repeats, budget=1.0)
     tree.STORE_MIN_HISTORIES = minimum
     game = tree.load(game_string)
+    peak = held / game.num_histories
     uniform = TabularPolicy.uniform(game)
     spiel_uniform = pyspiel.TabularPolicy(
         {
