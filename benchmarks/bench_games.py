@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("ARENA_CACHE", tempfile.mkdtemp(prefix="bench-games-"))
-    header = f"{'game':12}{'histories':>10} | {'task':18}{'arena':>11}{'OpenSpiel':>11}{'ratio':>8}"
+    header = f"{'game':12}{'histories':>10} | {'task':18}{'arena':>13}{'OpenSpiel':>13}{'ratio':>10}"
     print(header)
     print("-" * len(header))
     for label in args.games.split(","):
@@ -120,9 +120,9 @@ def measure_game(label: str, repeats: int) -> None:
     ]
     for i, (task, ours, theirs) in enumerate(rows):
         name = f"{label:12}{game.num_histories:>10,}" if i == 0 else " " * 22
-        peer = f"{theirs * 1e3:9.2f}ms" if theirs is not None else f"{'':>11}"
-        ratio = f"{theirs / ours:7.2f}x" if theirs is not None else f"{'':>8}"
-        print(f"{name} | {task:18}{ours * 1e3:9.2f}ms{peer}{ratio}")
+        peer = f"{theirs * 1e3:11.2f}ms" if theirs is not None else f"{'':>13}"
+        ratio = f"{theirs / ours:9.2f}x" if theirs is not None else f"{'':>10}"
+        print(f"{name} | {task:18}{ours * 1e3:11.2f}ms{peer}{ratio}")
     per_history = walk / game.num_histories * 1e6
     print(f"{'':22} | walk: {per_history:.2f} us and {peak:.0f} bytes of peak memory per history")
 
