@@ -179,6 +179,28 @@ class Cycler(arena.Agent):
         return (self.turn - 1) % 3
 
 
+class BrokenProbs(arena.Agent):
+    """Claims a mixed strategy that it cannot give: the exact shortcut falls back to playing."""
+
+    def act(self, obs):
+        return 0
+
+    def action_probs(self, obs):
+        raise RuntimeError("no strategy today")
+
+
+def test_exact_shortcut_falls_back_to_games_when_a_strategy_cannot_be_read(tmp_path):
+    found = compare(
+        "tests.test_compare:BrokenProbs",
+        "random",
+        "rps-v0",
+        max_games=20,
+        db=str(tmp_path / "b.sqlite"),
+        backend="inprocess",
+    )
+    assert found.exact is None and found.stopped == "fixed" and found.played == 20
+
+
 def test_control_variate_of_a_round():
     rounds = {
         "actions": [[1, 0], [0, 0]],

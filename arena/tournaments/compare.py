@@ -23,6 +23,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, fields
 from types import TracebackType
 from typing import Any
@@ -383,7 +384,10 @@ def _exact_answer(store: ResultsStore, config: TournamentConfig, agents: list[Ag
     else:
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            found = pool.submit(exact_outcome, env.json, *specs).result()
+            try:
+                found = pool.submit(exact_outcome, env.json, *specs).result()
+            except BrokenProcessPool:  # an agent took its process down: the games are played instead
+                found = None
     if found is not None:
         store.set_analysis(config.name, EXACT, env, subject, found)
     return found
@@ -393,7 +397,6 @@ def exact_outcome(env_json: str, a_json: str, b_json: str) -> dict[str, Any] | N
     """A's exact expected score and payoff margin per game against B over both seat orders, from their strategies
     at every information set (the game compiled once); None when it cannot be computed."""
     import arena
-    from arena.errors import ArenaError
     from arena.games import policy, tree
     from arena.tournaments.sequential import score_elo
 
@@ -406,7 +409,7 @@ def exact_outcome(env_json: str, a_json: str, b_json: str) -> dict[str, Any] | N
                 plans.append(policy.policy_from_agent(game, agent, players=[player]).plans()[player])
             finally:
                 agent.close()
-    except (ArenaError, ValueError):
+    except Exception:  # a strategy that cannot be read: the games are played instead
         return None
     score = margin = 0.0
     for (x0, x1), a_seat in (((plans[0], plans[1]), 0), ((plans[2], plans[3]), 1)):
