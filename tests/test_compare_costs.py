@@ -67,7 +67,7 @@ def test_price_table_by_model_and_dollar_budget(tmp_path, monkeypatch):
             "spec": config["agents"][0]["spec"].replace("base_url=,", f"base_url={server.url},"),
         }
         run = run_tournament(config, db=str(tmp_path / "b.sqlite"), backend="inprocess")
-    assert "budget of $0.5 is spent" in run.stopped
+    assert "budget of $0.5 is spent" in run.stopped and "analysis was skipped" in run.stopped
     assert run.played < 40 and run.costs["total"]["dollars"] >= 0.5
     with ResultsStore(tmp_path / "b.sqlite", readonly=True) as store:
         assert store.count("costs") == run.played

@@ -239,6 +239,8 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
             finally:  # Ctrl-C and engine errors keep every finished match
                 save()
         match_seconds = time.perf_counter() - playing
+        if analyse and meter and meter.spent():  # the analysis would spend past the budget too
+            analyse, stopped = False, f"{stopped or meter.spent()}; the exploitability analysis was skipped"
         if analyse:
             err = Console(stderr=True)
             announce = (lambda text: err.print(text, markup=False, highlight=False)) if progress else None
