@@ -375,6 +375,12 @@ START_FAILURE = (
 )
 
 
+# The forkserver (one per coordinator, started by whichever of the agent check, the analysis probes and the workers
+# comes first) imports what their processes run once, so that each of them starts from it without importing.
+FORKSERVER_PRELOAD = ["arena.tournaments.worker", "arena.tournaments.run", "arena.tournaments.analysis"]
+multiprocessing.get_context("forkserver").set_forkserver_preload(FORKSERVER_PRELOAD)
+
+
 class LocalPool(_Pool):
     """Worker processes on this machine (forkserver: each starts from a clean, pre-imported process)."""
 
@@ -384,7 +390,6 @@ class LocalPool(_Pool):
         self.size = size
         self.args = (agent_specs, settings, secrets)
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["arena.tournaments.worker"])
         self.seq = 0
         self.started = 0
 
