@@ -159,6 +159,24 @@ def test_agents_named_by_module_are_not_replayed_from_a_database(tmp_path) -> No
 
 
 @pytest.mark.slow
+def test_an_llm_match_shows_what_the_model_was_asked_and_answered(tmp_path) -> None:
+    """An LLM's tournament match is not re-played (that would ask the model again): its stored transcript is shown."""
+    from fake_openai_server import FakeChatServer, Reply
+
+    with FakeChatServer(lambda body: Reply("Bet, with a king.\nMove: Bet", reasoning="A king: bet.")) as server:
+        llm = f"llm(model=test-model, base_url={server.url}, cache_dir={tmp_path / 'cache'})"
+        config = {**KUHN, "name": "llm", "agents": [{"name": "model", "spec": llm}, "random"], "games": 1}
+        arena.run_tournament(config, db=str(tmp_path / "llm.sqlite"), analyse=False)
+    client = TestClient(build_app([tmp_path / "llm.sqlite"], [], tmp_path / "play.sqlite"))
+    match_id = cells(client.get("/matches", params={"db": 0, "name": "llm"}).text, "matches")[0][0]
+    page = client.get("/match", params={"db": 0, "name": "llm", "id": match_id})
+    assert page.status_code == 200 and "is not re-played" in unescape(page.text)
+    transcript = page.text.split('id="transcript"')[1]
+    assert "Kuhn" in unescape(transcript)  # the prompt
+    assert "Move: Bet" in transcript and "A king: bet." in transcript and "read as: Bet" in transcript
+
+
+@pytest.mark.slow
 def test_replay_file_in_the_viewer(site) -> None:
     client, _, _ = site
     replay = client.get("/api/replay/f0").json()

@@ -21,9 +21,9 @@ from starlette.staticfiles import StaticFiles
 
 from arena.errors import ArenaError, ConfigError
 from arena.web import pages
-from arena.web.data import NUM_BOOTSTRAP, Databases
+from arena.web.data import NUM_BOOTSTRAP, Databases, NotReplayed
 from arena.web.play import PlaySession
-from arena.web.replays import Replay
+from arena.web.replays import Replay, decision
 
 STATIC = Path(__file__).parent / "static"
 PROGRESS_EVERY = 1.0  # seconds between progress events
@@ -133,9 +133,17 @@ def build_app(
 
     def match(request: Request) -> HTMLResponse:
         db, name = _db_and_name(request)
-        replay = server.dbs.match_replay(db, name, request.query_params.get("id", ""))
-        server.replays[replay.key] = replay
+        match_id = request.query_params.get("id", "")
         back = pages.url("/matches", db=db, name=name)
+        try:
+            replay = server.dbs.match_replay(db, name, match_id)
+        except NotReplayed as exc:  # an LLM's match: what it was asked and answered, decision by decision
+            records = server.dbs.transcript(db, name, match_id)
+            if not records:
+                raise
+            record, _ = server.dbs.match(db, name, match_id)
+            return HTMLResponse(pages.transcript_page(record, [decision(r) for r in records], records, str(exc), back))
+        server.replays[replay.key] = replay
         return HTMLResponse(pages.viewer_page(replay.title, f"/api/replay/{replay.key}", back))
 
     def replay_list(request: Request) -> HTMLResponse:

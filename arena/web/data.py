@@ -33,6 +33,10 @@ def replay_dir(db: str | Path) -> Path:
     return db.with_name(f"{db.name}-replays")
 
 
+class NotReplayed(ConfigError):
+    """A stored match without a replay file whose agents are not re-played (a model or a person would be asked)."""
+
+
 @dataclass(frozen=True)
 class Progress:
     """How far a tournament is: matches stored and scheduled, the recent rate and the time left."""
@@ -215,6 +219,12 @@ class Databases:
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"{self.path(db)} is damaged: match {match_id} cannot be read ({exc})") from None
 
+    def transcript(self, db: int, name: str, match_id: str) -> list[dict[str, Any]]:
+        """The transcript records a tournament stored with a match (its LLM agents' decisions), oldest first."""
+        with self.store(db) as store:
+            store.resolve(name)
+            return store.transcript(match_id)
+
     def match_replay(self, db: int, name: str, match_id: str) -> Replay:
         """The replay of a stored match: the file written when it was played in the browser, else the match
         re-played from its stored seed with its agents' stored specs, each agent in a process of its own (only
@@ -246,7 +256,7 @@ class Databases:
             if a.name.removeprefix("process:") in NOT_REPLAYED or a.name.removeprefix("process:") not in registered
         ]
         if refused:
-            raise ConfigError(
+            raise NotReplayed(
                 f"match {record.match_id} has no replay file, and {refused[0]} is not re-played to rebuild it "
                 "(only registered agents are, other than llm and human)"
             )

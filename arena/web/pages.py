@@ -202,6 +202,37 @@ def viewer_page(title: str, api: str, back: str = "") -> str:
     return layout(title, body, "viewer.js")
 
 
+def transcript_page(
+    record: MatchRecord, decisions: list[dict[str, str]], tags: list[dict[str, Any]], reason: str, back: str
+) -> str:
+    """A stored match that is not re-played: its result and its LLM agents' decisions (`decisions`, each shown
+    under the step and player its raw record `tags` names)."""
+    result = ", ".join(f"{seat} {payoff:+g}" for seat, payoff in zip(record.seats, record.payoffs))
+    parts = [
+        f'<p><a href="{escape(back)}">back</a></p>',
+        f"<p>{escape(result)} ({escape(record.termination)}, {record.length} steps, seed {record.seed})</p>",
+        f'<p class="method">{escape(reason)}; the decisions its agents recorded are shown instead.</p>',
+        '<div id="transcript">',
+    ]
+    for shown, tag in zip(decisions, tags):
+        parts.append(
+            f'<div class="move"><b>step {escape(str(tag.get("t", "?")))}: {escape(str(tag.get("player", "?")))}</b>'
+            f" ({escape(shown.get('kind', 'request'))})"
+        )
+        for key in ("prompt", "reply", "reasoning", "error"):
+            if shown.get(key):
+                opened = "" if key == "prompt" else " open"
+                parts.append(
+                    f'<details class="transcript-{key}"{opened}><summary>{key}</summary>'
+                    f"<pre>{escape(shown[key])}</pre></details>"
+                )
+        if tag.get("move") is not None:
+            parts.append(f"<p>read as: {escape(str(tag['move']))}</p>")
+        parts.append("</div>")
+    parts.append("</div>")
+    return layout(f"{' vs '.join(record.seats)} on {record.env.text}", "\n".join(parts))
+
+
 def replays_page(replays: list[tuple[str, str]]) -> str:
     rows = [[title] for _, title in replays]
     links = [f"/replay/{key}" for key, _ in replays]
