@@ -83,6 +83,7 @@ def test_solver_agents_share_one_compiled_game(tmp_path, monkeypatch):
         result = arena.play("leduc_poker-v0", [first, second], seed=seed)
         assert result.termination == "normal"
     assert second.solution is first.solution  # the solved policy and its lookup are shared too
+    assert second._table is first._table
 
 
 def test_solver_agent_samples_as_numpy_choice(tmp_path, monkeypatch):

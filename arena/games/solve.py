@@ -14,6 +14,7 @@ import inspect
 import json
 import os
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,6 +198,17 @@ def cached_policy(
 
 # Policies this process has read or written, by cache file: agents of one solution share it (and its lookup).
 _SOLVED: dict[str, TabularPolicy] = {}
+_LOOKUPS: weakref.WeakKeyDictionary[TabularPolicy, dict[str, tuple[np.ndarray, list[float]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _lookup_of(policy: TabularPolicy) -> dict[str, tuple[np.ndarray, list[float]]]:
+    """The policy's lookup for play, built once per policy (solver agents treat their solution as fixed)."""
+    table = _LOOKUPS.get(policy)
+    if table is None:
+        table = _LOOKUPS[policy] = policy.lookup()
+    return table
 
 
 class SolverAgent(Agent):
@@ -253,7 +265,7 @@ class SolverAgent(Agent):
     def solution(self, policy: TabularPolicy | None) -> None:
         self._solution = policy
         self._spec = None
-        self._table = None if policy is None else policy.lookup()
+        self._table = None if policy is None else _lookup_of(policy)
 
     def _row(self, obs: Observation) -> tuple[np.ndarray, list[float]]:
         if self._table is None or self._solution is None:
