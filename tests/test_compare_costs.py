@@ -51,7 +51,9 @@ def test_costs_per_agent_and_pairing(tmp_path, monkeypatch):
     assert llm["matches"] == 8 and llm["prompt_tokens"] == 100 * 2 * 8  # 100 a request, 2 rounds, 8 matches
     expected = (llm["prompt_tokens"] * 2.0 + llm["completion_tokens"] * 10.0) / 1e6
     assert llm["dollars"] == pytest.approx(expected) and expected > 0
-    assert costs["agents"]["random"]["dollars"] == 0.0
+    assert costs["agents"]["random"]["dollars"] == 0.0 and costs["agents"]["random"]["payoff_per_dollar"] is None
+    assert llm["payoff_per_dollar"] == pytest.approx(llm["payoff"] / expected)
+    assert llm["mean_payoff"] == pytest.approx(llm["payoff"] / 8)
     assert costs["pairings"]["llm vs random"]["dollars"] == pytest.approx(expected)
     assert costs["total"]["seconds"] > 0 and not run.stopped
 

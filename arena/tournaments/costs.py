@@ -80,16 +80,24 @@ class Spent:
     dollars: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    payoff: float = 0.0  # the agent's summed payoff (per agent only)
 
-    def add(self, seconds: float, dollars: float, stats: Mapping[str, Any]) -> None:
+    def add(self, seconds: float, dollars: float, stats: Mapping[str, Any], payoff: float = 0.0) -> None:
         self.matches += 1
+        self.payoff += payoff
         self.seconds += seconds
         self.dollars += dollars
         self.prompt_tokens += int(stats.get("prompt_tokens") or 0)
         self.completion_tokens += int(stats.get("completion_tokens") or 0)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return {k: v for k, v in vars(self).items() if k != "payoff"}
+
+    def agent_dict(self) -> dict[str, Any]:
+        """With the mean payoff per game and what it earns per dollar spent (None for agents that cost nothing)."""
+        mean = self.payoff / self.matches if self.matches else 0.0
+        per_dollar = self.payoff / self.dollars if self.dollars else None
+        return {**self.to_dict(), "payoff": self.payoff, "mean_payoff": mean, "payoff_per_dollar": per_dollar}
 
 
 def _seat_stats(stats: Any, seats: int) -> list[dict[str, Any]]:
@@ -127,7 +135,8 @@ class Meter:
 
 
 def cost_report(config: TournamentConfig, matches: Iterable[MatchRecord]) -> dict[str, Any]:
-    """Cost per agent (its own tokens and dollars; the seconds of the matches it played) and per pairing."""
+    """Cost per agent (its own tokens and dollars, the seconds of the matches it played, its mean payoff and payoff
+    per dollar) and per pairing."""
     prices = Prices(config)
     agents: dict[str, Spent] = defaultdict(Spent)
     pairings: dict[str, Spent] = defaultdict(Spent)
@@ -135,13 +144,13 @@ def cost_report(config: TournamentConfig, matches: Iterable[MatchRecord]) -> dic
     for m in matches:
         per_seat = _seat_stats(m.agent_stats, len(m.seats))
         dollars = [prices.dollars(agent, s) for agent, s in zip(m.seats, per_seat)]
-        for agent, s, d in zip(m.seats, per_seat, dollars):
-            agents[agent].add(m.wall_time or 0.0, d, s)
+        for agent, s, d, payoff in zip(m.seats, per_seat, dollars, m.payoffs):
+            agents[agent].add(m.wall_time or 0.0, d, s, float(payoff))
         merged = {k: sum(int(s.get(k) or 0) for s in per_seat) for k in ("prompt_tokens", "completion_tokens")}
         pairings[" vs ".join(sorted(set(m.seats)))].add(m.wall_time or 0.0, sum(dollars), merged)
         total.add(m.wall_time or 0.0, sum(dollars), merged)
     return {
-        "agents": {name: spent.to_dict() for name, spent in sorted(agents.items())},
+        "agents": {name: spent.agent_dict() for name, spent in sorted(agents.items())},
         "pairings": {name: spent.to_dict() for name, spent in sorted(pairings.items())},
         "total": total.to_dict(),
     }
