@@ -93,7 +93,8 @@ def real_agents(workers: int, db: str, extra: list[tuple[str, str, str, str]]) -
                 max_games=200_000,
                 prices=str(prices),
             )
-            decided = found.decision["decided_at"] if found.decision else None
+            decision = found.decision or {}
+            decided = decision.get("decided_at")
             games = 2 * decided if decided else 2 * found.pairs
             fixed = 2 * found.fixed_pairs if found.fixed_pairs else None
             name = "llm (scripted)" if a.startswith("llm(") else a.rpartition("/")[0].rpartition("/")[2] or a
@@ -105,7 +106,7 @@ def real_agents(workers: int, db: str, extra: list[tuple[str, str, str, str]]) -
             else:
                 saved = ""
             print(
-                f"{env:<16} {name:<9} {b:<24} {text:<22} {found.decision['result'] or '-':>6} {games:>7,} "
+                f"{env:<16} {name:<9} {b:<24} {text:<22} {decision.get('result') or '-':>6} {games:>7,} "
                 f"{f'{fixed:,}' if fixed else '-':>8} {f'{fixed / games:.1f}x' if fixed and decided else '-':>7}{saved}"
             )
 
