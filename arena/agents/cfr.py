@@ -57,7 +57,7 @@ class CFRSolver(Solver, name="cfr"):
         self.behaviour = [regret_matching(tree, r) for tree, r in zip(game.players, self.regrets)]
         self.plans = [tree.plan_from_sequence_probs(b) for tree, b in zip(game.players, self.behaviour)]
         self._walk = _HistoryWalk(game)
-        self._fused = _FusedIteration(game) if game.num_histories <= FUSED_HISTORIES else None
+        self._fused = _FusedIteration(game, self._walk) if game.num_histories <= FUSED_HISTORIES else None
 
     def iteration(self) -> None:
         self.iterations += 1
@@ -107,8 +107,7 @@ class _FusedIteration:
     """The whole CFR iteration of a small game in plain Python, with _HistoryWalk's operations in the same order
     (so that both give the same numbers, bit for bit)."""
 
-    def __init__(self, game: TabularGame) -> None:
-        walk = _HistoryWalk(game)
+    def __init__(self, game: TabularGame, walk: _HistoryWalk) -> None:
         self.players = game.num_players
         order = [i for level, _, _ in walk.levels for i in range(level.start, level.stop)]
         parents = game.history_parent.tolist()
