@@ -16,8 +16,7 @@ from arena.errors import ConfigError
 from arena.registry import Outcomes, env_outcomes
 from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments import metagame, ratings, regret, statistics
-from arena.tournaments.cli import NAME_LIMIT, adhoc_name
-from arena.tournaments.config import config_from_dict, load_config
+from arena.tournaments.config import NAME_LIMIT, config_from_dict, load_config
 from arena.tournaments.metrics import compute_metrics, env_scoring
 from arena.tournaments.records import AgentRecord, Analysis, MatchRecord, StoredTournament
 from arena.tournaments.report import ranking_rows, ranking_title, stats_rows
@@ -406,9 +405,18 @@ def test_command_line_tournaments_are_named_from_their_envs_and_agents(tmp_path,
         names.append(json.loads(capsys.readouterr().out)["name"])
     assert names == ["rps-v0: random vs fixed(action=0)", "matching_pennies-v0: random vs fixed(action=0)", "mine"]
     many = [f"mix(probs={{'rock': {k}, 'paper': 1}})" for k in range(1, 40)]
-    named = adhoc_name(config_from_dict({"envs": ["rps-v0"], "agents": many}))
+    named = config_from_dict({"envs": ["rps-v0"], "agents": many}).name
     assert len(named) <= NAME_LIMIT and named.startswith("rps-v0: mix(") and "#" in named
-    assert adhoc_name(config_from_dict({"envs": ["rps-v0"], "agents": many[:-1]})) != named
+    assert config_from_dict({"envs": ["rps-v0"], "agents": many[:-1]}).name != named
+
+
+def test_python_tournaments_without_a_name_are_named_from_their_envs_and_agents(tmp_path):
+    db = str(tmp_path / "p.sqlite")
+    for env in ("rps-v0", "matching_pennies-v0"):
+        run = arena.run_tournament({"envs": [env], "agents": ["random", "fixed(action=1)"], "games": 1}, db=db,
+                                   backend="inprocess")  # fmt: skip
+        assert run.name == f"{env}: random vs fixed(action=1)" and run.played == 2
+    assert config_from_dict({"envs": ["rps-v0"], "agents": ["random"], "name": "x"}).name == "x"
 
 
 @pytest.mark.parametrize("size", [["--games", "0"], ["--games", "-2"], ["--workers", "-1"]])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -75,22 +74,7 @@ def config_from_args(args: argparse.Namespace) -> TournamentConfig:
         return load_config(args.config).replace(**overrides)
     if not args.env or not args.agents:
         raise ConfigError("give a config file, or --env ENV --agents SPEC... (see `arena tournament --help`)")
-    config = config_from_dict({"name": "cli", "envs": args.env, "agents": args.agents, **overrides})
-    return config if "name" in overrides else config.replace(name=adhoc_name(config))
-
-
-NAME_LIMIT = 120
-
-
-def adhoc_name(config: TournamentConfig) -> str:
-    """The name of a command-line tournament without --name: its envs and agents (`kuhn_poker-v0: random vs
-    cfr_plus`), shortened with a digest of the whole when long, so that different ad-hoc tournaments never share
-    a name (and their results never merge)."""
-    name = f"{' + '.join(e.text for e in config.envs)}: {' vs '.join(a.name for a in config.agents)}"
-    if len(name) <= NAME_LIMIT:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-    return f"{name[: NAME_LIMIT - 15]}... #{digest}"
+    return config_from_dict({"envs": args.env, "agents": args.agents, **overrides})  # named after them
 
 
 def _cmd_tournament(args: argparse.Namespace) -> int:

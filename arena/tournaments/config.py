@@ -30,6 +30,7 @@ kept with the results but may change; "run" ones say where and how fast it runs 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import os
 import tomllib
@@ -188,7 +189,7 @@ class TournamentConfig:
     name: str = setting(
         help="tournament name",
         doc="the tournament's name; match ids and the database rows hang on it",
-        shown="the file's stem",
+        shown="the file's stem; else made from the envs and agents",
         flag="--name",
         cli_default="the config file's name, or one made from the envs and agents",
     )
@@ -600,8 +601,23 @@ def _agent_entry(entry: Any, index: int) -> AgentEntry:
     raise ConfigError(f'agents[{index}] must be a spec string or a table with spec = "..."')
 
 
-def config_from_dict(data: Mapping[str, Any], default_name: str = "tournament") -> TournamentConfig:
-    """Build and check a config from a TOML-like dict; unknown keys and wrong types are ConfigErrors."""
+NAME_LIMIT = 120
+
+
+def adhoc_name(envs: list[EnvSpec], agents: list[AgentEntry]) -> str:
+    """The name of a tournament given without one: its envs and agents (`kuhn_poker-v0: random vs cfr_plus`),
+    shortened with a digest of the whole when long, so that different such tournaments never share a name (and
+    their results never merge in one database)."""
+    name = f"{' + '.join(e.text for e in envs)}: {' vs '.join(a.name for a in agents)}"
+    if len(name) <= NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+    return f"{name[: NAME_LIMIT - 15]}... #{digest}"
+
+
+def config_from_dict(data: Mapping[str, Any], default_name: str | None = None) -> TournamentConfig:
+    """Build and check a config from a TOML-like dict; unknown keys and wrong types are ConfigErrors. Without a
+    `name` the tournament is `default_name` if given, else named after its envs and agents (`adhoc_name`)."""
     known = [f.name for f in dataclasses.fields(TournamentConfig)]
     unknown = set(data) - set(known) - {"env"}
     if unknown:
@@ -612,18 +628,17 @@ def config_from_dict(data: Mapping[str, Any], default_name: str = "tournament") 
     if not isinstance(envs, list) or not isinstance(agents, list):
         raise ConfigError("envs and agents must be lists")
     name = data.get("name", default_name)
-    if not isinstance(name, str):
+    if name is not None and not isinstance(name, str):
         raise ConfigError("name must be a string")
     values = {f.name: data[f.name] for f in settings() if f.name in data}
     for f in settings():  # types before anything is built from them
         if f.name in values:
             _check(f, values[f.name])
-    return TournamentConfig(
-        name=name,
-        envs=[_env_entry(e, i) for i, e in enumerate(envs)],
-        agents=[_agent_entry(a, i) for i, a in enumerate(agents)],
-        **values,
-    )
+    env_specs = [_env_entry(e, i) for i, e in enumerate(envs)]
+    entries = [_agent_entry(a, i) for i, a in enumerate(agents)]
+    if name is None:
+        name = adhoc_name(list(dict.fromkeys(env_specs)), entries)
+    return TournamentConfig(name=name, envs=env_specs, agents=entries, **values)
 
 
 def load_config(path: str | Path) -> TournamentConfig:
