@@ -4,8 +4,8 @@ Scripted items are served first, in order; when the script is empty, `responder(
 legal move, or a uniform distribution when the prompt asks for one; for a request with a JSON schema or a forced
 function call, an answer that follows it). A reply may carry reasoning beside its answer (`reasoning_content` or
 `reasoning`, with a count of reasoning tokens) and a function call. `refuse` names request fields the server
-rejects with HTTP 400 (as servers without structured outputs do); `response_format:json_schema` refuses that
-type only. Every request body and header is kept.
+rejects with HTTP `refuse_status` (400 as most servers without structured outputs, 500 as llama-cpp-python);
+`response_format:json_schema` refuses that type only. Every request body and header is kept.
 """
 
 from __future__ import annotations
@@ -114,10 +114,13 @@ class FakeChatServer:
     """`with FakeChatServer() as server:` serves `server.url` (an OpenAI-style base URL ending in /v1)."""
 
     def __init__(
-        self, responder: Callable[[dict[str, Any]], Reply | Status | str] = default_responder, refuse: tuple = ()
+        self,
+        responder: Callable[[dict[str, Any]], Reply | Status | str] = default_responder,
+        refuse: tuple = (),
+        refuse_status: int = 400,
     ) -> None:
         self.responder = responder
-        self.refuse = set(refuse)
+        self.refuse, self.refuse_status = set(refuse), refuse_status
         self.script: deque[Reply | Status | str] = deque()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -143,7 +146,8 @@ class FakeChatServer:
         )
         refused = sorted(self.refuse & fields)
         if refused:
-            return Status(400, body=json.dumps({"error": {"message": f"unsupported field: {refused[0]}"}}))
+            message = f"unsupported field: {refused[0]}"
+            return Status(self.refuse_status, body=json.dumps({"error": {"message": message}}))
         with self.lock:
             if self.script:
                 return self.script.popleft()

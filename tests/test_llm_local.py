@@ -19,11 +19,12 @@ from arena.replay import read_replay, replay_summary
 
 pytestmark = [
     pytest.mark.llm_local,
+    pytest.mark.slow,  # a couple of minutes in all on 2 cores
     pytest.mark.skipif(
         importlib.util.find_spec("llama_cpp") is None, reason="needs the local-llm extra (llama-cpp-python)"
     ),
 ]
-SHORT = "temperature=0, max_tokens=40, timeout=120, retries=1, cache=false"
+SHORT = "max_tokens=40, timeout=120, retries=1, cache=false"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def server():
         yield running
 
 
-def local_llm(server, extra=""):
+def local_llm(server, extra=", temperature=0"):
     return f"llm(model={server.model}, base_url={server.base_url}, {SHORT}{extra})"
 
 
@@ -61,7 +62,7 @@ def test_act_matches_with_transcripts_and_token_counts(server, tmp_path):
 
 
 def test_json_answers_from_the_real_server_name_legal_moves(server):
-    result = arena.play("rps-v0(rounds=3)", [local_llm(server, ", answer=json"), "random"], seed=2)
+    result = arena.play("rps-v0(rounds=3)", [local_llm(server, ", temperature=0, answer=json"), "random"], seed=2)
     assert result.termination == "normal" and result.illegal_moves == [0, 0]
     assert result.agent_stats[0]["parse_failures"] == 0
     assert {r["answer"] for r in result.transcripts} <= {"json", "json_object"}
@@ -87,18 +88,19 @@ def test_exact_kuhn_exploitability_of_the_stated_strategy(server):
     from arena.games.policy import policy_from_agent
 
     game = load("kuhn_poker-v0")
-    agent = arena.make_agent(local_llm(server, ", strategy=distribution, answer=json"))
+    agent = arena.make_agent(local_llm(server, ", temperature=0, strategy=distribution, answer=json"))
     value = exploitability(game, policy_from_agent(game, agent))
     assert 0.0 <= value <= 2.0 and np.isfinite(value)
-    stats = agent.match_stats()
-    assert stats["calls"] == 12 and stats["parse_failures"] == 0  # one request per information set
-    records = agent.take_transcript()
-    assert len(records) == 12 and all(sum(r["distribution"].values()) == pytest.approx(1.0) for r in records)
+    stats = agent.match_stats()  # of the player probed last: one request at each of its 6 information sets
+    assert stats["calls"] == 6 and stats["parse_failures"] == 0
+    records = [r for r in agent.take_transcript() if "distribution" in r]
+    assert len(records) == 6 and all(sum(r["distribution"].values()) == pytest.approx(1.0) for r in records)
 
 
 def test_local_true_starts_a_server_for_the_run_and_stops_it():
     try:
-        result = arena.play("kuhn_poker-v0", [f"llm(local=true, {SHORT})", "random"], seed=0, illegal_moves="random")
+        spec = f"llm(local=true, temperature=0, {SHORT})"
+        result = arena.play("kuhn_poker-v0", [spec, "random"], seed=0, illegal_moves="random")
         assert result.termination == "normal" and result.agents[0].startswith("llm(model=smollm2-135m, base_url=local")
         running = shared_server()
         assert running.process is not None and running.process.poll() is None
@@ -118,7 +120,10 @@ def test_arena_llm_serve_prints_its_base_url_and_stops_on_ctrl_c():
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        served = json.loads(process.stdout.readline())
+        printed = ""
+        while not printed.rstrip().endswith("}"):
+            printed += process.stdout.readline()
+        served = json.loads(printed)
         assert served["model"] == "smollm2-135m" and served["base_url"].startswith("http://127.0.0.1:")
         assert httpx.get(served["base_url"] + "/models", timeout=5).status_code == 200
         process.send_signal(signal.SIGINT)

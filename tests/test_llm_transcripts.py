@@ -227,7 +227,8 @@ def test_a_server_that_refuses_structured_answers_is_asked_in_text_once_and_reme
 
 
 def test_a_server_with_llama_cpp_json_takes_a_schema_in_json_object():
-    with FakeChatServer(refuse=("response_format:json_schema",)) as server:
+    # llama-cpp-python's server answers HTTP 500 naming the field: a refusal, not a fault to retry
+    with FakeChatServer(refuse=("response_format:json_schema",), refuse_status=500) as server:
         result = arena.play("rps-v0(rounds=2)", [llm(server, ", answer=json"), "random"], seed=2)
         formats = [b["response_format"]["type"] for b in server.requests]
         assert formats == ["json_schema", "json_object", "json_object"]

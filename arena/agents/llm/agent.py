@@ -348,7 +348,8 @@ class LLMAgent(Agent):
         if reply is None:
             client = self._chat_client()
             try:
-                reply = client.complete(self.model, messages, **params)
+                refusable = ("response_format",) if "response_format" in extra else ("tools", "tool_choice")
+                reply = client.complete(self.model, messages, refusable if extra else (), **params)
             except EndpointError as error:  # a failed request costs what it cost: count it
                 with _LOCK:
                     self.stats["failed_requests"] += 1
@@ -379,7 +380,7 @@ class LLMAgent(Agent):
                 reply, new = self._request(messages, sample, self._structure(kind, answer, legal_moves))
             except EndpointError as failure:
                 record.update(error=str(failure), retries=failure.retries, latency_s=round(failure.latency, 6))
-                refused = answer != "text" and failure.status in REFUSAL_STATUS
+                refused = answer != "text" and (failure.status in REFUSAL_STATUS or failure.refused)
                 with _LOCK:
                     if refused:
                         self.stats["answer_fallbacks"] += 1

@@ -44,6 +44,6 @@ def add_parser(subparsers: Any) -> None:
     )
     serve.add_argument("--port", type=int, default=None, metavar="P", help="the port (default: a free one)")
     serve.add_argument("--context", type=int, default=4096, metavar="TOKENS", help="the context length")
-    serve.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads (default: all cores)")
+    serve.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads (default: half the cores)")
     serve.add_argument("--json", action="store_true", help="print base_url, model and path as JSON")
     serve.set_defaults(handler=_cmd_serve)

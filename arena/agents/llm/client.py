@@ -31,12 +31,15 @@ class EndpointError(RuntimeError):
     """The endpoint failed for good: a non-retryable HTTP error, or every retry used up.
 
     `retries` and `latency` say what the failed request cost, as a reply's do; `status` is the HTTP status of a
-    refusal (None when the endpoint could not be reached or kept failing).
+    refusal (None when the endpoint could not be reached or kept failing); `refused` that the server failed on a
+    field of the request it does not take.
     """
 
-    def __init__(self, message: str, retries: int = 0, latency: float = 0.0, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, retries: int = 0, latency: float = 0.0, status: int | None = None, refused: bool = False
+    ) -> None:
         super().__init__(message)
-        self.retries, self.latency, self.status = retries, latency, status
+        self.retries, self.latency, self.status, self.refused = retries, latency, status, refused
 
 
 @dataclass
@@ -142,7 +145,7 @@ class ChatClient:
         ceiling = min(self.max_backoff, self.backoff * 2**attempt)
         return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
 
-    def _attempt(self, body: dict[str, Any]) -> ChatReply:
+    def _attempt(self, body: dict[str, Any], fields: tuple[str, ...] = ()) -> ChatReply:
         semaphore = endpoint_semaphore(self.base_url, self.concurrency)
         with semaphore:
             try:
@@ -153,6 +156,12 @@ class ChatClient:
                 raise _Retryable(f"no reply within {self.timeout}s") from None
             except httpx.TransportError as exc:
                 raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from None
+        if response.status_code >= 500 and fields and any(f in _error_detail(response) for f in fields):
+            raise EndpointError(  # a server that fails on a request field it does not take (llama-cpp-python's 500)
+                f"{public_url(self.url)} returned HTTP {response.status_code}: {_error_detail(response)}",
+                status=response.status_code,
+                refused=True,
+            )
         if response.status_code == 429 or response.status_code >= 500 or response.status_code in RETRYABLE_STATUS:
             raise _Retryable(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
         if response.status_code >= 400:
@@ -165,8 +174,11 @@ class ChatClient:
         except (ValueError, UnicodeDecodeError, KeyError, IndexError, TypeError, AttributeError):
             raise _Retryable("malformed response body") from None
 
-    def complete(self, model: str, messages: list[dict[str, str]], **params: Any) -> ChatReply:
+    def complete(
+        self, model: str, messages: list[dict[str, str]], refusable: tuple[str, ...] = (), **params: Any
+    ) -> ChatReply:
         """One chat completion; `params` (temperature, max_tokens, ...) go into the request body as they are.
+        A server error whose message names one of the `refusable` fields is a refusal, not retried.
 
         The reply's `latency` is the wall time until it arrived, retries and waits included.
         """
@@ -180,7 +192,7 @@ class ChatClient:
         attempt = 0
         while True:
             try:
-                reply = self._attempt(body)
+                reply = self._attempt(body, refusable)
             except _Retryable as problem:
                 if attempt >= self.retries:
                     raise EndpointError(
@@ -194,7 +206,11 @@ class ChatClient:
                 continue
             except EndpointError as error:
                 raise EndpointError(
-                    self.redact(str(error)), retries=attempt, latency=time.perf_counter() - start, status=error.status
+                    self.redact(str(error)),
+                    retries=attempt,
+                    latency=time.perf_counter() - start,
+                    status=error.status,
+                    refused=error.refused,
                 ) from None
             reply.retries = attempt
             reply.latency = time.perf_counter() - start

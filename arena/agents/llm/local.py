@@ -102,7 +102,7 @@ class LocalServer:
             raise ParameterError(f"llm: the context must be at least 256 tokens, got {context}")
         self.path, self.model = resolve_model(model)
         self.port = port or free_port()
-        self.context, self.threads = context, threads or os.cpu_count() or 1
+        self.context, self.threads = context, threads or max(1, (os.cpu_count() or 2) // 2)
         self.process: subprocess.Popen[bytes] | None = None
         self._tail: collections.deque[str] = collections.deque(maxlen=5)
 
