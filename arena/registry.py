@@ -273,8 +273,15 @@ class EnvEntry(Entry):
             "num_players": self.num_players,
             "turn_based": self.turn_based,
             "tags": list(self.tags),
+            "results": self._result_kind(),
             **self._params(),
         }
+
+    def _result_kind(self) -> str:
+        """The result kind for listings ("per game" where a loader reads it from each game)."""
+        if isinstance(self.outcomes, Outcomes):
+            return self.outcomes.kind
+        return self.outcomes if isinstance(self.outcomes, str) and self.outcomes in RESULT_KINDS else "per game"
 
     def load_vector(self) -> Any:
         if self.vector_target is None:

@@ -70,6 +70,8 @@ def test_envs_declare_what_their_results_mean():
     poker = env_outcomes('openspiel:universal_poker(blind="100 50")')
     assert poker.kind == "amounts" and poker.big_blind == 100.0
     assert env_outcomes("openspiel:matrix_pd").kind == "general-sum"
+    listed = {e.id: e.to_dict()["results"] for e in arena.list_envs()}
+    assert listed["kuhn_poker-v0"] == "amounts" and listed["tic_tac_toe-v0"] == "win-draw-loss"
     assert env_outcomes("no_such_env-v0") == Outcomes()  # what an unknown env gets: mean payoff, no win rate
     with pytest.raises(arena.ArenaError):
         Outcomes("wins")  # type: ignore[arg-type]
