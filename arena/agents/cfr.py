@@ -52,6 +52,7 @@ class CFRSolver(Solver, name="cfr"):
 
     def __init__(self, game: TabularGame) -> None:
         super().__init__(game)
+        self._fused: _FusedIteration | None = None
         self.regrets = [np.zeros(tree.num_sequences) for tree in game.players]
         self.cumulative_policy = [np.zeros(tree.num_sequences) for tree in game.players]
         self.behaviour = [regret_matching(tree, r) for tree, r in zip(game.players, self.regrets)]
@@ -73,6 +74,51 @@ class CFRSolver(Solver, name="cfr"):
             self.cumulative_policy[player] += weight * self.plans[player]
             self.behaviour[player] = regret_matching(tree, regrets)
             self.plans[player] = tree.plan_from_sequence_probs(self.behaviour[player])
+
+    # The state, per player: cumulative regrets, cumulative policy, current behaviour and realization plan. The
+    # small-game loop keeps them as lists between iterations; reading one gives arrays, setting one starts anew.
+    @property
+    def regrets(self) -> list[np.ndarray]:
+        return self._state("regrets")
+
+    @regrets.setter
+    def regrets(self, value: list[np.ndarray]) -> None:
+        self._set_state("regrets", value)
+
+    @property
+    def cumulative_policy(self) -> list[np.ndarray]:
+        return self._state("cumulative_policy")
+
+    @cumulative_policy.setter
+    def cumulative_policy(self, value: list[np.ndarray]) -> None:
+        self._set_state("cumulative_policy", value)
+
+    @property
+    def behaviour(self) -> list[np.ndarray]:
+        return self._state("behaviour")
+
+    @behaviour.setter
+    def behaviour(self, value: list[np.ndarray]) -> None:
+        self._set_state("behaviour", value)
+
+    @property
+    def plans(self) -> list[np.ndarray]:
+        return self._state("plans")
+
+    @plans.setter
+    def plans(self, value: list[np.ndarray]) -> None:
+        self._set_state("plans", value)
+
+    def _state(self, name: str) -> list[np.ndarray]:
+        if self._fused is not None and self._fused.lists is not None:
+            self.__dict__.update(self._fused.arrays())
+        return self.__dict__[f"_{name}"]
+
+    def _set_state(self, name: str, value: list[np.ndarray]) -> None:
+        if self._fused is not None and self._fused.lists is not None:
+            self.__dict__.update(self._fused.arrays())
+            self._fused.lists = None  # the loop starts again from the arrays
+        self.__dict__[f"_{name}"] = value
 
     def policy(self) -> TabularPolicy:
         """The average policy, which converges to a Nash equilibrium in two-player zero-sum games."""
@@ -108,6 +154,8 @@ class _FusedIteration:
     (so that both give the same numbers, bit for bit)."""
 
     def __init__(self, game: TabularGame, walk: _HistoryWalk) -> None:
+        self.lists: tuple[list[list[float]], ...] | None = None  # the state while the loop owns it
+        self.converted: dict[str, list[np.ndarray]] | None = None  # its arrays, until the next iteration
         self.players = game.num_players
         order = [i for level, _, _ in walk.levels for i in range(level.start, level.stop)]
         parents = game.history_parent.tolist()
@@ -138,11 +186,20 @@ class _FusedIteration:
         self.infosets = [list(zip(tree.first_seq.tolist(), tree.actions_per_infoset.tolist())) for tree in game.players]
         self.seq_parents = [tree.seq_parent.tolist() for tree in game.players]
 
+    NAMES = ("regrets", "cumulative_policy", "behaviour", "plans")
+
+    def arrays(self) -> dict[str, list[np.ndarray]]:
+        """The solver's state as arrays (the attributes behind CFRSolver's properties)."""
+        assert self.lists is not None
+        if self.converted is None:
+            self.converted = {f"_{name}": [np.array(x) for x in lists] for name, lists in zip(self.NAMES, self.lists)}
+        return self.converted
+
     def iteration(self, solver: CFRSolver, weight: float) -> None:
-        regrets = [r.tolist() for r in solver.regrets]
-        cumulative = [c.tolist() for c in solver.cumulative_policy]
-        behaviour = [b.tolist() for b in solver.behaviour]
-        plans = [x.tolist() for x in solver.plans]
+        if self.lists is None:
+            self.lists = tuple([x.tolist() for x in getattr(solver, name)] for name in self.NAMES)
+        self.converted = None
+        regrets, cumulative, behaviour, plans = self.lists
         for player in range(self.players):
             values = self.terminal_values[player][:]
             tables = [*behaviour, self.chance]
@@ -178,10 +235,6 @@ class _FusedIteration:
             for s, parent in enumerate(self.seq_parents[player]):
                 if s:
                     plan[s] = probs[s] * plan[parent]
-        solver.regrets = [np.array(r) for r in regrets]
-        solver.cumulative_policy = [np.array(c) for c in cumulative]
-        solver.behaviour = [np.array(b) for b in behaviour]
-        solver.plans = [np.array(x) for x in plans]
 
 
 class _HistoryWalk:
