@@ -693,7 +693,8 @@ def _compile_openspiel(game_string: str, name: str, env_id: str) -> TabularGame:
 
 # Compiled games on disk: OpenSpiel games of at least STORE_MIN_HISTORIES histories are written once per machine under
 # stored_dir() and memory-mapped by later processes. A file is keyed by the game string, OpenSpiel's version and
-# STORE_VERSION (raise it whenever the compiled arrays change), and all three are checked when it is read.
+# STORE_VERSION (raise it whenever the compiled arrays change, the information-state keys of
+# arena.envs.openspiel.info_state_key included), and all three are checked when it is read.
 STORE_FORMAT = "arena-compiled-game"
 STORE_VERSION = 2
 STORE_MIN_HISTORIES = 10_000
