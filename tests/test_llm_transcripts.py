@@ -332,3 +332,13 @@ def test_failed_requests_are_transcribed(server):
     assert result.termination == "agent_error"
     (record,) = result.transcripts
     assert "gave up after 3 attempts" in record["error"] and record["retries"] == 2
+
+
+@pytest.mark.parametrize("name", ["llm_local.toml", "llm_local_rps.toml"])
+def test_the_local_demo_configs_load(name):
+    from arena.tournaments.config import load_config
+
+    config = load_config(f"examples/{name}")
+    specs = {a.name: a.spec for a in config.agents}
+    assert specs["smollm2_json"].kwargs()["local"] is True and specs["smollm2_json"].kwargs()["answer"] == "json"
+    assert "answer" not in specs["smollm2_text"].kwargs() and config.workers == 1
