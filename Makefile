@@ -21,7 +21,7 @@ demo: $(BIN)/.installed  ## run the default Kuhn-poker tournament and print the 
 
 llm-demo: $(BIN)/.installed  ## the packaged local model (SmolLM2-135M) vs random, CFR+, Hedge: Kuhn poker, repeated RPS
 	$(BIN)/arena tournament examples/llm_local.toml --db llm-demo.sqlite
-	$(BIN)/arena tournament examples/llm_local.toml --name llm-local-rps --env "rps-v0(rounds=10)" --games 1 --db llm-demo.sqlite
+	$(BIN)/arena tournament examples/llm_local_rps.toml --db llm-demo.sqlite
 	$(BIN)/arena report llm-demo.sqlite --tournament llm-local
 	$(BIN)/arena report llm-demo.sqlite --tournament llm-local-rps
 
