@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import resource
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 
 import pyspiel
@@ -54,16 +54,19 @@ def best(step: Callable[[], object], repeats: int, budget: float = 2.0) -> float
 
 
 def compile_cold(game_string: str) -> tuple[float, float]:
-    """Seconds and peak memory (bytes above the warm process) of one compile, without the disk store; run in a
-    fresh process, so that the peak is this compile's and not an earlier game's."""
+    """Seconds and peak traced memory of one compile, without the disk store, in a process of its own."""
     tree.load("kuhn_poker")  # imports and first-use costs paid
-    tree.clear_compiled()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tree.STORE_MIN_HISTORIES = 10**18
+    tree.clear_compiled()
     start = time.perf_counter()
     tree.load(game_string)
     elapsed = time.perf_counter() - start
-    return elapsed, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024.0
+    tree.clear_compiled()
+    tracemalloc.start()  # the second compile counts its peak (Python objects and numpy arrays, not pyspiel's states)
+    tree.load(game_string)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return elapsed, float(peak)
 
 
 def load_stored(game_string: str) -> tree.TabularGame:

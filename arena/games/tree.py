@@ -511,18 +511,19 @@ def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, 
 
 def _breadth_first(raw: dict[str, Any], num_players: int, num_actions: int) -> dict[str, Any]:
     """Renumber a depth-first walk breadth-first (by depth, then depth-first order: the order a breadth-first walk
-    visits histories in), and every player's infosets in the order a breadth-first walk first meets them."""
+    visits histories in), and every player's infosets in the order a breadth-first walk first meets them. The walk's
+    arrays are taken out of `raw` one by one, so that each is freed as soon as its reordered copy exists."""
     depth = np.frombuffer(raw["depth"], dtype=np.int64)
     order = np.argsort(depth, kind="stable")
     new_id = np.empty_like(order)
     new_id[order] = np.arange(len(order))
-    parent = np.frombuffer(raw["parent"], dtype=np.int64)[order]
+    parent = np.frombuffer(raw.pop("parent"), dtype=np.int64)[order]
     parent = np.where(parent >= 0, new_id[np.maximum(parent, 0)], -1)
-    infoset = np.frombuffer(raw["infoset"], dtype=np.int64)[order]
-    player = np.frombuffer(raw["player"], dtype=np.int64)[order]
-    terminal_new = new_id[np.frombuffer(raw["terminals"], dtype=np.int64)]
+    infoset = np.frombuffer(raw.pop("infoset"), dtype=np.int64)[order]
+    player = np.frombuffer(raw.pop("player"), dtype=np.int64)[order]
+    terminal_new = new_id[np.frombuffer(raw.pop("terminals"), dtype=np.int64)]
     terminal_order = np.argsort(terminal_new, kind="stable")
-    last = np.frombuffer(raw["last"], dtype=np.int64).reshape(-1, num_players)[terminal_order]
+    last = np.frombuffer(raw.pop("last"), dtype=np.int64).reshape(-1, num_players)[terminal_order]
     tables, legal, parents, first_history = [], [], [], []
     for p in range(num_players):
         first = new_id[np.asarray(raw["first_history"][p], dtype=np.int64)]
@@ -540,13 +541,13 @@ def _breadth_first(raw: dict[str, Any], num_players: int, num_actions: int) -> d
     return {
         "player": player,
         "parent": parent,
-        "action": np.frombuffer(raw["action"], dtype=np.int64)[order],
-        "chance": np.frombuffer(raw["chance"], dtype=np.float64)[order],
-        "edge_chance": np.frombuffer(raw["edge_chance"], dtype=np.float64)[order],
+        "action": np.frombuffer(raw.pop("action"), dtype=np.int64)[order],
+        "chance": np.frombuffer(raw.pop("chance"), dtype=np.float64)[order],
+        "edge_chance": np.frombuffer(raw.pop("edge_chance"), dtype=np.float64)[order],
         "depth": depth[order],
         "infoset": infoset,
         "terminals": terminal_new[terminal_order],
-        "returns": np.frombuffer(raw["returns"], dtype=np.float64).reshape(-1, num_players)[terminal_order],
+        "returns": np.frombuffer(raw.pop("returns"), dtype=np.float64).reshape(-1, num_players)[terminal_order],
         "last": last,
         "tables": tables,
         "legal": legal,
