@@ -62,6 +62,7 @@ def test_report_writes_csv_plots_and_one_self_contained_html(database, tmp_path,
     assert "Meta-game equilibrium" in page and "Payoff matrix kuhn_poker-v0" in page
     # what a reader needs to hand the report on: method, seeds, versions, config, meanings, seat-level results
     assert "How these numbers were made" in page and "master seed 0" in page and "open_spiel" in page
+    assert f"played with arena {arena.__version__}" in page
     assert "What each metric means" in page and "Results by seat" in page and "first player" in page
     assert "overflow-x:auto" in page and "<div class='scroll'>" in page  # wide tables scroll
     headings = [h for h in page.split("<h2>")[1:] if "<img" in h]
@@ -75,6 +76,7 @@ def test_report_json_and_tournament_selection(database, capsys):
     assert data["tournament"] == "rep" and data["matches"] == 36
     assert data["config"]["seed"] == 0 and data["seeds"]["master"] == 0 and data["versions"]["arena"]
     assert data["versions"]["open_spiel"] and data["rank_by"] == "auto" and data["ranking"]["method"] == "rating"
+    assert data["played_with"]["arena"] == arena.__version__  # the version that ran it, stored with the tournament
     assert data["leaderboard"]["envs"] == ["kuhn_poker-v0", "matching_pennies-v0(rounds=12)"]
     assert set(data["meanings"]) >= {"payoff", "rating", "exploitability", "nash_conv", "sublinear"}
     kuhn_seats = data["envs"]["kuhn_poker-v0"]["seats"]

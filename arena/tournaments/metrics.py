@@ -369,5 +369,6 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
         "config": config,
         "seeds": {"master": config.get("seed", 0), "distinct_match_seeds": len({m.seed for m in matches})},
         "versions": versions(),
+        "played_with": {"arena": stored.played_with},
         "meanings": MEANINGS,
     }

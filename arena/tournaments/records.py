@@ -367,3 +367,4 @@ class StoredTournament:
     agents: list[AgentRecord]
     matches: list[MatchRecord]
     analyses: list[Analysis]
+    played_with: str | None = None  # the arena version that last ran it

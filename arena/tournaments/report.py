@@ -605,6 +605,7 @@ def _provenance(metrics: dict[str, Any]) -> str:
         + ", ".join(f"{_short(e)} {d.get('scoring')} ({d.get('result')})" for e, d in metrics["envs"].items()),
         f"master seed {seeds.get('master')}; {seeds.get('distinct_match_seeds')} distinct match seeds (each match's"
         " seed is stored with it)",
+        f"played with arena {(metrics.get('played_with') or {}).get('arena') or 'of unknown version'}; "
         f"computed with {versions}",
     ]
     meanings = "".join(

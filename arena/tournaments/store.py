@@ -335,6 +335,7 @@ class ResultsStore:
     def tournament(self, name: str, with_rounds: bool = True) -> StoredTournament:
         """Everything stored about a tournament, decoded."""
         envs = [env_of(e) for e in self._stored_config(name).get("envs", [])]
+        version = self.conn.execute("SELECT arena_version FROM tournaments WHERE name = ?", (name,)).fetchone()
         return StoredTournament(
             name,
             self.config(name),
@@ -342,6 +343,7 @@ class ResultsStore:
             self.agent_records(name),
             self.records(name, with_rounds),
             self.analyses(name),
+            version[0] if version else None,
         )
 
     @_guarded
