@@ -196,13 +196,13 @@ def transcript_lines(records: list[dict[str, Any]], seen: set[str]) -> list[str]
         if "transcript_error" in record:
             lines.append(f"  [no transcript: {record['transcript_error']}]")
             continue
-        cost = (
-            f"{_number(record.get('prompt_tokens'))}+{_number(record.get('completion_tokens'))} tokens"
-            + (f" ({_number(record['reasoning_tokens'])} reasoning)" if record.get("reasoning_tokens") else "")
-            + f", {_number(record.get('latency_s'))}s"
-            + (f", {record['retries']} retries" if record.get("retries") else "")
-            + (", cached" if record.get("cached") else "")
-        )
+        retried = f", {record['retries']} retries" if record.get("retries") else ""
+        cost = f"{_number(record.get('latency_s'))}s{retried}"
+        if "error" not in record:
+            tokens = f"{_number(record.get('prompt_tokens'))}+{_number(record.get('completion_tokens'))} tokens"
+            if record.get("reasoning_tokens"):
+                tokens += f" ({_number(record['reasoning_tokens'])} reasoning)"
+            cost = f"{tokens}, {cost}" + (", cached" if record.get("cached") else "")
         sample = f" #{record['sample']}" if "sample" in record else ""
         lines.append(f"  [{record.get('kind', 'request')}{sample}, answer={record.get('answer', 'text')}] {cost}")
         if record.get("reask"):

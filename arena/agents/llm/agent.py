@@ -269,6 +269,7 @@ class LLMAgent(Agent):
 
             server = shared_server(self.local_model)
             self.client = ChatClient(server.base_url, **self._client_options)
+            _REFUSED.setdefault((self.endpoint, "json"), "llama-cpp-python's server takes json_object with a schema")
         return self.client
 
     def _redact(self, text: str | None) -> str | None:
