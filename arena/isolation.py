@@ -41,7 +41,7 @@ def _serve(conn: Connection, spec_json: str) -> None:
     except BaseException as exc:
         conn.send((0, "error", (type(exc).__name__, str(exc)[:2000])))
         return
-    conn.send((0, "ok", (agent.name, type(agent).has_action_probs())))
+    conn.send((0, "ok", (agent.name, type(agent).has_action_probs(), hasattr(agent, "take_transcript"))))
     while True:
         try:
             request, method, args = conn.recv()
@@ -74,20 +74,22 @@ class ProcessAgent(Agent):
         self.process: multiprocessing.process.BaseProcess | None = None
         self.conn: Connection | None = None
         self.requests = itertools.count(1)
-        self.inner_name, self.exact = self._start()
+        self.inner_name, self.exact, self.transcribes = self._start()
         self.name = self.inner_name
+        if self.transcribes:  # only then does the match loop ask for transcripts (a round trip per decision)
+            self.take_transcript = self._take_transcript
 
     # -- the child process ------------------------------------------------------------------------------------
 
-    def _start(self) -> tuple[str, bool]:
+    def _start(self) -> tuple[str, bool, bool]:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, self.spec.json), daemon=True, name="arena-agent")
         self.process.start()
         child.close()
         self.conn = parent
-        name, exact = self._wait(0, START_SECONDS)
-        return str(name), bool(exact)
+        name, exact, transcribes = self._wait(0, START_SECONDS)
+        return str(name), bool(exact), bool(transcribes)
 
     def _stop(self, graceful: bool = True) -> None:
         """End the child: asked to stop and given a moment, or (an abandoned call) killed at once."""
@@ -156,6 +158,9 @@ class ProcessAgent(Agent):
         if self.conn is not None:  # a process that died mid-match has nothing to learn from its end
             self._call("observe", feedback)
 
+    def _take_transcript(self) -> list[dict[str, Any]]:
+        return list(self._call("take_transcript")) if self.conn is not None else []
+
     def match_stats(self) -> dict[str, Any]:
         return dict(self._call("match_stats")) if self.conn is not None else {}  # none from a process that died
 
@@ -163,10 +168,13 @@ class ProcessAgent(Agent):
         self._stop()
 
     def __getstate__(self) -> dict[str, Any]:  # a copy gets a process of its own when it is first called
-        return {k: v for k, v in self.__dict__.items() if k not in ("process", "conn", "requests")}
+        skip = ("process", "conn", "requests", "take_transcript")
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state, process=None, conn=None, requests=itertools.count(1))
+        if self.transcribes:
+            self.take_transcript = self._take_transcript
 
 
 class ExactProcessAgent(ProcessAgent):

@@ -291,3 +291,24 @@ def test_an_agent_that_changes_the_env_does_not_take_the_run_down(tmp_path):
         matches = store.matches("bribe")
     assert len(matches) == 6
     assert all("briber" not in m["seats"] and m["termination"] == "normal" for m in matches)
+
+
+class ExitingTranscript(Agent):
+    """Plays legally, then ends its process when asked for its transcript."""
+
+    name = "exiting_transcript"
+
+    def act(self, obs):
+        return obs.legal_actions[0]
+
+    def take_transcript(self):
+        raise SystemExit(4)
+
+
+def test_a_transcript_call_is_guarded_like_a_move(tmp_path):
+    db = str(tmp_path / "t.sqlite")
+    agents = ["random", {"name": "culprit", "spec": "test_hostile_agents:ExitingTranscript"}]
+    run = arena.run_tournament(_config(agents, "transcript", workers=1), db=db)
+    assert run.played == run.scheduled == 4 and run.given_up == [] and run.replaced_workers == 0
+    with ResultsStore(db, readonly=True) as store:
+        assert {m["termination"] for m in store.matches("transcript")} == {"normal"}

@@ -342,3 +342,14 @@ def test_the_local_demo_configs_load(name):
     specs = {a.name: a.spec for a in config.agents}
     assert specs["smollm2_json"].kwargs()["local"] is True and specs["smollm2_json"].kwargs()["answer"] == "json"
     assert "answer" not in specs["smollm2_text"].kwargs() and config.workers == 1
+
+
+def test_an_isolated_llm_agent_keeps_its_transcript(server):
+    """`process:llm(...)`: the proxy asks the agent's process for each decision's records."""
+    result = arena.play("rps-v0(rounds=2)", [f"process:{llm(server)}", "random"], seed=2)
+    assert result.termination == "normal"
+    assert [r["player"] for r in result.transcripts] == ["player_0", "player_0"]
+    assert all(r["reply"] and r["prompt_tokens"] == 100 for r in result.transcripts)
+    isolated_random = arena.make_agent("process:random")
+    assert not hasattr(isolated_random, "take_transcript")  # no round trip per decision for agents without one
+    isolated_random.close()

@@ -41,6 +41,7 @@ from arena.tournaments.schedule import MatchTask, seat_groups
 
 OUTPUT_BYTES = 4096  # what is kept of an agent's printed output per match
 GUARDED = ("reset", "act", "action_probs", "observe", "match_stats", "close")
+TIMED = ("act", "take_transcript")  # calls the watchdog holds to the move time limit (a transcript comes with a move)
 
 
 class AgentFault(Exception):
@@ -365,8 +366,9 @@ class MatchRunner:
 
     def guard(self, agent: Agent) -> Agent:
         """Put every method the engine calls on `agent` behind `_guarded` (the instance's own attributes)."""
-        for method in GUARDED:
-            setattr(agent, method, self._guarded(agent, method, timed=method == "act"))
+        methods = (*GUARDED, "take_transcript") if hasattr(agent, "take_transcript") else GUARDED
+        for method in methods:
+            setattr(agent, method, self._guarded(agent, method, timed=method in TIMED))
         return agent
 
     def _guarded(self, agent: Agent, method: str, timed: bool) -> Any:
