@@ -146,6 +146,17 @@ def test_a_tournament_stores_each_match_transcript_with_its_texts_once(server, t
     assert "holds no transcript of a match 'no-such-match'" in capsys.readouterr().err
     system_prompts = [t for t in packed["texts"] if t.startswith("You are a strategic game player")]
     assert len(system_prompts) == 1 and len(packed["texts"]) == 1 + 3 + 1  # system, 3 user turns, 1 distinct reply
+    # the report links the pairing's worst and best match (for the first-named agent) to their transcripts
+    assert main(["report", str(db), "--json", "--bootstrap", "20"]) == 0
+    (link,) = json.loads(capsys.readouterr().out)["transcripts"]
+    with ResultsStore(db, readonly=True) as store:
+        payoffs = {m["match_id"]: m["payoffs"][m["seats"].index("model")] for m in store.matches("transcripts")}
+    assert link["agents"] == ["model", "random"] and link["matches"] == 4
+    assert link["worst"]["payoff"] == min(payoffs.values()) == payoffs[link["worst"]["match_id"]]
+    assert link["best"]["payoff"] == max(payoffs.values()) == payoffs[link["best"]["match_id"]]
+    assert link["best"]["show"] == f"arena replay {db} --match {link['best']['match_id']}"
+    assert main(["report", str(db), "--bootstrap", "20"]) == 0
+    assert "worst and best match" in capsys.readouterr().out
 
 
 def test_packing_keeps_every_record_and_masks_each_text():

@@ -22,6 +22,7 @@ from rich.table import Table
 from arena.console import make_console
 from arena.errors import ConfigError
 from arena.tournaments.metrics import compute_metrics
+from arena.tournaments.records import MatchRecord
 from arena.tournaments.store import ResultsStore
 
 
@@ -44,9 +45,39 @@ def build_report(
                 "or report them all with --all"
             )
         stored = store.tournament(store.resolve(tournament))
+        transcribed = store.transcribed_ids(stored.name)
     metrics = compute_metrics(stored, num_bootstrap, rank_by)
     metrics["scheduled_config"] = stored.config
+    metrics["transcripts"] = transcript_links(stored.matches, transcribed, str(db))
     return metrics
+
+
+def transcript_links(matches: list[MatchRecord], transcribed: set[str], db: str) -> list[dict[str, Any]]:
+    """Per env and pairing with transcripts: the match the first-named agent did worst in and the one it did best
+    in (by its payoff, ties to the earlier match), with the command that shows each decision by decision."""
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[float, MatchRecord]]] = {}
+    for m in matches:
+        if m.match_id not in transcribed:
+            continue
+        pairing = tuple(sorted(set(m.seats)))
+        seat = m.seats.index(pairing[0])
+        groups.setdefault((m.env.text, pairing), []).append((m.payoffs[seat], m))
+    links = []
+    for (env, pairing), scored in groups.items():
+        worst = min(scored, key=lambda s: s[0])
+        best = max(scored, key=lambda s: s[0])
+        links.append(
+            {
+                "env": env,
+                "agents": list(pairing),
+                "matches": len(scored),
+                **{
+                    name: {"match_id": m.match_id, "payoff": payoff, "show": f"arena replay {db} --match {m.match_id}"}
+                    for name, (payoff, m) in (("worst", worst), ("best", best))
+                },
+            }
+        )
+    return links
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -349,6 +380,21 @@ def stats_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def transcript_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    header = ["env", "pairing", "matches", "worst for the first (payoff)", "best for the first (payoff)"]
+    rows = [
+        [
+            _short(t["env"]),
+            " vs ".join(t["agents"]),
+            str(t["matches"]),
+            f"{t['worst']['match_id']} ({t['worst']['payoff']:+.3g})",
+            f"{t['best']['match_id']} ({t['best']['payoff']:+.3g})",
+        ]
+        for t in metrics.get("transcripts") or []
+    ]
+    return header, rows
+
+
 TABLES = {
     "ranking": ranking_rows,
     "env_rankings": env_ranking_rows,
@@ -359,6 +405,7 @@ TABLES = {
     "alpha_rank": alpha_rows,
     "regret": regret_rows,
     "agent_stats": stats_rows,
+    "transcripts": transcript_rows,
 }
 
 TITLES = {
@@ -371,6 +418,7 @@ TITLES = {
     "alpha_rank": "alpha-Rank",
     "regret": "Regret in repeated games",
     "agent_stats": "Agent statistics",
+    "transcripts": "Transcripts: each pairing's worst and best match (arena replay DB --match ID shows one)",
 }
 
 
