@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import resource
+import subprocess
+import sys
 import time
 
 import pytest
@@ -54,6 +56,17 @@ def test_cli_refuses_in_one_line(capsys):
     assert main(["exploitability", GO, "--agent", "random", "--method", "exact"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "too large to compile exactly" in err
+
+
+def test_the_exact_method_loads_no_bound_machinery():
+    """`--method exact` never imports the best-response methods (torch, for rl): a refusal stays instant."""
+    code = (
+        "import sys; from arena.cli import main; main(['exploitability', 'openspiel:go(board_size=9)', '--agent',"
+        " 'random', '--method', 'exact']); print(sorted(m for m in ('torch', 'arena.exploit.methods') if m in"
+        " sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
 def test_the_walk_stops_at_the_budget(monkeypatch):
