@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -18,8 +19,20 @@ def make_console() -> Any:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
+def json_safe(value: Any) -> Any:
+    """Data JSON can hold: NaN and infinities become null, tuples lists, keys strings."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
+    """`data` as indented JSON on stdout (never NaN, which JSON has not)."""
+    print(json.dumps(json_safe(data), indent=2, default=str))
 
 
 def writable_file(path: str | Path, what: str) -> Path:

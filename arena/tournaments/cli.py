@@ -9,31 +9,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import math
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from arena.console import make_console, writable_dir, writable_file
+from arena.console import make_console, print_json, writable_dir, writable_file
 from arena.errors import ArenaError, ConfigError
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, value_type
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe data: NaN and infinities become null, tuples lists."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(_clean(data), indent=2, default=str))
 
 
 def _flagged() -> list[dataclasses.Field[Any]]:
@@ -101,7 +84,7 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
         )
         return 130
     if args.json:
-        _print_json(run.to_dict())
+        print_json(run.to_dict())
         return 0
     console = make_console()
     print_ranking(run.metrics, console, full=args.full)
@@ -156,7 +139,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     else:
         reports = [_report_one(args, args.tournament, "")]
     if args.json:
-        _print_json(reports[0][0] if not args.all else {"tournaments": [m for m, _ in reports]})
+        print_json(reports[0][0] if not args.all else {"tournaments": [m for m, _ in reports]})
         return 0
     console = make_console()
     for metrics, written in reports:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from typing import Any
+
+from arena.console import print_json
 
 
 def add_parser(subparsers: Any) -> None:
@@ -51,16 +51,6 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(handler=_cmd_compare)
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
 def _cmd_compare(args: argparse.Namespace) -> int:
     from arena.errors import ConfigError
     from arena.tournaments.compare import compare, summary_lines
@@ -93,7 +83,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         max_wall_s=args.max_wall_s,
     )
     if args.json:
-        print(json.dumps(_clean(result.to_dict()), indent=2, default=str))
+        print_json(result.to_dict())
         return 0
     for line in summary_lines(result):
         print(line)
