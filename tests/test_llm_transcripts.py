@@ -123,7 +123,10 @@ def test_a_tournament_stores_each_match_transcript_with_its_texts_once(server, t
         "seed": 3,
         "exploitability": "off",
         "backend": "inprocess",
-        "agents": [{"name": "model", "spec": llm(server, ", api_key_env=ARENA_TEST_KEY")}, "random"],
+        "agents": [
+            {"name": "model", "spec": llm(server, ", api_key_env=ARENA_TEST_KEY"), "prompt_price": 2.0},
+            "random",
+        ],
     }
     db = tmp_path / "results.sqlite"
     arena.run_tournament(config, db=str(db))
@@ -155,8 +158,18 @@ def test_a_tournament_stores_each_match_transcript_with_its_texts_once(server, t
     assert link["worst"]["payoff"] == min(payoffs.values()) == payoffs[link["worst"]["match_id"]]
     assert link["best"]["payoff"] == max(payoffs.values()) == payoffs[link["best"]["match_id"]]
     assert link["best"]["show"] == f"arena replay {db} --match {link['best']['match_id']}"
+    # and what the model cost: 4 matches x 3 decisions x 100 prompt tokens at $2 per million
+    assert main(["report", str(db), "--json", "--bootstrap", "20"]) == 0
+    model = json.loads(capsys.readouterr().out)["costs"]["agents"]["model"]
+    with ResultsStore(db, readonly=True) as store:
+        completion = sum(
+            m["agent_stats"][m["seats"].index("model")]["completion_tokens"] for m in store.matches("transcripts")
+        )
+    assert model["matches"] == 4 and model["prompt_tokens"] == 1200 and model["completion_tokens"] == completion > 0
+    assert model["dollars"] == pytest.approx(1200 * 2.0 / 1e6)
     assert main(["report", str(db), "--bootstrap", "20"]) == 0
-    assert "worst and best match" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "worst and best match" in shown and "costs per agent" in shown.lower()
 
 
 def test_packing_keeps_every_record_and_masks_each_text():

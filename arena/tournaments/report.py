@@ -20,9 +20,11 @@ import numpy as np
 from rich.table import Table
 
 from arena.console import make_console
-from arena.errors import ConfigError
+from arena.errors import ArenaError, ConfigError
+from arena.tournaments.config import config_from_dict
+from arena.tournaments.costs import cost_report
 from arena.tournaments.metrics import compute_metrics
-from arena.tournaments.records import MatchRecord
+from arena.tournaments.records import MatchRecord, StoredTournament
 from arena.tournaments.store import ResultsStore
 
 
@@ -49,7 +51,20 @@ def build_report(
     metrics = compute_metrics(stored, num_bootstrap, rank_by)
     metrics["scheduled_config"] = stored.config
     metrics["transcripts"] = transcript_links(stored.matches, transcribed, str(db))
+    metrics["costs"] = stored_costs(stored)
     return metrics
+
+
+def stored_costs(stored: StoredTournament) -> dict[str, Any] | None:
+    """Tokens, dollars (at the stored prices) and seconds per agent and pairing, for tournaments whose agents
+    report tokens; None otherwise (or when the stored config no longer reads)."""
+    if not any(isinstance(s, dict) and s.get("prompt_tokens") for m in stored.matches for s in m.agent_stats):
+        return None
+    try:
+        config = config_from_dict({**stored.config, "name": stored.name})
+    except ArenaError:
+        return None
+    return cost_report(config, stored.matches)
 
 
 def transcript_links(matches: list[MatchRecord], transcribed: set[str], db: str) -> list[dict[str, Any]]:
@@ -380,6 +395,25 @@ def stats_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def cost_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    header = ["agent", "matches", "prompt tokens", "completion tokens", "dollars", "seconds", "payoff per dollar"]
+    agents = (metrics.get("costs") or {}).get("agents", {})
+    rows = [
+        [
+            name,
+            str(c["matches"]),
+            f"{c['prompt_tokens']:,}",
+            f"{c['completion_tokens']:,}",
+            f"{c['dollars']:.4f}",
+            f"{c['seconds']:.1f}",
+            "-" if c["payoff_per_dollar"] is None else f"{c['payoff_per_dollar']:+.3g}",
+        ]
+        for name, c in agents.items()
+        if c["prompt_tokens"] or c["completion_tokens"] or c["dollars"]
+    ]
+    return header, rows
+
+
 def transcript_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     header = ["env", "pairing", "matches", "worst for the first (payoff)", "best for the first (payoff)"]
     rows = [
@@ -405,6 +439,7 @@ TABLES = {
     "alpha_rank": alpha_rows,
     "regret": regret_rows,
     "agent_stats": stats_rows,
+    "costs": cost_rows,
     "transcripts": transcript_rows,
 }
 
@@ -418,6 +453,7 @@ TITLES = {
     "alpha_rank": "alpha-Rank",
     "regret": "Regret in repeated games",
     "agent_stats": "Agent statistics",
+    "costs": "Costs per agent (tokens it reported, dollars at the tournament's prices, seconds of its matches)",
     "transcripts": "Transcripts: each pairing's worst and best match (arena replay DB --match ID shows one)",
 }
 
