@@ -58,6 +58,30 @@ def _flat_observation(obs: Any) -> np.ndarray:
     return np.asarray(obs, dtype=np.float32).ravel()
 
 
+def step_output(
+    obs: np.ndarray,
+    rewards: np.ndarray,
+    terminated: np.ndarray,
+    truncated: np.ndarray,
+    final_obs: np.ndarray,
+    episode_return: np.ndarray,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict]:
+    """What a batch's `step` returns: the next observations (a copy: the batch keeps writing its own), rewards,
+    terminated and truncated flags, and in `info` the ended episodes' last observations, returns and done mask."""
+    info = {
+        "final_obs": torch.from_numpy(final_obs),
+        "episode_return": torch.from_numpy(episode_return),
+        "done_mask": torch.from_numpy(terminated | truncated),
+    }
+    return (
+        torch.from_numpy(obs.copy()),
+        torch.from_numpy(rewards),
+        torch.from_numpy(terminated),
+        torch.from_numpy(truncated),
+        info,
+    )
+
+
 class PettingZooBatch:
     """`num_envs` copies of an arena PettingZoo env (AEC or Parallel) behind the batched particle-world interface.
 
@@ -191,19 +215,7 @@ class PettingZooBatch:
                 final_obs[b] = self._obs[b]
                 episode_return[b] = self._returns[b]
                 self._reset_one(b, self._next_seed())
-        done = terminated | truncated
-        info = {
-            "final_obs": torch.from_numpy(final_obs),
-            "episode_return": torch.from_numpy(episode_return),
-            "done_mask": torch.from_numpy(done),
-        }
-        return (
-            torch.from_numpy(self._obs.copy()),
-            torch.from_numpy(rewards),
-            torch.from_numpy(terminated),
-            torch.from_numpy(truncated),
-            info,
-        )
+        return step_output(self._obs, rewards, terminated, truncated, final_obs, episode_return)
 
     def close(self) -> None:
         for env in self.envs:
