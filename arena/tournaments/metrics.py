@@ -290,7 +290,10 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
     scoring_of = {env: env_scoring(scoring, outcomes[env], all_orders) for env in env_list}
     games_by_env = {env: scored_games(by_env.get(env, []), scoring_of[env], all_orders) for env in env_list}
     # matches scored one by one keep their stored order (Elo depends on it), duplicate sets follow
-    games: list[Scored] = [m for m in matches if scoring_of[m.env] == "match"]
+    one_by_one = {env for env in env_list if scoring_of[env] == "match"}
+    games: list[Scored] = (
+        list(matches) if len(one_by_one) == len(env_list) else [m for m in matches if m.env in one_by_one]
+    )
     games += [g for env in env_list if scoring_of[env] == "duplicate" for g in games_by_env[env]]
     summaries = agent_summaries(names, matches, games)
     apart = never_compared(names, games)  # then no rating over all games is fitted either

@@ -314,6 +314,7 @@ class MatchDecoder:
     def __init__(self) -> None:
         self.envs: dict[str, EnvSpec] = {}
         self.lists: dict[str, tuple[Any, ...]] = {}
+        self.empty_stats: dict[str, int] = {}
 
     def env(self, text: str) -> EnvSpec:
         spec = self.envs.get(text)
@@ -329,32 +330,74 @@ class MatchDecoder:
             value = self.lists[text] = tuple(json.loads(text))
         return value
 
+    def stats(self, text: str | None) -> tuple[dict[str, Any], ...]:
+        """Agents' statistics; texts of only empty tables (most agents keep none) are parsed once per decoder."""
+        if text is None:
+            return ()
+        empty = self.empty_stats.get(text)
+        if empty is not None:
+            return tuple({} for _ in range(empty))
+        value = tuple(json.loads(text))
+        if all(s == {} for s in value):
+            self.empty_stats[text] = len(value)
+        return value
+
     def decode(self, columns: Sequence[str], values: Iterable[Any]) -> MatchRecord:
-        row = dict(zip(columns, values))
-        stats = row.get("agent_stats")
-        rounds = row.get("rounds")
-        return MatchRecord(
-            match_id=row["match_id"],
-            env=self.env(row["env"]),
-            seats=self.seat_list(row["seats"]),
-            index=row["idx"],
-            seed=row["seed"],
-            payoffs=self.seat_list(row["payoffs"]),
-            outcomes=self.seat_list(row["outcomes"]),
-            termination=row["termination"],
-            culprit=row["culprit"],
-            message=row["message"],
-            length=row["length"],
-            illegal_moves=self.seat_list(row["illegal_moves"]),
-            timeouts=self.seat_list(row["timeouts"]),
-            errors=self.seat_list(row["errors"]),
-            random_fallbacks=self.seat_list(row["random_fallbacks"]),
-            wall_time=row["wall_time"],
-            agent_stats=tuple(json.loads(stats)) if stats is not None else (),
-            stuck=bool(row["stuck"]),
-            rounds=json.loads(rounds) if rounds is not None else None,
-            recorded=row.get("recorded"),
+        return self.decode_all(columns, [tuple(values)])[0]
+
+    def decode_all(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[MatchRecord]:
+        """The records of rows whose values come in `columns` order (rounds and recorded may be absent)."""
+        at = {c: i for i, c in enumerate(columns)}
+        (match, env, seats, index, seed, payoffs, outcomes, termination, culprit, message, length, illegal) = (
+            at[c]
+            for c in (
+                "match_id",
+                "env",
+                "seats",
+                "idx",
+                "seed",
+                "payoffs",
+                "outcomes",
+                "termination",
+                "culprit",
+                "message",
+                "length",
+                "illegal_moves",
+            )
         )
+        timeouts, errors, fallbacks, wall, stats, stuck = (
+            at[c] for c in ("timeouts", "errors", "random_fallbacks", "wall_time", "agent_stats", "stuck")
+        )
+        rounds, recorded = at.get("rounds"), at.get("recorded")
+        env_of_text, seat_list, stats_of, loads = self.env, self.seat_list, self.stats, json.loads
+        records = []
+        for row in rows:
+            text = row[rounds] if rounds is not None else None
+            records.append(
+                MatchRecord(
+                    row[match],
+                    env_of_text(row[env]),
+                    seat_list(row[seats]),
+                    row[index],
+                    row[seed],
+                    seat_list(row[payoffs]),
+                    seat_list(row[outcomes]),
+                    row[termination],
+                    row[culprit],
+                    row[message],
+                    row[length],
+                    seat_list(row[illegal]),
+                    seat_list(row[timeouts]),
+                    seat_list(row[errors]),
+                    seat_list(row[fallbacks]),
+                    row[wall],
+                    stats_of(row[stats]),
+                    bool(row[stuck]),
+                    loads(text) if text is not None else None,
+                    row[recorded] if recorded is not None else None,
+                )
+            )
+        return records
 
 
 @dataclass

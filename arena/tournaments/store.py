@@ -373,8 +373,7 @@ class ResultsStore:
         cursor = self.conn.execute(
             f"SELECT {', '.join(columns)} FROM matches WHERE tournament = ? ORDER BY idx, env, match_id", (tournament,)
         )
-        decoder = MatchDecoder()
-        return [decoder.decode(columns, values) for values in cursor]
+        return MatchDecoder().decode_all(columns, cursor)
 
     def matches(self, tournament: str, with_rounds: bool = True) -> list[dict[str, Any]]:
         """Every recorded match as plain data with the table's column names (lists decoded, the env's text)."""
