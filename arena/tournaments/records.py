@@ -348,26 +348,11 @@ class MatchDecoder:
     def decode_all(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[MatchRecord]:
         """The records of rows whose values come in `columns` order (rounds and recorded may be absent)."""
         at = {c: i for i, c in enumerate(columns)}
-        (match, env, seats, index, seed, payoffs, outcomes, termination, culprit, message, length, illegal) = (
-            at[c]
-            for c in (
-                "match_id",
-                "env",
-                "seats",
-                "idx",
-                "seed",
-                "payoffs",
-                "outcomes",
-                "termination",
-                "culprit",
-                "message",
-                "length",
-                "illegal_moves",
-            )
-        )
-        timeouts, errors, fallbacks, wall, stats, stuck = (
-            at[c] for c in ("timeouts", "errors", "random_fallbacks", "wall_time", "agent_stats", "stuck")
-        )
+        positions = [at[c] for c in ROW_COLUMNS[: ROW_COLUMNS.index("stuck") + 1]]  # the row's order, to `stuck`
+        match, env, seats, index, seed, payoffs, outcomes, termination, culprit, message, length, illegal = positions[
+            :12
+        ]
+        timeouts, errors, fallbacks, wall, stats, stuck = positions[12:]
         rounds, recorded = at.get("rounds"), at.get("recorded")
         env_of_text, seat_list, stats_of, loads = self.env, self.seat_list, self.stats, json.loads
         records = []
