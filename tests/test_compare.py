@@ -11,7 +11,8 @@ import pytest
 
 import arena
 from arena.errors import ArenaError, ConfigError
-from arena.tournaments.compare import compare, corrected_payoffs, pair_values, summary_lines
+from arena.tournaments.compare import compare, pair_values, summary_lines
+from arena.tournaments.control import repeated_correction
 from arena.tournaments.sequential import Hypotheses, decide
 from arena.tournaments.store import ResultsStore
 
@@ -208,10 +209,10 @@ def test_control_variate_of_a_round():
         "policies": [[[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], None],
     }
     # seat 0 expects 0.5 a round against rock: 1.0 in all instead of the 1.0 + 0.0 it was paid
-    assert corrected_payoffs(("a", "b"), (1.0, -1.0), rounds, {"a"}) == (1.0, -1.0)
+    assert repeated_correction(("a", "b"), (1.0, -1.0), rounds, {"a"}) == (1.0, -1.0)
     rounds["actions"][0] = [1, 1]
-    assert corrected_payoffs(("a", "b"), (2.0, -2.0), rounds, {"a"}) == (1.0, -1.0)
-    assert corrected_payoffs(("a", "b"), (2.0, -2.0), rounds, set()) == (2.0, -2.0)
+    assert repeated_correction(("a", "b"), (2.0, -2.0), rounds, {"a"}) == (1.0, -1.0)
+    assert repeated_correction(("a", "b"), (2.0, -2.0), rounds, set()) == (2.0, -2.0)
 
 
 def test_control_variate_removes_the_known_side_s_noise(tmp_path):

@@ -382,6 +382,10 @@ class OpenSpielEnv(AECEnv):
             pyspiel.GameType.Utility.CONSTANT_SUM,
         )
 
+    def action_history(self) -> list[int]:
+        """Every action of the episode so far, chance outcomes included (OpenSpiel's `history()`)."""
+        return [int(a) for a in self.state.history()] if self.state is not None else []
+
     def _live_state(self) -> pyspiel.State:
         """The state of the episode under way (`reset` makes it)."""
         assert self.state is not None, "reset() makes the game state"

@@ -7,7 +7,8 @@ payoff minus B's per game, each seed in every seat order, as `arena compare` mea
 and of the adjacent pairs of that ranking whose head-to-head margin is not yet separated from zero at
 `confidence` (two-sided normal interval), the one with the smallest |mean| / standard error (the most overlapping)
 gets `games` more seeds in every seat order on every env. The run stops when no adjacent pair is unseparated, or
-when the `max_games` budget is spent. Since a round is chosen from complete rounds only, the run is the same on
+when the `max_games` budget is spent; a pairing whose own budget is spent (`pairing_max_*`) is passed over for the
+next most overlapping one. Since a round is chosen from complete rounds only, the run is the same on
 every backend and worker count; killed during a round, the next run first finishes that round (the pairing whose
 seeds stop short of a round's end), then goes on as if it had not been stopped.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from arena.errors import ConfigError
@@ -109,9 +110,12 @@ class RankedPlanner:
                             out.append(task)
         return out
 
-    def next_round(self, matches: list[MatchRecord]) -> list[MatchTask]:
-        """The matches to play next (none: the run is over, and `stopped` says why)."""
-        config = self.config
+    def next_round(
+        self, matches: list[MatchRecord], spent: Callable[[tuple[str, str]], bool] | None = None
+    ) -> list[MatchTask]:
+        """The matches to play next (none: the run is over, and `stopped` says why); pairings `spent` says have
+        spent their budget are not chosen."""
+        config, spent = self.config, spent or (lambda _: False)
         stored = {m.match_id for m in matches}
         budget = math.inf if config.max_games is None else config.max_games - len(stored)
         if budget <= 0:
@@ -125,6 +129,8 @@ class RankedPlanner:
                 seeds[(key[0], key[1])] = max(seeds[(key[0], key[1])], m.index + 1)
         batch = config.games
         for pair, used in sorted(seeds.items()):  # a round cut short by a kill is finished first
+            if spent(pair):
+                continue
             end = batch * math.ceil(used / batch)
             missing = self._tasks(pair, range(end), stored)
             if missing:
@@ -140,6 +146,10 @@ class RankedPlanner:
                 open_pairs.append((z, order[key[0]], order[key[1]], key))
         if not open_pairs:
             self.stopped = f"every adjacent pair of the ranking is separated at {100 * config.confidence:g}%"
+            return []
+        open_pairs = [pair for pair in open_pairs if not spent(pair[3])]
+        if not open_pairs:
+            self.stopped = "every adjacent pair not yet separated has spent its pairing budget"
             return []
         _, _, _, key = min(open_pairs)
         start = seeds.get(key, 0)

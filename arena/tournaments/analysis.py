@@ -18,6 +18,12 @@ Each agent is probed in a process of its own (`_probe_main`), never in the coord
 move time limit there, what it prints goes nowhere, and the process is killed when the agent's `analysis_budget`
 (seconds per agent and env) is spent, so a hanging agent costs at most its budget. `announce` is told the budget
 before the probing starts.
+
+What the analysis costs counts against the tournament's budgets: every probe is stored with its `cost` (the
+agent's queries, tokens, dollars at its price, seconds), the tournament's `max_wall_s` caps each probe's time at
+what is left, and its `max_cost_usd` stops the agent's queries once its dollars reach what is left. A probe cut
+short by a budget is stored without a value (`"budget": true`, with what it cost), the run's `stopped` says so, and
+a later run with more budget probes it again (its cost then sums both tries).
 """
 
 from __future__ import annotations
@@ -25,11 +31,14 @@ from __future__ import annotations
 import contextlib
 import importlib
 import itertools
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,10 +46,12 @@ import numpy as np
 import arena
 from arena.core import Agent
 from arena.errors import ArenaError
+from arena.exploit.queries import QueryCounter, QueryLimit
 from arena.match import MoveTimeLimit, call_with_time_limit
 from arena.registry import envs as env_registry
-from arena.specs import AgentSpec, EnvSpec
-from arena.tournaments.config import TournamentConfig
+from arena.specs import EnvSpec
+from arena.tournaments.config import AgentEntry, TournamentConfig
+from arena.tournaments.costs import Meter, Prices, analysis_cost
 from arena.tournaments.store import ResultsStore
 
 SAMPLES = 32  # sampled actions per information set for agents without action_probs
@@ -90,26 +101,60 @@ def _budget(config: TournamentConfig, game: Any) -> float | None:
     return config.move_time_limit * probes
 
 
+@dataclass(frozen=True)
+class Allowance:
+    """What one probe may spend: `seconds` of wall time and `dollars` of the agent's tokens (at its price)."""
+
+    seconds: float
+    dollars: float = math.inf
+
+    def stop(self, config: TournamentConfig, name: str) -> Callable[[dict[str, float]], str]:
+        """The check, made before each query, that ends the probe when the agent's dollars reach the allowance."""
+        prices = Prices(config)
+
+        def check(cost: dict[str, float]) -> str:
+            spent = prices.dollars(name, cost)
+            return f"the tournament's budget is spent (${spent:.4f} of analysis)" if spent >= self.dollars else ""
+
+        return check
+
+
+class BudgetSpent(Exception):
+    """The analysis may spend no more: the tournament's budget is spent."""
+
+
+def _priced(config: TournamentConfig, name: str, cost: dict[str, Any], queries: int) -> dict[str, Any]:
+    return {**cost, "queries": queries, "dollars": Prices(config).dollars(name, cost)}
+
+
 def _probe_here(
-    config: TournamentConfig, spec: AgentSpec, game: Any, engine: Any, exact_only: bool
+    config: TournamentConfig, entry: AgentEntry, game: Any, engine: Any, exact_only: bool, allowance: Allowance
 ) -> dict[str, Any] | None:
     """One agent's exploitability (and exact strategy), under the time limit; None when it is not wanted."""
-    agent = arena.make_agent(spec)
+    agent = QueryCounter(arena.make_agent(entry.spec), stop=allowance.stop(config, entry.name))
     try:
         if exact_only and not agent.has_action_probs():
             return None
-        return call_with_time_limit(lambda a: _exploitability(game, a, engine), agent, _budget(config, game))
+        found = call_with_time_limit(lambda a: _exploitability(game, a, engine), agent, _budget(config, game))
     except MoveTimeLimit:
-        return {"value": None, "error": "timed out"}
+        found = {"value": None, "error": "timed out"}
+    except QueryLimit as exc:
+        found = {"value": None, "error": str(exc), "budget": True}
     except Exception as exc:  # an agent that cannot be probed is reported, not fatal
-        return {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        found = {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     finally:
         with contextlib.suppress(Exception):
             agent.close()
+    return {**found, "cost": _priced(config, entry.name, agent.finish(), agent.queries)}
 
 
 def _probe_main(
-    conn: multiprocessing.connection.Connection, config: TournamentConfig, spec: AgentSpec, env: EnvSpec, exact: bool
+    conn: multiprocessing.connection.Connection,
+    config: TournamentConfig,
+    entry: AgentEntry,
+    env: EnvSpec,
+    exact: bool,
+    allowance: Allowance,
 ) -> None:
     """The probing process: what the agent prints goes nowhere; the result (or its failure) goes back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
@@ -118,18 +163,18 @@ def _probe_main(
     os.dup2(devnull, 2)
     try:
         engine = _games_engine()
-        found = _probe_here(config, spec, engine[2].load(env), engine, exact) if engine else None
+        found = _probe_here(config, entry, engine[2].load(env), engine, exact, allowance) if engine else None
     except BaseException as exc:  # SystemExit and the like are the agent's failure too
         found = {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     conn.send(found)
 
 
-def bound_here(config: TournamentConfig, spec: AgentSpec, env: EnvSpec) -> dict[str, Any]:
+def bound_here(config: TournamentConfig, entry: AgentEntry, env: EnvSpec, allowance: Allowance) -> dict[str, Any]:
     """One agent's best-response lower bound within `bound_budget` (most of it: the process needs the rest)."""
     from arena.exploit.methods import Settings, approximate_method, measure
     from arena.exploit.rl import TrainingBudget
 
-    budget = config.bound_budget * 0.6
+    budget = min(config.bound_budget, allowance.seconds) * 0.6
     settings = Settings(  # a shallow search: a tournament's budget is a few seconds to a minute per agent
         budget_s=budget,
         depth=1,
@@ -137,16 +182,23 @@ def bound_here(config: TournamentConfig, spec: AgentSpec, env: EnvSpec) -> dict[
         max_queries=config.bound_max_queries,
         seed=config.seed,
         training=TrainingBudget(seconds=budget),
+        stop=allowance.stop(config, entry.name),
     )
     try:
-        found = measure(env, spec, approximate_method(env, spec), settings).to_dict()
+        found = measure(env, entry.spec, approximate_method(env, entry.spec), settings).to_dict()
     except Exception as exc:  # an agent that cannot be measured is reported, not fatal
         return {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
-    return {**found, "bound": True, "stderr": (found["high"] - found["low"]) / (2 * 1.959963984540054)}
+    cost = _priced(config, entry.name, found.pop("cost", {}), found.get("queries", 0))
+    return {**found, "bound": True, "stderr": (found["high"] - found["low"]) / (2 * 1.959963984540054), "cost": cost}
 
 
 def _bound_main(
-    conn: multiprocessing.connection.Connection, config: TournamentConfig, spec: AgentSpec, env: EnvSpec, _: bool
+    conn: multiprocessing.connection.Connection,
+    config: TournamentConfig,
+    entry: AgentEntry,
+    env: EnvSpec,
+    _: bool,
+    allowance: Allowance,
 ) -> None:
     """The bounding process: as `_probe_main`, with the lower bound for the result."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -154,7 +206,7 @@ def _bound_main(
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     try:
-        found: dict[str, Any] | None = bound_here(config, spec, env)
+        found: dict[str, Any] | None = bound_here(config, entry, env, allowance)
     except BaseException as exc:
         found = {"value": None, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     conn.send(found)
@@ -162,58 +214,124 @@ def _bound_main(
 
 def _probe(
     config: TournamentConfig,
-    spec: AgentSpec,
+    entry: AgentEntry,
     env: EnvSpec,
     exact_only: bool,
+    meter: Meter | None,
     target: Callable[..., None] = _probe_main,
     budget: float | None = None,
 ) -> dict[str, Any] | None:
     """`_probe_here` (or `target`) in a process of its own, killed when `budget` (by default
-    `config.analysis_budget`) seconds are spent."""
+    `config.analysis_budget`) seconds, or what the tournament's budgets leave, are spent; what it cost is added to
+    `meter`. BudgetSpent when the tournament's budget ended it (or leaves nothing to start it)."""
     budget = config.analysis_budget if budget is None else budget
+    dollars, seconds = meter.left() if meter else (math.inf, math.inf)
+    if dollars <= 0 or seconds <= 0:
+        raise BudgetSpent
+    allowance = Allowance(min(budget, seconds), dollars)
     context = multiprocessing.get_context("forkserver")
     parent, child = context.Pipe(duplex=False)
     process = context.Process(
-        target=target, args=(child, config, spec, env, exact_only), daemon=True, name="arena-analysis"
+        target=target, args=(child, config, entry, env, exact_only, allowance), daemon=True, name="arena-analysis"
     )
+    start = time.perf_counter()
     process.start()
     child.close()
     try:
-        if parent.poll(budget):
+        found: dict[str, Any] | None
+        if parent.poll(allowance.seconds):
             try:
-                found: dict[str, Any] | None = parent.recv()
-                return found
+                found = parent.recv()
             except (EOFError, OSError):
                 process.join(1.0)
-                code = process.exitcode
-                return {"value": None, "error": f"the probing process died (exit code {code})"}
-        return {"value": None, "error": f"exceeded the analysis budget of {budget:g}s"}
+                found = {"value": None, "error": f"the probing process died (exit code {process.exitcode})"}
+        elif allowance.seconds < budget:
+            found = {"value": None, "error": "the tournament's time budget is spent", "budget": True}
+        else:
+            found = {"value": None, "error": f"exceeded the analysis budget of {budget:g}s"}
     finally:
         if process.is_alive():
             process.kill()
         process.join()
         parent.close()
+    if found is not None:
+        found["cost"] = {**(found.get("cost") or {}), "seconds": time.perf_counter() - start}
+        if meter:
+            meter.add_analysis(*analysis_cost(found))
+    return found
+
+
+def _store(
+    store: ResultsStore,
+    config: TournamentConfig,
+    env: EnvSpec,
+    subject: str,
+    found: dict[str, Any],
+    before: dict[str, Any] | None,
+) -> None:
+    """Store an agent's exploitability (its cost summed with that of an earlier try the budget cut short);
+    BudgetSpent when this try too was cut short."""
+    value = {k: v for k, v in found.items() if k != "policy"}
+    if before:
+        cost = dict(value.get("cost") or {})
+        for key, spent in (before.get("cost") or {}).items():
+            if isinstance(spent, (int, float)):
+                cost[key] = cost.get(key, 0) + spent
+        value["cost"] = cost
+    store.set_analysis(config.name, "exploitability", env, subject, value)
+    if value.get("budget"):
+        raise BudgetSpent
+
+
+def _done(store: ResultsStore, config: TournamentConfig) -> tuple[set[tuple[str, EnvSpec, str]], dict[Any, Any]]:
+    """The analyses stored (keys), and those a budget cut short (to be tried again) with their values."""
+    done, cut = set(), {}
+    for a in store.analyses(config.name):
+        if isinstance(a.value, dict) and a.value.get("budget"):
+            cut[(a.kind, a.env, a.subject)] = a.value
+        else:
+            done.add((a.kind, a.env, a.subject))
+    return done, cut
 
 
 def analyse_tournament(
-    store: ResultsStore, config: TournamentConfig, announce: Callable[[str], None] | None = None
-) -> None:
+    store: ResultsStore,
+    config: TournamentConfig,
+    announce: Callable[[str], None] | None = None,
+    meter: Meter | None = None,
+) -> str:
     """Compute what is missing of exploitability and exact pairing payoffs, and store it; `announce` hears, before
-    each env's probing starts, how many agents it probes and the budget of each."""
+    each env's probing starts, how many agents it probes and the budget of each. With `meter`, the probes count
+    against the tournament's budgets; the result says why the analysis stopped short ("" when it did not)."""
     engine = _games_engine()
     if engine is None or config.exploitability == "off":
-        return
+        return ""
+    try:
+        _analyse(store, config, engine, announce, meter)
+    except BudgetSpent:
+        reason = meter.spent() if meter else ""
+        return f"{reason or 'the tournament budget is spent'}: the exploitability analysis stopped short"
+    return ""
+
+
+def _analyse(
+    store: ResultsStore,
+    config: TournamentConfig,
+    engine: Any,
+    announce: Callable[[str], None] | None,
+    meter: Meter | None,
+) -> None:
     exploitability, _, tree = engine
-    done = {(a.kind, a.env, a.subject) for a in store.analyses(config.name)}
+    done, cut = _done(store, config)
     names = [a.name for a in config.agents]
     for env in config.envs:
         if not analysable(env):
-            _bound_env(store, config, env, done, announce)
+            _bound_env(store, config, env, (done, cut), announce, meter)
             continue
         try:
             game = tree.load(env)
         except ArenaError:
-            _bound_env(store, config, env, done, announce)
+            _bound_env(store, config, env, (done, cut), announce, meter)
             continue
         pairs = [
             (a, b)
@@ -233,15 +351,15 @@ def analyse_tournament(
                 f"({len(wanted) * config.analysis_budget:g}s in all)"
             )
         for entry, missing in wanted:
-            found = _probe(config, entry.spec, env, exact_only=config.exploitability == "exact" or not missing)
+            found = _probe(config, entry, env, config.exploitability == "exact" or not missing, meter)
             if found is None:
                 continue
             if found.get("policy") is not None:
                 policies[entry.name] = found["policy"]
             if missing:
-                store.set_analysis(
-                    config.name, "exploitability", env, entry.name, {k: v for k, v in found.items() if k != "policy"}
-                )
+                _store(store, config, env, entry.name, found, cut.get(("exploitability", env, entry.name)))
+            elif found.get("budget"):
+                raise BudgetSpent
         for a, b in pairs:
             if a in policies and b in policies:
                 first = exploitability.expected_payoffs(game, [policies[a], policies[b]])[0]
@@ -253,12 +371,14 @@ def _bound_env(
     store: ResultsStore,
     config: TournamentConfig,
     env: EnvSpec,
-    done: set[tuple[str, EnvSpec, str]],
+    stored: tuple[set[tuple[str, EnvSpec, str]], dict[Any, Any]],
     announce: Callable[[str], None] | None,
+    meter: Meter | None,
 ) -> None:
     """Lower bounds on an env that does not compile, for every agent that lacks one (`auto` with a bound budget)."""
     if config.exploitability != "auto" or config.bound_budget <= 0 or int(env.params.get("rounds", 1)) > 1:
         return
+    done, cut = stored
     wanted = [e for e in config.agents if e.analysis and ("exploitability", env, e.name) not in done]
     if not wanted:
         return
@@ -267,6 +387,6 @@ def _bound_env(
             f"exploitability lower bounds on {env.text}: {len(wanted)} agent(s), at most {config.bound_budget:g}s each"
         )
     for entry in wanted:
-        found = _probe(config, entry.spec, env, False, target=_bound_main, budget=config.bound_budget)
+        found = _probe(config, entry, env, False, meter, target=_bound_main, budget=config.bound_budget)
         if found is not None:
-            store.set_analysis(config.name, "exploitability", env, entry.name, found)
+            _store(store, config, env, entry.name, found, cut.get(("exploitability", env, entry.name)))

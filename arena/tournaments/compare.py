@@ -12,6 +12,8 @@ was reached at) is the one the stored games give on every backend and after any 
 - no `--sprt`: a fixed number of games and the interval, in score and Elo and in payoff.
 - Exact: when both agents have `action_probs` on a tabular game, the expected score and payoff are computed from
   the two strategies (in a process of their own) and nothing is played.
+- Control variate (control.py): when one agent's strategy is known, in tabular and repeated matrix games, the
+  margin test runs on payoffs corrected at every move drawn from a known distribution.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, fields
@@ -34,8 +36,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from arena.errors import ConfigError
 from arena.isolation import isolated
-from arena.registry import envs as env_registry
 from arena.specs import AgentSpec, EnvSpec
+from arena.tournaments import control
 from arena.tournaments.analysis import analysable
 from arena.tournaments.config import AgentEntry, TournamentConfig, public_spec, secret_values
 from arena.tournaments.costs import Meter, cost_report
@@ -50,6 +52,8 @@ from arena.tournaments.worker import MatchSettings
 SPRT_GAMES = 20_000  # the default budget of a sequential test
 FIXED_GAMES = 200  # the default size of a fixed-N comparison
 EXACT = "exact_compare"  # the analysis kind that holds an exact answer
+
+Correct = Callable[[tuple[str, ...], tuple[float, ...], Any], tuple[float, ...]]  # a match's corrected payoffs
 
 
 @dataclass
@@ -87,41 +91,20 @@ class Comparison:
         return {**{f.name: getattr(self, f.name) for f in fields(self)}, "saving": self.saving}
 
 
-def corrected_payoffs(
-    seats: tuple[str, ...], payoffs: tuple[float, ...], rounds: dict[str, Any] | None, known: set[str]
-) -> tuple[float, ...]:
-    """A two-player zero-sum repeated game's payoffs with the control variate of the seats in `known` whose
-    strategy of each round is recorded. In each round, of those seats the one whose strategy is the most random
-    (largest entropy; chosen before the moves are drawn) has its realised payoff replaced by its expected payoff
-    over its own strategy against the other's actual move (`action_payoffs`), and the opponent gets the negative.
-    Each round's correction has mean zero whatever the opponent does, so the expectation is unchanged."""
-    if not rounds or len(seats) != 2:
-        return payoffs
-    usable = [s for s in range(2) if seats[s] in known and rounds["policies"][s] is not None]
-    if not usable:
-        return payoffs
-    values = [np.asarray(rounds["action_payoffs"][s], dtype=float) for s in range(2)]
-    played = [np.asarray(rounds["actions"][s], dtype=int) for s in range(2)]
-    steps = np.arange(len(played[0]))
-    gains = np.zeros((2, len(steps)))  # each seat's correction of its own payoff, round by round
-    spread = np.full((2, len(steps)), -np.inf)
-    for s in usable:
-        probs = np.asarray(rounds["policies"][s], dtype=float)[:, : values[s].shape[1]]
-        gains[s] = (probs * values[s]).sum(axis=1) - values[s][steps, played[s]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            spread[s] = -np.where(probs > 0, probs * np.log(probs), 0.0).sum(axis=1)
-    chosen = np.where(spread[1] > spread[0], 1, 0)
-    correction = gains[0] * (chosen == 0) - gains[1] * (chosen == 1)  # seat 0's view: seat 1's gain is its loss
-    total = float(correction.sum())
-    return (payoffs[0] + total, payoffs[1] - total)
-
-
 class _Evidence:
-    """The pairs finished so far; the test reads the unbroken run of finished pairs from seed 0 on. With `known`
-    agents (the control variate), margins are those of the corrected payoffs and `raw_margins` the played ones."""
+    """The pairs finished so far; the test reads the unbroken run of finished pairs from seed 0 on. With a control
+    variate (`correct`, for the `known` agents), margins are those of the corrected payoffs and `raw_margins` the
+    played ones."""
 
-    def __init__(self, a: str, b: str, hypotheses: Hypotheses | None, known: set[str] | None = None) -> None:
-        self.a, self.b, self.hypotheses, self.known = a, b, hypotheses, known
+    def __init__(
+        self,
+        a: str,
+        b: str,
+        hypotheses: Hypotheses | None,
+        known: set[str] | None = None,
+        correct: Correct | None = None,
+    ) -> None:
+        self.a, self.b, self.hypotheses, self.known, self.correct = a, b, hypotheses, known, correct
         self.games: dict[int, dict[tuple[str, ...], tuple[float, ...]]] = {}
         self.corrected: dict[int, dict[tuple[str, ...], tuple[float, ...]]] = {}
         self.points: list[float] = []
@@ -134,8 +117,8 @@ class _Evidence:
         self, index: int, seats: tuple[str, ...], payoffs: tuple[float, ...], rounds: dict[str, Any] | None = None
     ) -> None:
         self.games.setdefault(index, {})[seats] = payoffs
-        if self.known:
-            self.corrected.setdefault(index, {})[seats] = corrected_payoffs(seats, payoffs, rounds, self.known)
+        if self.correct:
+            self.corrected.setdefault(index, {})[seats] = self.correct(seats, payoffs, rounds)
 
     def advance(self) -> None:
         """Extend the unbroken run of finished pairs and the test's path; the first pair outside the bounds ends
@@ -168,14 +151,6 @@ class _Evidence:
     @property
     def decided(self) -> bool:
         return self.decision is not None and self.decision.result is not None
-
-
-def control_variate_applies(env: EnvSpec) -> bool:
-    """Repeated two-player zero-sum matrix games record each round's strategies and full-information payoffs."""
-    if int(env.params.get("rounds", 1)) < 2 or env.id not in env_registry:
-        return False
-    tags = env_registry.get(env.id).tags
-    return "repeated" in tags and "zero-sum" in tags
 
 
 def _names(a: AgentSpec, b: AgentSpec) -> tuple[str, str]:
@@ -227,6 +202,7 @@ def compare(
         prices=prices,
         max_cost_usd=max_cost_usd,
         max_wall_s=max_wall_s,
+        record_histories=analysable(env),  # for the control variate of tabular games
     )
     if env_seats(env, config.teams) != 2:
         raise ConfigError(f"arena compare plays two seats; {env.text} has {env_seats(env, config.teams)}")
@@ -273,8 +249,8 @@ def _compare(config: TournamentConfig, hypotheses: Hypotheses | None, exact: boo
                     result.decision = {"result": verdict, "exact": True, "value": value}
                 result.seconds = time.perf_counter() - start
                 return result
-        known = {r.name for r in agents if r.has_action_probs} if control_variate_applies(env) else set()
-        evidence = _Evidence(first, second, hypotheses, known or None)
+        known, correct = _control_variate(config, agents)
+        evidence = _Evidence(first, second, hypotheses, known or None, correct)
         stored = [m for m in store.tournament(config.name, with_rounds=bool(known)).matches if m.env == env]
         for match in stored:
             evidence.add(match.index, match.seats, match.payoffs, match.rounds)
@@ -378,19 +354,65 @@ def _exact_answer(store: ResultsStore, config: TournamentConfig, agents: list[Ag
     for analysis in store.analyses(config.name):
         if analysis.kind == EXACT and analysis.env == env and analysis.subject == subject:
             return dict(analysis.value)
-    specs = [e.spec.json for e in config.agents]
-    if config.backend == "inprocess":
-        found = exact_outcome(env.json, *specs)
-    else:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            try:
-                found = pool.submit(exact_outcome, env.json, *specs).result()
-            except BrokenProcessPool:  # an agent took its process down: the games are played instead
-                found = None
+    found = _apart(config, exact_outcome, env.json, *(e.spec.json for e in config.agents))
     if found is not None:
         store.set_analysis(config.name, EXACT, env, subject, found)
     return found
+
+
+def _apart(config: TournamentConfig, function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` in a process of its own (in this one with the inprocess backend); None when an agent
+    takes that process down."""
+    if config.backend == "inprocess":
+        return function(*args)
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        try:
+            return pool.submit(function, *args).result()
+        except BrokenProcessPool:
+            return None
+
+
+def _control_variate(config: TournamentConfig, agents: list[AgentRecord]) -> tuple[set[str], Correct | None]:
+    """The agents whose strategy is known and the correction of a match's payoffs by their control variate, where
+    the env has one (control.py): repeated two-player zero-sum matrix games, and tabular games where one of the two
+    is known (were both, every move would be corrected and the games would only repeat the exact answer)."""
+    env = config.envs[0]
+    known = {r.name for r in agents if r.has_action_probs}
+    if not known:
+        return set(), None
+    if control.repeated_applies(env):
+        return known, lambda seats, payoffs, rounds: control.repeated_correction(seats, payoffs, rounds, known)
+    if not analysable(env) or len(known) == len(config.agents):  # both known: the exact answer, or play as asked
+        return set(), None
+    strategies = {}
+    for entry in config.agents:
+        if entry.name in known:
+            found = _apart(config, known_strategy, env.json, entry.spec.json)
+            if found is not None:
+                strategies[entry.name] = found
+    if not strategies:
+        return set(), None
+    from arena.games import tree
+
+    return set(strategies), control.TreeCorrection(tree.load(env), strategies).correct
+
+
+def known_strategy(env_json: str, spec_json: str) -> list[np.ndarray] | None:
+    """An agent's behavioural strategy at every information set of every player of a tabular game; None when it
+    cannot be read."""
+    import arena
+    from arena.games import policy, tree
+
+    try:
+        game = tree.load(EnvSpec.from_json(env_json))
+        agent = arena.make_agent(AgentSpec.from_json(spec_json))
+        try:
+            return policy.policy_from_agent(game, agent).probs
+        finally:
+            agent.close()
+    except Exception:  # a strategy that cannot be read: no control variate
+        return None
 
 
 def exact_outcome(env_json: str, a_json: str, b_json: str) -> dict[str, Any] | None:

@@ -262,6 +262,37 @@ class TournamentConfig:
         metavar="SECONDS",
         cli_default=None,
     )
+    pairing_max_games: int | None = setting(
+        None,
+        help="play at most this many matches of each pairing (summed over envs and seat orders)",
+        doc="a budget per pairing: once a pairing holds this many matches (summed over envs and seat orders), its"
+        " further matches are skipped while the other pairings play on, and the run's `stopped` names it",
+        check=(lambda v: v >= 1, "a positive integer"),
+        flag="--pairing-max-games",
+        cli_default=None,
+    )
+    pairing_max_cost_usd: float | None = setting(
+        None,
+        help="stop a pairing once its matches have cost this many dollars",
+        doc="a budget per pairing: once a pairing's matches have cost this many dollars, its further matches are"
+        " skipped (those in flight finish) while the other pairings play on, and the run's `stopped` names it",
+        check=(lambda v: v > 0, "positive"),
+        kind="a number of dollars",
+        flag="--pairing-max-cost-usd",
+        metavar="DOLLARS",
+        cli_default=None,
+    )
+    pairing_max_wall_s: float | None = setting(
+        None,
+        help="stop a pairing once its matches have taken this many seconds",
+        doc="a budget per pairing: once a pairing's matches have taken this many seconds of play, its further"
+        " matches are skipped while the other pairings play on, and the run's `stopped` names it",
+        check=(lambda v: v > 0, "positive"),
+        kind="a number of seconds",
+        flag="--pairing-max-wall-s",
+        metavar="SECONDS",
+        cli_default=None,
+    )
     prices: str | None = setting(
         None,
         role="run",
@@ -358,6 +389,15 @@ class TournamentConfig:
         help="stop a match after this many steps",
         doc="stop a match after this many steps",
         check=(lambda v: v >= 1, "a positive integer"),
+    )
+    record_histories: bool = setting(
+        False,
+        role="run",
+        help="store each match's full action history, chance included (OpenSpiel games)",
+        doc="store each match's full action history, chance included, in OpenSpiel games (`rounds` of the match"
+        ' row: `{"history": [...]}`); `arena compare` turns it on for its control variate in tabular games',
+        flag="--record-histories",
+        cli_default=None,
     )
     exploitability: str = setting(
         "auto",

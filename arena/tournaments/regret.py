@@ -187,7 +187,7 @@ def env_regret(matches: Sequence[MatchRecord]) -> dict[str, RegretSummary]:
     curves: dict[str, list[RegretCurves]] = defaultdict(list)
     for m in matches:
         rounds = m.rounds
-        if not rounds:
+        if not rounds or "action_payoffs" not in rounds:  # none, or an action history only
             continue
         for s, name in enumerate(m.seats):
             payoffs = rounds["action_payoffs"][s]

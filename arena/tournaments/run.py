@@ -28,7 +28,7 @@ from arena.specs import AgentSpec
 from arena.tournaments.adaptive import RankedPlanner, merge
 from arena.tournaments.analysis import analyse_tournament
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
-from arena.tournaments.costs import Meter, cost_report
+from arena.tournaments.costs import Meter, cost_report, pairing_of
 from arena.tournaments.metrics import compute_metrics
 from arena.tournaments.pools import START_FAILURE, EngineError, make_pool, run_matches
 from arena.tournaments.records import AgentRecord, Row
@@ -183,19 +183,28 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         # Stored matches of other sizes or agents may not be in this schedule: the count is a floor, never 0 with work
         remaining = 0 if first is None else max(len(schedule) - len(recorded), 1)
         stopped = ""
+        costly = (
+            config.max_cost_usd
+            or config.max_wall_s
+            or config.prices
+            or config.pairing_max_games
+            or config.pairing_max_cost_usd
+            or config.pairing_max_wall_s
+            or any(a.prompt_price is not None or a.completion_price is not None for a in config.agents)
+        )
+        meter = (
+            Meter(config, store.records(config.name, with_rounds=False), (a.value for a in store.analyses(config.name)))
+            if costly
+            else None
+        )
+        if meter:  # a spent pairing's matches are skipped; a spent tournament budget ends the hand-out
+            todo = (t for t in todo if meter.admit(t))
         if config.max_games is not None:  # the budget: matches beyond it are not handed out
             budget = max(config.max_games - len(recorded), 0)
             todo, remaining = itertools.islice(todo, budget), min(remaining, budget)
             stopped = f"the budget of {config.max_games} games is spent" if len(schedule) > config.max_games else ""
         planner = RankedPlanner(config, schedule.seatings) if config.stop == "ranked" else None
-        costly = (
-            config.max_cost_usd
-            or config.max_wall_s
-            or config.prices
-            or any(a.prompt_price is not None or a.completion_price is not None for a in config.agents)
-        )
-        meter = Meter(config, store.records(config.name, with_rounds=False)) if costly else None
-        todo = itertools.takewhile(lambda _: not (meter and meter.spent()), todo)  # budgets end the hand-out
+        todo = itertools.takewhile(lambda _: not (meter and meter.spent()), todo)
         secrets = [v for a in config.agents for v in secret_values(a.spec)]
         settings = MatchSettings.of(config)
         specs = {a.name: isolated(a.spec) if config.isolation == "process" else a.spec for a in config.agents}
@@ -231,11 +240,14 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
                 summary = run_matches(pool, todo, remaining, on_rows, on_idle=save) if pool and remaining else None
                 while pool and planner and not (meter and meter.spent()):  # stop = "ranked": rounds from the store
                     save()
-                    more = planner.next_round(store.records(config.name, with_rounds=False))
+                    spent = (lambda seats: bool(meter.pairing_spent(pairing_of(seats)))) if meter else None
+                    more = planner.next_round(store.records(config.name, with_rounds=False), spent)
+                    more = [t for t in more if meter.admit(t)] if meter else more
                     if not more:
                         break
                     summary = merge(summary, run_matches(pool, iter(more), len(more), on_rows, on_idle=save))
                 stopped = (meter.spent() if meter else "") or (planner.stopped if planner else stopped)
+                stopped = "; ".join(filter(None, [stopped, meter.pairings_stopped() if meter else ""]))
             finally:  # Ctrl-C and engine errors keep every finished match
                 save()
         match_seconds = time.perf_counter() - playing
@@ -244,9 +256,18 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         if analyse:
             err = Console(stderr=True)
             announce = (lambda text: err.print(text, markup=False, highlight=False)) if progress else None
-            analyse_tournament(store, config, announce=announce)
+            cut = analyse_tournament(store, config, announce=announce, meter=meter)
+            stopped = "; ".join(filter(None, [stopped, cut]))
         metrics = compute_metrics(store.tournament(config.name))
-        costs = cost_report(config, store.records(config.name, with_rounds=False)) if costly else {}
+        costs = (
+            cost_report(
+                config,
+                store.records(config.name, with_rounds=False),
+                (a.value for a in store.analyses(config.name)),
+            )
+            if costly
+            else {}
+        )
     return TournamentRun(
         name=config.name,
         db=str(config.db),

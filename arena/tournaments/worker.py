@@ -172,10 +172,18 @@ class MatchSettings:
     max_retries: int
     max_steps: int | None
     teams: bool
+    record_histories: bool = False
 
     @classmethod
     def of(cls, config: TournamentConfig) -> MatchSettings:
-        return cls(config.move_time_limit, config.illegal_moves, config.max_retries, config.max_steps, config.teams)
+        return cls(
+            config.move_time_limit,
+            config.illegal_moves,
+            config.max_retries,
+            config.max_steps,
+            config.teams,
+            config.record_histories,
+        )
 
 
 @dataclass
@@ -461,6 +469,9 @@ class MatchRunner:
         result = self._with_output(result)
         if len(groups) == len(players):
             rounds = env.rounds_payload() if isinstance(env, RoundLog) and result.length else None  # none if unplayed
+            history = getattr(env, "action_history", None) if self.settings.record_histories else None
+            if history is not None and rounds is None:
+                rounds = {"history": history()}
             return match_record(task, result, rounds, self.secrets)
         return match_record(task, team_result(result, groups, env), None, self.secrets)
 
