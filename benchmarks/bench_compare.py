@@ -11,8 +11,10 @@
    sequential test saves are the fixed-N games it did not play, at the mean cost of a game). With `--marl`,
    MAPPO and MADDPG are first trained on tag-v0 (40,000 steps each, about a minute apiece) and their checkpoints
    compared with teams as seats (each plays predators once and prey once per seed).
+3. The control variate in poker: cfr_plus (its strategy known) against the scripted LLM (act only: the first
+   legal move, pass or call) on Kuhn and Leduc, games to a decision with and without the correction.
 
-    python benchmarks/bench_compare.py [--runs 2000] [--workers 2] [--skip-simulation] [--marl]
+    python benchmarks/bench_compare.py [--runs 2000] [--workers 2] [--skip-simulation] [--marl] [--only-control-variate]
 """
 
 from __future__ import annotations
@@ -42,12 +44,13 @@ def simulation(runs: int) -> None:
     print(f"{'test':<34} {'truth':>6} {'accepted H1':>12} {'accepted H0':>12} {'mean pairs':>11} {'seconds':>8}")
     cases = [
         (Hypotheses("elo", 0.0, 20.0), lambda true: pentanomial_sampler(pentanomial_at(true))),
+        (Hypotheses("elo", 0.0, 5.0), lambda true: pentanomial_sampler(pentanomial_at(true))),
         (Hypotheses("margin", 0.0, 0.1), lambda true: lambda rng, shape: rng.normal(true, 1.0, shape)),
     ]
     for hypotheses, sampler in cases:
         for true in (hypotheses.h0, hypotheses.h1):
             start = time.perf_counter()
-            found = simulate_errors(sampler(true), hypotheses, runs, 50_000, seed=1)
+            found = simulate_errors(sampler(true), hypotheses, runs, 200_000, seed=1)
             print(
                 f"{hypotheses.text:<34} {true:>6g} {100 * found.h1_rate:>11.2f}% {100 * found.h0_rate:>11.2f}% "
                 f"{found.mean_pairs:>11.0f} {time.perf_counter() - start:>8.1f}"
@@ -111,19 +114,56 @@ def real_agents(workers: int, db: str, extra: list[tuple[str, str, str, str]]) -
             )
 
 
+def control_variate(workers: int, db: str) -> None:
+    print("\ncontrol variate: games to a decision with the correction of cfr_plus's moves and chance, and without")
+    print(f"{'env':<16} {'hypotheses':<26} {'result':>6} {'games':>7} {'without':>8} {'pair sd':>15} {'saving':>7}")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.fake_openai_server import FakeChatServer
+
+    os.environ.setdefault("ARENA_TEST_KEY", "not-a-real-key")
+    with FakeChatServer() as server:
+        llm = f"llm(model=scripted, base_url={server.url}, api_key_env=ARENA_TEST_KEY)"
+        for env, text in (("kuhn_poker-v0", "margin0=0.25,margin1=0.35"), ("leduc_poker-v0", "margin0=1,margin1=1.2")):
+            found = []
+            for on in (True, False):
+                found.append(
+                    compare(
+                        "cfr_plus",
+                        llm,
+                        env,
+                        hypotheses=Hypotheses.parse(text),
+                        db=db,
+                        name=f"cv {env} {on}",
+                        workers=workers,
+                        control_variate=on,
+                        max_games=200_000,
+                    )
+                )
+            games = [2 * (f.decision or {}).get("decided_at", f.pairs) for f in found]
+            cv = found[0].control_variate or {}
+            spread = f"{cv.get('pair_sd_with', float('nan')):.3f} / {cv.get('pair_sd_without', float('nan')):.3f}"
+            print(
+                f"{env:<16} {text:<26} {(found[0].decision or {}).get('result') or '-':>6} {games[0]:>7,} "
+                f"{games[1]:>8,} {spread:>15} {games[1] / games[0]:>6.1f}x"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-simulation", action="store_true")
     parser.add_argument("--marl", action="store_true", help="also train and compare MAPPO and MADDPG on tag-v0")
+    parser.add_argument("--only-control-variate", action="store_true", help="only part 3")
     args = parser.parse_args()
     np.set_printoptions(precision=3)
-    if not args.skip_simulation:
+    if not args.skip_simulation and not args.only_control_variate:
         simulation(args.runs)
     with tempfile.TemporaryDirectory() as tmp:
-        extra = train_checkpoints(Path(tmp)) if args.marl else []
-        real_agents(args.workers, str(Path(tmp) / "compare.sqlite"), extra)
+        if not args.only_control_variate:
+            extra = train_checkpoints(Path(tmp)) if args.marl else []
+            real_agents(args.workers, str(Path(tmp) / "compare.sqlite"), extra)
+        control_variate(args.workers, str(Path(tmp) / "cv.sqlite"))
 
 
 if __name__ == "__main__":

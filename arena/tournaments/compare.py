@@ -53,8 +53,6 @@ SPRT_GAMES = 20_000  # the default budget of a sequential test
 FIXED_GAMES = 200  # the default size of a fixed-N comparison
 EXACT = "exact_compare"  # the analysis kind that holds an exact answer
 
-Correct = Callable[[tuple[str, ...], tuple[float, ...], Any], tuple[float, ...]]  # a match's corrected payoffs
-
 
 @dataclass
 class Comparison:
@@ -93,8 +91,8 @@ class Comparison:
 
 class _Evidence:
     """The pairs finished so far; the test reads the unbroken run of finished pairs from seed 0 on. With a control
-    variate (`correct`, for the `known` agents), margins are those of the corrected payoffs and `raw_margins` the
-    played ones."""
+    variate (`cv`, for the `known` agents), margins are those of the corrected payoffs (after its pilot pairs, which
+    fix its coefficients) and `raw_margins` the played ones."""
 
     def __init__(
         self,
@@ -102,11 +100,13 @@ class _Evidence:
         b: str,
         hypotheses: Hypotheses | None,
         known: set[str] | None = None,
-        correct: Correct | None = None,
+        cv: control.ControlVariate | None = None,
     ) -> None:
-        self.a, self.b, self.hypotheses, self.known, self.correct = a, b, hypotheses, known, correct
+        self.a, self.b, self.hypotheses, self.known, self.cv = a, b, hypotheses, known, cv
         self.games: dict[int, dict[tuple[str, ...], tuple[float, ...]]] = {}
-        self.corrected: dict[int, dict[tuple[str, ...], tuple[float, ...]]] = {}
+        self.components: dict[int, np.ndarray] = {}  # per seed: A's correction components of the pair's margin
+        self.pair_components: list[np.ndarray] = []
+        self.coefficients: np.ndarray | None = None
         self.points: list[float] = []
         self.margins: list[float] = []
         self.raw_margins: list[float] = []
@@ -117,8 +117,10 @@ class _Evidence:
         self, index: int, seats: tuple[str, ...], payoffs: tuple[float, ...], rounds: dict[str, Any] | None = None
     ) -> None:
         self.games.setdefault(index, {})[seats] = payoffs
-        if self.correct:
-            self.corrected.setdefault(index, {})[seats] = self.correct(seats, payoffs, rounds)
+        if self.cv:
+            found = self.cv.components(seats, payoffs, rounds)
+            mine = found[seats.index(self.a)] - found[seats.index(self.b)]
+            self.components[index] = self.components.get(index, 0) + mine / 2
 
     def advance(self) -> None:
         """Extend the unbroken run of finished pairs and the test's path; the first pair outside the bounds ends
@@ -130,8 +132,8 @@ class _Evidence:
             points, margin = pair_values(pair, self.a, self.b)
             self.points.append(points)
             self.raw_margins.append(margin)
-            if self.known:
-                margin = pair_values(self.corrected[len(self.points) - 1], self.a, self.b)[1]
+            if self.cv:
+                margin = self._corrected(len(self.points) - 1, margin)
             self.margins.append(margin)
         if self.hypotheses is None or len(self.points) == start:
             return
@@ -141,12 +143,23 @@ class _Evidence:
         crossed = np.flatnonzero((self.path[start:] <= lower) | (self.path[start:] >= upper))
         if len(crossed):
             used = start + int(crossed[0]) + 1
-            del self.points[used:], self.margins[used:], self.raw_margins[used:]
+            del self.points[used:], self.margins[used:], self.raw_margins[used:], self.pair_components[used:]
             self.path = self.path[:used]
             llr = float(self.path[-1])
             self.decision = Decision("H1" if llr >= upper else "H0", llr, used, used, lower, upper)
         else:
             self.decision = Decision(None, float(self.path[-1]), len(self.points), None, lower, upper)
+
+    def _corrected(self, index: int, margin: float) -> float:
+        """Pair `index`'s margin with the control variate: as played during the pilot; after it, corrected with
+        the coefficients fitted on the pairs before it."""
+        assert self.cv is not None
+        components = np.asarray(self.components[index], dtype=float)
+        if index >= self.cv.pilot:
+            self.coefficients = self.cv.fit(self.raw_margins[:index], self.pair_components[:index])
+            margin += float(self.coefficients @ components)
+        self.pair_components.append(components)
+        return margin
 
     @property
     def decided(self) -> bool:
@@ -173,13 +186,15 @@ def compare(
     backend: str = "local",
     ray_address: str | None = None,
     exact: bool = True,
+    control_variate: bool = True,
     progress: bool = False,
     prices: str | None = None,
     max_cost_usd: float | None = None,
     max_wall_s: float | None = None,
 ) -> Comparison:
     """Compare agent `a` with agent `b` on `env` (see the module's docstring); `max_games` bounds the games played
-    (even: pairs), `exact` allows the exact shortcut; `prices` (a price table file), `max_cost_usd` and
+    (even: pairs), `exact` allows the exact shortcut and `control_variate` the correction of known strategies' moves
+    (control.py); `prices` (a price table file), `max_cost_usd` and
     `max_wall_s` as in tournaments (costs.py)."""
     a, b, env = AgentSpec.of(a), AgentSpec.of(b), EnvSpec.of(env)
     games = max_games if max_games is not None else SPRT_GAMES if hypotheses else FIXED_GAMES
@@ -209,10 +224,12 @@ def compare(
     if os.path.isdir(config.db):
         raise ConfigError(f"the results database {config.db} is a folder")
     with RunLock(config.db, config.name):
-        return _compare(config, hypotheses, exact, progress)
+        return _compare(config, hypotheses, exact, control_variate, progress)
 
 
-def _compare(config: TournamentConfig, hypotheses: Hypotheses | None, exact: bool, progress: bool) -> Comparison:
+def _compare(
+    config: TournamentConfig, hypotheses: Hypotheses | None, exact: bool, control_variate: bool, progress: bool
+) -> Comparison:
     start = time.perf_counter()
     env = config.envs[0]
     first, second = (e.name for e in config.agents)
@@ -249,8 +266,8 @@ def _compare(config: TournamentConfig, hypotheses: Hypotheses | None, exact: boo
                     result.decision = {"result": verdict, "exact": True, "value": value}
                 result.seconds = time.perf_counter() - start
                 return result
-        known, correct = _control_variate(config, agents)
-        evidence = _Evidence(first, second, hypotheses, known or None, correct)
+        known, cv = _control_variate(config, agents) if control_variate else (set(), None)
+        evidence = _Evidence(first, second, hypotheses, known or None, cv)
         stored = [m for m in store.tournament(config.name, with_rounds=bool(known)).matches if m.env == env]
         for match in stored:
             evidence.add(match.index, match.seats, match.payoffs, match.rounds)
@@ -278,6 +295,8 @@ def _compare(config: TournamentConfig, hypotheses: Hypotheses | None, exact: boo
             "pair_sd_with": result.margin["pair_sd"],
             "mean_without": raw.mean,
             "variance_ratio": (result.margin["pair_sd"] / raw.pair_sd) ** 2 if raw.pair_sd else None,
+            "pilot_pairs": evidence.cv.pilot if evidence.cv else 0,
+            "coefficients": None if evidence.coefficients is None else evidence.coefficients.tolist(),
         }
     if hypotheses is not None:
         result.stopped = "decided" if evidence.decided else "budget"
@@ -373,7 +392,9 @@ def _apart(config: TournamentConfig, function: Callable[..., Any], *args: Any) -
             return None
 
 
-def _control_variate(config: TournamentConfig, agents: list[AgentRecord]) -> tuple[set[str], Correct | None]:
+def _control_variate(
+    config: TournamentConfig, agents: list[AgentRecord]
+) -> tuple[set[str], control.ControlVariate | None]:
     """The agents whose strategy is known and the correction of a match's payoffs by their control variate, where
     the env has one (control.py): repeated two-player zero-sum matrix games, and tabular games where one of the two
     is known (were both, every move would be corrected and the games would only repeat the exact answer)."""
@@ -382,7 +403,7 @@ def _control_variate(config: TournamentConfig, agents: list[AgentRecord]) -> tup
     if not known:
         return set(), None
     if control.repeated_applies(env):
-        return known, lambda seats, payoffs, rounds: control.repeated_correction(seats, payoffs, rounds, known)
+        return known, control.repeated(known)
     if not analysable(env) or len(known) == len(config.agents):  # both known: the exact answer, or play as asked
         return set(), None
     strategies = {}
@@ -395,7 +416,7 @@ def _control_variate(config: TournamentConfig, agents: list[AgentRecord]) -> tup
         return set(), None
     from arena.games import tree
 
-    return set(strategies), control.TreeCorrection(tree.load(env), strategies).correct
+    return set(strategies), control.TreeCorrection(tree.load(env), strategies).variate()
 
 
 def known_strategy(env_json: str, spec_json: str) -> list[np.ndarray] | None:

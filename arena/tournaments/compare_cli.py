@@ -37,6 +37,12 @@ def add_parser(subparsers: Any) -> None:
         default=True,
         help="compute the answer when both agents have action_probs on a tabular game (default: on)",
     )
+    p.add_argument(
+        "--control-variate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="correct the payoffs at the moves of an agent whose strategy is known (default: on)",
+    )
     p.add_argument("--prices", metavar="FILE", help="TOML price table: dollars per million tokens by model")
     p.add_argument("--max-cost-usd", type=float, metavar="DOLLARS", help="stop when the games have cost this much")
     p.add_argument("--max-wall-s", type=float, metavar="SECONDS", help="stop after this many seconds of play")
@@ -77,6 +83,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         backend=args.backend,
         ray_address=args.ray_address,
         exact=args.exact,
+        control_variate=args.control_variate,
         progress=not args.json,
         prices=args.prices,
         max_cost_usd=args.max_cost_usd,

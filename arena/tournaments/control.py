@@ -9,16 +9,24 @@ the other agent does, so the corrected payoffs estimate the same expectation wit
   payoffs are recorded; the game's own payoffs are the value function.
 - Tabular games (`TreeCorrection`: Kuhn, Leduc, any game that compiles): the match's full action history, chance
   included, is recorded (`record_histories`); the value function is each player's expected payoff at every
-  history when the known agents play their strategies and the unknown one plays a known agent's strategy in its
-  seat. Along the history, every step taken at chance or by a known agent adds V(before) - V(after) to each
-  player's payoff. The known strategy is read once, at every information set, and stands for the agent's play in
-  every match: the correction assumes, as exact exploitability does, that the agent draws its moves from the
-  `action_probs` it states, the same in every match.
+  history when the known agent plays its strategy and the unknown one plays uniformly. Along the history, every
+  step taken at chance adds V(before) - V(after) to the chance component of each player's correction, and every
+  step of the known agent to its own component. The known strategy is read once, at every information set, and
+  stands for the agent's play in every match: the correction assumes, as exact exploitability does, that the
+  agent draws its moves from the `action_probs` it states, the same in every match.
+
+How much of each component to add is `ControlVariate.fit`: a value function that models the unknown agent badly
+can add noise instead of removing it (against an agent that always calls, a uniform model of it is far off), so
+the first `pilot` pairs are used as played, and every later pair is corrected with the coefficients that, by least
+squares over all the pairs before it, minimise the variance of the corrected margin. A pair's coefficients depend
+on earlier pairs only, so its correction still has mean zero and the estimate stays unbiased. The repeated-game variate
+uses the coefficient 1 from the first pair (the game's payoffs are the exact value function there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +35,27 @@ from arena.registry import envs as env_registry
 from arena.specs import EnvSpec
 
 CHANCE = -1
+PILOT_PAIRS = 20  # pairs played as they are, to fit the tree variate's coefficients
+
+
+@dataclass(frozen=True)
+class ControlVariate:
+    """A correction of a match's payoffs in `components(seats, payoffs, rounds)`: one row per player, one column
+    per component, each of mean zero; the first `pilot` pairs fit the coefficients (`fit`), none: all ones."""
+
+    components: Callable[[tuple[str, ...], tuple[float, ...], Any], np.ndarray]
+    pilot: int = 0
+
+    def fit(self, margins: Sequence[float], components: Sequence[np.ndarray]) -> np.ndarray:
+        """The coefficients that minimise the variance of margin + coefficients . components over the pairs given
+        (least squares on centred values; all ones without a pilot)."""
+        width = len(components[0]) if len(components) else 1
+        if not self.pilot or len(margins) < 2:
+            return np.ones(width)
+        x = np.asarray(components, dtype=float)
+        y = np.asarray(margins, dtype=float)
+        x, y = x - x.mean(axis=0), y - y.mean()
+        return -np.linalg.lstsq(x, y, rcond=None)[0]
 
 
 def repeated_applies(env: EnvSpec) -> bool:
@@ -35,6 +64,16 @@ def repeated_applies(env: EnvSpec) -> bool:
         return False
     tags = env_registry.get(env.id).tags
     return "repeated" in tags and "zero-sum" in tags
+
+
+def repeated(known: set[str]) -> ControlVariate:
+    """The repeated-game variate of the agents in `known` (coefficient 1, no pilot)."""
+
+    def components(seats: tuple[str, ...], payoffs: tuple[float, ...], rounds: Any) -> np.ndarray:
+        corrected = repeated_correction(seats, payoffs, rounds, known)
+        return (np.asarray(corrected) - np.asarray(payoffs, dtype=float))[:, None]
+
+    return ControlVariate(components)
 
 
 def repeated_correction(
@@ -71,10 +110,8 @@ class TreeCorrection:
     `strategies[name]` is that agent's behavioural strategy, one [infosets, actions] table per player."""
 
     def __init__(self, game: Any, strategies: Mapping[str, Sequence[np.ndarray]]) -> None:
-        if not strategies:
-            raise ValueError("the tree control variate needs at least one known strategy")
         self.game, self.strategies = game, dict(strategies)
-        self.reference = next(iter(self.strategies.values()))  # the unknown agent's stand-in
+        self.reference = [game.uniform_probs(p) for p in range(game.num_players)]  # the unknown agent's model
         parent = game.history_parent[1:].astype(np.int64)
         self._width = int(game.history_action.max()) + 1  # chance outcomes may outnumber the players' actions
         keys = parent * self._width + game.history_action[1:].astype(np.int64)
@@ -116,24 +153,33 @@ class TreeCorrection:
             np.add.at(values, game.history_parent[level], weight[level, None] * values[level])
         return values
 
-    def correct(
-        self, seats: tuple[str, ...], payoffs: tuple[float, ...], rounds: Mapping[str, Any] | None
-    ) -> tuple[float, ...]:
-        """`payoffs` with the corrections of every step of the recorded history taken at chance or by a known
-        agent; a match without a history (stored before histories were recorded) is left as it is."""
-        history = (rounds or {}).get("history")
+    def components(self, seats: tuple[str, ...], payoffs: tuple[float, ...], rounds: Any) -> np.ndarray:
+        """[players, 2]: the corrections of each player's payoff at the chance steps and at the known agents'
+        steps of the recorded history; zeros for a match without one (stored before histories were recorded)."""
+        found = np.zeros((self.game.num_players, 2))
+        history = (rounds or {}).get("history") if isinstance(rounds, Mapping) else None
         if not history or len(seats) != self.game.num_players:
-            return payoffs
+            return found
         values = self.values(tuple(seats))
         known = [name in self.strategies for name in seats]
-        total = np.zeros(self.game.num_players)
         node = 0
         for action in history:
             nxt = self.child(node, int(action))
             if nxt < 0:  # not in the compiled tree: the corrections so far stand (each has mean zero)
                 break
             mover = int(self.game.history_player[node])
-            if mover == CHANCE or (0 <= mover < len(known) and known[mover]):
-                total += values[node] - values[nxt]
+            if mover == CHANCE:
+                found[:, 0] += values[node] - values[nxt]
+            elif 0 <= mover < len(known) and known[mover]:
+                found[:, 1] += values[node] - values[nxt]
             node = nxt
+        return found
+
+    def correct(self, seats: tuple[str, ...], payoffs: tuple[float, ...], rounds: Any) -> tuple[float, ...]:
+        """`payoffs` with both components added in full (AIVAT's estimator)."""
+        total = self.components(seats, payoffs, rounds).sum(axis=1)
         return tuple(float(p + c) for p, c in zip(payoffs, total))
+
+    def variate(self) -> ControlVariate:
+        """This correction with its coefficients fitted on the first PILOT_PAIRS pairs."""
+        return ControlVariate(self.components, PILOT_PAIRS)
