@@ -303,8 +303,10 @@ def analyse_tournament(
     """Compute what is missing of exploitability and exact pairing payoffs, and store it; `announce` hears, before
     each env's probing starts, how many agents it probes and the budget of each. With `meter`, the probes count
     against the tournament's budgets; the result says why the analysis stopped short ("" when it did not)."""
+    if config.exploitability == "off":
+        return ""
     engine = _games_engine()
-    if engine is None or config.exploitability == "off":
+    if engine is None:
         return ""
     try:
         _analyse(store, config, engine, announce, meter)
