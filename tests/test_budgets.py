@@ -15,7 +15,7 @@ from arena.tournaments.schedule import Schedule
 from arena.tournaments.store import ResultsStore
 from tests.fake_openai_server import FakeChatServer
 
-LLM = "llm(model=scripted, base_url={url}, api_key_env=ARENA_TEST_KEY, cache=false)"
+LLM = "llm(model=scripted, base_url={url}, cache=false)"  # no key: probing processes see no later setenv
 
 
 def _pairings(db, name: str) -> Counter[str]:
@@ -50,8 +50,7 @@ def test_pairing_budget_counts_stored_matches_in_the_meter():
     assert meter.pairings_stopped() == "the pairing budget is spent for cfr vs random (2 games)"
 
 
-def test_pairing_dollar_budget_stops_the_llm_pairings_and_not_the_others(tmp_path, monkeypatch):
-    monkeypatch.setenv("ARENA_TEST_KEY", "not-a-real-key-123")
+def test_pairing_dollar_budget_stops_the_llm_pairings_and_not_the_others(tmp_path):
     db = tmp_path / "d.sqlite"
     with FakeChatServer() as server:
         llm = {"name": "llm", "spec": LLM.format(url=server.url), "prompt_price": 100.0}  # $0.01 a request
@@ -89,10 +88,9 @@ def test_ranked_run_passes_over_spent_pairings_and_ends(tmp_path):
     assert "separated" in run.stopped or "pairing budget" in run.stopped
 
 
-def test_analysis_of_an_act_only_llm_stops_at_the_budget(tmp_path, monkeypatch):
+def test_analysis_of_an_act_only_llm_stops_at_the_budget(tmp_path):
     """Its sampled exploitability estimate on Kuhn poker would ask 32 questions at each of 12 information sets
     (about $3.84 here); the run stops it at what the $0.5 budget leaves, stores no cut-short value, and counts it."""
-    monkeypatch.setenv("ARENA_TEST_KEY", "not-a-real-key-123")
     db = tmp_path / "a.sqlite"
     with FakeChatServer() as server:
         llm = {"name": "llm", "spec": LLM.format(url=server.url), "prompt_price": 100.0}  # $0.01 a request
