@@ -174,7 +174,10 @@ def _show_stored_transcript(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The `arena` parser. Given the `verb` on the command line, only that command's options are built (the
+    tournament's come from the config schema, training's from the learners); the others are named with their help
+    line only, which is all `arena --help` shows of them."""
     parser = _Parser(prog="arena", description="Multi-agent games, solvers, MARL and LLM agents, tournaments.")
     parser.add_argument("--version", action="version", version=f"arena {importlib.import_module('arena').__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -216,14 +219,20 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name and module_name.startswith(exc.name):
                 continue  # that part of arena is not installed in this build
             raise
-        module.add_parser(sub)
+        if verb is None or verb in module.COMMANDS:
+            module.add_parser(sub)
+        else:
+            for name, text in module.COMMANDS.items():
+                sub.add_parser(name, help=text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The `arena` command. Its heavy modules load inside, so that a Ctrl-C at any moment is one line."""
     try:
-        args = build_parser().parse_args(argv)
+        words = list(sys.argv[1:] if argv is None else argv)
+        verb = next((word for word in words if not word.startswith("-")), "")  # no option of `arena` takes a value
+        args = build_parser(verb).parse_args(words)
         return int(args.handler(args) or 0)
     except ArenaError as exc:
         print(f"arena: {exc}", file=sys.stderr)

@@ -44,6 +44,23 @@ def test_help_and_list_import_none_of_the_heavy_packages(argv: list[str]) -> Non
         assert "rich" not in found
 
 
+def imported_modules(*argv: str) -> set[str]:
+    """Every module `arena ARGV` imports, dotted names included."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "arena.cli", *argv], capture_output=True, text=True, timeout=120
+    )
+    return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_only_the_chosen_verb_builds_its_options() -> None:
+    """The tournament's options come from the config schema and training's from the learners: `arena --help` and
+    the other verbs name those verbs without loading either."""
+    for argv in (["--help"], ["list", "envs"]):
+        found = imported_modules(*argv)
+        assert "arena.tournaments.config" not in found and "arena.agents.marl.algorithms" not in found
+    assert "arena.tournaments.config" in imported_modules("tournament", "--help")
+
+
 def test_importing_the_tournament_engine_costs_no_scipy_and_no_openspiel() -> None:
     found = imported("-c", "import arena.tournaments.run, arena.tournaments.cli")
     assert not found & {*HEAVY, "pyspiel"}

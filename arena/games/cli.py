@@ -10,11 +10,12 @@ from typing import Any
 
 from arena.console import print_json, writable_dir
 from arena.errors import ParameterError
-from arena.specs import parse_value
+
+COMMANDS = {"solve": "run tabular solvers on a game and plot exploitability vs iterations"}
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("solve", help="run tabular solvers on a game and plot exploitability vs iterations")
+    p = subparsers.add_parser("solve", help=COMMANDS["solve"])
     p.add_argument("env", help="env id (kuhn_poker-v0, leduc_poker-v0, rps-v0 ...) or OpenSpiel game string")
     p.add_argument("--solver", nargs="+", required=True, metavar="NAME", help="one or more solvers (cfr, cfr_plus ...)")
     p.add_argument("--iterations", type=int, required=True, metavar="N")
@@ -44,6 +45,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _solver_params(assignments: list[str], solvers: list[str]) -> dict[str, dict[str, Any]]:
+    from arena.specs import parse_value
+
     params: dict[str, dict[str, Any]] = {name: {} for name in solvers}
     for item in assignments:
         key, eq, value = item.partition("=")

@@ -12,15 +12,20 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arena.console import make_console, print_json, writable_dir, writable_file
 from arena.errors import ArenaError, ConfigError
-from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, value_type
+
+if TYPE_CHECKING:
+    from arena.tournaments.config import TournamentConfig
 
 
 def _flagged() -> list[dataclasses.Field[Any]]:
-    """The schema's fields that have a command-line option, in schema order."""
+    """The schema's fields that have a command-line option, in schema order (the schema loads only for the
+    tournament verb: `arena --help` and the other verbs do without it)."""
+    from arena.tournaments.config import TournamentConfig
+
     return [f for f in dataclasses.fields(TournamentConfig) if f.metadata["flag"]]
 
 
@@ -34,6 +39,8 @@ def _help(f: dataclasses.Field[Any]) -> str:
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """One option per flagged schema field; every default is None (left out = not overridden)."""
+    from arena.tournaments.config import value_type
+
     for f in _flagged():
         kind, _ = value_type(f)
         options: dict[str, Any] = {"dest": f.name, "default": None, "help": _help(f)}
@@ -50,6 +57,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> TournamentConfig:
     """The config of `arena tournament`: a TOML file or --env/--agents, with the given options over it."""
+    from arena.tournaments.config import config_from_dict, load_config
+
     if args.config and args.env:
         raise ConfigError("give either a config file or --env/--agents, not both")
     overrides = {f.name: getattr(args, f.name) for f in _flagged() if getattr(args, f.name) is not None}
@@ -149,12 +158,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+COMMANDS = {
+    "tournament": "run (or resume) a round-robin tournament",
+    "report": "tables, CSV, plots and HTML from a results database",
+}
+
+
 def add_parser(subparsers: Any) -> None:
     """Register `arena tournament` and `arena report`."""
+    from arena.tournaments.config import TournamentConfig
+
     fields = {f.name: f for f in dataclasses.fields(TournamentConfig)}
     p = subparsers.add_parser(
         "tournament",
-        help="run (or resume) a round-robin tournament",
+        help=COMMANDS["tournament"],
         description="Run a tournament from a TOML file or from --env/--agents. Matches "
         "already in the database are not played again.",
     )
@@ -169,7 +186,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable summary and metrics")
     p.set_defaults(handler=_cmd_tournament)
 
-    p = subparsers.add_parser("report", help="tables, CSV, plots and HTML from a results database")
+    p = subparsers.add_parser("report", help=COMMANDS["report"])
     p.add_argument("db", help="results database")
     p.add_argument("--tournament", help="which tournament (needed when the database holds several)")
     p.add_argument("--all", action="store_true", help="report every tournament in the database")

@@ -7,12 +7,14 @@ from typing import Any
 
 from arena.console import print_json
 
+COMMANDS = {"compare": "head-to-head of two agents, stopped as soon as a sequential test decides"}
+
 
 def add_parser(subparsers: Any) -> None:
     """Register `arena compare`."""
     p = subparsers.add_parser(
         "compare",
-        help="head-to-head of two agents, stopped as soon as a sequential test decides",
+        help=COMMANDS["compare"],
         description="Play A against B on ENV in pairs of games (each seed in both seat orders). With --sprt, stop "
         "as soon as the sequential probability ratio test decides between H0 and H1; without it, play --max-games "
         "games and report the interval. Games already in the database are not played again.",

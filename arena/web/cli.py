@@ -15,11 +15,14 @@ DEFAULT_PORT = 8765
 DEFAULT_PLAY_DB = "arena-play.sqlite"
 
 
+COMMANDS = {"serve": "watch tournaments, replay matches and play in the browser"}
+
+
 def add_parser(subparsers: Any) -> None:
     """Register `arena serve`."""
     p = subparsers.add_parser(
         "serve",
-        help="watch tournaments, replay matches and play in the browser",
+        help=COMMANDS["serve"],
         description="Serve a web front end: tournaments with live progress, rankings, crosstables and plots; "
         "matches and a replay viewer; a play page where a person plays any env against any agent. Views of the "
         "databases are read-only; games played in the browser are stored in the play database.",

@@ -29,8 +29,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0 if status in (0, -15) else 1
 
 
+COMMANDS = {"llm": "language-model helpers: a local model server"}
+
+
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("llm", help="language-model helpers: a local model server")
+    p = subparsers.add_parser("llm", help=COMMANDS["llm"])
     verbs = p.add_subparsers(dest="llm_command", required=True, metavar="COMMAND")
     serve = verbs.add_parser(
         "serve",

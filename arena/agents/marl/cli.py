@@ -7,15 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from arena.agents.marl.algorithms import BUILTINS, algorithms, trainer_class
-from arena.agents.marl.configs import load_config_file, parse_value_for
 from arena.console import writable_dir
 from arena.errors import ConfigError, ParameterError, did_you_mean
-from arena.specs import EnvSpec
 
 
 def _algorithm(name: str) -> str:
     """`--algo`'s check, at parse time: looking the name up loads the plugins, which building the parser does not."""
+    from arena.agents.marl.algorithms import algorithms
+
     if name not in algorithms:
         choices = algorithms.names()
         raise argparse.ArgumentTypeError(
@@ -24,10 +23,15 @@ def _algorithm(name: str) -> str:
     return name
 
 
+COMMANDS = {"train": "train MAPPO, IPPO or MADDPG on an env and save checkpoints"}
+
+
 def add_parser(subparsers: Any) -> None:
+    from arena.agents.marl.algorithms import BUILTINS  # the learners load only for the train verb
+
     p = subparsers.add_parser(
         "train",
-        help="train MAPPO, IPPO or MADDPG on an env and save checkpoints",
+        help=COMMANDS["train"],
         description="Train a multi-agent learner. Writes config.json, metrics.csv, "
         "metrics.json (marl-eval layout), best.pt and last.pt to --out.",
     )
@@ -64,6 +68,9 @@ def add_parser(subparsers: Any) -> None:
 def hyperparameters(args: argparse.Namespace) -> dict[str, Any]:
     """The `--config` file's hyperparameters with the `--set KEY=VALUE` overrides on top, each value read as its
     type in the learner's schema (validation follows in `configs.build_config`)."""
+    from arena.agents.marl.algorithms import trainer_class
+    from arena.agents.marl.configs import load_config_file, parse_value_for
+
     schema = trainer_class(args.algo).Config
     config = load_config_file(args.config) if args.config else {}
     for item in args.set:
@@ -80,6 +87,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from arena.agents.marl.runner import seeds_report, train
+    from arena.specs import EnvSpec
 
     if args.seeds < 1:
         raise ParameterError("--seeds must be at least 1")
