@@ -83,6 +83,19 @@ def test_zero_sum_nash_and_maximum_entropy_refinement():
     assert np.allclose(metagame.max_entropy_nash(biased)[0], [1.0, 0.0], atol=1e-9)
 
 
+def test_two_agents_closed_form_is_the_programs_answer():
+    """Two agents are solved in closed form; the linear and entropy programs (a third agent that never plays, so
+    that they run) give the same weights, with and without the exact support."""
+    rng = np.random.default_rng(3)
+    for gap in [0.0, 1e-12, 3e-10, -5e-10, *rng.normal(size=6)]:
+        two = np.array([[0.0, gap], [-gap, 0.0]])
+        three = np.array([[0.0, gap, 5.0], [-gap, 0.0, 5.0], [-5.0, -5.0, 0.0]])  # the third loses to both
+        for exact in (True, False):
+            closed, value = metagame.max_entropy_nash(two, exact=exact)
+            solved, _ = metagame.max_entropy_nash(three, exact=exact)
+            assert value == 0.0 and np.allclose(closed, solved[:2], atol=1e-6), (gap, exact)
+
+
 def test_meta_game_from_matches():
     def match(a, b, pa):
         return _match(seats=[a, b], payoffs=[pa, -pa])

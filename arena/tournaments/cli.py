@@ -70,14 +70,18 @@ def config_from_args(args: argparse.Namespace) -> TournamentConfig:
 
 
 def _cmd_tournament(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if args.no_cache:  # read by the LLM agents of this process and of the workers it starts
+        os.environ["ARENA_LLM_NO_CACHE"] = "1"
+    if config.backend != "inprocess":  # the forkserver imports the workers' modules while this process imports below
+        from arena.tournaments.forkserver import start
+
+        start()
     # The engine and the report (numpy, scipy, rich) load here, not when the `arena` parser is built.
     from arena.tournaments.report import print_ranking
     from arena.tournaments.run import run_tournament
     from arena.tournaments.store import ResultsStore
 
-    config = config_from_args(args)
-    if args.no_cache:  # read by the LLM agents of this process and of the workers it starts
-        os.environ["ARENA_LLM_NO_CACHE"] = "1"
     try:
         run = run_tournament(config, progress=not args.json and sys.stderr.isatty())
     except KeyboardInterrupt:

@@ -29,6 +29,9 @@ import numpy as np
 from arena.specs import EnvSpec
 from arena.tournaments.statistics import Cell, Scored, payoff_cells
 
+LP_TOLERANCE = 1e-10  # the support programs' feasibility tolerance
+SUPPORT_WEIGHT = 1e-6  # a strategy no optimal strategy can give more than this is not in the equilibrium's support
+
 
 def zero_sum_nash(payoffs: np.ndarray) -> tuple[np.ndarray, float]:
     """A maximin strategy of the row player of the zero-sum matrix game `payoffs`, and the game's value (LP)."""
@@ -55,7 +58,7 @@ def zero_sum_nash(payoffs: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _equilibrium_support(payoffs: np.ndarray, value: float) -> list[int]:
     """The strategies that some maximin strategy plays: for each, the most weight an optimal strategy can give it
-    (one LP each, solved to 1e-10); those that can get no more than 1e-6 are never played in equilibrium."""
+    (one LP each, solved to LP_TOLERANCE); those that can get no more than SUPPORT_WEIGHT are never played."""
     import scipy.optimize  # heavy: see zero_sum_nash
 
     rows, cols = payoffs.shape
@@ -71,11 +74,26 @@ def _equilibrium_support(payoffs: np.ndarray, value: float) -> list[int]:
             b_eq=[1.0],
             bounds=[(0, None)] * rows,
             method="highs",
-            options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+            options={"primal_feasibility_tolerance": LP_TOLERANCE, "dual_feasibility_tolerance": LP_TOLERANCE},
         )
-        if result.status == 0 and -result.fun > 1e-6:
+        if result.status == 0 and -result.fun > SUPPORT_WEIGHT:
             support.append(i)
     return support
+
+
+def _two_agents(margin: np.ndarray, tolerance: float, exact: bool) -> np.ndarray:
+    """The programs' answer for two agents with margin a = margin[0, 1], in closed form: the better agent alone
+    when (with `exact`) the support test excludes the other (the most weight an optimal strategy could give it,
+    LP_TOLERANCE / |a|, is at most SUPPORT_WEIGHT); else the most uniform mixture that loses at most `tolerance`,
+    max(1/2, 1 - tolerance / |a|) on the better one. Tournaments of two agents then need no scipy at all."""
+    gap = abs(float(margin[0, 1]))
+    if gap == 0:
+        weight = 0.5
+    elif exact and LP_TOLERANCE / gap <= SUPPORT_WEIGHT:
+        weight = 1.0
+    else:
+        weight = max(0.5, 1.0 - tolerance / gap)
+    return np.array([weight, 1.0 - weight] if margin[0, 1] >= 0 else [1.0 - weight, weight])
 
 
 def max_entropy_nash(payoffs: np.ndarray, tolerance: float = 1e-9, exact: bool = True) -> tuple[np.ndarray, float]:
@@ -84,9 +102,11 @@ def max_entropy_nash(payoffs: np.ndarray, tolerance: float = 1e-9, exact: bool =
     With `exact`, the strategies no maximin strategy plays get exactly 0 (`_equilibrium_support`, one LP per
     strategy), so a pure equilibrium is returned exactly; the entropy is maximised over the others. Without it
     (bootstrap replicates) they may keep weights of the order of `tolerance` over their payoff gap."""
+    n = len(payoffs)
+    if n == 2 and payoffs.shape == (2, 2) and np.allclose(payoffs, -payoffs.T):
+        return _two_agents(payoffs, tolerance, exact), 0.0
     import scipy.optimize  # heavy: see zero_sum_nash
 
-    n = len(payoffs)
     if not exact and payoffs.shape == (n, n) and np.allclose(payoffs, -payoffs.T):
         p0, value = np.full(n, 1.0 / n), 0.0  # a symmetric zero-sum game is worth 0: no LP needed to know it
     else:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import arena.tournaments.forkserver  # noqa: F401 - it sets the forkserver's preload
 from arena.errors import ArenaError
 from arena.isolation import isolated
 from arena.specs import AgentSpec
@@ -373,12 +374,6 @@ START_FAILURE = (
     "a worker process exited as it started ({how}); when a script calls run_tournament, its top level must be "
     'under `if __name__ == "__main__":` (worker processes import the main script)'
 )
-
-
-# The forkserver (one per coordinator, started by whichever of the agent check, the analysis probes and the workers
-# comes first) imports what their processes run once, so that each of them starts from it without importing.
-FORKSERVER_PRELOAD = ["arena.tournaments.worker", "arena.tournaments.run", "arena.tournaments.analysis"]
-multiprocessing.get_context("forkserver").set_forkserver_preload(FORKSERVER_PRELOAD)
 
 
 class LocalPool(_Pool):
