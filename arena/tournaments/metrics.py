@@ -30,6 +30,7 @@ from arena.tournaments.ratings import Outcome, components, davidson, interval_ra
 from arena.tournaments.records import MatchRecord, StoredTournament
 from arena.tournaments.regret import env_regret
 from arena.tournaments.statistics import (
+    EnvKeys,
     Scored,
     agent_summaries,
     compare,
@@ -244,18 +245,14 @@ def seat_results(names: list[str], matches: Sequence[MatchRecord]) -> list[dict[
     seats = max((len(m.seats) for m in matches), default=0)
     out = []
     for s in range(seats):
-        here = [m for m in matches if len(m.seats) > s]
-        out.append(
-            {
-                "seat": s,
-                "mean_payoff": mean_interval([m.payoffs[s] for m in here]),
-                "agents": {
-                    n: mean_interval([m.payoffs[s] for m in here if m.seats[s] == n])
-                    for n in names
-                    if any(m.seats[s] == n for m in here)
-                },
-            }
-        )
+        everyone: list[float] = []
+        own: dict[str, list[float]] = defaultdict(list)  # in match order, as one pass over the matches gives them
+        for m in matches:
+            if len(m.seats) > s:
+                everyone.append(m.payoffs[s])
+                own[m.seats[s]].append(m.payoffs[s])
+        agents = {n: mean_interval(own[n]) for n in names if n in own}
+        out.append({"seat": s, "mean_payoff": mean_interval(everyone), "agents": agents})
     return out
 
 
@@ -282,17 +279,20 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
             exploitability[a.env][a.subject] = a.value
     scoring = stored.config.get("scoring", "match")  # databases from before `auto` were scored match by match
     all_orders = stored.config.get("seats", "all") == "all"
-    by_env: dict[EnvSpec, list[MatchRecord]] = defaultdict(list)
+    env_key = EnvKeys()
+    by_key: dict[int, list[MatchRecord]] = defaultdict(list)
     for m in matches:
-        by_env[m.env].append(m)
+        by_key[env_key(m.env)].append(m)
+    by_env = {env_key.spec(key): group for key, group in by_key.items()}
     env_list = list(dict.fromkeys(stored.envs + list(by_env)))
     outcomes = {env: env_outcomes(env) for env in env_list}
     scoring_of = {env: env_scoring(scoring, outcomes[env], all_orders) for env in env_list}
     games_by_env = {env: scored_games(by_env.get(env, []), scoring_of[env], all_orders) for env in env_list}
     # matches scored one by one keep their stored order (Elo depends on it), duplicate sets follow
     one_by_one = {env for env in env_list if scoring_of[env] == "match"}
+    one_by_one_keys = {key for key in by_key if env_key.spec(key) in one_by_one}
     games: list[Scored] = (
-        list(matches) if len(one_by_one) == len(env_list) else [m for m in matches if m.env in one_by_one]
+        list(matches) if len(one_by_one) == len(env_list) else [m for m in matches if env_key(m.env) in one_by_one_keys]
     )
     games += [g for env in env_list if scoring_of[env] == "duplicate" for g in games_by_env[env]]
     summaries = agent_summaries(names, matches, games)
@@ -307,6 +307,10 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
         meta = meta_game(env_names, env_games, exact, zero_sum, num_bootstrap) if players == 2 else None
         alpha = alpha_rank_of(env_names, env_games) if players and (players > 2 or not zero_sum) else None
         payoffs = [p for m in env_matches for p in m.payoffs]
+        own: dict[str, list[float]] = defaultdict(list)  # each agent's payoffs, in match and seat order
+        for m in env_matches:
+            for seat, payoff in zip(m.seats, m.payoffs):
+                own[seat].append(payoff)
         spread = max(payoffs) - min(payoffs) if payoffs else 0.0
         envs[env.text] = {
             "matches": len(env_matches),
@@ -324,10 +328,7 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
             "alpha_rank": plain(alpha) if alpha else None,
             "exploitability": exploitability.get(env, {}),
             "regret": {name: plain(summary) for name, summary in env_regret(env_matches).items()},
-            "mean_payoff": {
-                n: mean_interval([m.payoffs[s] for m in env_matches for s, seat in enumerate(m.seats) if seat == n])
-                for n in env_names
-            },
+            "mean_payoff": {n: mean_interval(own[n]) for n in env_names},
             "seats": seat_results(env_names, env_matches),
         }
     board = leaderboard(names, {e: games_by_env[e] for e in env_list}, num_bootstrap)

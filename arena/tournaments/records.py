@@ -15,6 +15,7 @@ import ast
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from arena.errors import ParameterError
@@ -47,9 +48,11 @@ MATCH_COLUMNS = (*ROW_COLUMNS[:1], "tournament", *ROW_COLUMNS[1:], "recorded")
 Row = dict[str, Any]  # column -> SQLite value (JSON text for lists and tables)
 
 
-@dataclass(eq=True)
+@dataclass(eq=True, slots=True)
 class MatchRecord:
-    """One recorded match; per-seat values are tuples in seat order (one seat is one player, or one team)."""
+    """One recorded match; per-seat values are tuples in seat order (one seat is one player, or one team).
+
+    Slotted: a report holds every match of a tournament, and a slotted record is a third of a plain one's size."""
 
     match_id: str
     env: EnvSpec
@@ -308,13 +311,18 @@ def encode_match(record: MatchRecord) -> Row:
 # Decoding (in the store)
 
 
+# The columns whose texts repeat across a tournament's rows: decoded once per distinct combination.
+_MEMO = 100_000
+_SHARED_COLUMNS = ("env", "seats", "payoffs", "outcomes", "illegal_moves", "timeouts", "errors", "random_fallbacks")
+
+
 class MatchDecoder:
     """Decodes matches-table rows; a tournament has few distinct envs and per-seat lists, each is decoded once."""
 
     def __init__(self) -> None:
         self.envs: dict[str, EnvSpec] = {}
         self.lists: dict[str, tuple[Any, ...]] = {}
-        self.empty_stats: dict[str, int] = {}
+        self.empty_stats: dict[str, tuple[dict[str, Any], ...]] = {}
 
     def env(self, text: str) -> EnvSpec:
         spec = self.envs.get(text)
@@ -331,52 +339,68 @@ class MatchDecoder:
         return value
 
     def stats(self, text: str | None) -> tuple[dict[str, Any], ...]:
-        """Agents' statistics; texts of only empty tables (most agents keep none) are parsed once per decoder."""
+        """Agents' statistics; texts of only empty tables (most agents keep none) are parsed once per decoder and
+        their records share those (never modified) empty tables."""
         if text is None:
             return ()
         empty = self.empty_stats.get(text)
         if empty is not None:
-            return tuple({} for _ in range(empty))
+            return empty
         value = tuple(json.loads(text))
         if all(s == {} for s in value):
-            self.empty_stats[text] = len(value)
+            self.empty_stats[text] = value
         return value
 
     def decode(self, columns: Sequence[str], values: Iterable[Any]) -> MatchRecord:
         return self.decode_all(columns, [tuple(values)])[0]
 
     def decode_all(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[MatchRecord]:
-        """The records of rows whose values come in `columns` order (rounds and recorded may be absent)."""
+        """The records of rows whose values come in `columns` order (rounds and recorded may be absent).
+
+        A tournament's rows repeat a few combinations of env and per-seat texts, so each combination is decoded
+        once (up to `_MEMO` of them) and its records share the decoded values."""
         at = {c: i for i, c in enumerate(columns)}
-        positions = [at[c] for c in ROW_COLUMNS[: ROW_COLUMNS.index("stuck") + 1]]  # the row's order, to `stuck`
-        match, env, seats, index, seed, payoffs, outcomes, termination, culprit, message, length, illegal = positions[
-            :12
-        ]
-        timeouts, errors, fallbacks, wall, stats, stuck = positions[12:]
+        shared = itemgetter(*(at[c] for c in _SHARED_COLUMNS))
+        match, index, seed, termination, culprit, message, length, wall, stuck = (
+            at[c]
+            for c in ("match_id", "idx", "seed", "termination", "culprit", "message", "length", "wall_time", "stuck")
+        )
         rounds, recorded = at.get("rounds"), at.get("recorded")
-        env_of_text, seat_list, stats_of, loads = self.env, self.seat_list, self.stats, json.loads
-        records = []
+        stats_at = at["agent_stats"]
+        seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        texts: dict[Any, Any] = {}  # terminations and messages repeat: one string each
+        loads, stats_of = json.loads, self.stats
+        records: list[MatchRecord] = []
+        append = records.append
         for row in rows:
+            key = shared(row)
+            values = seen.get(key)
+            if values is None:
+                env_text, *lists = key
+                values = (self.env(env_text), *(self.seat_list(t) for t in lists))
+                if len(seen) < _MEMO:
+                    seen[key] = values
+            env, seats, payoffs, outcomes, illegal, timeouts, errors, fallbacks = values
             text = row[rounds] if rounds is not None else None
-            records.append(
+            append(
                 MatchRecord(
                     row[match],
-                    env_of_text(row[env]),
-                    seat_list(row[seats]),
+                    env,
+                    seats,
                     row[index],
                     row[seed],
-                    seat_list(row[payoffs]),
-                    seat_list(row[outcomes]),
-                    row[termination],
+                    payoffs,
+                    outcomes,
+                    texts.setdefault(row[termination], row[termination]),
                     row[culprit],
-                    row[message],
+                    texts.setdefault(row[message], row[message]) if len(texts) < _MEMO else row[message],
                     row[length],
-                    seat_list(row[illegal]),
-                    seat_list(row[timeouts]),
-                    seat_list(row[errors]),
-                    seat_list(row[fallbacks]),
+                    illegal,
+                    timeouts,
+                    errors,
+                    fallbacks,
                     row[wall],
-                    stats_of(row[stats]),
+                    stats_of(row[stats_at]),
                     bool(row[stuck]),
                     loads(text) if text is not None else None,
                     row[recorded] if recorded is not None else None,

@@ -58,7 +58,8 @@ def build_report(
 def stored_costs(stored: StoredTournament) -> dict[str, Any] | None:
     """Tokens, dollars (at the stored prices) and seconds per agent and pairing, for tournaments whose agents
     report tokens; None otherwise (or when the stored config no longer reads)."""
-    if not any(isinstance(s, dict) and s.get("prompt_tokens") for m in stored.matches for s in m.agent_stats):
+    stated = [m for m in stored.matches if any(m.agent_stats)]  # most matches' agents keep no statistics
+    if not any(isinstance(s, dict) and s.get("prompt_tokens") for m in stated for s in m.agent_stats):
         return None
     try:
         config = config_from_dict({**stored.config, "name": stored.name})
@@ -71,7 +72,7 @@ def transcript_links(matches: list[MatchRecord], transcribed: set[str], db: str)
     """Per env and pairing with transcripts: the match the first-named agent did worst in and the one it did best
     in (by its payoff, ties to the earlier match), with the command that shows each decision by decision."""
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[float, MatchRecord]]] = {}
-    for m in matches:
+    for m in matches if transcribed else ():
         if m.match_id not in transcribed:
             continue
         pairing = tuple(sorted(set(m.seats)))

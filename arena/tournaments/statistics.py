@@ -15,7 +15,7 @@ seed (`scored_games`).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -74,13 +74,35 @@ class Scored(Protocol):
     def payoffs(self) -> tuple[float, ...]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Game:
-    """A duplicate set scored as one game: each agent once, with its mean payoff over the set's matches."""
+    """A duplicate set scored as one game: each agent once, with its mean payoff over the set's matches (slotted:
+    a large tournament has hundreds of thousands)."""
 
     env: EnvSpec
     seats: tuple[str, ...]
     payoffs: tuple[float, ...]
+
+
+class EnvKeys:
+    """An int key per env that equal specs share: the id of the first-seen equal spec. A decoder shares one spec
+    object per env, so keying by this hashes each distinct object once (hashing a spec is slow); `spec(key)`
+    gives the spec back. The specs must stay alive while it is used (the records hold them)."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, int] = {}
+        self.specs: dict[int, EnvSpec] = {}
+        self.by_spec: dict[EnvSpec, int] = {}
+
+    def __call__(self, env: EnvSpec) -> int:
+        key = self.by_id.get(id(env))
+        if key is None:
+            key = self.by_id[id(env)] = self.by_spec.setdefault(env, id(env))
+            self.specs.setdefault(key, env)
+        return key
+
+    def spec(self, key: int) -> EnvSpec:
+        return self.specs[key]
 
 
 def scored_games(matches: Sequence[Scored], scoring: str = "match", all_orders: bool = True) -> Sequence[Scored]:
@@ -94,19 +116,24 @@ def scored_games(matches: Sequence[Scored], scoring: str = "match", all_orders: 
     """
     if scoring != "duplicate":
         return matches
-    sets: dict[tuple[EnvSpec, int, tuple[str, ...]], list[Scored]] = defaultdict(list)
+    sets: dict[tuple[int, int, tuple[str, ...]], list[Scored]] = defaultdict(list)
+    env_key = EnvKeys()
     for m in matches:
-        sets[(m.env, getattr(m, "index", 0), tuple(sorted(m.seats)))].append(m)
+        sets[(env_key(m.env), getattr(m, "index", 0), tuple(sorted(m.seats)))].append(m)
     games = []
-    for (env, _, group), members in sets.items():
-        names = list(dict.fromkeys(group))
+    groups: dict[tuple[str, ...], tuple[str, ...]] = {}  # each group's names once, shared by its games
+    for (key, _, group), members in sets.items():
+        env = env_key.spec(key)
+        names = groups.get(group)
+        if names is None:
+            names = groups[group] = tuple(dict.fromkeys(group))
         if len(names) < len(group) or len(members) < (math.factorial(len(group)) if all_orders else 1):
             continue
         totals = dict.fromkeys(names, 0.0)
         for m in members:
             for name, payoff in zip(m.seats, m.payoffs):
                 totals[name] += payoff
-        games.append(Game(env, tuple(names), tuple(totals[n] / len(members) for n in names)))
+        games.append(Game(env, names, tuple(totals[n] / len(members) for n in names)))
     return games
 
 
@@ -249,20 +276,27 @@ def agent_summaries(
     """Per agent: results against other agents in `games` (the matches themselves by default), reliability rates
     and agent statistics (counts summed, means averaged)."""
     tallies = {n: _Tally() for n in names}
-    for m in matches:
-        for s, name in enumerate(m.seats):
+    # matches and games repeat a few shapes (seats, counts, payoffs): each distinct one is tallied once, times its count
+    shapes = Counter((m.seats, m.illegal_moves, m.timeouts, m.errors, m.culprit) for m in matches)
+    for (seats, illegal_moves, timeouts, errors, culprit), count in shapes.items():
+        for s, name in enumerate(seats):
             t = tallies.get(name)
             if t is None:
                 continue
-            t.matches += 1
-            t.illegal += m.illegal_moves[s] > 0
-            t.illegal_moves += m.illegal_moves[s]
-            t.timeouts += m.timeouts[s] > 0
-            t.errors += m.errors[s] > 0
-            t.forfeits += m.culprit == s
-            t.stats.append(m.agent_stats[s] if s < len(m.agent_stats) else {})
-    for game in matches if games is None else games:
-        seats, payoffs = game.seats, game.payoffs
+            t.matches += count
+            t.illegal += count * (illegal_moves[s] > 0)
+            t.illegal_moves += count * illegal_moves[s]
+            t.timeouts += count * (timeouts[s] > 0)
+            t.errors += count * (errors[s] > 0)
+            t.forfeits += count * (culprit == s)
+    for m in matches:  # empty tables (most agents keep no statistics) add nothing
+        if any(m.agent_stats):
+            for s, name in enumerate(m.seats):
+                t = tallies.get(name)
+                if t is not None and s < len(m.agent_stats):
+                    t.stats.append(m.agent_stats[s])
+    results = Counter((game.seats, game.payoffs) for game in (matches if games is None else games))
+    for (seats, payoffs), count in results.items():
         for s, name in enumerate(seats):
             if name not in tallies:
                 continue
@@ -271,11 +305,11 @@ def agent_summaries(
                     outcome = compare(payoffs[s], payoffs[o])
                     t = tallies[name]
                     if outcome > 0:
-                        t.wins += 1
+                        t.wins += count
                     elif outcome < 0:
-                        t.losses += 1
+                        t.losses += count
                     else:
-                        t.draws += 1
+                        t.draws += count
     out = {}
     for name, t in tallies.items():
         decided = t.wins + t.draws + t.losses
