@@ -291,9 +291,9 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
     # matches scored one by one keep their stored order (Elo depends on it), duplicate sets follow
     one_by_one = {env for env in env_list if scoring_of[env] == "match"}
     one_by_one_keys = {key for key in by_key if env_key.spec(key) in one_by_one}
-    games: list[Scored] = (
-        list(matches) if len(one_by_one) == len(env_list) else [m for m in matches if env_key(m.env) in one_by_one_keys]
-    )
+    games: list[Scored] = list(matches) if len(one_by_one) == len(env_list) else []
+    if one_by_one_keys and not games:
+        games = [m for m in matches if env_key(m.env) in one_by_one_keys]
     games += [g for env in env_list if scoring_of[env] == "duplicate" for g in games_by_env[env]]
     summaries = agent_summaries(names, matches, games)
     apart = never_compared(names, games)  # then no rating over all games is fitted either
