@@ -369,6 +369,7 @@ class MatchDecoder:
         stats_at = at["agent_stats"]
         seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         texts: dict[Any, Any] = {}  # terminations and messages repeat: one string each
+        seeds: dict[Any, Any] = {}  # a seed is shared by the seat orders and pairings of one game: one int each
         loads, stats_of = json.loads, self.stats
         records: list[MatchRecord] = []
         append = records.append
@@ -388,7 +389,7 @@ class MatchDecoder:
                     env,
                     seats,
                     row[index],
-                    row[seed],
+                    seeds.setdefault(row[seed], row[seed]) if len(seeds) < _MEMO else row[seed],
                     payoffs,
                     outcomes,
                     texts.setdefault(row[termination], row[termination]),
