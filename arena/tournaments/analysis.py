@@ -174,7 +174,7 @@ def bound_here(config: TournamentConfig, entry: AgentEntry, env: EnvSpec, allowa
     from arena.exploit.methods import Settings, approximate_method, measure
     from arena.exploit.rl import TrainingBudget
 
-    budget = min(config.bound_budget, allowance.seconds) * 0.6
+    budget = allowance.seconds * 0.6  # the bound budget, or less where the tournament has less left
     settings = Settings(  # a shallow search: a tournament's budget is a few seconds to a minute per agent
         budget_s=budget,
         depth=1,

@@ -94,6 +94,13 @@ class Spent:
         self.prompt_tokens += int(stats.get("prompt_tokens") or 0)
         self.completion_tokens += int(stats.get("completion_tokens") or 0)
 
+    def include(self, other: Spent) -> None:
+        """Add what `other` spent (its matches aside)."""
+        self.seconds += other.seconds
+        self.dollars += other.dollars
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if k != "payoff"}
 
@@ -228,10 +235,7 @@ def cost_report(
         seconds, spent_dollars, stats = analysis_cost(found)
         if stats:
             analysis.add(seconds, spent_dollars, stats)
-    total.seconds += analysis.seconds
-    total.dollars += analysis.dollars
-    total.prompt_tokens += analysis.prompt_tokens
-    total.completion_tokens += analysis.completion_tokens
+    total.include(analysis)
     return {
         "agents": {name: spent.agent_dict() for name, spent in sorted(agents.items())},
         "pairings": {name: spent.to_dict() for name, spent in sorted(pairings.items())},
