@@ -1,0 +1,90 @@
+"""The report computed from counts of match shapes (aggregated in SQL) gives the numbers the per-match report gave.
+
+`fixtures/report_mixed.json` is what `build_report` printed, before reports were aggregated, for the tournament
+`report_tournament.build` writes: several envs, duplicate sets complete and not, self-play, draws, forfeits,
+time-outs, errors, illegal moves, agents' statistics with tokens, transcripts and analyses. Every exact number must
+be the same to 1e-9; bootstrap intervals (and the ranks and order they decide) may differ, as long as they resample
+the same distribution, and are left out (`exact_part`). Regret keeps its per-match curves, so its intervals stay.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arena.tournaments.metrics import compute_metrics
+from arena.tournaments.report import build_report
+from arena.tournaments.store import ResultsStore
+from tests.report_tournament import build
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report_mixed.json"
+
+
+def exact_part(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The report without what bootstrap replicates decide, and without what names the machine (versions, paths)."""
+    out = json.loads(json.dumps(metrics, default=str))
+    out.pop("versions")
+    for link in out["transcripts"]:
+        for side in ("worst", "best"):
+            link[side].pop("show")
+    for env in out["envs"].values():
+        ranking = env["ranking"]
+        if ranking and ranking["method"] in ("rating", "nash"):
+            for row in ranking["rows"]:
+                del row["lower"], row["upper"], row["rank"]
+        if env["meta_game"]:
+            del env["meta_game"]["nash_ci"], env["meta_game"]["nash_averaging_ci"]
+    if out["leaderboard"]:
+        for row in out["leaderboard"]["rows"]:
+            del row["lower"], row["upper"], row["rank"]
+    agents = {}
+    for agent in out["agents"]:
+        del agent["rank"], agent["elo"]
+        for key in ("lower", "upper", "rank"):
+            agent["bradley_terry"].pop(key)
+            agent["headline"].pop(key)
+        agents[agent["name"]] = agent
+    out["agents"] = agents
+    return out
+
+
+def _assert_close(got: Any, want: Any, path: str = "") -> None:
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and sorted(got) == sorted(want), path
+        for key in want:
+            _assert_close(got[key], want[key], f"{path}.{key}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), path
+        for k, (g, w) in enumerate(zip(got, want)):
+            _assert_close(g, w, f"{path}[{k}]")
+    elif isinstance(want, float) and not isinstance(got, bool):
+        assert isinstance(got, int | float), path
+        assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, rel=1e-9, abs=1e-9), path
+    else:
+        assert got == want, path
+
+
+@pytest.fixture(scope="module")
+def mixed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("mixed") / "mixed.sqlite")
+
+
+def test_the_aggregated_report_gives_the_per_match_reports_numbers(mixed_db: Path) -> None:
+    want = json.loads(FIXTURE.read_text())
+    _assert_close(exact_part(build_report(mixed_db)), want)
+
+
+def test_records_in_memory_and_the_stores_aggregate_give_the_same_report(mixed_db: Path) -> None:
+    """compute_metrics over decoded records (tests, callers that hold records) equals the report from SQL counts,
+    bootstrap intervals included: both tally the same shapes in the same order."""
+    with ResultsStore(mixed_db, readonly=True) as store:
+        stored = store.tournament("mixed")
+    from_records = compute_metrics(stored)
+    from_sql = build_report(mixed_db)
+    for key in ("scheduled_config", "transcripts", "costs"):
+        from_sql.pop(key)
+    _assert_close(json.loads(json.dumps(from_records, default=str)), json.loads(json.dumps(from_sql, default=str)))
