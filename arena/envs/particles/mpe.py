@@ -94,7 +94,6 @@ class SpreadEnv(_MPEScenario):
             colors=[AGENT_BLUE] * N + [LANDMARK_GREY] * N,
         )
         self._index_others()
-        self._not_self = (1.0 - torch.eye(N, device=self.device))[:, :, None]
         self._finish_setup()
 
     def _reset_worlds(self, mask: torch.Tensor) -> None:
@@ -109,10 +108,14 @@ class SpreadEnv(_MPEScenario):
         )
 
     def _rewards(self) -> torch.Tensor:
-        N = self.N
-        dist = norm2(self.pos[None] - self.pos[:N, None], dim=2)  # [N, E, B]
-        cover = -dist[:, N:].amin(dim=0).sum(dim=0)
-        collisions = ((dist[:, :N] < 0.3).float() * self._not_self).sum(dim=1)
+        N, pos = self.N, self.pos
+        # The closest agent to each landmark by squared distance, whose root is the same float as the least distance
+        # (the square root is monotonic and correctly rounded): N roots per world instead of N^2.
+        squared = (pos[N:][None] - pos[:N, None]).square_().sum(dim=2)  # [agent, landmark, B]
+        cover = -squared.amin(dim=0).sqrt_().sum(dim=0)
+        # Each pair of agents once (the physics' colliding pairs); an overlap counts for both agents of the pair.
+        apart = norm2(pos.index_select(0, self._pair_a) - pos.index_select(0, self._pair_b), dim=1)  # [P, B]
+        collisions = torch.mm(self._pair_push.abs(), (apart < 0.3).float())
         return (1.0 - self.local_ratio) * cover - self.local_ratio * collisions
 
     def _heuristic_forces(self, obs: torch.Tensor, agent_index: torch.Tensor) -> torch.Tensor:
