@@ -1,8 +1,11 @@
 """All metrics of a stored tournament as plain JSON-able data: what `arena report` shows and `--json` prints.
 
-Every figure is computed from the store's records, so a report reads the same whether the run finished, was
+Every figure is computed from the store's matches, so a report reads the same whether the run finished, was
 interrupted or is still going: results and ratings (statistics.py, ratings.py), the meta-game and alpha-Rank
 (metagame.py), regret in repeated games (regret.py), and the stored exploitability and exact payoffs (analysis.py).
+The matches come as a `MatchTally` (each distinct match shape with its count, counted in SQL by
+`ResultsStore.tally`, or from decoded records), and every table is computed from those counts; only regret reads
+its matches one by one, from their rounds.
 
 The ranking of each env follows what its results mean (its registry entry's `Outcomes`) unless `rank_by` says
 otherwise: the expected payoff per game against the field where payoffs are amounts, general-sum or cooperative
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -27,16 +30,19 @@ from arena.registry import Outcomes, env_outcomes
 from arena.specs import EnvSpec
 from arena.tournaments.metagame import MetaGame, alpha_rank_of, meta_game
 from arena.tournaments.ratings import Outcome, components, davidson, interval_ranks
-from arena.tournaments.records import MatchRecord, StoredTournament
+from arena.tournaments.records import MatchShape, MatchTally, StoredTournament, tally_records
 from arena.tournaments.regret import env_regret
 from arena.tournaments.statistics import (
-    EnvKeys,
-    Scored,
+    Counts,
+    Game,
+    Games,
     agent_summaries,
     compare,
+    counted,
     field_payoffs,
-    mean_interval,
+    game_counts,
     multiplayer_payoffs,
+    one_by_one,
     pairing_results,
     payoff_cells,
     rating_tables,
@@ -108,27 +114,45 @@ def env_scoring(scoring: str, outcomes: Outcomes, all_orders: bool) -> str:
     return scoring
 
 
-def never_compared(names: list[str], games: Sequence[Scored]) -> list[list[str]] | None:
+def _scoring(config: Mapping[str, Any]) -> tuple[str, bool]:
+    # databases from before `auto` were scored match by match
+    return config.get("scoring", "match"), config.get("seats", "all") == "all"
+
+
+def duplicate_scored(config: Mapping[str, Any]) -> Callable[[EnvSpec], bool]:
+    """Whether a tournament of this stored config scores an env in duplicate sets (whose matches a tally then
+    keeps apart by game index)."""
+    scoring, all_orders = _scoring(config)
+    return lambda env: env_scoring(scoring, env_outcomes(env), all_orders) == "duplicate"
+
+
+def never_compared(names: list[str], games: Games) -> list[list[str]] | None:
     """The groups of agents that were never compared with each other (None when all of them were)."""
     index = {n: i for i, n in enumerate(names)}
     pairs = [
-        (index[a], index[b]) for g in games for a in g.seats for b in g.seats if a != b and a in index and b in index
+        (index[a], index[b])
+        for g, _ in counted(games)
+        for a in g.seats
+        for b in g.seats
+        if a != b and a in index and b in index
     ]
     groups = components(len(names), pairs)
     return [[names[i] for i in group] for group in groups] if len(groups) > 1 else None
 
 
-def _outcomes(names: list[str], games: Sequence[Scored]) -> list[Outcome]:
+def _outcomes(names: list[str], games: Games) -> tuple[list[Outcome], np.ndarray]:
+    """The decided comparisons of each distinct game (`Outcome.game` its position), and each game's count."""
     index = {n: i for i, n in enumerate(names)}
-    out = []
-    for k, g in enumerate(games):
+    out, counts = [], []
+    for k, (g, count) in enumerate(counted(games)):
+        counts.append(count)
         for a in range(len(g.seats)):
             for b in range(a + 1, len(g.seats)):
                 i, j = index.get(g.seats[a]), index.get(g.seats[b])
                 if i is not None and j is not None and i != j:
                     result = compare(g.payoffs[a], g.payoffs[b])
                     out.append(Outcome(k, i, j, 1.0 if result > 0 else (0.0 if result < 0 else 0.5)))
-    return out
+    return out, np.array(counts, dtype=np.int64)
 
 
 def _rows(values: list[tuple[str, float, float, float]], tie: float, exact: dict[str, bool] | None = None) -> list:
@@ -139,8 +163,9 @@ def _rows(values: list[tuple[str, float, float, float]], tie: float, exact: dict
     ]
 
 
-def _rating_ranking(names: list[str], games: Sequence[Scored], num_bootstrap: int, seed: int = 0) -> dict[str, Any]:
-    fit = davidson(names, _outcomes(names, games), len(games), num_bootstrap, seed)
+def _rating_ranking(names: list[str], games: Games, num_bootstrap: int, seed: int = 0) -> dict[str, Any]:
+    outcomes, counts = _outcomes(names, games)
+    fit = davidson(names, outcomes, len(counts), num_bootstrap, seed, counts=counts)
     rows = _rows([(r.name, r.rating, r.lower, r.upper) for r in fit.ratings], 0.0)
     return {"method": "rating", "label": "rating [95% CI]", "rows": rows, "draw_parameter": fit.draw_parameter}
 
@@ -150,7 +175,7 @@ def env_ranking(
     outcomes: Outcomes,
     rank_by: str,
     names: list[str],
-    games: Sequence[Scored],
+    games: Games,
     exact: dict[tuple[EnvSpec, str, str], float],
     meta: MetaGame | None,
     num_bootstrap: int,
@@ -162,7 +187,7 @@ def env_ranking(
     Payoff and Nash rankings put two agents in different ranks only when their intervals are more than
     `TIE_SHARE` of `spread` (the range of the env's match payoffs) apart: exact values have no interval, and
     differences that small are ties."""
-    players = max((len(g.seats) for g in games), default=2)
+    players = max((len(g.seats) for g, _ in counted(games)), default=2)
     method = rank_by
     note = None
     if rank_by == "auto":
@@ -217,57 +242,69 @@ def env_ranking(
     return result
 
 
-def leaderboard(
-    names: list[str], games_by_env: dict[EnvSpec, Sequence[Scored]], num_bootstrap: int
-) -> dict[str, Any] | None:
+def leaderboard(names: list[str], games_by_env: Mapping[EnvSpec, Games], num_bootstrap: int) -> dict[str, Any] | None:
     """One Davidson fit over the games of every env, each env weighing the same, with intervals from resampling
     games within each env (None with fewer than two envs that have games)."""
     envs = [e for e, g in games_by_env.items() if g]
     if len(envs) < 2:
         return None
-    games = [g for e in envs for g in games_by_env[e]]
-    strata = np.concatenate([np.full(len(games_by_env[e]), k) for k, e in enumerate(envs)])
-    weights = np.concatenate(
-        [np.full(len(games_by_env[e]), len(games) / (len(envs) * len(games_by_env[e]))) for e in envs]
-    )
+    by_env = {e: game_counts(games_by_env[e]) for e in envs}
+    played = {e: sum(by_env[e].values()) for e in envs}
+    games = {g: count for e in envs for g, count in by_env[e].items()}
+    strata = np.concatenate([np.full(len(by_env[e]), k) for k, e in enumerate(envs)])
+    total = sum(played.values())
+    weights = np.concatenate([np.full(len(by_env[e]), total / (len(envs) * played[e])) for e in envs])
     groups = never_compared(names, games)
     base = {"method": "rating", "label": "rating over all envs [95% CI]", "meaning": MEANINGS["leaderboard"],
             "envs": [e.text for e in envs]}  # fmt: skip
     if groups:
         return {**base, "rows": [], "never_compared": groups}
-    fit = davidson(names, _outcomes(names, games), len(games), num_bootstrap, 0, weights, strata)
+    outcomes, counts = _outcomes(names, games)
+    fit = davidson(names, outcomes, len(counts), num_bootstrap, 0, weights, strata, counts)
     rows = _rows([(r.name, r.rating, r.lower, r.upper) for r in fit.ratings], 0.0)
     return {**base, "rows": rows, "never_compared": None, "draw_parameter": fit.draw_parameter}
 
 
-def seat_results(names: list[str], matches: Sequence[MatchRecord]) -> list[dict[str, Any]]:
-    """Per seat (first player, second player...): the mean payoff of whoever sat there and of each agent."""
+def seat_results(names: list[str], matches: Mapping[MatchShape, int]) -> list[dict[str, Any]]:
+    """Per seat (first player, second player...): the mean payoff of whoever sat there and of each agent, from
+    the matches' shapes and counts."""
     seats = max((len(m.seats) for m in matches), default=0)
     out = []
     for s in range(seats):
-        everyone: list[float] = []
-        own: dict[str, list[float]] = defaultdict(list)  # in match order, as one pass over the matches gives them
-        for m in matches:
+        everyone = Counts()
+        own: dict[str, Counts] = defaultdict(Counts)
+        for m, count in matches.items():
             if len(m.seats) > s:
-                everyone.append(m.payoffs[s])
-                own[m.seats[s]].append(m.payoffs[s])
-        agents = {n: mean_interval(own[n]) for n in names if n in own}
-        out.append({"seat": s, "mean_payoff": mean_interval(everyone), "agents": agents})
+                everyone.add(m.payoffs[s], count)
+                own[m.seats[s]].add(m.payoffs[s], count)
+        agents = {n: own[n].interval() for n in names if n in own}
+        out.append({"seat": s, "mean_payoff": everyone.interval(), "agents": agents})
     return out
 
 
-def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by: str | None = None) -> dict[str, Any]:
+def _duplicate_sets(shapes: Mapping[MatchShape, int], firsts: Mapping[MatchShape, str], all_orders: bool) -> list[Game]:
+    """An env's duplicate sets as games, in schedule order: the order of their first matches."""
+    ordered = sorted(shapes, key=lambda m: (m.index, firsts[m]))
+    return list(scored_games({m: shapes[m] for m in ordered}, "duplicate", all_orders))
+
+
+def compute_metrics(
+    stored: StoredTournament, num_bootstrap: int = 200, rank_by: str | None = None, tally: MatchTally | None = None
+) -> dict[str, Any]:
     """All metrics of a tournament as plain JSON-able data (the report's content); envs are named by their text.
 
-    `rank_by` overrides the stored config's (`auto` by default); `num_bootstrap` (at least 2) replicates give every
-    bootstrap interval."""
+    `tally` holds its matches counted by shape (`ResultsStore.tally` with `duplicate_scored(stored.config)`);
+    without one they are tallied from `stored.matches`. `rank_by` overrides the stored config's (`auto` by
+    default); `num_bootstrap` (at least 2) replicates give every bootstrap interval."""
     if num_bootstrap < 2:
         raise ConfigError(f"bootstrap needs at least 2 replicates (got {num_bootstrap})")
     rank_by = rank_by or str(stored.config.get("rank_by", "auto"))
     if rank_by not in RANK_BY:
         raise ConfigError(f"rank_by must be one of {', '.join(RANK_BY)} (got {rank_by!r})")
-    matches = stored.matches
-    names = [a.name for a in stored.agents if any(a.name in m.seats for m in matches)]
+    if tally is None:
+        tally = tally_records(stored.matches, duplicate_scored(stored.config))
+    shapes = tally.shapes
+    names = [a.name for a in stored.agents if any(a.name in m.seats for m in shapes)]
     exact: dict[tuple[EnvSpec, str, str], float] = {}
     for a in stored.analyses:
         if a.kind == "exact_payoff" and a.value is not None:
@@ -277,44 +314,45 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
     for a in stored.analyses:
         if a.kind == "exploitability":
             exploitability[a.env][a.subject] = a.value
-    scoring = stored.config.get("scoring", "match")  # databases from before `auto` were scored match by match
-    all_orders = stored.config.get("seats", "all") == "all"
-    env_key = EnvKeys()
-    by_key: dict[int, list[MatchRecord]] = defaultdict(list)
-    for m in matches:
-        by_key[env_key(m.env)].append(m)
-    by_env = {env_key.spec(key): group for key, group in by_key.items()}
+    scoring, all_orders = _scoring(stored.config)
+    by_env: dict[EnvSpec, dict[MatchShape, int]] = defaultdict(dict)
+    for shape, count in shapes.items():
+        by_env[shape.env][shape] = count
     env_list = list(dict.fromkeys(stored.envs + list(by_env)))
     outcomes = {env: env_outcomes(env) for env in env_list}
     scoring_of = {env: env_scoring(scoring, outcomes[env], all_orders) for env in env_list}
-    games_by_env = {env: scored_games(by_env.get(env, []), scoring_of[env], all_orders) for env in env_list}
-    # matches scored one by one keep their stored order (Elo depends on it), duplicate sets follow
-    one_by_one = {env for env in env_list if scoring_of[env] == "match"}
-    one_by_one_keys = {key for key in by_key if env_key.spec(key) in one_by_one}
-    games: list[Scored] = list(matches) if len(one_by_one) == len(env_list) else []
-    if one_by_one_keys and not games:
-        games = [m for m in matches if env_key(m.env) in one_by_one_keys]
-    games += [g for env in env_list if scoring_of[env] == "duplicate" for g in games_by_env[env]]
-    summaries = agent_summaries(names, matches, games)
+    duplicate = [env for env in env_list if scoring_of[env] == "duplicate"]
+    sets = {env: _duplicate_sets(by_env.get(env, {}), tally.firsts, all_orders) for env in duplicate}
+    games_by_env = {env: game_counts(sets[env] if env in sets else by_env.get(env, {})) for env in env_list}
+    games = {g: count for env in env_list for g, count in games_by_env[env].items()}
+    summaries = agent_summaries(names, tally, games)
     apart = never_compared(names, games)  # then no rating over all games is fitted either
-    tables = rating_tables(names, games, num_bootstrap) if not apart else None
+    # Elo reads the games in the order played: matches scored one by one, then each env's duplicate sets
+    position = {g: k for k, g in enumerate(games)}
+    one_by_one_at = np.array([position[Game(*p)] for p in tally.played], dtype=np.int64)
+    sequence = np.concatenate(
+        [one_by_one_at[np.asarray(tally.order, dtype=np.int64)]]
+        + [np.array([position[g] for g in sets[env]], dtype=np.int64) for env in duplicate]
+    )
+    tables = rating_tables(names, games, num_bootstrap, sequence=sequence) if not apart else None
     envs: dict[str, dict[str, Any]] = {}
     for env in env_list:
-        env_matches, env_games, kind = by_env.get(env, []), games_by_env[env], outcomes[env]
+        env_matches, env_games, kind = by_env.get(env, {}), games_by_env[env], outcomes[env]
         env_names = [n for n in names if any(n in m.seats for m in env_matches)]
-        players = len(env_matches[0].seats) if env_matches else None
+        players = len(next(iter(env_matches)).seats) if env_matches else None
         zero_sum = kind.kind in ("amounts", "win-draw-loss")
-        meta = meta_game(env_names, env_games, exact, zero_sum, num_bootstrap) if players == 2 else None
-        alpha = alpha_rank_of(env_names, env_games) if players and (players > 2 or not zero_sum) else None
-        payoffs = [p for m in env_matches for p in m.payoffs]
-        own: dict[str, list[float]] = defaultdict(list)  # each agent's payoffs, in match and seat order
-        for m in env_matches:
+        listed = one_by_one(env_games) if players else []  # the meta-game and alpha-Rank read games one by one
+        meta = meta_game(env_names, listed, exact, zero_sum, num_bootstrap) if players == 2 else None
+        alpha = alpha_rank_of(env_names, listed) if players and (players > 2 or not zero_sum) else None
+        payoffs = {p for m in env_matches for p in m.payoffs}
+        own: dict[str, Counts] = defaultdict(Counts)  # each agent's payoffs with their counts
+        for m, count in env_matches.items():
             for seat, payoff in zip(m.seats, m.payoffs):
-                own[seat].append(payoff)
+                own[seat].add(payoff, count)
         spread = max(payoffs) - min(payoffs) if payoffs else 0.0
         envs[env.text] = {
-            "matches": len(env_matches),
-            "games": len(env_games),
+            "matches": sum(env_matches.values()),
+            "games": sum(env_games.values()),
             "players": players,
             "result": kind.kind,
             "chance": kind.chance,
@@ -327,8 +365,8 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
             "meta_game": plain(meta) if meta else None,
             "alpha_rank": plain(alpha) if alpha else None,
             "exploitability": exploitability.get(env, {}),
-            "regret": {name: plain(summary) for name, summary in env_regret(env_matches).items()},
-            "mean_payoff": {n: mean_interval(own[n]) for n in env_names},
+            "regret": {name: plain(summary) for name, summary in env_regret(tally.rounds.get(env, [])).items()},
+            "mean_payoff": {n: own[n].interval() for n in env_names},
             "seats": seat_results(env_names, env_matches),
         }
     board = leaderboard(names, {e: games_by_env[e] for e in env_list}, num_bootstrap)
@@ -354,13 +392,16 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
         key=lambda r: (r["rank"] is None, r["rank"] or 0, -(r["headline"]["value"] if r["headline"] else 0.0))
     )
     config = stored.config
+    terminations: Counter[str] = Counter()
+    for m, count in shapes.items():
+        terminations[m.termination] += count
     return {
         "tournament": stored.name,
-        "matches": len(matches),
-        "terminations": dict(sorted(Counter(m.termination for m in matches).items())),
+        "matches": tally.matches,
+        "terminations": dict(sorted(terminations.items())),
         "scoring": scoring,
         "rank_by": rank_by,
-        "games": len(games),
+        "games": sum(games.values()),
         "ranking": (
             {k: v for k, v in headline.items() if k != "rows"} | {"scope": "all envs" if board else ranked_env}
             if headline
@@ -371,7 +412,7 @@ def compute_metrics(stored: StoredTournament, num_bootstrap: int = 200, rank_by:
         "pairings": [plain(p) for p in pairing_results(names, games, exact)],
         "envs": envs,
         "config": config,
-        "seeds": {"master": config.get("seed", 0), "distinct_match_seeds": len({m.seed for m in matches})},
+        "seeds": {"master": config.get("seed", 0), "distinct_match_seeds": tally.seeds},
         "versions": versions(),
         "played_with": {"arena": stored.played_with},
         "meanings": MEANINGS,

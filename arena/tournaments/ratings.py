@@ -7,7 +7,9 @@ Gaussian prior so that an agent that never loses keeps a finite rating. Elo is t
 `R += K (S - E)` run over the matches in a shuffled order. Its reported value is the median over bootstrap
 replicates, because Elo depends on the order of the matches. Each interval holds the 2.5 and 97.5 percentiles of
 `num_bootstrap` refits on matches resampled with replacement. The rank of an agent is one plus the number of
-agents whose lower bound is above its upper bound, so agents whose intervals overlap share a rank.
+agents whose lower bound is above its upper bound, so agents whose intervals overlap share a rank. Every fit takes
+each distinct game once with how many times it was played (`counts`): a replicate draws those counts from the
+multinomial that resampling the games one by one gives, so the fits cost the same for a hundred games or a million.
 
 Win/draw/loss games are rated with Davidson's (1970) draw model instead of counting a draw as half a win:
 `P(i beats j) = p_i / Z`, `P(draw) = nu sqrt(p_i p_j) / Z`, `Z = p_i + p_j + nu sqrt(p_i p_j)`, fitted by maximum
@@ -19,6 +21,7 @@ leaderboard weighs each env equally) and bootstrap replicates resample games wit
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -264,14 +267,17 @@ def davidson(
     seed: int = 0,
     weights: np.ndarray | None = None,
     strata: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> DavidsonFit:
-    """Davidson ratings of `names` from the decided comparisons of `num_games` games (`Outcome.game` indexes
-    them), each game weighted by `weights` (1 by default); intervals from resampling games with replacement
-    within each stratum (`strata`, one label per game; one stratum by default)."""
+    """Davidson ratings of `names` from the decided comparisons of `num_games` distinct games (`Outcome.game`
+    indexes them), each played `counts` times (once by default) and weighted by `weights` (1 by default);
+    intervals from resampling the games played with replacement within each stratum (`strata`, one label per
+    game; one stratum by default)."""
     n = len(names)
     weights = np.ones(num_games) if weights is None else np.asarray(weights, dtype=float)
+    played = np.ones(num_games, dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
     table = _Outcomes(outcomes, n)
-    point, nu = fit_davidson(*table.tables(weights))
+    point, nu = fit_davidson(*table.tables(weights * played))
     if not num_games:
         return DavidsonFit(_ratings(names, point, np.empty((0, n))), nu)
     strata = np.zeros(num_games, dtype=int) if strata is None else np.asarray(strata)
@@ -279,10 +285,11 @@ def davidson(
     members = [np.flatnonzero(strata == s) for s in np.unique(strata)]
     replicates = []
     for _ in range(num_bootstrap):
-        counts = np.zeros(num_games)
+        drawn = np.zeros(num_games)
         for games in members:
-            counts[games] = rng.multinomial(len(games), np.full(len(games), 1.0 / len(games)))
-        replicates.append(fit_davidson(*table.tables(weights * counts), start=(point, nu))[0])
+            total = int(played[games].sum())
+            drawn[games] = rng.multinomial(total, played[games] / total)
+        replicates.append(fit_davidson(*table.tables(weights * drawn), start=(point, nu))[0])
     return DavidsonFit(_ratings(names, point, np.array(replicates)), nu)
 
 
@@ -293,61 +300,69 @@ def _ratings(names: list[str], point: np.ndarray, replicates: np.ndarray) -> lis
 
 
 def bradley_terry(
-    names: list[str], comparisons: list[list[tuple[int, int, float]]], num_bootstrap: int = 200, seed: int = 0
+    names: list[str],
+    comparisons: list[list[tuple[int, int, float]]],
+    num_bootstrap: int = 200,
+    seed: int = 0,
+    counts: Sequence[int] | None = None,
 ) -> list[Rating]:
-    """Bradley-Terry ratings from per-match comparisons, with intervals from resampling matches."""
+    """Bradley-Terry ratings from the comparisons of each distinct match, played `counts` times (once by
+    default), with intervals from resampling the matches played."""
     n = len(names)
     per_match = score_matrices(comparisons, n)
-    point = fit_bradley_terry(per_match.sum(axis=0))
+    played = np.ones(len(comparisons), dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
+    point = fit_bradley_terry(np.einsum("m,mij->ij", played, per_match))
     if not len(per_match):
         return _ratings(names, point, np.empty((0, n)))
     rng = np.random.default_rng(seed)
-    counts = rng.multinomial(len(per_match), np.full(len(per_match), 1.0 / len(per_match)), size=num_bootstrap)
-    totals = np.einsum("bm,mij->bij", counts, per_match)
+    total = int(played.sum())
+    drawn = rng.multinomial(total, played / total, size=num_bootstrap)
+    totals = np.einsum("bm,mij->bij", drawn, per_match)
     replicates = np.array([fit_bradley_terry(w) for w in totals])
     return _ratings(names, point, replicates)
 
 
 def elo_ratings(
-    names: list[str], comparisons: list[list[tuple[int, int, float]]], num_bootstrap: int = 200, seed: int = 0
+    names: list[str],
+    comparisons: list[list[tuple[int, int, float]]],
+    num_bootstrap: int = 200,
+    seed: int = 0,
+    sequence: np.ndarray | None = None,
 ) -> list[Rating]:
-    """Elo ratings: the median over bootstrap replicates, each a resample of the matches in a random order.
+    """Elo ratings: the median over bootstrap replicates, each a resample of the matches played in a random
+    order. The matches played are `sequence`, in the order played, as indices into the distinct matches'
+    `comparisons` (each of those once, in order, by default): replicates pick positions in it.
 
-    All replicates advance together, one comparison per step, so the cost is one short vector update per step;
-    the replicates' sequences are index arrays into one table of the comparisons, gathered a block at a time.
+    All replicates advance together, one match per step (its comparisons one after another), so the cost is a
+    few short vector updates per step; each replicate's sequence is an array of indices into the distinct
+    matches, whose comparisons are padded to the same number with no-ops, gathered a block at a time.
     """
     n = len(names)
-    flat = [c for items in comparisons for c in items]
-    if not flat:
+    width = max((len(items) for items in comparisons), default=0)
+    played = np.arange(len(comparisons)) if sequence is None else np.asarray(sequence)
+    if not width or not len(played):
         return _ratings(names, np.full(n, BASE), np.empty((0, n)))
-    table = np.array(flat + [(0, 0, 0.0)], dtype=float)  # the last row pads short sequences: no comparison
-    first, second = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
-    score, weight = table[:, 2], np.full(len(table), ELO_K)
-    weight[-1] = 0.0
-    lengths = np.array([len(items) for items in comparisons])
-    starts = np.cumsum(lengths) - lengths
+    first, second = np.zeros((len(comparisons), width), np.int64), np.zeros((len(comparisons), width), np.int64)
+    score, weight = np.zeros((len(comparisons), width)), np.zeros((len(comparisons), width))
+    for m, items in enumerate(comparisons):
+        for c, (i, j, s) in enumerate(items):
+            first[m, c], second[m, c], score[m, c], weight[m, c] = i, j, s, ELO_K
+    steps = len(played)
     rng = np.random.default_rng(seed)
-    sequences = []
-    for _ in range(num_bootstrap):
-        picks = rng.integers(0, len(comparisons), size=len(comparisons))
-        taken = lengths[picks]
-        offsets = np.arange(taken.sum()) - np.repeat(np.cumsum(taken) - taken, taken)
-        sequences.append((np.repeat(starts[picks], taken) + offsets).astype(np.int32))
-    steps = max(len(q) for q in sequences)
-    order = np.full((num_bootstrap, steps), len(table) - 1, dtype=np.int32)
-    for b, sequence in enumerate(sequences):
-        order[b, : len(sequence)] = sequence
-    del sequences
+    order = np.empty((num_bootstrap, steps), np.min_scalar_type(len(comparisons)))
+    for b in range(num_bootstrap):
+        order[b] = played[rng.integers(0, steps, size=steps)]
     ratings = np.full(num_bootstrap * n, BASE)  # replicate b's ratings at [b * n, (b + 1) * n)
-    base = np.arange(num_bootstrap) * n
+    base = np.arange(num_bootstrap)[:, None] * n
     for block in range(0, steps, 1024):
-        rows = order[:, block : block + 1024].T
-        block_i, block_j = first[rows] + base, second[rows] + base
+        rows = order[:, block : block + 1024].T  # [step, replicate]
+        block_i, block_j = first[rows] + base, second[rows] + base  # [step, replicate, comparison]
         block_s, block_k = score[rows], weight[rows]
-        for i, j, s, k in zip(block_i, block_j, block_s, block_k):
-            expected = 1.0 / (1.0 + 10.0 ** ((ratings[j] - ratings[i]) / 400.0))
-            delta = k * (s - expected)
-            ratings[i] += delta
-            ratings[j] -= delta
+        for step in zip(*(a.transpose(0, 2, 1) for a in (block_i, block_j, block_s, block_k))):
+            for i, j, s, k in zip(*step):
+                expected = 1.0 / (1.0 + 10.0 ** ((ratings[j] - ratings[i]) / 400.0))
+                delta = k * (s - expected)
+                ratings[i] += delta
+                ratings[j] -= delta
     replicates = ratings.reshape(num_bootstrap, n)
     return _ratings(names, np.median(replicates, axis=0), replicates)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -410,9 +411,162 @@ class MatchDecoder:
         return records
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Tallies (what a report reads)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchShape:
+    """What a report reads of a match, shared by every match of the tournament that has the same: `index` (the
+    game index) is kept only where duplicate scoring groups matches by it, else None."""
+
+    env: EnvSpec
+    seats: tuple[str, ...]
+    payoffs: tuple[float, ...]
+    termination: str
+    culprit: int | None
+    illegal_moves: tuple[int, ...]
+    timeouts: tuple[int, ...]
+    errors: tuple[int, ...]
+    index: int | None = None
+
+    def order(self) -> tuple[Any, ...]:
+        """The canonical order of shapes: every tally lists them in it, so bootstraps draw the same numbers."""
+        culprit = -1 if self.culprit is None else self.culprit
+        index = -1 if self.index is None else self.index
+        return (self.env.json, index, self.seats, self.payoffs, self.termination, culprit, self.illegal_moves,
+                self.timeouts, self.errors)  # fmt: skip
+
+
+Seats = tuple[str, ...]
+Stats = tuple[dict[str, Any], ...]
+Played = tuple[EnvSpec, Seats, tuple[float, ...]]  # what a match scored alone counts as: env, seats, payoffs
+
+
+@dataclass
+class MatchTally:
+    """A tournament's matches as its report reads them, without a record per match.
+
+    `shapes`: each distinct shape with how many matches have it (in canonical order); `stats`: the agents'
+    statistics of the matches that keep any (seats, statistics, count); `seeds`: how many distinct seeds;
+    `rounds`: per env, the seats and rounds of its matches with full-information feedback in schedule order
+    (regret reads every one). Elo reads games in schedule order: `firsts` gives the first match id of each shape
+    that keeps its game index (its duplicate set comes where its first match does), `played` the distinct
+    (env, seats, payoffs) of the other matches and `order` those matches in schedule order, as positions in
+    `played`."""
+
+    shapes: dict[MatchShape, int]
+    stats: list[tuple[Seats, Stats, int]]
+    seeds: int
+    rounds: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]]
+    firsts: dict[MatchShape, str]
+    played: list[Played]
+    order: array[int]
+
+    @property
+    def matches(self) -> int:
+        return sum(self.shapes.values())
+
+
+class _Tallier:
+    """Counts shapes, statistics and the schedule order (each distinct value once) into a `MatchTally`."""
+
+    def __init__(self) -> None:
+        self.shapes: dict[MatchShape, int] = {}
+        self.stats: dict[tuple[Seats, str], tuple[Stats, int]] = {}
+        self.firsts: dict[MatchShape, str] = {}
+        self.played: dict[Played, int] = {}
+        self.order: array[int] = array("q")
+
+    def add(self, shape: MatchShape, stats: Stats, count: int, first: str) -> None:
+        self.shapes[shape] = self.shapes.get(shape, 0) + count
+        if shape.index is not None and (shape not in self.firsts or first < self.firsts[shape]):
+            self.firsts[shape] = first
+        if any(stats):  # most agents keep no statistics
+            key = (shape.seats, json.dumps(stats, sort_keys=True, default=str))
+            held = self.stats.get(key)
+            self.stats[key] = (stats, count + (held[1] if held else 0))
+
+    def position(self, played: Played) -> int:
+        """Where `played` is in the tally's `played` list (added if new)."""
+        return self.played.setdefault(played, len(self.played))
+
+    def play(self, played: Played) -> None:
+        """The next match, in schedule order, of an env whose matches are scored one by one."""
+        self.order.append(self.position(played))
+
+    def tally(self, seeds: int, rounds: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]]) -> MatchTally:
+        shapes = {s: self.shapes[s] for s in sorted(self.shapes, key=MatchShape.order)}
+        stats = [(seats, *self.stats[seats, text]) for seats, text in sorted(self.stats)]
+        return MatchTally(shapes, stats, seeds, rounds, self.firsts, list(self.played), self.order)
+
+
+def full_information(rounds: dict[str, Any] | None) -> bool:
+    """Whether a match's rounds carry full-information feedback (what regret is computed from)."""
+    return rounds is not None and "action_payoffs" in rounds
+
+
+def tally_records(matches: Iterable[MatchRecord], by_index: Callable[[EnvSpec], bool]) -> MatchTally:
+    """The tally of decoded records (in schedule order); shapes keep the game index of the envs `by_index` picks."""
+    tallier = _Tallier()
+    indexed: dict[EnvSpec, bool] = {}
+    seeds = set()
+    rounds: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]] = {}
+    for m in matches:
+        keep = indexed.get(m.env)
+        if keep is None:
+            keep = indexed[m.env] = by_index(m.env)
+        shape = MatchShape(m.env, m.seats, m.payoffs, m.termination, m.culprit, m.illegal_moves, m.timeouts,
+                           m.errors, m.index if keep else None)  # fmt: skip
+        tallier.add(shape, m.agent_stats, 1, m.match_id)
+        if not keep:
+            tallier.play((m.env, m.seats, m.payoffs))
+        seeds.add(m.seed)
+        if m.rounds is not None and full_information(m.rounds):
+            rounds.setdefault(m.env, []).append((m.seats, m.rounds))
+    return tallier.tally(len(seeds), rounds)
+
+
+# The columns of the store's grouped rows `tally_rows` reads (then each group's first match id and count).
+TALLY_COLUMNS = ("env", "idx", "seats", "payoffs", "termination", "culprit", "illegal_moves", "timeouts", "errors",
+                 "agent_stats")  # fmt: skip
+
+
+def tally_rows(
+    rows: Iterable[Sequence[Any]],
+    seeds: int,
+    played: Iterable[tuple[str, str, str]],
+    rounds: Iterable[tuple[str, str, str]],
+    decoder: MatchDecoder,
+) -> MatchTally:
+    """The tally of the store's grouped rows (TALLY_COLUMNS, the group's first match id and its count; `idx` is
+    NULL where not kept), with the (env, seats, payoffs) texts of the matches not kept apart by index and the
+    (env, seats, rounds) texts of those with full-information rounds, both in schedule order. Texts that differ
+    but decode alike (a version-0 database's specs) count as one."""
+    tallier = _Tallier()
+    lists = decoder.seat_list
+    for env, index, seats, payoffs, termination, culprit, illegal, timeouts, errors, stats, first, count in rows:
+        shape = MatchShape(decoder.env(env), lists(seats), lists(payoffs), termination, culprit, lists(illegal),
+                           lists(timeouts), lists(errors), index)  # fmt: skip
+        tallier.add(shape, decoder.stats(stats), count, first)
+    positions: dict[tuple[str, str, str], int] = {}  # each distinct text decoded once
+    for texts in played:
+        at = positions.get(texts)
+        if at is None:
+            at = positions[texts] = tallier.position((decoder.env(texts[0]), lists(texts[1]), lists(texts[2])))
+        tallier.order.append(at)
+    by_env: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]] = {}
+    for env, seats, text in rounds:
+        value = json.loads(text)
+        if full_information(value):
+            by_env.setdefault(decoder.env(env), []).append((lists(seats), value))
+    return tallier.tally(seeds, by_env)
+
+
 @dataclass
 class StoredTournament:
-    """Everything the store holds about one tournament: what a report is computed from."""
+    """Everything the store holds about one tournament: what a report is computed from. `matches` holds every
+    decoded record, or nothing where the store tallied them instead (`ResultsStore.tally`)."""
 
     name: str
     config: dict[str, Any]  # the stored public config as plain data (specs in their canonical text)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from arena.tournaments.records import MatchRecord
 from arena.tournaments.statistics import mean_interval
 
 
@@ -182,14 +182,14 @@ def regret_summary(curves: list[RegretCurves], num_bootstrap: int = 100, seed: i
     )
 
 
-def env_regret(matches: Sequence[MatchRecord]) -> dict[str, RegretSummary]:
-    """Regret of every agent that played an env with full-information feedback."""
+def env_regret(matches: Iterable[tuple[tuple[str, ...], dict[str, Any]]]) -> dict[str, RegretSummary]:
+    """Regret of every agent that played an env with full-information feedback, from the (seats, rounds) of its
+    matches in schedule order (`records.MatchTally.rounds`)."""
     curves: dict[str, list[RegretCurves]] = defaultdict(list)
-    for m in matches:
-        rounds = m.rounds
-        if not rounds or "action_payoffs" not in rounds:  # none, or an action history only
+    for seats, rounds in matches:
+        if "action_payoffs" not in rounds:  # an action history only
             continue
-        for s, name in enumerate(m.seats):
+        for s, name in enumerate(seats):
             payoffs = rounds["action_payoffs"][s]
             if not payoffs or any(p is None for p in payoffs):
                 continue

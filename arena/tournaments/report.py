@@ -1,7 +1,8 @@
 """Reports of a tournament's metrics: rich tables in the terminal, CSV files, matplotlib plots, one-file HTML.
 
 `build_report(db, tournament)` reads the store (read-only, so it works while a run is writing) and computes the
-metrics; the writers below only format them.
+metrics from its matches counted in SQL (`ResultsStore.tally`); it decodes match records only for the matches
+with transcripts and, in tournaments whose agents report tokens, for the costs. The writers below only format them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,8 @@ from arena.console import make_console
 from arena.errors import ArenaError, ConfigError
 from arena.tournaments.config import config_from_dict
 from arena.tournaments.costs import cost_report
-from arena.tournaments.metrics import compute_metrics
-from arena.tournaments.records import MatchRecord, StoredTournament
+from arena.tournaments.metrics import compute_metrics, duplicate_scored
+from arena.tournaments.records import MatchRecord, MatchTally, StoredTournament
 from arena.tournaments.store import ResultsStore
 
 
@@ -46,35 +48,38 @@ def build_report(
                 f"{db} holds {len(names)} tournaments: {', '.join(names)}; choose one with --tournament NAME, "
                 "or report them all with --all"
             )
-        stored = store.tournament(store.resolve(tournament))
-        transcribed = store.transcribed_ids(stored.name)
-    metrics = compute_metrics(stored, num_bootstrap, rank_by)
+        stored = store.tournament(store.resolve(tournament), records=False)
+        tally = store.tally(stored.name, duplicate_scored(stored.config))
+        transcribed = store.records(stored.name, with_rounds=False, transcribed=True)
+        costs = stored_costs(stored, tally, lambda: store.records(stored.name, with_rounds=False))
+    metrics = compute_metrics(stored, num_bootstrap, rank_by, tally)
     metrics["scheduled_config"] = stored.config
-    metrics["transcripts"] = transcript_links(stored.matches, transcribed, str(db))
-    metrics["costs"] = stored_costs(stored)
+    metrics["transcripts"] = transcript_links(transcribed, str(db))
+    metrics["costs"] = costs
     return metrics
 
 
-def stored_costs(stored: StoredTournament) -> dict[str, Any] | None:
-    """Tokens, dollars (at the stored prices) and seconds per agent and pairing, for tournaments whose agents
-    report tokens; None otherwise (or when the stored config no longer reads)."""
-    stated = [m for m in stored.matches if any(m.agent_stats)]  # most matches' agents keep no statistics
-    if not any(isinstance(s, dict) and s.get("prompt_tokens") for m in stated for s in m.agent_stats):
+def stored_costs(
+    stored: StoredTournament, tally: MatchTally, records: Callable[[], list[MatchRecord]]
+) -> dict[str, Any] | None:
+    """Tokens, dollars (at the stored prices) and seconds per agent and pairing, from the match `records` (read
+    only then), for tournaments whose agents report tokens; None otherwise (or when the stored config no
+    longer reads)."""
+    if not any(isinstance(s, dict) and s.get("prompt_tokens") for _, stats, _ in tally.stats for s in stats):
         return None
     try:
         config = config_from_dict({**stored.config, "name": stored.name})
     except ArenaError:
         return None
-    return cost_report(config, stored.matches)
+    return cost_report(config, records())
 
 
-def transcript_links(matches: list[MatchRecord], transcribed: set[str], db: str) -> list[dict[str, Any]]:
-    """Per env and pairing with transcripts: the match the first-named agent did worst in and the one it did best
-    in (by its payoff, ties to the earlier match), with the command that shows each decision by decision."""
+def transcript_links(matches: list[MatchRecord], db: str) -> list[dict[str, Any]]:
+    """Per env and pairing, over the matches with transcripts: the match the first-named agent did worst in and
+    the one it did best in (by its payoff, ties to the earlier match), with the command that shows each decision
+    by decision."""
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[float, MatchRecord]]] = {}
-    for m in matches if transcribed else ():
-        if m.match_id not in transcribed:
-            continue
+    for m in matches:
         pairing = tuple(sorted(set(m.seats)))
         seat = m.seats.index(pairing[0])
         groups.setdefault((m.env.text, pairing), []).append((m.payoffs[seat], m))

@@ -1,7 +1,8 @@
 """Results of a tournament's matches with their uncertainty: wins, intervals, pairings, per-agent statistics, ratings.
 
 Wins and ratings count games: single matches, or under duplicate scoring the set of seat orders of a group on one
-seed (`scored_games`).
+seed (`scored_games`). Games come one by one or, as a report holds them, each distinct game with how many times
+it was played (`Games`): every table here is computed from those counts.
 - Per pairing: wins, draws and losses with Wilson 95% intervals, the mean payoff with a 95% interval and GTBench's
   normalised relative advantage, NRA = (sum of own payoffs - sum of the opponent's) / (sum of both absolutes).
 - Per agent: win rate, illegal-move, time-out and error rates, and its `agent_stats` over its matches: counts
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from arena.specs import EnvSpec
 from arena.tournaments.ratings import Rating, bradley_terry, elo_ratings, interval_ranks, match_scores
-from arena.tournaments.records import MatchRecord
+from arena.tournaments.records import MatchRecord, MatchTally, tally_records
 
 Z95 = 1.959963984540054
 
@@ -40,16 +41,41 @@ def wilson(successes: float, trials: int, z: float = Z95) -> tuple[float, float]
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def mean_interval(values: Sequence[float] | np.ndarray, z: float = Z95) -> tuple[float, float, float]:
-    """Mean and its normal 95% interval (the interval is the mean itself for fewer than two values)."""
+def moments(values: Sequence[float] | np.ndarray, counts: Sequence[int] | None = None) -> tuple[int, float, float]:
+    """How many values, their mean and unbiased variance (nan without values; nan variance under two), each
+    value occurring `counts` times (once by default)."""
     array = np.asarray(values, dtype=float)
-    if len(array) == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(array.mean())
-    if len(array) < 2:
+    weights = np.ones(len(array)) if counts is None else np.asarray(counts, dtype=float)
+    n = int(weights.sum())
+    if n == 0:
+        return 0, math.nan, math.nan
+    mean = float(weights @ array) / n
+    return n, mean, float(weights @ (array - mean) ** 2) / (n - 1) if n > 1 else math.nan
+
+
+def mean_interval(
+    values: Sequence[float] | np.ndarray, z: float = Z95, counts: Sequence[int] | None = None
+) -> tuple[float, float, float]:
+    """Mean and its normal 95% interval (the interval is the mean itself for fewer than two values), each value
+    occurring `counts` times (once by default)."""
+    n, mean, variance = moments(values, counts)
+    if n < 2:
         return mean, mean, mean
-    half = z * float(array.std(ddof=1)) / math.sqrt(len(array))
+    half = z * math.sqrt(variance / n)
     return mean, mean - half, mean + half
+
+
+class Counts(dict[float, int]):
+    """Values with how many times each occurred: all a mean and its interval need."""
+
+    def add(self, value: float, count: int = 1) -> None:
+        self[value] = self.get(value, 0) + count
+
+    def moments(self) -> tuple[int, float, float]:
+        return moments(list(self), list(self.values()))
+
+    def interval(self) -> tuple[float, float, float]:
+        return mean_interval(list(self), counts=list(self.values()))
 
 
 def compare(a: float, b: float) -> int:
@@ -76,36 +102,37 @@ class Scored(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Game:
-    """A duplicate set scored as one game: each agent once, with its mean payoff over the set's matches (slotted:
-    a large tournament has hundreds of thousands)."""
+    """What decides wins, as one game: a match's seats and payoffs, or a duplicate set's agents each with its mean
+    payoff over the set's matches."""
 
     env: EnvSpec
     seats: tuple[str, ...]
     payoffs: tuple[float, ...]
 
 
-class EnvKeys:
-    """An int key per env that equal specs share: the id of the first-seen equal spec. A decoder shares one spec
-    object per env, so keying by this hashes each distinct object once (hashing a spec is slow); `spec(key)`
-    gives the spec back. The specs must stay alive while it is used (the records hold them)."""
-
-    def __init__(self) -> None:
-        self.by_id: dict[int, int] = {}
-        self.specs: dict[int, EnvSpec] = {}
-        self.by_spec: dict[EnvSpec, int] = {}
-
-    def __call__(self, env: EnvSpec) -> int:
-        key = self.by_id.get(id(env))
-        if key is None:
-            key = self.by_id[id(env)] = self.by_spec.setdefault(env, id(env))
-            self.specs.setdefault(key, env)
-        return key
-
-    def spec(self, key: int) -> EnvSpec:
-        return self.specs[key]
+Games = Sequence[Scored] | Mapping[Any, int]  # games one by one, or each distinct game (a Scored) with its count
 
 
-def scored_games(matches: Sequence[Scored], scoring: str = "match", all_orders: bool = True) -> Sequence[Scored]:
+def counted(games: Games) -> Iterable[tuple[Scored, int]]:
+    """Each game with how many times it counts (once each for games given one by one)."""
+    return games.items() if isinstance(games, Mapping) else ((g, 1) for g in games)
+
+
+def one_by_one(games: Games) -> Sequence[Scored]:
+    """The games one by one (each distinct game repeated by its count), for what reads them so."""
+    return [g for g, count in games.items() for _ in range(count)] if isinstance(games, Mapping) else games
+
+
+def game_counts(games: Games) -> dict[Game, int]:
+    """Each distinct game (its env, seats and payoffs) with how many times it was played."""
+    out: dict[Game, int] = {}
+    for g, count in counted(games):
+        key = g if isinstance(g, Game) else Game(g.env, g.seats, g.payoffs)
+        out[key] = out.get(key, 0) + count
+    return out
+
+
+def scored_games(matches: Games, scoring: str = "match", all_orders: bool = True) -> Games:
     """The games that decide wins and ratings.
 
     Under "match" scoring every match is a game. Under "duplicate" scoring a game is the complete set of seat orders
@@ -116,24 +143,23 @@ def scored_games(matches: Sequence[Scored], scoring: str = "match", all_orders: 
     """
     if scoring != "duplicate":
         return matches
-    sets: dict[tuple[int, int, tuple[str, ...]], list[Scored]] = defaultdict(list)
-    env_key = EnvKeys()
-    for m in matches:
-        sets[(env_key(m.env), getattr(m, "index", 0), tuple(sorted(m.seats)))].append(m)
+    sets: dict[tuple[EnvSpec, int, tuple[str, ...]], list[tuple[Scored, int]]] = defaultdict(list)
+    for m, count in counted(matches):
+        sets[(m.env, getattr(m, "index", 0), tuple(sorted(m.seats)))].append((m, count))
     games = []
     groups: dict[tuple[str, ...], tuple[str, ...]] = {}  # each group's names once, shared by its games
-    for (key, _, group), members in sets.items():
-        env = env_key.spec(key)
+    for (env, _, group), members in sets.items():
         names = groups.get(group)
         if names is None:
             names = groups[group] = tuple(dict.fromkeys(group))
-        if len(names) < len(group) or len(members) < (math.factorial(len(group)) if all_orders else 1):
+        played = sum(count for _, count in members)
+        if len(names) < len(group) or played < (math.factorial(len(group)) if all_orders else 1):
             continue
         totals = dict.fromkeys(names, 0.0)
-        for m in members:
+        for m, count in members:
             for name, payoff in zip(m.seats, m.payoffs):
-                totals[name] += payoff
-        games.append(Game(env, names, tuple(totals[n] / len(members) for n in names)))
+                totals[name] += count * payoff
+        games.append(Game(env, names, tuple(totals[n] / played for n in names)))
     return games
 
 
@@ -165,26 +191,31 @@ class PairingResult:
 
 
 def pairing_results(
-    names: list[str], games: Sequence[Scored], exact: Mapping[tuple[EnvSpec, str, str], float]
+    names: list[str], games: Games, exact: Mapping[tuple[EnvSpec, str, str], float]
 ) -> list[PairingResult]:
     """Head-to-head results of every pair of different agents in two-player games, from the side of the one
     listed first in `names`; `exact` holds exact expected payoffs by (env, agent, opponent)."""
-    groups: dict[tuple[EnvSpec, str, str], list[tuple[float, float]]] = defaultdict(list)
+    groups: dict[tuple[EnvSpec, str, str], dict[tuple[float, float], int]] = defaultdict(dict)
     order = {n: i for i, n in enumerate(names)}
-    for m in games:
+    for m, count in counted(games):
         seats, payoffs = m.seats, m.payoffs
         if len(seats) != 2 or seats[0] == seats[1]:
             continue
         first = 0 if order[seats[0]] < order[seats[1]] else 1
-        groups[(m.env, seats[first], seats[1 - first])].append((payoffs[first], payoffs[1 - first]))
+        pairs = groups[(m.env, seats[first], seats[1 - first])]
+        pair = (payoffs[first], payoffs[1 - first])
+        pairs[pair] = pairs.get(pair, 0) + count
     out = []
     for (env, a, b), pairs in sorted(groups.items(), key=lambda g: (g[0][0].text, order[g[0][1]], order[g[0][2]])):
-        n = len(pairs)
-        results = [compare(x, y) for x, y in pairs]
-        wins, draws, losses = results.count(1), results.count(0), results.count(-1)
+        counts = list(pairs.values())
+        n = sum(counts)
+        results: Counter[int] = Counter()
+        for (x, y), count in pairs.items():
+            results[compare(x, y)] += count
+        wins, draws, losses = results[1], results[0], results[-1]
         own, other = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
-        mean, low, high = mean_interval(own)
-        scale = np.abs(own).sum() + np.abs(other).sum()
+        mean, low, high = mean_interval(own, counts=counts)
+        scale = float(np.abs(own) @ counts + np.abs(other) @ counts)
         out.append(
             PairingResult(
                 env=env,
@@ -202,7 +233,7 @@ def pairing_results(
                 loss_ci=wilson(losses, n),
                 mean_payoff=mean,
                 payoff_ci=(low, high),
-                nra=float((own.sum() - other.sum()) / scale) if scale > 0 else 0.0,
+                nra=float((own - other) @ counts / scale) if scale > 0 else 0.0,
                 exact_payoff=exact.get((env, a, b)),
             )
         )
@@ -247,13 +278,15 @@ def stat_kind(key: str) -> str:
     return "mean" if lowered.startswith(MEAN_PREFIXES) or lowered.endswith(MEAN_SUFFIXES) else "total"
 
 
-def _stat_values(stats: list[dict[str, Any]]) -> dict[str, list[float]]:
-    values: dict[str, list[float]] = defaultdict(list)
-    for entry in stats:
+def _stat_values(stats: list[tuple[dict[str, Any], int]]) -> dict[str, tuple[float, int]]:
+    """Per statistic, the sum of its values and how many there are, over (statistics, count) pairs."""
+    values: dict[str, tuple[float, int]] = {}
+    for entry, count in stats:
         for key, value in (entry or {}).items():
             if isinstance(value, int | float) and not isinstance(value, bool):
-                values[key].append(float(value))
-    return dict(values)
+                total, n = values.get(key, (0.0, 0))
+                values[key] = (total + count * float(value), n + count)
+    return values
 
 
 @dataclass
@@ -267,18 +300,20 @@ class _Tally:
     errors: int = 0
     forfeits: int = 0
     illegal_moves: int = 0
-    stats: list[dict[str, Any]] = field(default_factory=list)
+    stats: list[tuple[dict[str, Any], int]] = field(default_factory=list)
 
 
 def agent_summaries(
-    names: list[str], matches: Sequence[MatchRecord], games: Sequence[Scored] | None = None
+    names: list[str], matches: Sequence[MatchRecord] | MatchTally, games: Games | None = None
 ) -> dict[str, AgentStats]:
     """Per agent: results against other agents in `games` (the matches themselves by default), reliability rates
-    and agent statistics (counts summed, means averaged)."""
+    and agent statistics (counts summed, means averaged), from the matches' tally (made here from records)."""
+    tally = matches if isinstance(matches, MatchTally) else tally_records(matches, lambda env: False)
     tallies = {n: _Tally() for n in names}
-    # matches and games repeat a few shapes (seats, counts, payoffs): each distinct one is tallied once, times its count
-    shapes = Counter((m.seats, m.illegal_moves, m.timeouts, m.errors, m.culprit) for m in matches)
-    for (seats, illegal_moves, timeouts, errors, culprit), count in shapes.items():
+    for shape, count in tally.shapes.items():
+        seats, illegal_moves, timeouts, errors, culprit = (
+            shape.seats, shape.illegal_moves, shape.timeouts, shape.errors, shape.culprit
+        )  # fmt: skip
         for s, name in enumerate(seats):
             t = tallies.get(name)
             if t is None:
@@ -289,13 +324,14 @@ def agent_summaries(
             t.timeouts += count * (timeouts[s] > 0)
             t.errors += count * (errors[s] > 0)
             t.forfeits += count * (culprit == s)
-    for m in matches:  # empty tables (most agents keep no statistics) add nothing
-        if any(m.agent_stats):
-            for s, name in enumerate(m.seats):
-                t = tallies.get(name)
-                if t is not None and s < len(m.agent_stats):
-                    t.stats.append(m.agent_stats[s])
-    results = Counter((game.seats, game.payoffs) for game in (matches if games is None else games))
+    for seats, stats, count in tally.stats:
+        for s, name in enumerate(seats):
+            t = tallies.get(name)
+            if t is not None and s < len(stats):
+                t.stats.append((stats[s], count))
+    results: Counter[tuple[tuple[str, ...], tuple[float, ...]]] = Counter()
+    for game, count in counted(tally.shapes if games is None else games):
+        results[(game.seats, game.payoffs)] += count
     for (seats, payoffs), count in results.items():
         for s, name in enumerate(seats):
             if name not in tallies:
@@ -329,8 +365,8 @@ def agent_summaries(
             timeout_rate=t.timeouts / n if n else 0.0,
             error_rate=t.errors / n if n else 0.0,
             forfeits=t.forfeits,
-            stats={k: float(np.mean(v)) if kinds[k] == "mean" else float(sum(v)) for k, v in values.items()},
-            stats_per_match={k: sum(v) / n for k, v in values.items()} if n else {},
+            stats={k: total / count if kinds[k] == "mean" else total for k, (total, count) in values.items()},
+            stats_per_match={k: total / n for k, (total, _) in values.items()} if n else {},
             stat_kinds=kinds,
         )
     return out
@@ -344,17 +380,28 @@ class RatingTables:
     elo: list[Rating]
 
 
-def rating_tables(names: list[str], games: Sequence[Scored], num_bootstrap: int = 200, seed: int = 0) -> RatingTables:
-    """Bradley-Terry and Elo ratings over every game (comparisons between seats of different agents)."""
+def rating_tables(
+    names: list[str], games: Games, num_bootstrap: int = 200, seed: int = 0, sequence: np.ndarray | None = None
+) -> RatingTables:
+    """Bradley-Terry and Elo ratings over every game (comparisons between seats of different agents):
+    Bradley-Terry fitted and resampled on each distinct game's count, Elo on the games in the order played,
+    `sequence` (positions in `games`; by default each distinct game repeated by its count, in turn)."""
     index = {n: i for i, n in enumerate(names)}
-    comparisons = []
-    for m in games:
-        if all(s in index for s in m.seats):
-            items = match_scores([index[s] for s in m.seats], list(m.payoffs))
-            if items:
-                comparisons.append(items)
+    comparisons: list[list[tuple[int, int, float]]] = []
+    counts: list[int] = []
+    kept: list[int] = []
+    for m, count in counted(games):
+        items = match_scores([index[s] for s in m.seats], list(m.payoffs)) if all(s in index for s in m.seats) else []
+        kept.append(len(comparisons) if items else -1)
+        if items:
+            comparisons.append(items)
+            counts.append(count)
+    if sequence is None:
+        sequence = np.repeat(np.arange(len(kept)), np.array([count for _, count in counted(games)], dtype=np.int64))
+    played = np.array(kept, dtype=np.int64)[np.asarray(sequence, dtype=np.int64)]
     return RatingTables(
-        bradley_terry(names, comparisons, num_bootstrap, seed), elo_ratings(names, comparisons, num_bootstrap, seed)
+        bradley_terry(names, comparisons, num_bootstrap, seed, counts),
+        elo_ratings(names, comparisons, num_bootstrap, seed, played[played >= 0]),
     )
 
 
@@ -375,19 +422,21 @@ class Cell:
 
 def payoff_cells(
     env: EnvSpec,
-    games: Sequence[Scored],
+    games: Games,
     exact: Mapping[tuple[EnvSpec, str, str], float],
     zero_sum: bool,
 ) -> dict[tuple[str, str], Cell]:
     """(agent, opponent) -> Cell over the two-player games of one env. An exact value stored for (a, b) gives b's
     side too in zero-sum games; a cell with one game borrows the variance of all the env's payoffs."""
-    values: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for g in games:
+    values: dict[tuple[str, str], Counts] = defaultdict(Counts)
+    everything = Counts()
+    for g, count in counted(games):
         if len(g.seats) == 2 and g.seats[0] != g.seats[1]:
-            values[(g.seats[0], g.seats[1])].append(g.payoffs[0])
-            values[(g.seats[1], g.seats[0])].append(g.payoffs[1])
-    everything = [v for vs in values.values() for v in vs]
-    pooled = float(np.var(everything, ddof=1)) if len(everything) > 1 else 0.0
+            for (a, b), payoff in (((g.seats[0], g.seats[1]), g.payoffs[0]), ((g.seats[1], g.seats[0]), g.payoffs[1])):
+                values[(a, b)].add(payoff, count)
+                everything.add(payoff, count)
+    n, _, variance = everything.moments()
+    pooled = variance if n > 1 else 0.0
     cells: dict[tuple[str, str], Cell] = {}
     pairs = set(values) | {(a, b) for (e, a, b) in exact if e == env}
     if zero_sum:
@@ -396,12 +445,11 @@ def payoff_cells(
         known = exact.get((env, a, b))
         if known is None and zero_sum and (env, b, a) in exact:
             known = -exact[(env, b, a)]
-        sample = values.get((a, b), [])
+        games_of, mean, variance = values[(a, b)].moments() if (a, b) in values else (0, math.nan, math.nan)
         if known is not None:
-            cells[(a, b)] = Cell(float(known), 0.0, len(sample), True)
-        elif sample:
-            variance = float(np.var(sample, ddof=1)) if len(sample) > 1 else pooled
-            cells[(a, b)] = Cell(float(np.mean(sample)), variance / len(sample), len(sample), False)
+            cells[(a, b)] = Cell(float(known), 0.0, games_of, True)
+        elif games_of:
+            cells[(a, b)] = Cell(mean, (variance if games_of > 1 else pooled) / games_of, games_of, False)
     return cells
 
 
@@ -448,17 +496,17 @@ def field_payoffs(names: list[str], cells: Mapping[tuple[str, str], Cell], tie: 
     return out
 
 
-def multiplayer_payoffs(names: list[str], games: Sequence[Scored], tie: float = 0.0) -> list[FieldPayoff]:
+def multiplayer_payoffs(names: list[str], games: Games, tie: float = 0.0) -> list[FieldPayoff]:
     """Each agent's mean payoff per game (games of more than two seats), with a normal 95% interval."""
-    values: dict[str, list[float]] = defaultdict(list)
-    for g in games:
+    values: dict[str, Counts] = defaultdict(Counts)
+    for g, count in counted(games):
         for name, payoff in zip(g.seats, g.payoffs):
-            values[name].append(payoff)
+            values[name].add(payoff, count)
     out = []
     for name in names:
         if values.get(name):
-            mean, low, high = mean_interval(values[name])
-            out.append(FieldPayoff(name, mean, low, high, 0, 0, len(values[name])))
+            mean, low, high = values[name].interval()
+            out.append(FieldPayoff(name, mean, low, high, 0, 0, sum(values[name].values())))
     ranks = interval_ranks(np.array([f.lower for f in out]), np.array([f.upper for f in out]), tie)
     for f, rank in zip(out, ranks):
         f.rank = rank

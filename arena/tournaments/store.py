@@ -37,13 +37,16 @@ from arena.tournaments.config import TournamentConfig, settings
 from arena.tournaments.records import (
     MATCH_COLUMNS,
     ROW_COLUMNS,
+    TALLY_COLUMNS,
     AgentRecord,
     Analysis,
     MatchDecoder,
     MatchRecord,
+    MatchTally,
     StoredTournament,
     agent_of,
     env_of,
+    tally_rows,
     unpack_transcripts,
 )
 from arena.tournaments.schedule import match_id
@@ -93,6 +96,7 @@ _JSON_COLUMNS = {
     "analyses": ("value",),
     "transcripts": ("transcript",),
 }
+_FULL_INFORMATION = "instr(rounds, '\"action_payoffs\"') > 0"  # rounds with feedback (`records.full_information`)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -332,8 +336,8 @@ class ResultsStore:
         return config
 
     @_guarded
-    def tournament(self, name: str, with_rounds: bool = True) -> StoredTournament:
-        """Everything stored about a tournament, decoded."""
+    def tournament(self, name: str, with_rounds: bool = True, records: bool = True) -> StoredTournament:
+        """Everything stored about a tournament, decoded; without its match records unless `records`."""
         envs = [env_of(e) for e in self._stored_config(name).get("envs", [])]
         version = self.conn.execute("SELECT arena_version FROM tournaments WHERE name = ?", (name,)).fetchone()
         return StoredTournament(
@@ -341,10 +345,50 @@ class ResultsStore:
             self.config(name),
             envs,
             self.agent_records(name),
-            self.records(name, with_rounds),
+            self.records(name, with_rounds) if records else [],
             self.analyses(name),
             version[0] if version else None,
         )
+
+    @_guarded
+    def tally(self, tournament: str, by_index: Callable[[EnvSpec], bool] = lambda env: False) -> MatchTally:
+        """The tournament's matches counted by shape in SQL (`records.MatchTally`), reading only the columns a
+        report needs: the game index is kept for the envs `by_index` picks (duplicate scoring groups by it); only
+        the other envs' matches are read one by one (env, seats and payoffs, in schedule order, for Elo), and
+        rounds only for matches with full-information feedback (for regret)."""
+        decoder = MatchDecoder()
+        envs = [r[0] for r in self.conn.execute("SELECT DISTINCT env FROM matches WHERE tournament = ?", (tournament,))]
+        indexed = [text for text in envs if by_index(decoder.env(text))]
+        among = f"env IN ({', '.join('?' * len(indexed))})"
+        columns = ", ".join(f"CASE WHEN {among} THEN idx END" if c == "idx" else c for c in TALLY_COLUMNS)
+        rows = self.conn.execute(
+            f"SELECT {columns}, {_FULL_INFORMATION}, MIN(match_id), COUNT(*) FROM matches WHERE tournament = ? "
+            f"GROUP BY {', '.join(str(k) for k in range(1, len(TALLY_COLUMNS) + 2))}",
+            (*indexed, tournament),
+        ).fetchall()
+        seeds = self.conn.execute(
+            "SELECT COUNT(DISTINCT seed) + COALESCE(MAX(seed IS NULL), 0) FROM matches WHERE tournament = ?",
+            (tournament,),
+        ).fetchone()[0]
+        schedule = "ORDER BY idx, env, match_id"
+        played = (
+            self.conn.execute(
+                f"SELECT env, seats, payoffs FROM matches WHERE tournament = ? AND NOT {among} {schedule}",
+                (tournament, *indexed),
+            )
+            if len(indexed) < len(envs)
+            else ()
+        )
+        rounds = (
+            self.conn.execute(
+                f"SELECT env, seats, rounds FROM matches WHERE tournament = ? AND {_FULL_INFORMATION} {schedule}",
+                (tournament,),
+            )
+            if any(row[len(TALLY_COLUMNS)] for row in rows)
+            else ()
+        )
+        grouped = (row[: len(TALLY_COLUMNS)] + row[len(TALLY_COLUMNS) + 1 :] for row in rows)
+        return tally_rows(grouped, seeds, played, rounds, decoder)
 
     @_guarded
     def agent_records(self, tournament: str) -> list[AgentRecord]:
@@ -367,11 +411,15 @@ class ResultsStore:
         return self.conn.execute("SELECT count(*) FROM matches WHERE tournament = ?", (tournament,)).fetchone()[0]
 
     @_guarded
-    def records(self, tournament: str, with_rounds: bool = True) -> list[MatchRecord]:
-        """Every recorded match of a tournament in schedule order."""
+    def records(self, tournament: str, with_rounds: bool = True, transcribed: bool = False) -> list[MatchRecord]:
+        """Every recorded match of a tournament in schedule order (only those with a transcript if `transcribed`)."""
+        if transcribed and not self._has_table("transcripts"):
+            return []
         columns = [c for c in MATCH_COLUMNS if c != "tournament" and (with_rounds or c != "rounds")]
+        only = " AND match_id IN (SELECT match_id FROM transcripts WHERE tournament = ?)" if transcribed else ""
         cursor = self.conn.execute(
-            f"SELECT {', '.join(columns)} FROM matches WHERE tournament = ? ORDER BY idx, env, match_id", (tournament,)
+            f"SELECT {', '.join(columns)} FROM matches WHERE tournament = ?{only} ORDER BY idx, env, match_id",
+            (tournament, tournament) if transcribed else (tournament,),
         )
         return MatchDecoder().decode_all(columns, cursor)
 
