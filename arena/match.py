@@ -175,6 +175,7 @@ class _Match:
         self.limit, self.policy, self.max_retries, self.recorder = move_time_limit, illegal_moves, max_retries, recorder
         n = len(agents)
         self.seat = {name: i for i, name in enumerate(env.possible_agents)}
+        self.fresh = getattr(type(env), "fresh_observations", False) is True  # the class says so, not a wrapper
         self.payoffs = [0.0] * n
         self.illegal, self.timeouts, self.errors, self.fallbacks = [0] * n, [0] * n, [0] * n, [0] * n
         self._rng: np.random.Generator | None = None
@@ -247,7 +248,10 @@ class _Match:
 
     def observation(self, player: str, tensor: Any, info: dict[str, Any]) -> Observation:
         """What the agent gets: its own copies of the env's lists and arrays, so that changing them reaches
-        nothing the env or another agent uses."""
+        nothing the env or another agent uses (an env whose `fresh_observations` says it builds them anew at every
+        step has made those copies already)."""
+        if self.fresh:
+            return Observation(player=player, observation=tensor, info=info, step=self.steps)
         own = {k: v.copy() if isinstance(v, list | dict | np.ndarray) else v for k, v in info.items()}
         if isinstance(tensor, np.ndarray):
             tensor = tensor.copy()

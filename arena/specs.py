@@ -208,6 +208,7 @@ class Spec:
         object.__setattr__(self, "_text", format_spec(self.id, params))
         payload = {"name": self.name, "version": self.version, "params": params}
         object.__setattr__(self, "_json", json.dumps(payload, sort_keys=True, separators=(",", ":")))
+        object.__setattr__(self, "_hash", hash((type(self).__name__, self._json)))  # type: ignore[attr-defined]
 
     # -- forms ------------------------------------------------------------------------------------------------
 
@@ -272,7 +273,7 @@ class Spec:
         return isinstance(other, Spec) and type(other) is type(self) and other.json == self.json
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self.json))
+        return self._hash  # type: ignore[attr-defined]  # specs key dicts on every match: hashed once, when made
 
     def __str__(self) -> str:
         return self.text

@@ -302,3 +302,42 @@ class Briber(Agent):
 def test_a_payoff_outside_the_games_range_is_refused() -> None:
     with pytest.raises(arena.ArenaError, match="outside the game's range"):
         arena.play("kuhn_poker-v0", [Briber(), "random"], seed=0)
+
+
+class Scribbler(Agent):
+    """Plays the first legal move, then scribbles over everything it was shown."""
+
+    def act(self, obs: Observation) -> int:
+        action = obs.legal_actions[0]
+        obs.info["legal_actions"].clear()
+        obs.info["action_names"][:] = ["scribbled"] * len(obs.info["action_names"])
+        obs.info["action_mask"][:] = 0
+        obs.observation[:] = -7
+        obs.info["text"] = "scribbled"
+        return action
+
+
+class Witness(Agent):
+    """Plays the first legal move and keeps what it was shown."""
+
+    def reset(self, seed, player, env_spec) -> None:
+        super().reset(seed, player, env_spec)
+        self.seen: list[tuple[list[int], list[str], list[int], list[float]]] = []
+
+    def act(self, obs: Observation) -> int:
+        info, tensor = obs.info, obs.observation.tolist()
+        self.seen.append((list(obs.legal_actions), list(info["action_names"]), info["action_mask"].tolist(), tensor))
+        return obs.legal_actions[0]
+
+
+@pytest.mark.parametrize("env_id", ["kuhn_poker-v0", "leduc_poker-v0", "tic_tac_toe-v0"])
+def test_what_an_agent_scribbles_on_reaches_no_one_else(env_id: str) -> None:
+    """The env hands each agent objects of its own (cached descriptions are copied out, never lent)."""
+    env = arena.make_env(env_id)
+    alone = Witness()
+    arena.play(env, [Witness(), alone], seed=3)
+    witness = Witness()
+    arena.play(env, [Scribbler(), witness], seed=3)
+    arena.play(env, [Scribbler(), witness], seed=3)
+    assert witness.seen == alone.seen  # the second match, after two of scribbling
+    assert all(names != ["scribbled"] * len(names) for _, names, _, _ in witness.seen)

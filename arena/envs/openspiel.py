@@ -138,7 +138,10 @@ def info_state_key(game: pyspiel.Game, state: pyspiel.State, player: int) -> str
     observation string. Where the string does not tell the player's own past actions apart (Leduc with
     `action_mapping`: a fold facing no bet is played as a check and written as one), the player's own action ids
     are appended, which keeps the key perfect-recall."""
-    facts = _facts(game)
+    return _info_key(_facts(game), state, player)
+
+
+def _info_key(facts: _GameFacts, state: pyspiel.State, player: int) -> str:
     if facts.info_string:
         if facts.own_actions:
             own = " ".join(str(step.action) for step in state.full_history() if step.player == player)
@@ -294,7 +297,7 @@ def _build_info(
 def describe_state(game: pyspiel.Game, state: pyspiel.State, player: int) -> dict[str, Any]:
     """`info[player]` for a decision or terminal state: masks, legal moves, names, info-state key and text.
 
-    Each call returns a fresh dict with its own mask and legal-move list (callers may change them).
+    Each call returns a fresh dict with its own mask, legal moves and names (callers may change them).
     """
     terminal = state.is_terminal()
     return _describe(game, _facts(game), state, player, terminal, -1 if terminal else state.current_player())
@@ -306,7 +309,7 @@ def _describe(
     if terminal:
         key = (player, -1, state.history_str())
     elif facts.info_string:
-        key = (player, current, info_state_key(game, state, player))
+        key = (player, current, _info_key(facts, state, player))
     else:
         return _build_info(game, facts, state, player, terminal)
     info = facts.infos.get(key)
@@ -314,7 +317,12 @@ def _describe(
         if len(facts.infos) >= _MAX_CACHED_INFOS:
             facts.infos.clear()
         info = facts.infos[key] = _build_info(game, facts, state, player, terminal)
-    return {**info, "action_mask": info["action_mask"].copy(), "legal_actions": list(info["legal_actions"])}
+    return {
+        **info,
+        "action_mask": info["action_mask"].copy(),
+        "legal_actions": list(info["legal_actions"]),
+        "action_names": list(info["action_names"]),
+    }
 
 
 def observation_for(game: pyspiel.Game, state: pyspiel.State, player: int) -> Observation:
@@ -335,6 +343,7 @@ class OpenSpielEnv(AECEnv):
         "name": "openspiel",
         "is_parallelizable": False,
     }
+    fresh_observations = True  # every step's infos and tensors are new objects: the match loop need not copy them
 
     def __init__(self, game_string: str, render_mode: str | None = None) -> None:
         super().__init__()

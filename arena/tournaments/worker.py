@@ -42,6 +42,11 @@ from arena.tournaments.schedule import MatchTask, seat_groups
 OUTPUT_BYTES = 4096  # what is kept of an agent's printed output per match
 GUARDED = ("reset", "act", "action_probs", "observe", "match_stats", "close")
 TIMED = ("act", "take_transcript")  # calls the watchdog holds to the move time limit (a transcript comes with a move)
+INHERITABLE = ("reset", "observe", "match_stats", "close")  # Agent's defaults call no agent code
+
+
+def _inherited(cls: type, method: str) -> bool:
+    return getattr(cls, method, None) is getattr(Agent, method)
 
 
 class AgentFault(Exception):
@@ -373,9 +378,12 @@ class MatchRunner:
         self.depth = 0  # guarded calls in progress (an agent's act may call its own action_probs)
 
     def guard(self, agent: Agent) -> Agent:
-        """Put every method the engine calls on `agent` behind `_guarded` (the instance's own attributes)."""
+        """Put every method the engine calls on `agent` behind `_guarded` (the instance's own attributes), except
+        those it inherits unchanged from `Agent`: those are the engine's own code and cannot misbehave."""
         methods = (*GUARDED, "take_transcript") if hasattr(agent, "take_transcript") else GUARDED
         for method in methods:
+            if method in INHERITABLE and method not in vars(agent) and _inherited(type(agent), method):
+                continue
             setattr(agent, method, self._guarded(agent, method, timed=method in TIMED))
         return agent
 
