@@ -107,3 +107,32 @@ def test_match_scores_compare_payoffs_between_different_agents():
     assert ratings.match_scores([0, 1], [1.0, -1.0]) == [(0, 1, 1.0)]
     assert ratings.match_scores([0, 1, 2], [0.5, 0.5, -1.0]) == [(0, 1, 0.5), (0, 2, 1.0), (1, 2, 1.0)]
     assert ratings.match_scores([0, 0], [1.0, -1.0]) == []  # self-play says nothing about ratings
+
+
+def test_fits_on_counts_are_the_fits_on_the_games_one_by_one():
+    """A distinct match with its count fits exactly as its copies do; Elo over a sequence of distinct matches is
+    Elo over those matches one by one, replicate for replicate; and resampling counts (a multinomial over the
+    distinct matches) resamples the same distribution as resampling the matches themselves."""
+    distinct = [[(0, 1, 1.0)], [(0, 1, 0.0)], [(1, 2, 0.5)], [(0, 2, 1.0)], [(0, 1, 1.0), (0, 2, 0.0), (1, 2, 1.0)]]
+    counts = [30, 10, 12, 20, 8]
+    sequence = np.random.default_rng(4).permutation(np.repeat(np.arange(5), counts))
+    one_by_one = [distinct[k] for k in sequence]
+    names = ["a", "b", "c"]
+    elo_counted = ratings.elo_ratings(names, distinct, 40, seed=2, sequence=sequence)
+    elo_listed = ratings.elo_ratings(names, one_by_one, 40, seed=2)
+    assert [r.to_dict() for r in elo_counted] == [r.to_dict() for r in elo_listed]
+    counted = ratings.bradley_terry(names, distinct, 4000, seed=1, counts=counts)
+    listed = ratings.bradley_terry(names, one_by_one, 4000, seed=1)
+    for c, m in zip(counted, listed):
+        assert c.rating == pytest.approx(m.rating, abs=1e-9)
+        tolerance = 0.05 * (m.upper - m.lower)
+        assert c.lower == pytest.approx(m.lower, abs=tolerance) and c.upper == pytest.approx(m.upper, abs=tolerance)
+    outcomes = [ratings.Outcome(g, i, j, s) for g, items in enumerate(distinct) for i, j, s in items]
+    listed_outcomes = [ratings.Outcome(g, i, j, s) for g, items in enumerate(one_by_one) for i, j, s in items]
+    fit = ratings.davidson(names, outcomes, len(distinct), 2000, seed=1, counts=np.array(counts))
+    reference = ratings.davidson(names, listed_outcomes, len(one_by_one), 2000, seed=1)
+    assert fit.draw_parameter == pytest.approx(reference.draw_parameter, rel=1e-9)
+    for c, m in zip(fit.ratings, reference.ratings):
+        tolerance = 0.08 * (m.upper - m.lower)  # Monte Carlo error of a 2.5% tail over 2000 replicates
+        assert c.rating == pytest.approx(m.rating, abs=1e-7)
+        assert c.lower == pytest.approx(m.lower, abs=tolerance) and c.upper == pytest.approx(m.upper, abs=tolerance)
