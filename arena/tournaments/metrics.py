@@ -329,9 +329,9 @@ def compute_metrics(
     apart = never_compared(names, games)  # then no rating over all games is fitted either
     # Elo reads the games in the order played: matches scored one by one, then each env's duplicate sets
     position = {g: k for k, g in enumerate(games)}
-    one_by_one_at = np.array([position[Game(*p)] for p in tally.played], dtype=np.int64)
+    played_at = np.array([position[Game(*p)] for p in tally.played], dtype=np.int64)
     sequence = np.concatenate(
-        [one_by_one_at[np.asarray(tally.order, dtype=np.int64)]]
+        [played_at[np.asarray(tally.order, dtype=np.int64)]]
         + [np.array([position[g] for g in sets[env]], dtype=np.int64) for env in duplicate]
     )
     tables = rating_tables(names, games, num_bootstrap, sequence=sequence) if not apart else None

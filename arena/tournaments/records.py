@@ -17,7 +17,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from arena.errors import ParameterError
 from arena.specs import AgentSpec, EnvSpec, Spec, parse_value, split_top_level
@@ -434,8 +434,17 @@ class MatchShape:
         """The canonical order of shapes: every tally lists them in it, so bootstraps draw the same numbers."""
         culprit = -1 if self.culprit is None else self.culprit
         index = -1 if self.index is None else self.index
-        return (self.env.json, index, self.seats, self.payoffs, self.termination, culprit, self.illegal_moves,
-                self.timeouts, self.errors)  # fmt: skip
+        return (
+            self.env.json,
+            index,
+            self.seats,
+            self.payoffs,
+            self.termination,
+            culprit,
+            self.illegal_moves,
+            self.timeouts,
+            self.errors,
+        )
 
 
 Seats = tuple[str, ...]
@@ -501,7 +510,7 @@ class _Tallier:
         return MatchTally(shapes, stats, seeds, rounds, self.firsts, list(self.played), self.order)
 
 
-def full_information(rounds: dict[str, Any] | None) -> bool:
+def full_information(rounds: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
     """Whether a match's rounds carry full-information feedback (what regret is computed from)."""
     return rounds is not None and "action_payoffs" in rounds
 
@@ -516,20 +525,39 @@ def tally_records(matches: Iterable[MatchRecord], by_index: Callable[[EnvSpec], 
         keep = indexed.get(m.env)
         if keep is None:
             keep = indexed[m.env] = by_index(m.env)
-        shape = MatchShape(m.env, m.seats, m.payoffs, m.termination, m.culprit, m.illegal_moves, m.timeouts,
-                           m.errors, m.index if keep else None)  # fmt: skip
+        shape = MatchShape(
+            m.env,
+            m.seats,
+            m.payoffs,
+            m.termination,
+            m.culprit,
+            m.illegal_moves,
+            m.timeouts,
+            m.errors,
+            m.index if keep else None,
+        )
         tallier.add(shape, m.agent_stats, 1, m.match_id)
         if not keep:
             tallier.play((m.env, m.seats, m.payoffs))
         seeds.add(m.seed)
-        if m.rounds is not None and full_information(m.rounds):
+        if full_information(m.rounds):
             rounds.setdefault(m.env, []).append((m.seats, m.rounds))
     return tallier.tally(len(seeds), rounds)
 
 
 # The columns of the store's grouped rows `tally_rows` reads (then each group's first match id and count).
-TALLY_COLUMNS = ("env", "idx", "seats", "payoffs", "termination", "culprit", "illegal_moves", "timeouts", "errors",
-                 "agent_stats")  # fmt: skip
+TALLY_COLUMNS = (
+    "env",
+    "idx",
+    "seats",
+    "payoffs",
+    "termination",
+    "culprit",
+    "illegal_moves",
+    "timeouts",
+    "errors",
+    "agent_stats",
+)
 
 
 def tally_rows(
@@ -546,8 +574,17 @@ def tally_rows(
     tallier = _Tallier()
     lists = decoder.seat_list
     for env, index, seats, payoffs, termination, culprit, illegal, timeouts, errors, stats, first, count in rows:
-        shape = MatchShape(decoder.env(env), lists(seats), lists(payoffs), termination, culprit, lists(illegal),
-                           lists(timeouts), lists(errors), index)  # fmt: skip
+        shape = MatchShape(
+            decoder.env(env),
+            lists(seats),
+            lists(payoffs),
+            termination,
+            culprit,
+            lists(illegal),
+            lists(timeouts),
+            lists(errors),
+            index,
+        )
         tallier.add(shape, decoder.stats(stats), count, first)
     positions: dict[tuple[str, str, str], int] = {}  # each distinct text decoded once
     for texts in played:

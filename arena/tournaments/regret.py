@@ -183,12 +183,10 @@ def regret_summary(curves: list[RegretCurves], num_bootstrap: int = 100, seed: i
 
 
 def env_regret(matches: Iterable[tuple[tuple[str, ...], dict[str, Any]]]) -> dict[str, RegretSummary]:
-    """Regret of every agent that played an env with full-information feedback, from the (seats, rounds) of its
-    matches in schedule order (`records.MatchTally.rounds`)."""
+    """Regret of every agent that played an env, from the (seats, rounds) of its matches with full-information
+    feedback in schedule order (`records.MatchTally.rounds`)."""
     curves: dict[str, list[RegretCurves]] = defaultdict(list)
     for seats, rounds in matches:
-        if "action_payoffs" not in rounds:  # an action history only
-            continue
         for s, name in enumerate(seats):
             payoffs = rounds["action_payoffs"][s]
             if not payoffs or any(p is None for p in payoffs):

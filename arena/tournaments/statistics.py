@@ -310,20 +310,17 @@ def agent_summaries(
     and agent statistics (counts summed, means averaged), from the matches' tally (made here from records)."""
     tally = matches if isinstance(matches, MatchTally) else tally_records(matches, lambda env: False)
     tallies = {n: _Tally() for n in names}
-    for shape, count in tally.shapes.items():
-        seats, illegal_moves, timeouts, errors, culprit = (
-            shape.seats, shape.illegal_moves, shape.timeouts, shape.errors, shape.culprit
-        )  # fmt: skip
-        for s, name in enumerate(seats):
+    for m, count in tally.shapes.items():
+        for s, name in enumerate(m.seats):
             t = tallies.get(name)
             if t is None:
                 continue
             t.matches += count
-            t.illegal += count * (illegal_moves[s] > 0)
-            t.illegal_moves += count * illegal_moves[s]
-            t.timeouts += count * (timeouts[s] > 0)
-            t.errors += count * (errors[s] > 0)
-            t.forfeits += count * (culprit == s)
+            t.illegal += count * (m.illegal_moves[s] > 0)
+            t.illegal_moves += count * m.illegal_moves[s]
+            t.timeouts += count * (m.timeouts[s] > 0)
+            t.errors += count * (m.errors[s] > 0)
+            t.forfeits += count * (m.culprit == s)
     for seats, stats, count in tally.stats:
         for s, name in enumerate(seats):
             t = tallies.get(name)
@@ -445,7 +442,7 @@ def payoff_cells(
         known = exact.get((env, a, b))
         if known is None and zero_sum and (env, b, a) in exact:
             known = -exact[(env, b, a)]
-        games_of, mean, variance = values[(a, b)].moments() if (a, b) in values else (0, math.nan, math.nan)
+        games_of, mean, variance = values.get((a, b), Counts()).moments()
         if known is not None:
             cells[(a, b)] = Cell(float(known), 0.0, games_of, True)
         elif games_of:

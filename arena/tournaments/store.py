@@ -15,6 +15,9 @@ The schema's version is SQLite's `user_version`; `MIGRATIONS[v]` takes a databas
 opening an older database for writing runs the steps it lacks in one transaction (a new database gets the base
 tables, then every step). Version 0 (databases written before specs were stored as JSON) holds specs as text.
 Read-only opens read a database as it is: a table a later version added reads as empty.
+
+Reports read a tournament's matches as `tally` counts them: grouped in SQL by what the report's tables read, so a
+million matches come back as a few thousand rows; `records` decodes every match, for what needs each one.
 """
 
 from __future__ import annotations
@@ -351,7 +354,7 @@ class ResultsStore:
         )
 
     @_guarded
-    def tally(self, tournament: str, by_index: Callable[[EnvSpec], bool] = lambda env: False) -> MatchTally:
+    def tally(self, tournament: str, by_index: Callable[[EnvSpec], bool]) -> MatchTally:
         """The tournament's matches counted by shape in SQL (`records.MatchTally`), reading only the columns a
         report needs: the game index is kept for the envs `by_index` picks (duplicate scoring groups by it); only
         the other envs' matches are read one by one (env, seats and payoffs, in schedule order, for Elo), and
