@@ -413,9 +413,8 @@ class Registry(Generic[E]):
 
 
 envs: Registry[EnvEntry] = Registry("env", ENV_GROUP, "arena.envs", EnvEntry, listing="arena list envs")
-agents: Registry[Entry] = Registry(
-    "agent", AGENT_GROUP, ("arena.agents.builtins", "arena.agents.solvers"), listing="arena list agents"
-)
+agents: Registry[Entry] = Registry("agent", AGENT_GROUP, "arena.agents.builtins", listing="arena list agents")
+solvers: Registry[Entry] = Registry("solver", builtins="arena.agents.builtins")
 
 
 def register_env(id: str, factory: Callable[..., Any] | str, **metadata: Any) -> EnvEntry:
@@ -440,6 +439,17 @@ def register_agent(name: str, factory: Callable[..., Any] | str, **metadata: Any
         metadata={k: v for k, v in metadata.items() if k not in known},
     )
     return agents.register(entry)
+
+
+def register_solver(
+    name: str, solver: str, agent: str | None = None, description: str = "", tags: tuple[str, ...] = ()
+) -> None:
+    """Register a solver class (`module:Class`, a `arena.games.solve.Solver`) and the agent of the same name, both
+    imported only when used: `agent` names the agent's factory, by default the one the class makes for itself."""
+    solvers.register(Entry(name, solver, description=description, tags=tags))
+    agents.register(
+        Entry(name, agent or f"{solver}.agent_factory", description=description, tags=("solver", "exact", *tags))
+    )
 
 
 def list_envs() -> list[EnvEntry]:

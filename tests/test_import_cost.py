@@ -34,7 +34,7 @@ def test_import_arena_alone_imports_no_heavy_package() -> None:
     assert not found & {*HEAVY, "numpy", "pyspiel", "rich", "gymnasium", "pettingzoo"}
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["list", "envs"]])
+@pytest.mark.parametrize("argv", [["--help"], ["list", "envs"], ["list", "agents"]])
 def test_help_and_list_import_none_of_the_heavy_packages(argv: list[str]) -> None:
     """Every verb's parser is built for any command: no verb module may import numpy, rich or httpx to build it."""
     found = imported("-m", "arena.cli", *argv)
@@ -117,3 +117,20 @@ def test_later_builtins_load_only_for_names_not_found(tmp_path, monkeypatch: pyt
     assert registry.names() == ["heavy", "light", "shared"]
     monkeypatch.delitem(sys.modules, "things_light_x1")
     monkeypatch.delitem(sys.modules, "things_heavy_x1")
+
+
+def test_a_builtin_solver_loads_when_its_agent_is_made() -> None:
+    """The solvers are named without importing them; making one's agent loads its module and the class."""
+    code = (
+        "import sys, arena\n"
+        "from arena.registry import agents, solvers\n"
+        "names = agents.names()\n"
+        "assert 'cfr_plus' in names and 'arena.agents.cfr' not in sys.modules\n"
+        "agent = arena.make_agent('cfr_plus(iterations=3)')\n"
+        "from arena.agents.cfr import CFRPlusSolver\n"
+        "assert solvers.get('cfr_plus').load() is CFRPlusSolver\n"
+        "assert agents.get('cfr_plus').load() is CFRPlusSolver.agent_factory\n"
+        "print(agent.name, 'iterations' in agents.get('cfr_plus').parameters())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["cfr_plus(iterations=3)", "True"]

@@ -117,8 +117,6 @@ class TrajectorySampler:
 class BalancedFTRL(Solver, name="balanced_ftrl"):
     """Balanced FTRL from trajectory feedback; plays the average iterate. `realizations` counts sampled games."""
 
-    description = "Balanced FTRL (Fiegel et al. 2023): learns from sampled realizations only, average policy"
-    tags = ("sampling",)
     default_iterations = 10000
     positive = ("eta", "gamma")
 
@@ -186,8 +184,6 @@ class BalancedFTRL(Solver, name="balanced_ftrl"):
 
 class AdaptiveFTRL(BalancedFTRL, name="adaptive_ftrl"):
     """Adaptive FTRL: Balanced FTRL's rates with the tree's transition reach learnt from the realizations."""
-
-    description = "Adaptive FTRL (Fiegel et al. 2023): balanced FTRL that learns the tree statistics as it goes"
 
     def __init__(self, game: TabularGame, eta: float = 1.0, gamma: float = 0.5, seed: int = 0) -> None:
         super().__init__(game, eta=eta, gamma=gamma, seed=seed)

@@ -1,10 +1,10 @@
-"""Built-in agents, registered by name; factories are strings so that each loads only when used.
+"""Built-in agents and solvers, registered by name; factories are strings so that each loads only when used.
 
-The agent registry imports this module on first use, and `solvers.py` (the solvers, which register themselves and
-their agents) only when a name is not found here, so that playing `random` imports no solver, numpy or scipy.
+The agent and solver registries import this module on first use: playing `random` or listing every agent imports
+no solver, numpy or scipy. A solver's module loads when the solver or its agent is first made.
 """
 
-from arena.registry import register_agent
+from arena.registry import register_agent, register_solver
 
 for _name, _target, _tags, _description in [
     ("random", "arena.agents.random:RandomAgent", ("scripted", "exact"), "Uniform over the legal actions (exact)"),
@@ -58,3 +58,56 @@ register_agent(
     "(greedy=true for its most likely action)",
     tags=("marl", "loader", "exact"),
 )
+
+for _name, _solver, _agent, _tags, _description in [
+    (
+        "cfr",
+        "arena.agents.cfr:CFRSolver",
+        None,
+        (),
+        "CFR with alternating updates; solves the env, plays the average policy (exact)",
+    ),
+    (
+        "cfr_plus",
+        "arena.agents.cfr:CFRPlusSolver",
+        None,
+        (),
+        "CFR+ (regret matching+, linear averaging); solves the env, plays the average policy",
+    ),
+    (
+        "ftrl",
+        "arena.agents.ftrl:FTRL",
+        "arena.agents.ftrl:ftrl_agent",
+        ("online",),
+        "FTRL with the dilated entropy (Hedge on matrix games), average policy; online Hedge in repeated matrix games",
+    ),
+    (
+        "mmd",
+        "arena.agents.mmd:MagneticMirrorDescent",
+        None,
+        (),
+        "Magnetic mirror descent (Sokota et al. 2023), last iterate",
+    ),
+    (
+        "nash_mp",
+        "arena.agents.nash_mp:NashMirrorProx",
+        "arena.agents.nash_mp:nash_mp_agent",
+        ("online",),
+        "Nash mirror prox: KL-regularised extragradient, last iterate; online in repeated matrix games",
+    ),
+    (
+        "balanced_ftrl",
+        "arena.agents.balanced_ftrl:BalancedFTRL",
+        None,
+        ("sampling",),
+        "Balanced FTRL (Fiegel et al. 2023): learns from sampled realizations only, average policy",
+    ),
+    (
+        "adaptive_ftrl",
+        "arena.agents.balanced_ftrl:AdaptiveFTRL",
+        None,
+        ("sampling",),
+        "Adaptive FTRL (Fiegel et al. 2023): balanced FTRL that learns the tree statistics as it goes",
+    ),
+]:
+    register_solver(_name, _solver, _agent, description=_description, tags=_tags)

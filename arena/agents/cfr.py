@@ -46,7 +46,6 @@ def normalised_average(tree: PlayerTree, cumulative: np.ndarray) -> np.ndarray:
 class CFRSolver(Solver, name="cfr"):
     """Vanilla CFR: regret matching, alternating updates, uniform averaging."""
 
-    description = "CFR with alternating updates; solves the env, plays the average policy (exact)"
     regret_matching_plus = False
     linear_averaging = False
 
@@ -139,7 +138,6 @@ class CFRSolver(Solver, name="cfr"):
 class CFRPlusSolver(CFRSolver, name="cfr_plus"):
     """CFR+: regret matching+ (cumulative regrets clamped at 0), alternating updates, linear averaging."""
 
-    description = "CFR+ (regret matching+, linear averaging); solves the env, plays the average policy"
     regret_matching_plus = True
     linear_averaging = True
 

@@ -41,13 +41,8 @@ from arena.games.solve import Solver, check_positive
 from arena.games.tree import TabularGame
 
 
-class FTRL(Solver, name="ftrl", agent="arena.agents.ftrl:ftrl_agent"):
+class FTRL(Solver, name="ftrl"):
     """Full-feedback FTRL with the dilated entropy (Hedge on normal-form games); plays the average iterate."""
-
-    description = (
-        "FTRL with the dilated entropy (Hedge on matrix games), average policy; online Hedge in repeated matrix games"
-    )
-    tags = ("online",)
 
     def __init__(self, game: TabularGame, eta: float = 5.0, optimistic: bool = False) -> None:
         check_positive("ftrl", eta=eta)

@@ -35,7 +35,6 @@ class MagneticMirrorDescent(Solver, name="mmd"):
     poker too, where every infoset has two actions).
     """
 
-    description = "Magnetic mirror descent (Sokota et al. 2023), last iterate"
     positive = ("eta", "alpha")
 
     def __init__(

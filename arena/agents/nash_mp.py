@@ -51,15 +51,12 @@ def check_regularization(owner: str, eta: float, beta: float) -> None:
         raise ParameterError(f"{owner}: beta must be non-negative, got {beta}")
 
 
-class NashMirrorProx(Solver, name="nash_mp", agent="arena.agents.nash_mp:nash_mp_agent"):
+class NashMirrorProx(Solver, name="nash_mp"):
     """Nash-MP self-play on the beta-regularised game; plays the last iterate.
 
     `reference` is the anchor policy pi_ref: None for uniform, a policy file, or an agent spec probed at every
     information set. `preference_queries` counts the gradient evaluations (two per iteration).
     """
-
-    description = "Nash mirror prox: KL-regularised extragradient, last iterate; online in repeated matrix games"
-    tags = ("online",)
 
     def __init__(self, game: TabularGame, eta: float = 1.0, beta: float = 0.01, reference: str | None = None) -> None:
         check_regularization("nash_mp", eta, beta)

@@ -27,23 +27,24 @@ from arena.errors import ParameterError
 from arena.games.exploitability import gap
 from arena.games.policy import TabularPolicy
 from arena.games.tree import TabularGame, load
-from arena.registry import Entry, Registry, agents, check_params, signed
-
-solvers: Registry[Entry] = Registry("solver", builtins="arena.agents.solvers")
+from arena.registry import Entry, agents, check_params, signed, solvers
 
 
 class Solver(abc.ABC):
     """Base class of every tabular solver: `iteration()` updates, `policy()` is what is evaluated and played.
 
-    A subclass registers itself by its class keyword, and with it the agent of the same name:
-    `class CFRSolver(Solver, name="cfr")`, described by its class attributes. The agent is `SolverAgent` over this
-    solver, taking `env`, `iterations` (default `default_iterations`), `seed`, `cache` and the solver's own
-    parameters, unless `agent="module:factory"` names a factory of its own (online learners in repeated games).
+    A subclass names itself by its class keyword, `class CFRSolver(Solver, name="cfr")`, and gets its agent as
+    `agent_factory`: `SolverAgent` over this solver, taking `env`, `iterations` (default `default_iterations`),
+    `seed`, `cache` and the solver's own parameters. A solver the registry does not know yet (a plugin's) registers
+    itself and that agent, described by its class attributes, unless `agent="module:factory"` names a factory of its
+    own (online learners in repeated games); the built-in solvers are named in `arena/agents/builtins.py`, so that
+    listing them imports none.
     """
 
     name: str = "solver"
-    description: str = ""  # one line for `arena list agents`
+    description: str = ""  # one line for `arena list agents` (a plugin's)
     tags: tuple[str, ...] = ()
+    agent_factory: Callable[..., Any]
     default_iterations: int = 1000  # the agent's default `iterations`
     positive: tuple[str, ...] = ()  # parameters that must be positive (checked when the agent is built)
     realizations: int = 0  # sampled trajectories used so far (sampling-based solvers)
@@ -53,8 +54,11 @@ class Solver(abc.ABC):
         if name is None:
             return
         cls.name = name
+        cls.agent_factory = staticmethod(solver_agent_factory(cls))
+        if name in solvers:  # named by the built-ins (or a plugin's entry): its entries load this class when used
+            return
         solvers.register(Entry(name, cls, description=cls.description, tags=cls.tags))
-        factory = agent or solver_agent_factory(cls)
+        factory = agent or cls.agent_factory
         agents.register(Entry(name, factory, description=cls.description, tags=("solver", "exact", *cls.tags)))
 
     def __init__(self, game: TabularGame, **params: Any) -> None:
