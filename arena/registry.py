@@ -299,6 +299,20 @@ class EnvEntry(Entry):
 
 
 E = TypeVar("E", bound=Entry)
+_SCANNED: list[Any] = []  # every installed entry point, read once per process
+
+
+def plugin_entry_points(group: str) -> list[Any]:
+    """The installed entry points of `group`. The distributions are scanned once per process and the registries
+    share the scan: each scan reads the metadata of every installed package, a good part of a short command's time.
+    importlib.metadata (email, zipfile, ...) is imported only here, when plugins are looked for."""
+    if not _SCANNED:
+        from importlib.metadata import entry_points
+
+        found = entry_points()
+        groups = found.values() if isinstance(found, dict) else [found]  # Python 3.11 returns a dict of groups
+        _SCANNED.extend(ep for points in groups for ep in points)
+    return [ep for ep in _SCANNED if ep.group == group]
 
 
 class Registry(Generic[E]):
@@ -346,10 +360,7 @@ class Registry(Generic[E]):
             self._entries.update(self._plugins)
 
     def _load_plugins(self) -> None:
-        # importlib.metadata (email, zipfile, ...) is loaded only when plugins are looked for: not to build a parser
-        from importlib.metadata import entry_points
-
-        for ep in entry_points(group=self.group) if self.group else ():
+        for ep in plugin_entry_points(self.group) if self.group else ():
             try:
                 obj = ep.load()
                 if isinstance(obj, Entry):

@@ -106,9 +106,10 @@ def test_later_builtins_load_only_for_names_not_found(tmp_path, monkeypatch: pyt
         def load() -> Entry:
             return plugin
 
-    import importlib.metadata
+    import arena.registry
 
-    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [Point()] if group == registry.group else [])
+    points = {registry.group: [Point()]}
+    monkeypatch.setattr(arena.registry, "plugin_entry_points", lambda group: points.get(group, []))
     assert registry.get("light").description == "things_light_x1"
     assert "things_heavy_x1" not in sys.modules
     assert registry.get("shared") is plugin  # a plugin overrides the built-in of its name
