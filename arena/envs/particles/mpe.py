@@ -12,7 +12,7 @@ import math
 import torch
 
 from arena.core import ParameterError
-from arena.envs.particles.core import DEFAULT_ACCEL, VectorParticleEnv, greedy_assignment, norm2, pick
+from arena.envs.particles.core import DEFAULT_ACCEL, VectorParticleEnv, greedy_assignment, norm2, pick, squared_norm2
 
 AGENT_BLUE = (89, 89, 217)
 LANDMARK_GREY = (64, 64, 64)
@@ -94,6 +94,7 @@ class SpreadEnv(_MPEScenario):
             colors=[AGENT_BLUE] * N + [LANDMARK_GREY] * N,
         )
         self._index_others()
+        self._pair_members = self._pair_push.abs()  # [N, P]: which agents each pair of agents is
         self._finish_setup()
 
     def _reset_worlds(self, mask: torch.Tensor) -> None:
@@ -108,15 +109,16 @@ class SpreadEnv(_MPEScenario):
         )
 
     def _rewards(self) -> torch.Tensor:
-        N, pos = self.N, self.pos
+        N, pos, ratio = self.N, self.pos, self.local_ratio
         # The closest agent to each landmark by squared distance, whose root is the same float as the least distance
         # (the square root is monotonic and correctly rounded): N roots per world instead of N^2.
-        squared = (pos[N:][None] - pos[:N, None]).square_().sum(dim=2)  # [agent, landmark, B]
-        cover = -squared.amin(dim=0).sqrt_().sum(dim=0)
+        squared = squared_norm2(pos[N:][None] - pos[:N, None], dim=2)  # [agent, landmark, B]
+        cover = squared.amin(dim=0).sqrt_().sum(dim=0)
         # Each pair of agents once (the physics' colliding pairs); an overlap counts for both agents of the pair.
-        apart = norm2(pos.index_select(0, self._pair_a) - pos.index_select(0, self._pair_b), dim=1)  # [P, B]
-        collisions = torch.mm(self._pair_push.abs(), (apart < 0.3).float())
-        return (1.0 - self.local_ratio) * cover - self.local_ratio * collisions
+        delta = pos.index_select(0, self._pair_a) - pos.index_select(0, self._pair_b)
+        overlaps = (norm2(delta, dim=1) < 0.3).float()  # [P, B]
+        # -(1 - ratio) * cover - ratio * (each agent's overlaps), in one product.
+        return torch.addmm(cover.expand(N, -1), self._pair_members, overlaps, beta=ratio - 1.0, alpha=-ratio)
 
     def _heuristic_forces(self, obs: torch.Tensor, agent_index: torch.Tensor) -> torch.Tensor:
         """Greedy landmark assignment (closest pairs first), then steer to the own landmark and brake there."""
