@@ -135,3 +135,16 @@ def test_a_builtin_solver_loads_when_its_agent_is_made() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split() == ["cfr_plus(iterations=3)", "True"]
+
+
+def test_a_cpp_openspiel_game_loads_without_openspiels_python_games() -> None:
+    """OpenSpiel's Python games (a tenth of a second to import) load only for a name its C++ games lack."""
+    code = (
+        "import sys, arena\n"
+        "arena.make_env('kuhn_poker-v0'); arena.make_env('openspiel:leduc_poker')\n"
+        "print('open_spiel.python.games' in sys.modules)\n"
+        "arena.make_env('openspiel:python_kuhn_poker')\n"
+        "print('open_spiel.python.games' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["False", "True"]

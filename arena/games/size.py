@@ -181,11 +181,11 @@ def estimate_size(env: EnvSpec | str, rollouts: int = 256, seconds: float = 0.5,
     `arena.games.load` takes); within about `seconds` and the memory of one state. Normal-form envs are counted
     exactly. Compare `.fits` (or catch the GameTooLarge that `load` raises) to choose an approximate method."""
     from arena.envs.matrix import MatrixGameEnv
-    from arena.envs.openspiel import OpenSpielEnv, load_game, registered_games
+    from arena.envs.openspiel import OpenSpielEnv, is_registered_game, load_game
     from arena.registry import envs, make_env
 
     spec = EnvSpec.of(env.strip() if isinstance(env, str) else env)
-    if spec.id not in envs and ":" not in spec.id and spec.id in registered_games():
+    if spec.id not in envs and ":" not in spec.id and is_registered_game(spec.id):
         spec = EnvSpec(f"openspiel:{spec.name}", None, spec.params)
     instance = make_env(spec)
     try:

@@ -26,7 +26,7 @@ import pyspiel
 import scipy.sparse
 
 from arena.envs.matrix import MatrixGameEnv
-from arena.envs.openspiel import OpenSpielEnv, info_state_key, load_game, registered_games
+from arena.envs.openspiel import OpenSpielEnv, info_state_key, is_registered_game, load_game
 from arena.errors import ParameterError, UnknownNameError
 from arena.games.size import (
     CHECK_EVERY,
@@ -910,7 +910,7 @@ def load(env: EnvSpec | str, **params: Any) -> TabularGame:
     if isinstance(env, str) and not env.strip():
         raise ParameterError("a game is named by an env id or an OpenSpiel game string")
     spec = EnvSpec.of(env.strip() if isinstance(env, str) else env, **params)
-    if spec.id not in envs and ":" not in spec.id and spec.id in registered_games():
+    if spec.id not in envs and ":" not in spec.id and is_registered_game(spec.id):
         spec = EnvSpec(f"openspiel:{spec.name}", None, spec.params)  # a plain OpenSpiel game string
     key = spec.text
     game = _LOADED.get(key)
