@@ -557,23 +557,26 @@ TALLY_COLUMNS = (
     "timeouts",
     "errors",
     "agent_stats",
+    "seed",
 )
 
 
 def tally_rows(
     rows: Iterable[Sequence[Any]],
-    seeds: int,
-    played: Iterable[tuple[str, str, str]],
+    played: Iterable[tuple[str, str, str, int | None]],
     rounds: Iterable[tuple[str, str, str]],
     decoder: MatchDecoder,
 ) -> MatchTally:
-    """The tally of the store's grouped rows (TALLY_COLUMNS, the group's first match id and its count; `idx` is
-    NULL where not kept), with the (env, seats, payoffs) texts of the matches not kept apart by index and the
-    (env, seats, rounds) texts of those with full-information rounds, both in schedule order. Texts that differ
-    but decode alike (a version-0 database's specs) count as one."""
+    """The tally of the store's grouped rows (TALLY_COLUMNS, the group's first match id and its count; `idx` and
+    `seed` are NULL where not kept), with the (env, seats, payoffs, seed) of the matches not kept apart by index
+    and the (env, seats, rounds) texts of those with full-information rounds, both in schedule order. Texts that
+    differ but decode alike (a version-0 database's specs) count as one."""
     tallier = _Tallier()
     lists = decoder.seat_list
-    for env, index, seats, payoffs, termination, culprit, illegal, timeouts, errors, stats, first, count in rows:
+    seeds = set()
+    for env, index, seats, payoffs, termination, culprit, illegal, timeouts, errors, stats, seed, first, count in rows:
+        if index is not None:
+            seeds.add(seed)
         shape = MatchShape(
             decoder.env(env),
             lists(seats),
@@ -587,17 +590,19 @@ def tally_rows(
         )
         tallier.add(shape, decoder.stats(stats), count, first)
     positions: dict[tuple[str, str, str], int] = {}  # each distinct text decoded once
-    for texts in played:
+    for env, seats, payoffs, seed in played:
+        texts = (env, seats, payoffs)
         at = positions.get(texts)
         if at is None:
-            at = positions[texts] = tallier.position((decoder.env(texts[0]), lists(texts[1]), lists(texts[2])))
+            at = positions[texts] = tallier.position((decoder.env(env), lists(seats), lists(payoffs)))
         tallier.order.append(at)
+        seeds.add(seed)
     by_env: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]] = {}
     for env, seats, text in rounds:
         value = json.loads(text)
         if full_information(value):
             by_env.setdefault(decoder.env(env), []).append((lists(seats), value))
-    return tallier.tally(seeds, by_env)
+    return tallier.tally(len(seeds), by_env)
 
 
 @dataclass

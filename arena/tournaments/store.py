@@ -356,27 +356,36 @@ class ResultsStore:
     @_guarded
     def tally(self, tournament: str, by_index: Callable[[EnvSpec], bool]) -> MatchTally:
         """The tournament's matches counted by shape in SQL (`records.MatchTally`), reading only the columns a
-        report needs: the game index is kept for the envs `by_index` picks (duplicate scoring groups by it); only
-        the other envs' matches are read one by one (env, seats and payoffs, in schedule order, for Elo), and
-        rounds only for matches with full-information feedback (for regret)."""
+        report needs: the game index (and seed) is kept for the envs `by_index` picks (duplicate scoring groups by
+        it); only the other envs' matches are read one by one (env, seats, payoffs and seed, in schedule order,
+        for Elo), and rounds only for matches with full-information feedback (for regret)."""
         decoder = MatchDecoder()
         envs = [r[0] for r in self.conn.execute("SELECT DISTINCT env FROM matches WHERE tournament = ?", (tournament,))]
         indexed = [text for text in envs if by_index(decoder.env(text))]
         among = f"env IN ({', '.join('?' * len(indexed))})"
-        columns = ", ".join(f"CASE WHEN {among} THEN idx END" if c == "idx" else c for c in TALLY_COLUMNS)
-        rows = self.conn.execute(
-            f"SELECT {columns}, {_FULL_INFORMATION}, MIN(match_id), COUNT(*) FROM matches WHERE tournament = ? "
-            f"GROUP BY {', '.join(str(k) for k in range(1, len(TALLY_COLUMNS) + 2))}",
-            (*indexed, tournament),
-        ).fetchall()
-        seeds = self.conn.execute(
-            "SELECT COUNT(DISTINCT seed) + COALESCE(MAX(seed IS NULL), 0) FROM matches WHERE tournament = ?",
-            (tournament,),
-        ).fetchone()[0]
+        kept = {"idx": f"CASE WHEN {among} THEN idx END", "seed": f"CASE WHEN {among} THEN seed END"}
+        # A temp table keyed by shape: each row is one look-up among a few thousand keys, where GROUP BY would sort
+        # every row. A UNIQUE key holds NULLs apart, so they are stored as -1 (no seat, index or seed is) and read
+        # back as NULL.
+        keys = [f"k{i}" for i in range(len(TALLY_COLUMNS) + 1)]
+        values = [f"ifnull({kept.get(c, c)}, -1)" for c in TALLY_COLUMNS] + [f"ifnull({_FULL_INFORMATION}, -1)"]
+        self.conn.execute(f"CREATE TEMP TABLE shapes ({', '.join(keys)}, first, count, UNIQUE ({', '.join(keys)}))")
+        try:
+            self.conn.execute(
+                f"INSERT INTO temp.shapes SELECT {', '.join(values)}, match_id, 1 FROM matches WHERE tournament = ? "
+                "ON CONFLICT DO UPDATE SET count = count + 1, first = min(first, excluded.first)",
+                (*indexed, *indexed, tournament),
+            )
+            rows = self.conn.execute(
+                f"SELECT {', '.join(f'nullif({k}, -1)' for k in keys)}, first, count FROM temp.shapes"
+            ).fetchall()
+        finally:
+            self.conn.rollback()
+            self.conn.execute("DROP TABLE temp.shapes")
         schedule = "ORDER BY idx, env, match_id"
         played = (
             self.conn.execute(
-                f"SELECT env, seats, payoffs FROM matches WHERE tournament = ? AND NOT {among} {schedule}",
+                f"SELECT env, seats, payoffs, seed FROM matches WHERE tournament = ? AND NOT {among} {schedule}",
                 (tournament, *indexed),
             )
             if len(indexed) < len(envs)
@@ -391,7 +400,7 @@ class ResultsStore:
             else ()
         )
         grouped = (row[: len(TALLY_COLUMNS)] + row[len(TALLY_COLUMNS) + 1 :] for row in rows)
-        return tally_rows(grouped, seeds, played, rounds, decoder)
+        return tally_rows(grouped, played, rounds, decoder)
 
     @_guarded
     def agent_records(self, tournament: str) -> list[AgentRecord]:
