@@ -92,6 +92,30 @@ def test_skipping_negligible_contacts_changes_no_position_and_no_reward(env_id: 
     torch.testing.assert_close(vel, full_vel, rtol=0, atol=1e-30)
 
 
+@pytest.mark.parametrize("env_id", ["spread-v0", "tag-v0"])
+def test_contact_forces_equal_mpe2s_loop_over_pairs(env_id: str) -> None:
+    """Crowded worlds (every pair near or in contact, obstacles included): the batched pairwise forces against MPE2's
+    loop over entity pairs in float64 (+f on a, -f on b where b moves)."""
+    env = make_vector_env(env_id, 64, seed=0)
+    env.pos = torch.randn(env.pos.shape, generator=torch.Generator().manual_seed(1)) * 0.15
+    colliders = env.num_agents if env_id == "spread-v0" else env.num_entities  # tag's obstacles collide too
+    pos, size = env.pos.double().numpy(), env.sizes.double().numpy()
+    expected = np.zeros((env.num_agents, 2, env.num_envs))
+    for a in range(env.num_entities):
+        for b in range(a + 1, env.num_entities):
+            if b >= colliders or a >= env.num_agents:  # a non-collider, or two obstacles
+                continue
+            delta = pos[a] - pos[b]
+            dist = np.sqrt((delta**2).sum(axis=0))
+            k = core.CONTACT_MARGIN
+            force = core.CONTACT_FORCE * delta / dist * np.logaddexp(0, -(dist - size[a] - size[b]) / k) * k
+            expected[a] += force
+            if b < env.num_agents:
+                expected[b] -= force
+    assert np.abs(expected).max() > 10  # hard contacts happen
+    np.testing.assert_allclose(env._contact_forces().numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
 def test_collision_penalty_and_contact_force_are_real() -> None:
     env = make_vector_env("spread-v0", 1, local_ratio=1.0)
     env.set_world(0, [[0, 0], [0.1, 0], [0.9, 0.9], [0.5, 0.5], [-0.5, 0.5], [0.5, -0.5]], np.zeros((3, 2)))

@@ -94,7 +94,7 @@ class SpreadEnv(_MPEScenario):
             colors=[AGENT_BLUE] * N + [LANDMARK_GREY] * N,
         )
         self._index_others()
-        self._pair_members = self._pair_push.abs()  # [N, P]: which agents each pair of agents is
+        self._pair_members = self._pair_push.abs()  # [N, P]: 1 where an agent is one of a pair
         self._finish_setup()
 
     def _reset_worlds(self, mask: torch.Tensor) -> None:
