@@ -129,7 +129,7 @@ def test_small_games_loop_gives_the_same_bits(env, ours):
 
     game = load(env)
     fused, arrays = ours(game), ours(game)
-    fused._fused, arrays._fused = _FusedIteration(game, fused._walk), None  # the plain-Python loop and the numpy walk
+    fused._fused, arrays._fused = _FusedIteration(game, fused._walk), None  # the generated iteration and the numpy walk
     for _ in range(30):
         fused.iteration()
         arrays.iteration()

@@ -13,6 +13,9 @@ Zinkevich et al. 2007 (CFR); Tammelin 2014 (CFR+: RM+, alternating updates, line
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from arena.games.policy import TabularPolicy
@@ -142,19 +145,21 @@ class CFRPlusSolver(CFRSolver, name="cfr_plus"):
     linear_averaging = True
 
 
-# Games up to this many histories run CFR as one loop in Python over lists: below it numpy's per-call overhead
-# (some sixty array operations per player and iteration) costs more than the arithmetic.
+# Games up to this many histories run CFR as generated straight-line Python: below it numpy's per-call overhead
+# (some sixty array operations per player and iteration) costs more than the arithmetic, and above it compiling the
+# code (50 ms at 600 histories) costs more than it saves.
 FUSED_HISTORIES = 200
 
 
 class _FusedIteration:
     """The whole CFR iteration of a small game in plain Python, with _HistoryWalk's operations in the same order
-    (so that both give the same numbers, bit for bit)."""
+    (so that both give the same numbers, bit for bit), generated as one function per game."""
 
     def __init__(self, game: TabularGame, walk: _HistoryWalk) -> None:
         self.lists: tuple[list[list[float]], ...] | None = None  # the state while the loop owns it
         self.converted: dict[str, list[np.ndarray]] | None = None  # its arrays, until the next iteration
-        self.players = game.num_players
+        self.players, self.histories = game.num_players, game.num_histories
+        self.programs: dict[bool, Callable[..., None]] = {}  # the generated iteration, with and without RM+
         order = [i for level, _, _ in walk.levels for i in range(level.start, level.stop)]
         parents = game.history_parent.tolist()
         mover = np.full(game.num_histories, CHANCE, dtype=np.int64)
@@ -197,42 +202,61 @@ class _FusedIteration:
         if self.lists is None:
             self.lists = tuple([x.tolist() for x in getattr(solver, name)] for name in self.NAMES)
         self.converted = None
-        regrets, cumulative, behaviour, plans = self.lists
+        plus = solver.regret_matching_plus
+        if plus not in self.programs:
+            self.programs[plus] = self.program(plus)
+        self.programs[plus](*self.lists, weight)
+
+    def program(self, plus: bool) -> Callable[..., None]:
+        """The iteration as straight-line Python, generated once: every index a constant, every number a local.
+
+        It does the loop's floating-point operations in the loop's order: the value of a history accumulates its
+        children's weighted values edge by edge, regrets take `reach * chance * (value(child) - value(h))`,
+        regret matching normalises the positive regrets of each infoset, plans multiply down the sequences.
+        """
+        lines = ["def iteration(regrets, cumulative, behaviour, plans, weight):"]
+        emit = lines.append
+        sizes = [len(parents) for parents in self.seq_parents]
+        for p, size in enumerate(sizes):
+            for name, table in (("r", "regrets"), ("b", "behaviour"), ("x", "plans")):
+                emit(f"    ({''.join(f'{name}{p}_{s}, ' for s in range(size))}) = {table}[{p}]")
         for player in range(self.players):
-            values = self.terminal_values[player][:]
-            tables = [*behaviour, self.chance]
+            for h, value in enumerate(self.terminal_values[player]):
+                emit(f"    h{h} = {value!r}")
             for child, parent, mover, index in self.edges:
-                values[parent] += tables[mover][index] * values[child]
-            own, others = regrets[player], self.others[player]
-            if len(others) == 1:
-                opponent = plans[others[0]]
-                for child, parent, seq, chance, (last,) in self.updates[player]:
-                    own[seq] += opponent[last] * chance * (values[child] - values[parent])
-            else:
-                for child, parent, seq, chance, lasts in self.updates[player]:
-                    reach = 1.0
-                    for q, s in zip(others, lasts):
-                        reach *= plans[q][s]
-                    own[seq] += reach * chance * (values[child] - values[parent])
-            if solver.regret_matching_plus:
-                own[:] = [r if r > 0.0 else 0.0 for r in own]
-            plan, total_policy = plans[player], cumulative[player]
-            for s, x in enumerate(plan):
-                total_policy[s] += weight * x
-            probs = behaviour[player]
-            for first, count in self.infosets[player]:
-                total = 0.0
-                for s in range(first, first + count):
-                    if own[s] > 0:
-                        total += own[s]
-                for s in range(first, first + count):
-                    if total > 0:
-                        probs[s] = own[s] / total if own[s] > 0 else 0.0
-                    else:
-                        probs[s] = 1.0 / count
-            for s, parent in enumerate(self.seq_parents[player]):
+                edge = f"b{mover}_{index}" if mover >= 0 else repr(self.chance[index])
+                emit(f"    h{parent} += {edge} * h{child}")
+            for child, parent, seq, chance, lasts in self.updates[player]:
+                reach = " * ".join(f"x{q}_{s}" for q, s in zip(self.others[player], lasts))
+                reach = reach if len(lasts) == 1 else f"1.0 * {reach}"
+                emit(f"    r{player}_{seq} += {reach} * {chance!r} * (h{child} - h{parent})")
+            p = player
+            if plus:
+                for s in range(sizes[p]):
+                    emit(f"    if not r{p}_{s} > 0.0: r{p}_{s} = 0.0")
+            emit(f"    total = cumulative[{p}]")
+            for s in range(sizes[p]):
+                emit(f"    total[{s}] += weight * x{p}_{s}")
+            for first, count in self.infosets[p]:
+                block = range(first, first + count)
+                emit("    t = 0.0")
+                for s in block:
+                    emit(f"    if r{p}_{s} > 0: t += r{p}_{s}")
+                emit("    if t > 0:")
+                for s in block:
+                    emit(f"        b{p}_{s} = r{p}_{s} / t if r{p}_{s} > 0 else 0.0")
+                emit("    else:")
+                for s in block:
+                    emit(f"        b{p}_{s} = {1.0 / count!r}")
+            for s, parent in enumerate(self.seq_parents[p]):
                 if s:
-                    plan[s] = probs[s] * plan[parent]
+                    emit(f"    x{p}_{s} = b{p}_{s} * x{p}_{parent}")
+        for p, size in enumerate(sizes):
+            for name, table in (("r", "regrets"), ("b", "behaviour"), ("x", "plans")):
+                emit(f"    {table}[{p}][:] = ({''.join(f'{name}{p}_{s}, ' for s in range(size))})")
+        namespace: dict[str, Any] = {}
+        exec(compile("\n".join(lines), f"<cfr iteration of {self.histories} histories>", "exec"), namespace)
+        return namespace["iteration"]
 
 
 class _HistoryWalk:
