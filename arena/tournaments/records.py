@@ -430,7 +430,7 @@ class MatchShape:
     errors: tuple[int, ...]
     index: int | None = None
 
-    def order(self) -> tuple[Any, ...]:
+    def sort_key(self) -> tuple[Any, ...]:
         """The canonical order of shapes: every tally lists them in it, so bootstraps draw the same numbers."""
         culprit = -1 if self.culprit is None else self.culprit
         index = -1 if self.index is None else self.index
@@ -505,7 +505,7 @@ class _Tallier:
         self.order.append(self.position(played))
 
     def tally(self, seeds: int, rounds: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]]) -> MatchTally:
-        shapes = {s: self.shapes[s] for s in sorted(self.shapes, key=MatchShape.order)}
+        shapes = {s: self.shapes[s] for s in sorted(self.shapes, key=MatchShape.sort_key)}
         stats = [(seats, *self.stats[seats, text]) for seats, text in sorted(self.stats)]
         return MatchTally(shapes, stats, seeds, rounds, self.firsts, list(self.played), self.order)
 
