@@ -120,6 +120,12 @@ def test_later_builtins_load_only_for_names_not_found(tmp_path, monkeypatch: pyt
     monkeypatch.delitem(sys.modules, "things_heavy_x1")
 
 
+def printed(code: str) -> list[str]:
+    """The words a fresh interpreter prints running `code`."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout.split()
+
+
 def test_a_builtin_solver_loads_when_its_agent_is_made() -> None:
     """The solvers are named without importing them; making one's agent loads its module and the class."""
     code = (
@@ -133,8 +139,7 @@ def test_a_builtin_solver_loads_when_its_agent_is_made() -> None:
         "assert agents.get('cfr_plus').load() is CFRPlusSolver.agent_factory\n"
         "print(agent.name, 'iterations' in agents.get('cfr_plus').parameters())\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split() == ["cfr_plus(iterations=3)", "True"]
+    assert printed(code) == ["cfr_plus(iterations=3)", "True"]
 
 
 def test_a_cpp_openspiel_game_loads_without_openspiels_python_games() -> None:
@@ -146,5 +151,4 @@ def test_a_cpp_openspiel_game_loads_without_openspiels_python_games() -> None:
         "arena.make_env('openspiel:python_kuhn_poker')\n"
         "print('open_spiel.python.games' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split() == ["False", "True"]
+    assert printed(code) == ["False", "True"]
