@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := arena tests benchmarks examples
+# llama.cpp (the local-llm extra) is built for AVX2, not for every instruction of the build machine: its native
+# build (AMX and AVX-512 kernels) crashed in batched prompt evaluation on the development machine's Xeon.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
 .PHONY: help demo llm-demo test lint format typecheck check bench clean
 
@@ -13,7 +16,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[all]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q -e ".[all]"
 	touch $@
 
 demo: $(BIN)/.installed  ## run the default Kuhn-poker tournament and print the ranking
