@@ -126,3 +126,43 @@ def test_bad_databases_are_one_line_errors(tmp_path):
         ResultsStore(junk)
     with ResultsStore(tmp_path / "empty.sqlite") as store, pytest.raises(ConfigError, match="holds no tournament"):
         store.resolve(None)
+
+
+def test_repeated_game_rounds_are_stored_compressed_and_older_text_rounds_still_read(tmp_path, capsys):
+    """A 100-round match's rounds: 15.5 KB of JSON text before, now compressed; a version-2 database (text) reports
+    the same regret read-only and after its migration, and damaged compressed rounds are one line and status 2."""
+    import zlib
+
+    import arena
+    from arena.cli import main
+    from arena.tournaments.store import SCHEMA_VERSION
+
+    db = tmp_path / "r.sqlite"
+    config = {"name": "r", "envs": ["rps-v0(rounds=100)"], "games": 2, "agents": ["ftrl", "random"]}
+    arena.run_tournament({**config, "exploitability": "off"}, db=str(db), backend="inprocess", workers=1)
+
+    def regret() -> dict:
+        assert main(["report", str(db), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)["envs"]["rps-v0(rounds=100)"]["regret"]
+
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT rounds FROM matches").fetchall()
+    assert len(stored) == 4 and all(isinstance(r, bytes) and len(r) < 4000 for (r,) in stored)
+    expected = regret()
+    assert expected["ftrl"]["matches"] == 4
+    with sqlite3.connect(db) as conn:  # as version 2 wrote it: JSON text
+        for match_id, rounds in conn.execute("SELECT match_id, rounds FROM matches").fetchall():
+            text = zlib.decompress(rounds[1:]).decode()
+            assert len(text) > 15_000
+            conn.execute("UPDATE matches SET rounds = ? WHERE match_id = ?", (text, match_id))
+        conn.execute("PRAGMA user_version = 2")
+    assert regret() == expected  # read-only: the text as it is
+    with ResultsStore(db) as store:
+        assert store.version == SCHEMA_VERSION == 3
+        store.check()
+    with sqlite3.connect(db) as conn:
+        assert {type(r) for (r,) in conn.execute("SELECT rounds FROM matches")} == {bytes}
+        conn.execute("UPDATE matches SET rounds = X'46000102'")
+    assert main(["report", str(db), "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "damaged" in err[0] and "decompress" in err[0]

@@ -42,7 +42,7 @@ from arena.tournaments.analysis import analysable
 from arena.tournaments.config import AgentEntry, TournamentConfig, public_spec, secret_values
 from arena.tournaments.costs import Meter, cost_report
 from arena.tournaments.pools import RunSummary, make_pool, run_matches
-from arena.tournaments.records import AgentRecord, Row
+from arena.tournaments.records import AgentRecord, Row, decode_rounds
 from arena.tournaments.run import describe_agents
 from arena.tournaments.schedule import MatchTask, env_seats, match_id, match_seed
 from arena.tournaments.sequential import Decision, Hypotheses, estimate, fixed_pairs, llr_path, pair_values
@@ -348,7 +348,7 @@ def _play(
         unsaved.extend(rows)
         meter.add_rows(rows)
         for row in rows:
-            rounds = json.loads(row["rounds"]) if evidence.known and row.get("rounds") else None
+            rounds = decode_rounds(row["rounds"]) if evidence.known and row.get("rounds") else None
             evidence.add(row["idx"], tuple(json.loads(row["seats"])), tuple(json.loads(row["payoffs"])), rounds)
         evidence.advance()
         save()

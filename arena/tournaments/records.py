@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -303,7 +304,7 @@ def encode_match(record: MatchRecord) -> Row:
         "wall_time": record.wall_time,
         "agent_stats": _stats_json(record.agent_stats),
         "stuck": int(record.stuck),
-        "rounds": None if record.rounds is None else json.dumps(record.rounds, separators=(",", ":")),
+        "rounds": None if record.rounds is None else encode_rounds(record.rounds),
         "transcript": None if record.transcript is None else json.dumps(record.transcript, separators=(",", ":")),
     }
 
@@ -371,7 +372,7 @@ class MatchDecoder:
         seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         texts: dict[Any, Any] = {}  # terminations and messages repeat: one string each
         seeds: dict[Any, Any] = {}  # a seed is shared by the seat orders and pairings of one game: one int each
-        loads, stats_of = json.loads, self.stats
+        stats_of = self.stats
         records: list[MatchRecord] = []
         append = records.append
         for row in rows:
@@ -404,7 +405,7 @@ class MatchDecoder:
                     row[wall],
                     stats_of(row[stats_at]),
                     bool(row[stuck]),
-                    loads(text) if text is not None else None,
+                    decode_rounds(text) if text is not None else None,
                     row[recorded] if recorded is not None else None,
                 )
             )
@@ -515,6 +516,26 @@ def full_information(rounds: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]
     return rounds is not None and "action_payoffs" in rounds
 
 
+FULL_INFORMATION_TAG, OTHER_ROUNDS_TAG = b"F", b"R"  # the first byte of stored rounds: with or without feedback
+
+
+def encode_rounds(rounds: dict[str, Any]) -> bytes:
+    """A match's rounds as the store keeps them: zlib-compressed JSON (a 100-round RPS match: 15.5 KB of text,
+    3.2 KB stored) after one byte that says whether they carry full-information feedback, which SQL reads."""
+    tag = FULL_INFORMATION_TAG if full_information(rounds) else OTHER_ROUNDS_TAG
+    return tag + zlib.compress(json.dumps(rounds, separators=(",", ":")).encode(), 6)
+
+
+def decode_rounds(stored: bytes | str) -> dict[str, Any]:
+    """Stored rounds back: compressed, or JSON text in databases written before rounds were compressed."""
+    if isinstance(stored, str):
+        return json.loads(stored)
+    try:
+        return json.loads(zlib.decompress(stored[1:]))
+    except zlib.error as exc:
+        raise ValueError(f"stored rounds do not decompress ({exc})") from None
+
+
 def tally_records(matches: Iterable[MatchRecord], by_index: Callable[[EnvSpec], bool]) -> MatchTally:
     """The tally of decoded records (in schedule order); shapes keep the game index of the envs `by_index` picks."""
     tallier = _Tallier()
@@ -564,7 +585,7 @@ TALLY_COLUMNS = (
 def tally_rows(
     rows: Iterable[Sequence[Any]],
     played: Iterable[tuple[str, str, str, int | None]],
-    rounds: Iterable[tuple[str, str, str]],
+    rounds: Iterable[tuple[str, str, bytes | str]],
     decoder: MatchDecoder,
 ) -> MatchTally:
     """The tally of the store's grouped rows (TALLY_COLUMNS, the group's first match id and its count; `idx` and
@@ -599,7 +620,7 @@ def tally_rows(
         seeds.add(seed)
     by_env: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]] = {}
     for env, seats, text in rounds:
-        value = json.loads(text)
+        value = decode_rounds(text)
         if full_information(value):
             by_env.setdefault(decoder.env(env), []).append((lists(seats), value))
     return tallier.tally(len(seeds), by_env)

@@ -9,7 +9,8 @@ changes nothing.
 
 Schema version 2 adds `transcripts`: per match, its agents' transcript records as `records.pack_transcripts`
 packs them (every distinct text once, the records pointing to them), written in the same transaction as the
-match's row.
+match's row. Version 3 stores a repeated game's rounds compressed (`records.encode_rounds`: about a fifth of their
+JSON text), after a byte that says whether they carry full-information feedback.
 
 The schema's version is SQLite's `user_version`; `MIGRATIONS[v]` takes a database from version v to v + 1, and
 opening an older database for writing runs the steps it lacks in one transaction (a new database gets the base
@@ -48,13 +49,14 @@ from arena.tournaments.records import (
     MatchTally,
     StoredTournament,
     agent_of,
+    encode_rounds,
     env_of,
     tally_rows,
     unpack_transcripts,
 )
 from arena.tournaments.schedule import match_id
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tournaments (
     name TEXT PRIMARY KEY, config TEXT NOT NULL, arena_version TEXT, created REAL, updated REAL);
@@ -99,7 +101,11 @@ _JSON_COLUMNS = {
     "analyses": ("value",),
     "transcripts": ("transcript",),
 }
-_FULL_INFORMATION = "instr(rounds, '\"action_payoffs\"') > 0"  # rounds with feedback (`records.full_information`)
+# rounds with feedback (`records.full_information`): compressed rounds say so in their first byte (`encode_rounds`);
+# a version-2 database opened read-only keeps them as JSON text
+_TAGGED = "substr(rounds, 1, 1) = X'46'"  # records.FULL_INFORMATION_TAG
+_FULL_INFORMATION = f"(CASE typeof(rounds) WHEN 'blob' THEN {_TAGGED} ELSE instr(rounds, '\"action_payoffs\"') > 0 END)"
+_VALID = {"rounds": "typeof(rounds) = 'blob' OR json_valid(rounds)"}  # compressed rounds are checked as they are read
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -188,7 +194,7 @@ class ResultsStore:
         for table, columns in _JSON_COLUMNS.items():
             if not self._has_table(table):
                 continue
-            valid = " AND ".join(f"({c} IS NULL OR json_valid({c}))" for c in columns)
+            valid = " AND ".join(f"({c} IS NULL OR {_VALID.get(c, f'json_valid({c})')})" for c in columns)
             bad = self.conn.execute(f"SELECT count(*) FROM {table} WHERE NOT ({valid})").fetchone()[0]
             if bad:
                 raise ConfigError(f"{self.path} is damaged: {bad} row(s) of {table} hold values that are not JSON")
@@ -507,7 +513,19 @@ def _add_transcripts(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_from_text_specs, 1: _add_transcripts}
+def _compress_rounds(conn: sqlite3.Connection) -> None:
+    """Version 2 -> 3: every match's rounds from JSON text to `encode_rounds`'s compressed form."""
+    rows = conn.execute("SELECT match_id, rounds FROM matches WHERE typeof(rounds) = 'text'").fetchall()
+    conn.executemany(
+        "UPDATE matches SET rounds = ? WHERE match_id = ?", [(encode_rounds(json.loads(t)), m) for m, t in rows]
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    0: _migrate_from_text_specs,
+    1: _add_transcripts,
+    2: _compress_rounds,
+}
 
 
 class RunLock:
