@@ -453,14 +453,17 @@ def register_agent(name: str, factory: Callable[..., Any] | str, **metadata: Any
 
 
 def register_solver(
-    name: str, solver: str, agent: str | None = None, description: str = "", tags: tuple[str, ...] = ()
+    name: str,
+    solver: type | str,
+    agent: Callable[..., Any] | str | None = None,
+    description: str = "",
+    tags: tuple[str, ...] = (),
 ) -> None:
-    """Register a solver class (`module:Class`, a `arena.games.solve.Solver`) and the agent of the same name, both
-    imported only when used: `agent` names the agent's factory, by default the one the class makes for itself."""
+    """Register a solver class (an `arena.games.solve.Solver`, or `module:Class` imported only when used) and the
+    agent of the same name: `agent` names the agent's factory, by default the one the class makes for itself."""
+    default = f"{solver}.agent_factory" if isinstance(solver, str) else solver.agent_factory  # type: ignore[attr-defined]
     solvers.register(Entry(name, solver, description=description, tags=tags))
-    agents.register(
-        Entry(name, agent or f"{solver}.agent_factory", description=description, tags=("solver", "exact", *tags))
-    )
+    agents.register(Entry(name, agent or default, description=description, tags=("solver", "exact", *tags)))
 
 
 def list_envs() -> list[EnvEntry]:

@@ -27,7 +27,7 @@ from arena.errors import ParameterError
 from arena.games.exploitability import gap
 from arena.games.policy import TabularPolicy
 from arena.games.tree import TabularGame, load
-from arena.registry import Entry, agents, check_params, signed, solvers
+from arena.registry import check_params, register_solver, signed, solvers
 
 
 class Solver(abc.ABC):
@@ -57,9 +57,7 @@ class Solver(abc.ABC):
         cls.agent_factory = staticmethod(solver_agent_factory(cls))
         if name in solvers:  # named by the built-ins (or a plugin's entry): its entries load this class when used
             return
-        solvers.register(Entry(name, cls, description=cls.description, tags=cls.tags))
-        factory = agent or cls.agent_factory
-        agents.register(Entry(name, factory, description=cls.description, tags=("solver", "exact", *cls.tags)))
+        register_solver(name, cls, agent, cls.description, cls.tags)
 
     def __init__(self, game: TabularGame, **params: Any) -> None:
         self.game = game

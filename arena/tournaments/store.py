@@ -39,6 +39,7 @@ from arena.errors import ArenaError, ConfigError
 from arena.specs import EnvSpec
 from arena.tournaments.config import TournamentConfig, settings
 from arena.tournaments.records import (
+    FULL_INFORMATION_TAG,
     MATCH_COLUMNS,
     ROW_COLUMNS,
     TALLY_COLUMNS,
@@ -103,7 +104,7 @@ _JSON_COLUMNS = {
 }
 # rounds with feedback (`records.full_information`): compressed rounds say so in their first byte (`encode_rounds`);
 # a version-2 database opened read-only keeps them as JSON text
-_TAGGED = "substr(rounds, 1, 1) = X'46'"  # records.FULL_INFORMATION_TAG
+_TAGGED = f"substr(rounds, 1, 1) = X'{FULL_INFORMATION_TAG.hex()}'"
 _FULL_INFORMATION = f"(CASE typeof(rounds) WHEN 'blob' THEN {_TAGGED} ELSE instr(rounds, '\"action_payoffs\"') > 0 END)"
 _VALID = {"rounds": "typeof(rounds) = 'blob' OR json_valid(rounds)"}  # compressed rounds are checked as they are read
 F = TypeVar("F", bound=Callable[..., Any])
