@@ -90,6 +90,8 @@ def action_id(value: Any) -> int | None:
     Integer-like objects are converted with `operator.index`; it runs inside the agent's guarded, timed call, so an
     `__index__` that raises is the agent's error and one that hangs is its time-out.
     """
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not hasattr(type(value), "__index__"):
         return None
     try:
@@ -176,6 +178,7 @@ class _Match:
         n = len(agents)
         self.seat = {name: i for i, name in enumerate(env.possible_agents)}
         self.fresh = getattr(type(env), "fresh_observations", False) is True  # the class says so, not a wrapper
+        self.hears = [_overrides(a, "observe") for a in agents]  # Agent's own observe ignores what it hears
         self.payoffs = [0.0] * n
         self.illegal, self.timeouts, self.errors, self.fallbacks = [0] * n, [0] * n, [0] * n, [0] * n
         self._rng: np.random.Generator | None = None
@@ -222,7 +225,10 @@ class _Match:
         legal = obs.legal_actions
         for attempt in range(self.max_retries + 1 if self.policy == "retry" else 1):
             try:
-                action = call_with_time_limit(lambda o: action_id(agent.act(o)), obs, self.limit)
+                if self.limit is None:
+                    action = action_id(agent.act(obs))
+                else:
+                    action = call_with_time_limit(lambda o: action_id(agent.act(o)), obs, self.limit)
             except MoveTimeLimit as exc:
                 self.timeouts[seat] += 1
                 self.stuck = self.stuck or exc.stuck
@@ -261,6 +267,7 @@ class _Match:
         env = self.env
         env.reset(seed=self.seed)
         players = env.possible_agents
+        payoffs, seat_of, recorder = self.payoffs, self.seat, self.recorder
         while env.agents:
             player = env.agent_selection
             if env.terminations[player] or env.truncations[player]:
@@ -272,21 +279,28 @@ class _Match:
                 raise _Forfeit("max_steps", -1, f"stopped after {max_steps} steps")
             tensor, _, _, _, info = env.last()
             obs = self.observation(player, tensor, info)
-            action = self.decide(self.seat[player], obs)
+            action = self.decide(seat_of[player], obs)
             env.step(action)
-            rewards = [env.rewards.get(a, 0.0) for a in players]
-            self.payoffs = [total + r for total, r in zip(self.payoffs, rewards)]
+            rewards = env.rewards
+            for seat, name in enumerate(players):
+                payoffs[seat] += rewards.get(name, 0.0)
             self.steps += 1
-            if self.recorder:
-                self.recorder.write(
-                    {"type": "step", "t": self.steps, "moves": [self._move(player, obs, action)], "rewards": rewards}
+            if recorder:
+                recorder.write(
+                    {
+                        "type": "step",
+                        "t": self.steps,
+                        "moves": [self._move(player, obs, action)],
+                        "rewards": [rewards.get(a, 0.0) for a in players],
+                    }
                 )
             if on_step:
                 on_step(env)
         for seat, agent in enumerate(self.agents):
-            agent.observe(
-                Feedback(player=players[seat], action=None, reward=float(self.payoffs[seat]), round=0, done=True)
-            )
+            if self.hears[seat]:
+                agent.observe(
+                    Feedback(player=players[seat], action=None, reward=float(self.payoffs[seat]), round=0, done=True)
+                )
 
     def play_simultaneous(self, max_steps: int | None, on_step: Callable[[Any], None] | None) -> None:
         env = self.env
@@ -311,6 +325,8 @@ class _Match:
                     }
                 )
             for a in acting:
+                if not self.hears[self.seat[a]]:
+                    continue
                 info = infos.get(a, {})
                 done = bool(terminations.get(a) or truncations.get(a))
                 self.agents[self.seat[a]].observe(
@@ -492,7 +508,15 @@ def play(
     return result
 
 
+def _overrides(agent: Agent, method: str) -> bool:
+    """Whether `agent` has its own `method` (its class's or the instance's), not `Agent`'s default."""
+    own = getattr(agent, "__dict__", {})
+    return method in own or getattr(type(agent), method, None) is not getattr(Agent, method)
+
+
 def _stats(agent: Agent) -> dict[str, Any]:
+    if not _overrides(agent, "match_stats"):
+        return {}
     try:
         return dict(agent.match_stats())
     except Exception as exc:  # statistics must never cost a match

@@ -159,10 +159,14 @@ def test_any_openspiel_game_string() -> None:
     api_test(arena.make_env("openspiel:tiny_hanabi"), num_cycles=20)
 
 
-@pytest.mark.parametrize("game_string", ["kuhn_poker", "leduc_poker", "goofspiel(num_cards=3,imp_info=true)"])
+CACHED_GAMES = ["kuhn_poker", "leduc_poker", "goofspiel(num_cards=3,imp_info=true)", "liars_dice", "tiny_hanabi"]
+
+
+@pytest.mark.parametrize("game_string", CACHED_GAMES)
 def test_cached_infos_equal_fresh_ones_and_are_private_copies(game_string: str) -> None:
-    """describe_state caches by information set; every cached answer must equal the one built from scratch."""
-    from arena.envs.openspiel import _build_info, _facts, describe_state, load_game
+    """describe_state caches by information set; every cached answer (the information-state tensor included) must
+    equal the one built from scratch."""
+    from arena.envs.openspiel import _build_info, _facts, _tensor, _view, describe_state, load_game
 
     game = load_game(game_string)
     facts = _facts(game)
@@ -181,6 +185,10 @@ def test_cached_infos_equal_fresh_ones_and_are_private_copies(game_string: str) 
                 assert {k: v for k, v in cached.items() if k != "action_mask"} == {
                     k: v for k, v in fresh.items() if k != "action_mask"
                 }
+            terminal = state.is_terminal()
+            view = _view(game, facts, state, player, terminal, -1 if terminal else state.current_player())
+            if view.tensor is not None:
+                assert np.array_equal(view.tensor, _tensor(facts.tensor, state, player))
             cached["action_mask"][:] = 7
             cached["legal_actions"].append(-1)
             again = describe_state(game, state, player)
@@ -189,3 +197,52 @@ def test_cached_infos_equal_fresh_ones_and_are_private_copies(game_string: str) 
         if not state.is_terminal():
             stack.extend(state.child(a) for a in state.legal_actions())
     assert checked > 50
+
+
+@pytest.mark.parametrize("game_string", CACHED_GAMES)
+def test_infos_built_on_demand_equal_every_players_description(game_string: str) -> None:
+    """The env builds a player's info when it is read (`last` reads only the mover's); whenever and however it is
+    read, it is what describe_state says of the state at that step, and the tensor is the state's own."""
+    from arena.envs.openspiel import _tensor, describe_state
+
+    env = arena.make_env(f"openspiel:{game_string}")
+    rng = np.random.default_rng(3)
+    for seed in range(30):
+        env.reset(seed=seed)
+        while env.agents:
+            agent = env.agent_selection
+            if env.terminations[agent]:
+                env.step(None)
+                continue
+            tensor, _, _, _, info = env.last()
+            assert info is env.infos[agent]
+            for player, seen in env.infos.items():
+                expected = describe_state(env.game, env.state, env._index[player])
+                assert np.array_equal(seen.pop("action_mask"), expected.pop("action_mask"))
+                assert seen == expected
+            assert np.array_equal(tensor, _tensor(env._game_facts.tensor, env.state, env._index[agent]))
+            env.step(int(rng.choice(info["legal_actions"])))
+
+
+def test_chance_is_sampled_as_the_running_total_passes_a_uniform_draw() -> None:
+    """The env's chance sampling, against the plain loop over outcomes it replaced (same stream, same outcome)."""
+    from arena.envs.openspiel import _ChanceStream
+
+    env = arena.make_env("leduc_poker-v0")
+    rng = np.random.default_rng(0)
+    for seed in range(200):
+        env.reset(seed=seed)
+        while not env.terminations[env.agent_selection]:  # public cards are dealt mid-game
+            env.step(int(rng.choice(env.last()[4]["legal_actions"])))
+        stream, state = _ChanceStream(seed), env.game.new_initial_state()
+        for action in env.action_history():
+            if state.is_chance_node():
+                outcomes = state.chance_outcomes()
+                threshold, total, chosen = stream.random() * sum(p for _, p in outcomes), 0.0, outcomes[-1][0]
+                for outcome, probability in outcomes:
+                    total += probability
+                    if threshold < total:
+                        chosen = outcome
+                        break
+                assert action == chosen
+            state.apply_action(action)

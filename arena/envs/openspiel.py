@@ -8,9 +8,11 @@ information set without playing.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import hashlib
+import itertools
 import os
 import secrets
 import sys
@@ -172,9 +174,9 @@ _MAX_CACHED_INFOS = 200_000  # per game; the cache starts over when it is full
 class _GameFacts:
     """What describe_state needs about a game that never changes: computed once per game.
 
-    `infos` caches the info dict of each (player, player to act, information state): in a game with perfect-recall
-    information-state strings the legal moves, names and text are functions of that key, so each is built once.
-    Terminal states are cached by their full history (the text shows the returns).
+    `infos` caches the view of each (player, player to act, information state): in a game with perfect-recall
+    information-state strings the legal moves, names, text and information-state tensor are functions of that key,
+    so each is built once. Terminal states are cached by their full history (the text shows the returns).
     """
 
     name: str
@@ -188,7 +190,7 @@ class _GameFacts:
     static_names: bool
     own_actions: bool = False  # the info string leaves out which of its own action ids the player took
     names: dict[int, list[str]] = field(default_factory=dict)
-    infos: dict[tuple[int, int, str], dict[str, Any]] = field(default_factory=dict)
+    infos: dict[tuple[int, int, str], _View] = field(default_factory=dict)
 
 
 _FACTS: dict[str, _GameFacts] = {}
@@ -314,26 +316,54 @@ def describe_state(game: pyspiel.Game, state: pyspiel.State, player: int) -> dic
     return _describe(game, _facts(game), state, player, terminal, -1 if terminal else state.current_player())
 
 
-def _describe(
+@dataclass
+class _View:
+    """What a player sees at a state: its info, its legal moves as a set (the env's own check of a move) and, in
+    games whose information-state tensor is a function of the information state, its tensor. `shared` views are
+    cached per (player, player to act, information state) and handed out only as copies."""
+
+    info: dict[str, Any]
+    legal: frozenset[int]
+    tensor: np.ndarray | None = None
+    shared: bool = False
+
+    def public_info(self) -> dict[str, Any]:
+        """The info as a caller gets it: a dict of its own, with its own mask, legal moves and names."""
+        info = self.info
+        if not self.shared:
+            return info
+        return {
+            **info,
+            "action_mask": info["action_mask"].copy(),
+            "legal_actions": list(info["legal_actions"]),
+            "action_names": list(info["action_names"]),
+        }
+
+
+def _view(
     game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, player: int, terminal: bool, current: int
-) -> dict[str, Any]:
+) -> _View:
     if terminal:
         key = (player, -1, state.history_str())
     elif facts.info_string:
         key = (player, current, _info_key(facts, state, player))
     else:
-        return _build_info(game, facts, state, player, terminal)
-    info = facts.infos.get(key)
-    if info is None:
+        info = _build_info(game, facts, state, player, terminal)
+        return _View(info, frozenset(info["legal_actions"]))
+    view = facts.infos.get(key)
+    if view is None:
         if len(facts.infos) >= _MAX_CACHED_INFOS:
             facts.infos.clear()
-        info = facts.infos[key] = _build_info(game, facts, state, player, terminal)
-    return {
-        **info,
-        "action_mask": info["action_mask"].copy(),
-        "legal_actions": list(info["legal_actions"]),
-        "action_names": list(info["action_names"]),
-    }
+        info = _build_info(game, facts, state, player, terminal)
+        tensor = _tensor(facts.tensor, state, player) if facts.tensor == "information_state" else None
+        view = facts.infos[key] = _View(info, frozenset(info["legal_actions"]), tensor, shared=True)
+    return view
+
+
+def _describe(
+    game: pyspiel.Game, facts: _GameFacts, state: pyspiel.State, player: int, terminal: bool, current: int
+) -> dict[str, Any]:
+    return _view(game, facts, state, player, terminal, current).public_info()
 
 
 def observation_for(game: pyspiel.Game, state: pyspiel.State, player: int) -> Observation:
@@ -377,6 +407,10 @@ class OpenSpielEnv(AECEnv):
         }
         self.state: pyspiel.State | None = None
         self._renderer = None
+        self._views: dict[str, _View] = {}
+        self._infos: dict[str, dict[str, Any]] = {}
+        self._complete = True
+        self._terminal, self._current = False, -1
 
     def _has_initial_decision(self) -> bool:
         return self._game_facts.tensor != "none"
@@ -387,11 +421,11 @@ class OpenSpielEnv(AECEnv):
     def action_space(self, agent: str) -> gymnasium.spaces.Space:
         return self.action_spaces[agent]
 
-    @property
+    @functools.cached_property
     def min_utility(self) -> float:
         return float(self.game.min_utility())
 
-    @property
+    @functools.cached_property
     def max_utility(self) -> float:
         return float(self.game.max_utility())
 
@@ -414,15 +448,10 @@ class OpenSpielEnv(AECEnv):
     def _sample_chance(self) -> None:
         state = self._live_state()
         while state.is_chance_node():
-            outcomes = state.chance_outcomes()
-            threshold, total = self._chance.random() * sum(p for _, p in outcomes), 0.0
-            chosen = outcomes[-1][0]
-            for outcome, probability in outcomes:
-                total += probability
-                if threshold < total:
-                    chosen = outcome
-                    break
-            state.apply_action(chosen)
+            outcomes, probabilities = zip(*state.chance_outcomes())
+            cumulative = list(itertools.accumulate(probabilities))  # the first outcome whose running total passes
+            chosen = bisect.bisect_right(cumulative, self._chance.random() * cumulative[-1])
+            state.apply_action(outcomes[min(chosen, len(outcomes) - 1)])
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         self._chance = _ChanceStream(seed)
@@ -437,15 +466,49 @@ class OpenSpielEnv(AECEnv):
         self._refresh()
 
     def _refresh(self) -> None:
-        state, facts = self._live_state(), self._game_facts
-        terminal = state.is_terminal()
-        current = -1 if terminal else state.current_player()
+        state = self._live_state()
+        self._terminal = terminal = state.is_terminal()
+        self._current = current = -1 if terminal else state.current_player()
+        self._views, self._infos, self._complete = {}, {}, False
         if not terminal:
             self.agent_selection = self.possible_agents[current]
-        self.infos = {a: _describe(self.game, facts, state, self._index[a], terminal, current) for a in self.agents}
+            self._view_of(self.agent_selection)  # what is read next; a game that breaks its contract fails here
+
+    @property
+    def infos(self) -> dict[str, dict[str, Any]]:
+        """Every live player's info at this step, built on the first read of the step (`last` builds only the
+        mover's: the others' are built here if anyone asks)."""
+        if not self._complete:
+            built = self._infos
+            self._infos = {a: built[a] if a in built else self._view_of(a).public_info() for a in self.agents}
+            self._complete = True
+        return self._infos
+
+    @infos.setter
+    def infos(self, value: dict[str, dict[str, Any]]) -> None:
+        self._infos, self._complete = value, True
+
+    def _view_of(self, agent: str) -> _View:
+        view = self._views.get(agent)
+        if view is None:
+            state, index = self._live_state(), self._index[agent]
+            view = self._views[agent] = _view(self.game, self._game_facts, state, index, self._terminal, self._current)
+        return view
+
+    def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """PettingZoo's `last`, building the info of the player to act only."""
+        agent = self.agent_selection
+        info = self._infos.get(agent)
+        if info is None:
+            info = self._infos[agent] = self._view_of(agent).public_info()
+        tensor = self.observe(agent) if observe else None
+        return tensor, self._cumulative_rewards[agent], self.terminations[agent], self.truncations[agent], info
 
     def observe(self, agent: str) -> np.ndarray:
-        return _tensor(self._game_facts.tensor, self.state, self._index[agent])
+        view = self._view_of(agent)
+        if view.tensor is not None:
+            return view.tensor.copy()
+        return _tensor(self._game_facts.tensor, self._live_state(), self._index[agent])
 
     def step(self, action: int | None) -> None:
         agent = self.agent_selection
@@ -456,7 +519,7 @@ class OpenSpielEnv(AECEnv):
             raise TypeError(f"{agent} must act: step(None) is only for agents that are done")
         action = int(action)
         state = self._live_state()
-        if action not in state.legal_actions():
+        if action not in self._view_of(agent).legal:
             raise ValueError(f"illegal action {action} for {agent}; legal: {state.legal_actions()}")
         self._cumulative_rewards[agent] = 0.0
         state.apply_action(action)

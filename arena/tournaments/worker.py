@@ -125,6 +125,7 @@ class OutputCapture:
     def __init__(self, fds: bool) -> None:
         self.fd: int | None = None
         self.kept: dict[int, list[str]] = {}
+        self.sinks: dict[int, _Capped] = {}  # in this process: one stream per player and match
         self.saved: tuple[Any, Any] | None = None
         if fds:
             with contextlib.suppress(Exception):
@@ -142,10 +143,13 @@ class OutputCapture:
 
     def new_match(self) -> None:
         self.kept = {}
+        self.sinks = {}
 
     def start(self, player: int) -> None:
         if self.fd is None:
-            sink = _Capped(self.kept.setdefault(player, []))
+            sink = self.sinks.get(player)
+            if sink is None:
+                sink = self.sinks[player] = _Capped(self.kept.setdefault(player, []))
             self.saved = (sys.stdout, sys.stderr)
             sys.stdout = sys.stderr = sink
 
@@ -389,14 +393,16 @@ class MatchRunner:
 
     def _guarded(self, agent: Agent, method: str, timed: bool) -> Any:
         call = getattr(agent, method)
+        timed = timed and self.settings.move_time_limit is not None
+        capture, beacon, key = self.capture, self.beacon, id(agent)
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            outer = self.depth == 0
-            self.depth += 1
-            player = self.players.get(id(agent), -1)
-            if outer:
-                self.capture.start(player)
-                self.beacon.enter(player, timed and self.settings.move_time_limit is not None)
+            if self.depth:  # called from inside another guarded call of the agent (act asking action_probs)
+                return call(*args, **kwargs)
+            self.depth = 1
+            player = self.players.get(key, -1)
+            capture.start(player)
+            beacon.enter(player, timed)
             try:
                 return call(*args, **kwargs)
             except Exception:
@@ -408,10 +414,9 @@ class MatchRunner:
             except BaseException as exc:  # SystemExit and the like: the agent's error, not the engine's end
                 raise _fault(exc) from None
             finally:
-                self.depth -= 1
-                if outer:
-                    self.beacon.leave()
-                    self.capture.stop(player)
+                self.depth = 0
+                beacon.leave()
+                capture.stop(player)
 
         return guarded
 
