@@ -405,201 +405,275 @@ class _StageState:
         return [float(self.env.payoffs[(p, *self.prefix)]) for p in range(self.env.num_players)]
 
 
-def _walk(root: Any, num_players: int, num_actions: int, infoset_key: Any, name: str) -> dict[str, Any]:
-    """Depth-first walk of the whole tree; returns raw per-history arrays and per-player infoset tables."""
+@dataclass
+class _Walked:
+    """What the depth-first walk records, in walk order (histories and each player's infosets as first met).
+
+    Per history: parent, action, depth, acting player (CHANCE, TERMINAL or a player), infoset (walk index, -1
+    off decision nodes) and the chance probability of the edge into it; per terminal (in walk order) its history
+    and returns; per player and infoset its key (the table's insertion order is the walk index), legal actions
+    and first history."""
+
+    parent: array.array[int]
+    action: array.array[int]
+    depth: array.array[int]
+    player: array.array[int]
+    infoset: array.array[int]
+    edge_chance: array.array[float]
+    terminals: array.array[int]
+    returns: array.array[float]
+    tables: list[dict[str, int]]
+    legal: list[list[list[int]]]
+    first_history: list[array.array[int]]
+
+
+def _walk(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
+    """Depth-first walk of the whole tree (see _walk_tree)."""
     collecting = gc.isenabled()
     gc.disable()  # the walk allocates only acyclic objects; generational collections would rescan them repeatedly
     try:
-        return _walk_tree(root, num_players, num_actions, infoset_key, name)
+        return _walk_tree(root, num_players, infoset_key, name)
     finally:
         if collecting:
             gc.enable()
 
 
-def _walk_tree(root: Any, num_players: int, num_actions: int, infoset_key: Any, name: str) -> dict[str, Any]:
-    """Histories are numbered in depth-first order (children in action order, OpenSpiel's own traversal order);
-    per-history values go to typed arrays (8 bytes each), and a child state is made only when the walk reaches it,
-    so the states alive are those of one path and its pending siblings' parents."""
-    player_of = array.array("q")
+def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
+    """Histories are numbered in depth-first order (children in action order, OpenSpiel's own traversal order).
+
+    The loop does per history only what needs the state: one `current_player` call tells terminals, chance and
+    decision nodes apart, the children of a node are made when it is expanded (the states alive are those of one
+    path's pending siblings), and per-history values go to typed arrays (8 bytes each). Everything that follows
+    from the tree's shape (chance reach, every player's last sequence, the perfect-recall check of parent
+    sequences) is computed afterwards with numpy, level by level (see _arrays)."""
     parent_of = array.array("q")
     action_of = array.array("q")
-    chance_of = array.array("d")
-    edge_chance = array.array("d")
     depth_of = array.array("q")
+    player_of = array.array("q")
     infoset_of = array.array("q")
+    edge_chance = array.array("d")
     terminals = array.array("q")
     returns = array.array("d")
-    last_seqs = array.array("q")  # per terminal: each player's last sequence, encoded I * A + a + 1
     tables: list[dict[str, int]] = [{} for _ in range(num_players)]
     legal: list[list[list[int]]] = [[] for _ in range(num_players)]
-    parents: list[list[int]] = [[] for _ in range(num_players)]
-    first_history: list[list[int]] = [[] for _ in range(num_players)]
+    first_history = [array.array("q") for _ in range(num_players)]
     budget = memory_budget()
     per_terminal = terminal_bytes(num_players)
     infosets = 0
-    # entries: (state, or the parent state when action >= 0), action, parent, chance reach, edge prob, depth, last
-    stack: list[tuple[Any, int, int, float, float, int, tuple[int, ...]]] = [
-        (root, -1, -1, 1.0, 1.0, 0, (0,) * num_players)
-    ]
+    check_at = 0
+    # entries: state, parent, action into it, depth, chance probability of that action (1 off chance nodes)
+    stack: list[tuple[Any, int, int, int, float]] = [(root, -1, -1, 0, 1.0)]
+    pop, push = stack.pop, stack.append
+    h = 0
     while stack:
-        source, action, parent, chance, prob, depth, last = stack.pop()
-        state = source.child(action) if action >= 0 else source
-        h = len(player_of)
-        if h % CHECK_EVERY == 0:
+        state, parent, action, depth, prob = pop()
+        if h == check_at:
+            check_at += CHECK_EVERY
             held = h * HISTORY_BYTES + len(terminals) * per_terminal + infosets * INFOSET_BYTES
             if held > budget:
                 raise too_large(name, h, held, budget, estimated=False)
         parent_of.append(parent)
         action_of.append(action)
-        chance_of.append(chance)
-        edge_chance.append(prob)
         depth_of.append(depth)
-        if state.is_terminal():
-            player_of.append(TERMINAL)
+        edge_chance.append(prob)
+        player = state.current_player()
+        player_of.append(player)
+        if player >= 0:
+            key = infoset_key(state, player)
+            actions = state.legal_actions()
+            table = tables[player]
+            index = table.get(key)
+            if index is None:
+                index = table[key] = len(table)
+                legal[player].append(actions)
+                first_history[player].append(h)
+                infosets += 1
+            elif legal[player][index] != actions:
+                raise _no_recall(name, key)
+            infoset_of.append(index)
+            depth += 1
+            for a in reversed(actions):
+                push((state.child(a), h, a, depth, 1.0))
+        elif player == TERMINAL:
             infoset_of.append(-1)
             terminals.append(h)
-            last_seqs.extend(last)
             returns.extend(state.returns())
-            continue
-        if state.is_chance_node():
-            player_of.append(CHANCE)
+        elif player == CHANCE:
             infoset_of.append(-1)
-            outcomes = [(o, p) for o, p in state.chance_outcomes() if p > 0]
-            for outcome, outcome_prob in reversed(outcomes):
-                stack.append((state, outcome, h, chance * outcome_prob, outcome_prob, depth + 1, last))
-            continue
-        player = state.current_player()
-        if player < 0:
+            depth += 1
+            for outcome, outcome_prob in reversed(state.chance_outcomes()):
+                if outcome_prob > 0:
+                    push((state.child(outcome), h, outcome, depth, outcome_prob))
+        else:
             raise ParameterError(f"{name}: simultaneous or mean-field nodes cannot be compiled; use a turn-based game")
-        key = infoset_key(state, player)
-        actions = list(state.legal_actions())
-        index = tables[player].get(key)
-        if index is None:
-            index = len(legal[player])
-            tables[player][key] = index
-            legal[player].append(actions)
-            parents[player].append(last[player])
-            first_history[player].append(h)
-            infosets += 1
-        elif parents[player][index] != last[player] or legal[player][index] != actions:
-            raise ParameterError(
-                f"{name} does not have perfect recall (information state {key!r}); "
-                "exact game theory needs perfect recall"
-            )
-        player_of.append(player)
-        infoset_of.append(index)
-        for a in reversed(actions):
-            child_last = last[:player] + (index * num_actions + a + 1,) + last[player + 1 :]
-            stack.append((state, a, h, chance, 1.0, depth + 1, child_last))
-    return {
-        "player": player_of,
-        "parent": parent_of,
-        "action": action_of,
-        "chance": chance_of,
-        "edge_chance": edge_chance,
-        "depth": depth_of,
-        "infoset": infoset_of,
-        "terminals": terminals,
-        "returns": returns,
-        "last": last_seqs,
-        "tables": tables,
-        "legal": legal,
-        "parents": parents,
-        "first_history": first_history,
-    }
+        h += 1
+    return _Walked(
+        parent_of,
+        action_of,
+        depth_of,
+        player_of,
+        infoset_of,
+        edge_chance,
+        terminals,
+        returns,
+        tables,
+        legal,
+        first_history,
+    )
 
 
-def _breadth_first(raw: dict[str, Any], num_players: int, num_actions: int) -> dict[str, Any]:
-    """Renumber a depth-first walk breadth-first (by depth, then depth-first order: the order a breadth-first walk
-    visits histories in), and every player's infosets in the order a breadth-first walk first meets them. The walk's
-    arrays are taken out of `raw` one by one, so that each is freed as soon as its reordered copy exists."""
-    depth = np.frombuffer(raw["depth"], dtype=np.int64)
-    order = np.argsort(depth, kind="stable")
+def _no_recall(name: str, key: str) -> ParameterError:
+    return ParameterError(
+        f"{name} does not have perfect recall (information state {key!r}); exact game theory needs perfect recall"
+    )
+
+
+@dataclass
+class _Ordered:
+    """The walk's histories renumbered breadth-first, with what follows from the tree's shape (see _breadth_first)."""
+
+    parent: np.ndarray
+    action: np.ndarray
+    depth: np.ndarray
+    player: np.ndarray
+    infoset: np.ndarray  # per player: breadth-first rank of the infoset (the order in which histories first meet it)
+    edge_chance: np.ndarray
+    chance: np.ndarray
+    terminals: np.ndarray
+    returns: np.ndarray
+    last: np.ndarray  # [Z, n]: per terminal every player's last sequence, encoded rank * A + action + 1 (0: none)
+    own_last: np.ndarray  # per history: the acting player's last sequence before it, encoded the same way
+    rank_order: list[np.ndarray]  # per player: walk index of the infoset of every rank
+    first_history: list[np.ndarray]  # per player: first history of the infoset of every rank
+
+
+def _breadth_first(walked: _Walked, num_players: int, num_actions: int) -> _Ordered:
+    """Renumber the histories breadth-first (by depth, then depth-first order: the order a breadth-first walk visits
+    them in) and every player's infosets in the order a breadth-first walk first meets them; then, one depth at a
+    time, the chance reach of every history and the last sequence of every player on the path to it."""
+    depth_walk = np.frombuffer(walked.depth, dtype=np.int64)
+    levels = int(depth_walk.max()) + 1
+    # a stable sort on small integers is a radix sort (linear time)
+    order = np.argsort(depth_walk.astype(np.int16 if levels < 2**15 else np.int64), kind="stable")
     new_id = np.empty_like(order)
     new_id[order] = np.arange(len(order))
-    parent = np.frombuffer(raw.pop("parent"), dtype=np.int64)[order]
-    parent = np.where(parent >= 0, new_id[np.maximum(parent, 0)], -1)
-    infoset = np.frombuffer(raw.pop("infoset"), dtype=np.int64)[order]
-    player = np.frombuffer(raw.pop("player"), dtype=np.int64)[order]
-    terminal_new = new_id[np.frombuffer(raw.pop("terminals"), dtype=np.int64)]
-    terminal_order = np.argsort(terminal_new, kind="stable")
-    last = np.frombuffer(raw.pop("last"), dtype=np.int64).reshape(-1, num_players)[terminal_order]
-    tables, legal, parents, first_history = [], [], [], []
+    parent = np.frombuffer(walked.parent, dtype=np.int64)[order]
+    parent[1:] = new_id[parent[1:]]  # the root is the only history with parent -1, and it stays first
+    player = np.frombuffer(walked.player, dtype=np.int64)[order]
+    infoset = np.frombuffer(walked.infoset, dtype=np.int64)[order]
+    rank_order, first_history = [], []
     for p in range(num_players):
-        first = new_id[np.asarray(raw["first_history"][p], dtype=np.int64)]
-        rank_order = np.argsort(first, kind="stable")  # walk index of the k-th infoset met breadth-first
-        rank = np.empty_like(rank_order)
-        rank[rank_order] = np.arange(len(rank_order))
+        first = new_id[np.frombuffer(walked.first_history[p], dtype=np.int64)]
+        ranks = np.argsort(first, kind="stable")  # walk index of the k-th infoset met breadth-first
+        rank = np.empty_like(ranks)
+        rank[ranks] = np.arange(len(ranks))
         acting = player == p
         infoset[acting] = rank[infoset[acting]]
-        encoded = np.asarray(raw["parents"][p], dtype=np.int64)[rank_order]
-        parents.append(_renumber_encoded(encoded, rank, num_actions).tolist())
-        last[:, p] = _renumber_encoded(last[:, p], rank, num_actions)
-        legal.append([raw["legal"][p][i] for i in rank_order.tolist()])
-        first_history.append(first[rank_order].tolist())
-        tables.append({key: int(rank[i]) for key, i in raw["tables"][p].items()})
-    return {
-        "player": player,
-        "parent": parent,
-        "action": np.frombuffer(raw.pop("action"), dtype=np.int64)[order],
-        "chance": np.frombuffer(raw.pop("chance"), dtype=np.float64)[order],
-        "edge_chance": np.frombuffer(raw.pop("edge_chance"), dtype=np.float64)[order],
-        "depth": depth[order],
-        "infoset": infoset,
-        "terminals": terminal_new[terminal_order],
-        "returns": np.frombuffer(raw.pop("returns"), dtype=np.float64).reshape(-1, num_players)[terminal_order],
-        "last": last,
-        "tables": tables,
-        "legal": legal,
-        "parents": parents,
-        "first_history": first_history,
-    }
+        rank_order.append(ranks)
+        first_history.append(first[ranks])
+    action = np.frombuffer(walked.action, dtype=np.int64)[order]
+    edge_chance = np.frombuffer(walked.edge_chance, dtype=np.float64)[order]
+    depth = depth_walk[order]
+    is_terminal = player == TERMINAL
+    terminal_number = np.cumsum(is_terminal) - 1
+    terminals = np.flatnonzero(is_terminal)
+    returns = np.frombuffer(walked.returns, dtype=np.float64).reshape(-1, num_players)
+    returns = returns[np.argsort(new_id[np.frombuffer(walked.terminals, dtype=np.int64)], kind="stable")]
+    chance = np.empty(len(order))
+    chance[0] = edge_chance[0]
+    own_last = np.zeros(len(order), dtype=np.int64)
+    last = np.zeros((len(terminals), num_players), dtype=np.int64)
+    encoded = np.where(player >= 0, infoset * num_actions + 1, 0)  # a decision's sequences are encoded + action
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(depth, minlength=levels))]).tolist()
+    rows = np.zeros((1, num_players), dtype=np.int64)  # the last sequences of the previous depth's histories
+    for d in range(1, levels):
+        start, stop = bounds[d], bounds[d + 1]
+        parents = parent[start:stop]
+        chance[start:stop] = chance[parents] * edge_chance[start:stop]
+        mover = player[parents]
+        rows = rows[parents - bounds[d - 1]]
+        for p in range(num_players):
+            moved = np.flatnonzero(mover == p)
+            rows[moved, p] = encoded[parents[moved]] + action[start:stop][moved]
+        acting = player[start:stop]
+        deciding = np.flatnonzero(acting >= 0)
+        own_last[start + deciding] = rows[deciding, acting[deciding]]
+        ending = np.flatnonzero(acting == TERMINAL)
+        last[terminal_number[start + ending]] = rows[ending]
+    return _Ordered(
+        parent,
+        action,
+        depth,
+        player,
+        infoset,
+        edge_chance,
+        chance,
+        terminals,
+        returns,
+        last,
+        own_last,
+        rank_order,
+        first_history,
+    )
 
 
-def _renumber_encoded(encoded: np.ndarray, rank: np.ndarray, num_actions: int) -> np.ndarray:
-    """Encoded (infoset * A + action + 1, 0 for none) with every infoset replaced by rank[infoset]."""
-    index, action = np.divmod(np.maximum(encoded - 1, 0), num_actions)
-    return np.where(encoded > 0, rank[index] * num_actions + action + 1, 0)
+def _check_recall(ordered: _Ordered, parents: np.ndarray, player: int, keys: list[str], name: str) -> None:
+    """Perfect recall of parent sequences: every history of an infoset follows the same own last sequence."""
+    deciding = np.flatnonzero(ordered.player == player)
+    wrong = deciding[ordered.own_last[deciding] != parents[ordered.infoset[deciding]]]
+    if len(wrong):
+        rank = int(ordered.infoset[wrong[0]])
+        raise _no_recall(name, keys[int(ordered.rank_order[player][rank])])
 
 
 def _player_tree(
-    table: dict[str, int], legal_lists: list[list[int]], parents: list[int], first_history: list[int], num_actions: int
+    keys_walk: list[str],
+    legal_walk: list[list[int]],
+    rank_order: np.ndarray,
+    parents: np.ndarray,
+    first_history: np.ndarray,
+    num_actions: int,
 ) -> tuple[PlayerTree, np.ndarray, np.ndarray]:
-    """Sort one player's infosets by level, number the sequences; also return the maps from walk order."""
-    count = len(legal_lists)
+    """Sort one player's infosets by level and number the sequences. The infosets come in walk order (keys, legal
+    actions) and in breadth-first rank (`rank_order[rank]` is the walk index; parent sequences, encoded
+    rank * A + action + 1, and first histories); also return each rank's final index and the map from encoded
+    (rank, action) to sequence id."""
+    count = len(keys_walk)
+    parent_rank = np.where(parents > 0, (parents - 1) // num_actions, -1)
+    has_parent = parent_rank >= 0
     level = np.zeros(count, dtype=np.int64)
-    for i, encoded in enumerate(parents):  # the walk discovers parents before children
-        if encoded:
-            level[i] = level[(encoded - 1) // num_actions] + 1
+    while True:  # one pass per level: a parent's level is final one pass before its children's
+        deeper = np.where(has_parent, level[parent_rank] + 1, 0)
+        if np.array_equal(deeper, level):
+            break
+        level = deeper
     order = np.argsort(level, kind="stable")
     new_index = np.empty(count, dtype=np.int64)
     new_index[order] = np.arange(count)
-    legal = np.zeros((count, num_actions), dtype=bool)
-    for i, actions in enumerate(legal_lists):
-        legal[new_index[i], actions] = True
+    walk_of = rank_order[order]
+    lengths = np.fromiter(map(len, legal_walk), dtype=np.int64, count=count)
+    actions = np.fromiter(itertools.chain.from_iterable(legal_walk), dtype=np.int64, count=int(lengths.sum()))
+    legal_by_walk = np.zeros((count, num_actions), dtype=bool)
+    legal_by_walk[np.repeat(np.arange(count), lengths), actions] = True
+    legal = legal_by_walk[walk_of]
+    del legal_by_walk
     seq = np.full((count, num_actions), -1, dtype=np.int64)
     seq[legal] = np.arange(1, legal.sum() + 1)
-    # encoded (walk infoset, action) -> sequence id
+    # encoded (rank, action) -> sequence id
     encoded_to_seq = np.zeros(count * num_actions + 1, dtype=np.int64)
-    walk_rows = order.repeat(num_actions) * num_actions + np.tile(np.arange(num_actions), count) + 1
-    encoded_to_seq[walk_rows] = seq.ravel()
-    keys = [""] * count
-    for key, i in table.items():
-        keys[new_index[i]] = key
-    parent_seq = encoded_to_seq[np.asarray(parents, dtype=np.int64)[order]] if count else np.zeros(0, np.int64)
+    encoded_to_seq[order.repeat(num_actions) * num_actions + np.tile(np.arange(num_actions), count) + 1] = seq.ravel()
+    parent_seq = encoded_to_seq[parents[order]]
     rows, cols = np.nonzero(legal)
     seq_infoset = np.concatenate([[-1], rows]).astype(np.int64)
     seq_action = np.concatenate([[-1], cols]).astype(np.int64)
     seq_parent = np.concatenate([[0], parent_seq[rows]]).astype(np.int64)
     first_seq = np.where(legal.any(axis=1), seq.max(axis=1, initial=0) - legal.sum(axis=1) + 1, 0)
     level = level[order]
-    level_infosets, level_sequences = [], []
-    for lv in range(int(level.max()) + 1 if count else 0):
-        members = np.flatnonzero(level == lv)
-        level_infosets.append(slice(int(members[0]), int(members[-1]) + 1))
-        level_sequences.append(slice(int(first_seq[members[0]]), int(seq[members[-1]].max()) + 1))
+    ends = np.cumsum(np.bincount(level)).tolist() if count else []  # levels are contiguous: 0, 1, ..., max
+    starts = [0, *ends[:-1]]
+    last_seq = seq.max(axis=1)
     tree = PlayerTree(
-        keys=keys,
+        keys=[keys_walk[i] for i in walk_of.tolist()],
         legal=legal,
         parent_seq=parent_seq,
         seq=seq,
@@ -608,9 +682,9 @@ def _player_tree(
         seq_infoset=seq_infoset,
         seq_action=seq_action,
         seq_parent=seq_parent,
-        infoset_history=np.asarray(first_history, dtype=np.int64)[order],
-        level_infosets=level_infosets,
-        level_sequences=level_sequences,
+        infoset_history=first_history[order],
+        level_infosets=[slice(a, b) for a, b in zip(starts, ends)],
+        level_sequences=[slice(int(first_seq[a]), int(last_seq[b - 1]) + 1) for a, b in zip(starts, ends)],
     )
     return tree, new_index, encoded_to_seq
 
@@ -627,7 +701,7 @@ def _key_index(players: list[PlayerTree], name: str) -> dict[str, tuple[int, int
 
 
 def _build(
-    raw: dict[str, Any],
+    walked: _Walked,
     *,
     name: str,
     env_id: str,
@@ -638,29 +712,25 @@ def _build(
     num_actions: int,
     action_names: list[list[str]],
 ) -> TabularGame:
-    raw = _breadth_first(raw, num_players, num_actions)
-    players, new_indices, encoders = [], [], []
+    ordered = _breadth_first(walked, num_players, num_actions)
+    players = []
+    history_infoset = ordered.infoset
+    terminal_seq = np.empty_like(ordered.last)
     for p in range(num_players):
+        keys = list(walked.tables[p])  # a table's insertion order is the walk order of its infosets
+        first = ordered.first_history[p]
+        parents = ordered.own_last[first]
+        _check_recall(ordered, parents, p, keys, name)
         tree, new_index, encoded_to_seq = _player_tree(
-            raw["tables"][p], raw["legal"][p], raw["parents"][p], raw["first_history"][p], num_actions
+            keys, walked.legal[p], ordered.rank_order[p], parents, first, num_actions
         )
         players.append(tree)
-        new_indices.append(new_index)
-        encoders.append(encoded_to_seq)
-    history_player = np.asarray(raw["player"], dtype=np.int64)
-    history_infoset = np.asarray(raw["infoset"], dtype=np.int64)
-    for p in range(num_players):
-        acting = history_player == p
-        history_infoset[acting] = new_indices[p][history_infoset[acting]]
-    terminal_history = np.asarray(raw["terminals"], dtype=np.int64)
-    last = raw["last"]
-    encoded = np.asarray(last, dtype=np.int64).reshape(len(last), num_players)
-    terminal_seq = np.stack([encoders[p][encoded[:, p]] for p in range(num_players)], axis=1)
-    utility = np.asarray(raw["returns"], dtype=np.float64).reshape(len(last), num_players)
+        acting = ordered.player == p
+        history_infoset[acting] = new_index[history_infoset[acting]]
+        terminal_seq[:, p] = encoded_to_seq[ordered.last[:, p]]
+    utility = ordered.returns
     sums = utility.sum(axis=1)
     zero_sum = bool(np.allclose(sums, sums[0], atol=1e-9)) if len(sums) else True
-    chance = np.asarray(raw["chance"], dtype=np.float64)
-    key_index = _key_index(players, name)
     return TabularGame(
         name=name,
         env_id=env_id,
@@ -673,16 +743,16 @@ def _build(
         zero_sum=zero_sum,
         utility_sum=float(sums[0]) if zero_sum and len(sums) else None,
         players=players,
-        key_index=key_index,
-        history_player=history_player,
-        history_parent=np.asarray(raw["parent"], dtype=np.int64),
-        history_action=np.asarray(raw["action"], dtype=np.int64),
-        history_chance_reach=chance,
-        history_chance_prob=np.asarray(raw["edge_chance"], dtype=np.float64),
+        key_index=_key_index(players, name),
+        history_player=ordered.player,
+        history_parent=ordered.parent,
+        history_action=ordered.action,
+        history_chance_reach=ordered.chance,
+        history_chance_prob=ordered.edge_chance,
         history_infoset=history_infoset,
-        history_depth=np.asarray(raw["depth"], dtype=np.int64),
-        terminal_history=terminal_history,
-        terminal_chance=chance[terminal_history],
+        history_depth=ordered.depth,
+        terminal_history=ordered.terminals,
+        terminal_chance=ordered.chance[ordered.terminals],
         terminal_utility=utility,
         terminal_seq=terminal_seq,
     )
@@ -845,7 +915,7 @@ def _compile_openspiel_walk(game_string: str) -> TabularGame:
     def infoset_key(state: Any, player: int) -> str:  # the env's own key, so that agents find their infosets
         return info_state_key(game, state, player)
 
-    raw = _walk(game.new_initial_state(), game.num_players(), num_actions, infoset_key, game_string)
+    raw = _walk(game.new_initial_state(), game.num_players(), infoset_key, game_string)
     root = game.new_initial_state()
     names = []
     for p in range(game.num_players()):
@@ -872,7 +942,7 @@ def _compile_openspiel_walk(game_string: str) -> TabularGame:
 
 def _compile_matrix(env: Any, name: str, env_id: str) -> TabularGame:
     num_actions = max(env.num_actions)
-    raw = _walk(_StageState(env), env.num_players, num_actions, lambda state, player: f"player_{player}|", name)
+    raw = _walk(_StageState(env), env.num_players, lambda state, player: f"player_{player}|", name)
     digest = hashlib.sha1(np.ascontiguousarray(env.payoffs).tobytes() + str(env.payoffs.shape).encode()).hexdigest()
     names = [list(n) + [str(a) for a in range(len(n), num_actions)] for n in env.action_names_per_player]
     return _build(
