@@ -112,12 +112,13 @@ def outcomes_from_payoffs(payoffs: Sequence[float], competitive: bool) -> list[s
     if not competitive:
         return [None] * len(payoffs)
     best = max(payoffs)
-    leaders = [i for i, p in enumerate(payoffs) if best - p <= 1e-9 * max(1.0, abs(best))]
-    if len(leaders) == len(payoffs):
+    tolerance = 1e-9 * max(1.0, abs(best))
+    leading = [best - p <= tolerance for p in payoffs]
+    leaders = leading.count(True)
+    if leaders == len(payoffs):
         return ["draw"] * len(payoffs)
-    return [
-        "win" if i in leaders and len(leaders) == 1 else "draw" if i in leaders else "loss" for i in range(len(payoffs))
-    ]
+    lead = "win" if leaders == 1 else "draw"
+    return [lead if first else "loss" for first in leading]
 
 
 def forfeit_payoffs(env: Any, culprit: int, num_players: int) -> list[float]:

@@ -17,7 +17,8 @@ class RandomAgent(Agent):
         return mask / mask.sum()
 
     def act(self, obs: Observation) -> int | np.ndarray:
-        if "action_low" in obs.info:  # continuous actions: the env gives the box instead of a mask
-            return self.rng.uniform(obs.info["action_low"], obs.info["action_high"]).astype(np.float32)
-        legal = obs.legal_actions
+        info = obs.info
+        if "action_low" in info:  # continuous actions: the env gives the box instead of a mask
+            return self.rng.uniform(info["action_low"], info["action_high"]).astype(np.float32)
+        legal = info.get("legal_actions") or obs.legal_actions  # read, not kept: no copy
         return legal[int(self.rng.random() * len(legal))]

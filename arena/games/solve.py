@@ -252,7 +252,7 @@ class SolverAgent(Agent):
 
     def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
         super().reset(seed, player, env_spec)
-        if env_spec is not None and env_spec == self._spec:
+        if env_spec is not None and (env_spec is self._spec or env_spec == self._spec):
             return  # the same game as the last match: nothing to load
         game = load(env_spec)
         if self.solution is None or self.solution.game.key != game.key:

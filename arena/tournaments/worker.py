@@ -124,8 +124,8 @@ class OutputCapture:
 
     def __init__(self, fds: bool) -> None:
         self.fd: int | None = None
-        self.kept: dict[int, list[str]] = {}
-        self.sinks: dict[int, _Capped] = {}  # in this process: one stream per player and match
+        self.kept: dict[int, list[str]] = {}  # per player, emptied in place at each match
+        self.sinks: dict[int, _Capped] = {}  # in this process: one stream per player, writing to its `kept` list
         self.saved: tuple[Any, Any] | None = None
         if fds:
             with contextlib.suppress(Exception):
@@ -142,8 +142,8 @@ class OutputCapture:
             sys.stderr = io.TextIOWrapper(open(2, "wb", buffering=0, closefd=False), write_through=True)  # noqa: SIM115
 
     def new_match(self) -> None:
-        self.kept = {}
-        self.sinks = {}
+        for chunks in self.kept.values():
+            chunks.clear()
 
     def start(self, player: int) -> None:
         if self.fd is None:
@@ -170,6 +170,10 @@ class OutputCapture:
 
     def output(self, player: int) -> str:
         return "".join(self.kept.get(player, ()))[:OUTPUT_BYTES]
+
+    def printed(self) -> bool:
+        """Whether any agent printed anything in this match."""
+        return any(self.kept.values())
 
 
 @dataclass(frozen=True)
@@ -490,6 +494,8 @@ class MatchRunner:
 
     def _with_output(self, result: MatchResult) -> MatchResult:
         """The result with what each agent printed in `agent_stats[player]["output"]` (secrets masked)."""
+        if not self.capture.printed():
+            return result
         outputs = [self.capture.output(p) for p in range(len(result.agent_stats))]
         if not any(outputs):
             return result
