@@ -455,8 +455,9 @@ class OpenSpielEnv(AECEnv):
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         self._chance = _ChanceStream(seed)
-        self.state = self.game.new_initial_state()
-        self._sample_chance()
+        self.state = state = self.game.new_initial_state()
+        if state.is_chance_node():
+            self._sample_chance()
         self.agents = list(self.possible_agents)
         self.rewards = {a: 0.0 for a in self.agents}
         self._cumulative_rewards = {a: 0.0 for a in self.agents}
@@ -521,14 +522,16 @@ class OpenSpielEnv(AECEnv):
         state = self._live_state()
         if action not in self._view_of(agent).legal:
             raise ValueError(f"illegal action {action} for {agent}; legal: {state.legal_actions()}")
-        self._cumulative_rewards[agent] = 0.0
+        rewards, cumulative = self.rewards, self._cumulative_rewards
+        cumulative[agent] = 0.0
         state.apply_action(action)
-        self._sample_chance()
+        if state.is_chance_node():
+            self._sample_chance()
         for a, r in zip(self.possible_agents, state.rewards()):
-            self.rewards[a] = float(r)
+            rewards[a] = r = float(r)
+            cumulative[a] += r  # PettingZoo's _accumulate_rewards
         if state.is_terminal():
             self.terminations = {a: True for a in self.agents}
-        self._accumulate_rewards()
         self._refresh()
         if self.render_mode == "human":
             self.render()
