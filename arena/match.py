@@ -161,6 +161,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def fresh_observations(env: Any) -> bool:
+    """Whether every step's infos and tensors of `env` are new objects that no one else holds, so that agents can
+    be given them without copies: the env's class must say so (`fresh_observations = True`), and so must every
+    wrapper around it (`passes_observations = True`: it hands on its env's objects unchanged)."""
+    while getattr(type(env), "passes_observations", False) is True:
+        env = env.env
+    return getattr(type(env), "fresh_observations", False) is True
+
+
 class _Match:
     """State of one match in progress; `play` is the public entry point."""
 
@@ -178,7 +187,7 @@ class _Match:
         self.limit, self.policy, self.max_retries, self.recorder = move_time_limit, illegal_moves, max_retries, recorder
         n = len(agents)
         self.seat = {name: i for i, name in enumerate(env.possible_agents)}
-        self.fresh = getattr(type(env), "fresh_observations", False) is True  # the class says so, not a wrapper
+        self.fresh = fresh_observations(env)
         self.hears = [_overrides(a, "observe") for a in agents]  # Agent's own observe ignores what it hears
         self.payoffs = [0.0] * n
         self.illegal, self.timeouts, self.errors, self.fallbacks = [0] * n, [0] * n, [0] * n, [0] * n

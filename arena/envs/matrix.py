@@ -25,6 +25,7 @@ class MatrixGameEnv(ParallelEnv):
     """A (repeated) normal-form game; agents `player_0..player_{n-1}` choose simultaneously every round."""
 
     metadata = {"render_modes": ["ansi", "human", "rgb_array"], "name": "matrix_game"}
+    fresh_observations = True  # every step's observations and infos are new objects: the match loop need not copy
 
     def __init__(
         self,
@@ -67,15 +68,15 @@ class MatrixGameEnv(ParallelEnv):
     def action_space(self, agent: str) -> gymnasium.spaces.Space:
         return self.action_spaces[agent]
 
-    @property
+    @functools.cached_property
     def min_utility(self) -> float:
         return float(self.payoffs.min()) * self.rounds
 
-    @property
+    @functools.cached_property
     def max_utility(self) -> float:
         return float(self.payoffs.max()) * self.rounds
 
-    @property
+    @functools.cached_property
     def zero_sum(self) -> bool:
         sums = self.payoffs.sum(axis=0)
         return bool(np.allclose(sums, sums.flat[0]))
@@ -119,13 +120,9 @@ class MatrixGameEnv(ParallelEnv):
             rows.append(f"  {name}: " + "; ".join(cells))
         return "Payoffs (yours, the other player's):\n" + "\n".join(rows)
 
-    def describe(self, player: int) -> dict[str, Any]:
-        """`info[player]` at the current round."""
-        names = self.action_names_per_player[player]
-        done = self.round >= self.rounds
-        legal = [] if done else list(range(self.num_actions[player]))
-        mask = np.zeros(self.num_actions[player], dtype=np.int8)
-        mask[legal] = 1
+    @functools.cache  # noqa: B019 (one text per env and player, kept for the env's life)
+    def _preamble(self, player: int) -> str:
+        """The lines of a player's text that never change: who they are, the rules, the payoff table."""
         lines = [
             f"You are player {player} of {self.num_players} in {self.title}, played "
             f"{'once' if self.rounds == 1 else f'for {self.rounds} rounds'}; all players move at once."
@@ -133,6 +130,21 @@ class MatrixGameEnv(ParallelEnv):
         if self.rules:
             lines.append(self.rules)
         lines.append(self.payoff_table_text(player))
+        return "\n".join(lines)
+
+    @functools.cache  # noqa: B019
+    def _moves_text(self, player: int) -> str:
+        names = self.action_names_per_player[player]
+        return "Legal moves: " + "; ".join(f"{names[a]} ({a})" for a in range(self.num_actions[player])) + "."
+
+    def describe(self, player: int) -> dict[str, Any]:
+        """`info[player]` at the current round (every call builds new objects: callers may change them)."""
+        names = self.action_names_per_player[player]
+        done = self.round >= self.rounds
+        legal = [] if done else list(range(self.num_actions[player]))
+        mask = np.zeros(self.num_actions[player], dtype=np.int8)
+        mask[legal] = 1
+        lines = [self._preamble(player)]
         if self.round:
             lines.append("History: " + "; ".join(self._played[player]) + ".")
         if done:
@@ -140,7 +152,7 @@ class MatrixGameEnv(ParallelEnv):
         else:
             if self.rounds > 1:
                 lines.append(f"This is round {self.round + 1} of {self.rounds}.")
-            lines.append("Legal moves: " + "; ".join(f"{names[a]} ({a})" for a in legal) + ".")
+            lines.append(self._moves_text(player))
         info: dict[str, Any] = {
             "action_mask": mask,
             "legal_actions": legal,

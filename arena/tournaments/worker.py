@@ -229,6 +229,8 @@ class RoundLog:
     agents the action played stands for the strategy.
     """
 
+    passes_observations = True  # what the env returns goes on unchanged (see arena.match.fresh_observations)
+
     def __init__(self, env: Any) -> None:
         self.env = env
         self.seated: list[Agent] = []
@@ -251,7 +253,8 @@ class RoundLog:
             obs = Observation(
                 player=player, observation=self._observations[player], info=self._infos[player], step=len(self.rounds)
             )
-            return [float(p) for p in agent.action_probs(obs)]
+            probs = np.asarray(agent.action_probs(obs), dtype=np.float64)
+            return probs.tolist() if probs.ndim == 1 else None
         except Exception:  # a policy we cannot read is simply not recorded
             return None
 
