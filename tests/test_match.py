@@ -11,7 +11,8 @@ import pytest
 
 import arena
 from arena.agents.human import HumanAgent
-from arena.core import Agent, Observation
+from arena.core import Agent, Feedback, Observation
+from arena.match import fresh_observations
 from arena.replay import read_replay, verify_replay
 
 
@@ -314,7 +315,13 @@ class Scribbler(Agent):
         obs.info["action_mask"][:] = 0
         obs.observation[:] = -7
         obs.info["text"] = "scribbled"
+        if "action_payoffs" in obs.info:
+            obs.info["action_payoffs"][:] = 99.0
         return action
+
+    def observe(self, feedback: Feedback) -> None:
+        if feedback.action_payoffs is not None:
+            feedback.action_payoffs[:] = -99.0
 
 
 class Witness(Agent):
@@ -322,22 +329,43 @@ class Witness(Agent):
 
     def reset(self, seed, player, env_spec) -> None:
         super().reset(seed, player, env_spec)
-        self.seen: list[tuple[list[int], list[str], list[int], list[float]]] = []
+        self.seen: list[tuple[list[int], list[str], list[int], list[float], list[float] | None]] = []
+        self.heard: list[list[float]] = []
 
     def act(self, obs: Observation) -> int:
         info, tensor = obs.info, obs.observation.tolist()
-        self.seen.append((list(obs.legal_actions), list(info["action_names"]), info["action_mask"].tolist(), tensor))
+        payoffs = info["action_payoffs"].tolist() if "action_payoffs" in info else None
+        self.seen.append(
+            (list(obs.legal_actions), list(info["action_names"]), info["action_mask"].tolist(), tensor, payoffs)
+        )
         return obs.legal_actions[0]
 
+    def observe(self, feedback: Feedback) -> None:
+        if feedback.action_payoffs is not None:
+            self.heard.append(feedback.action_payoffs.tolist())
 
-@pytest.mark.parametrize("env_id", ["kuhn_poker-v0", "leduc_poker-v0", "tic_tac_toe-v0"])
+
+@pytest.mark.parametrize("env_id", ["kuhn_poker-v0", "leduc_poker-v0", "tic_tac_toe-v0", "rps-v0(rounds=5)"])
 def test_what_an_agent_scribbles_on_reaches_no_one_else(env_id: str) -> None:
-    """The env hands each agent objects of its own (cached descriptions are copied out, never lent)."""
+    """The env hands each agent objects of its own (cached descriptions are copied out, never lent; envs that
+    build new ones at every step, `fresh_observations`, hand them over as they are)."""
     env = arena.make_env(env_id)
+    assert fresh_observations(env)
     alone = Witness()
     arena.play(env, [Witness(), alone], seed=3)
     witness = Witness()
     arena.play(env, [Scribbler(), witness], seed=3)
     arena.play(env, [Scribbler(), witness], seed=3)
-    assert witness.seen == alone.seen  # the second match, after two of scribbling
-    assert all(names != ["scribbled"] * len(names) for _, names, _, _ in witness.seen)
+    assert (witness.seen, witness.heard) == (alone.seen, alone.heard)  # the second match, after two of scribbling
+    assert all(names != ["scribbled"] * len(names) for _, names, _, _, _ in witness.seen)
+
+
+def test_only_wrappers_that_hand_on_their_envs_objects_keep_them_fresh() -> None:
+    from pettingzoo.utils import BaseParallelWrapper
+
+    from arena.tournaments.worker import RoundLog
+
+    env = arena.make_env("rps-v0(rounds=3)")
+    assert fresh_observations(env) and fresh_observations(RoundLog(env))
+    assert not fresh_observations(BaseParallelWrapper(env))  # a wrapper may reuse what it returns
+    assert not fresh_observations(arena.make_env("tag-v0"))
