@@ -17,16 +17,17 @@ import itertools
 import json
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyspiel
 import scipy.sparse
 
 from arena.envs.matrix import MatrixGameEnv
-from arena.envs.openspiel import OpenSpielEnv, info_state_key, is_registered_game, load_game
+from arena.envs.openspiel import OpenSpielEnv, _facts, info_state_key, is_registered_game, load_game
 from arena.errors import ParameterError, UnknownNameError
 from arena.games.size import (
     CHECK_EVERY,
@@ -407,24 +408,27 @@ class _StageState:
 
 @dataclass
 class _Walked:
-    """What the depth-first walk records, in walk order (histories and each player's infosets as first met).
+    """What the walk records. Histories are numbered as they are made: the root is 0, and the children of a node
+    get the next consecutive numbers, in action order, when the walk expands it (so along every depth numbers grow
+    in depth-first order, and the children of the k-th node expanded follow those of the (k-1)-th).
 
-    Per history: parent, action, depth, acting player (CHANCE, TERMINAL or a player), infoset (walk index, -1
-    off decision nodes) and the chance probability of the edge into it; per terminal (in walk order) its history
-    and returns; per player and infoset its key (the table's insertion order is the walk index), legal actions
-    and first history."""
+    Per history: its acting player (CHANCE, TERMINAL or a player) and the action into it; per terminal, in that
+    numbering, its returns; per expanded node, in expansion order (depth-first): its history, infoset (walk index;
+    -1 at chance nodes), number of children and depth, and at chance nodes its outcomes' probabilities; per player
+    and infoset, in the order the walk first meets them (a table's insertion order), its key, legal actions and
+    the history that met it first."""
 
-    parent: array.array[int]
-    action: array.array[int]
-    depth: array.array[int]
-    player: array.array[int]
-    infoset: array.array[int]
-    edge_chance: array.array[float]
-    terminals: array.array[int]
-    returns: array.array[float]
     tables: list[dict[str, int]]
     legal: list[list[list[int]]]
     first_history: list[array.array[int]]
+    player: array.array[int] = field(default_factory=lambda: array.array("q"))
+    action: array.array[int] = field(default_factory=lambda: array.array("q"))
+    returns: array.array[float] = field(default_factory=lambda: array.array("d"))
+    node_history: array.array[int] = field(default_factory=lambda: array.array("q"))
+    node_infoset: array.array[int] = field(default_factory=lambda: array.array("q"))
+    node_children: array.array[int] = field(default_factory=lambda: array.array("q"))
+    node_depth: array.array[int] = field(default_factory=lambda: array.array("q"))
+    chance_probs: array.array[float] = field(default_factory=lambda: array.array("d"))
 
 
 def _walk(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
@@ -439,45 +443,35 @@ def _walk(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
 
 
 def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
-    """Histories are numbered in depth-first order (children in action order, OpenSpiel's own traversal order).
-
-    The loop does per history only what needs the state: one `current_player` call tells terminals, chance and
-    decision nodes apart, the children of a node are made when it is expanded (the states alive are those of one
-    path's pending siblings), and per-history values go to typed arrays (8 bytes each). Everything that follows
-    from the tree's shape (chance reach, every player's last sequence, the perfect-recall check of parent
-    sequences) is computed afterwards with numpy, level by level (see _arrays)."""
-    parent_of = array.array("q")
-    action_of = array.array("q")
-    depth_of = array.array("q")
-    player_of = array.array("q")
-    infoset_of = array.array("q")
-    edge_chance = array.array("d")
-    terminals = array.array("q")
-    returns = array.array("d")
-    tables: list[dict[str, int]] = [{} for _ in range(num_players)]
-    legal: list[list[list[int]]] = [[] for _ in range(num_players)]
-    first_history = [array.array("q") for _ in range(num_players)]
+    """Depth-first walk (children in action order, OpenSpiel's own traversal order) that does per history only what
+    needs the state: expanding a node makes its children and asks each for its player once, terminal children are
+    finished there (their returns), and only chance and decision nodes go on the stack (the states alive are those
+    of one path's pending siblings). Per node it records a few integers (typed arrays, 8 bytes each); parents,
+    depths, the breadth-first order, chance reach, every player's last sequences and the perfect-recall check of
+    parent sequences follow from them with numpy (see _breadth_first)."""
+    walked = _Walked(
+        [{} for _ in range(num_players)],
+        [[] for _ in range(num_players)],
+        [array.array("q") for _ in range(num_players)],
+    )
+    walked.player.append(root.current_player())
+    walked.action.append(-1)
+    player_of, action_of, returns, chance_probs = walked.player, walked.action, walked.returns, walked.chance_probs
+    tables, legal = walked.tables, walked.legal
+    node_history, node_infoset = walked.node_history.append, walked.node_infoset.append
+    node_children, node_depth = walked.node_children.append, walked.node_depth.append
     budget = memory_budget()
     per_terminal = terminal_bytes(num_players)
     infosets = 0
-    check_at = 0
-    # entries: state, parent, action into it, depth, chance probability of that action (1 off chance nodes)
-    stack: list[tuple[Any, int, int, int, float]] = [(root, -1, -1, 0, 1.0)]
-    pop, push = stack.pop, stack.append
-    h = 0
+    check_at = CHECK_EVERY
+    stack = [(root, 0, player_of[0], 0)]  # nodes to expand: state, history number, player, depth
+    if player_of[0] == TERMINAL:
+        returns.fromlist(root.returns())
+        stack.clear()
+    pop, push = stack.pop, stack.extend
+    append_player = player_of.append
     while stack:
-        state, parent, action, depth, prob = pop()
-        if h == check_at:
-            check_at += CHECK_EVERY
-            held = h * HISTORY_BYTES + len(terminals) * per_terminal + infosets * INFOSET_BYTES
-            if held > budget:
-                raise too_large(name, h, held, budget, estimated=False)
-        parent_of.append(parent)
-        action_of.append(action)
-        depth_of.append(depth)
-        edge_chance.append(prob)
-        player = state.current_player()
-        player_of.append(player)
+        state, h, player, depth = pop()
         if player >= 0:
             key = infoset_key(state, player)
             actions = state.legal_actions()
@@ -486,40 +480,41 @@ def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Wal
             if index is None:
                 index = table[key] = len(table)
                 legal[player].append(actions)
-                first_history[player].append(h)
+                walked.first_history[player].append(h)
                 infosets += 1
             elif legal[player][index] != actions:
                 raise _no_recall(name, key)
-            infoset_of.append(index)
-            depth += 1
-            for a in reversed(actions):
-                push((state.child(a), h, a, depth, 1.0))
-        elif player == TERMINAL:
-            infoset_of.append(-1)
-            terminals.append(h)
-            returns.extend(state.returns())
         elif player == CHANCE:
-            infoset_of.append(-1)
-            depth += 1
-            for outcome, outcome_prob in reversed(state.chance_outcomes()):
-                if outcome_prob > 0:
-                    push((state.child(outcome), h, outcome, depth, outcome_prob))
+            outcomes = [(outcome, prob) for outcome, prob in state.chance_outcomes() if prob > 0]
+            actions = [outcome for outcome, _ in outcomes]
+            chance_probs.fromlist([prob for _, prob in outcomes])
+            index = -1
         else:
             raise ParameterError(f"{name}: simultaneous or mean-field nodes cannot be compiled; use a turn-based game")
-        h += 1
-    return _Walked(
-        parent_of,
-        action_of,
-        depth_of,
-        player_of,
-        infoset_of,
-        edge_chance,
-        terminals,
-        returns,
-        tables,
-        legal,
-        first_history,
-    )
+        first = len(player_of)
+        if first >= check_at:
+            check_at += CHECK_EVERY
+            held = first * HISTORY_BYTES + len(returns) // num_players * per_terminal + infosets * INFOSET_BYTES
+            if held > budget:
+                raise too_large(name, first, held, budget, estimated=False)
+        node_history(h)
+        node_infoset(index)
+        node_children(len(actions))
+        node_depth(depth)
+        action_of.fromlist(actions)
+        depth += 1
+        pending = []
+        for number, action in enumerate(actions, first):
+            child = state.child(action)
+            child_player = child.current_player()
+            append_player(child_player)
+            if child_player == TERMINAL:
+                returns.fromlist(child.returns())
+            else:
+                pending.append((child, number, child_player, depth))
+        pending.reverse()  # the first child is expanded first
+        push(pending)
+    return walked
 
 
 def _no_recall(name: str, key: str) -> ParameterError:
@@ -551,16 +546,25 @@ def _breadth_first(walked: _Walked, num_players: int, num_actions: int) -> _Orde
     """Renumber the histories breadth-first (by depth, then depth-first order: the order a breadth-first walk visits
     them in) and every player's infosets in the order a breadth-first walk first meets them; then, one depth at a
     time, the chance reach of every history and the last sequence of every player on the path to it."""
-    depth_walk = np.frombuffer(walked.depth, dtype=np.int64)
+    counts = np.frombuffer(walked.node_children, dtype=np.int64)
+    node_infoset = np.frombuffer(walked.node_infoset, dtype=np.int64)
+    node_history = np.frombuffer(walked.node_history, dtype=np.int64)
+    parent_walk = np.concatenate([[-1], np.repeat(node_history, counts)])
+    depth_walk = np.concatenate([[0], np.repeat(np.frombuffer(walked.node_depth, dtype=np.int64) + 1, counts)])
+    edge_walk = np.ones(len(parent_walk))
+    edge_walk[1:][np.repeat(node_infoset < 0, counts)] = walked.chance_probs
     levels = int(depth_walk.max()) + 1
     # a stable sort on small integers is a radix sort (linear time)
     order = np.argsort(depth_walk.astype(np.int16 if levels < 2**15 else np.int64), kind="stable")
     new_id = np.empty_like(order)
     new_id[order] = np.arange(len(order))
-    parent = np.frombuffer(walked.parent, dtype=np.int64)[order]
+    parent = parent_walk[order]
     parent[1:] = new_id[parent[1:]]  # the root is the only history with parent -1, and it stays first
-    player = np.frombuffer(walked.player, dtype=np.int64)[order]
-    infoset = np.frombuffer(walked.infoset, dtype=np.int64)[order]
+    player_walk = np.frombuffer(walked.player, dtype=np.int64)
+    player = player_walk[order]
+    decisions = node_infoset >= 0
+    infoset = np.full(len(order), -1, dtype=np.int64)
+    infoset[new_id[node_history[decisions]]] = node_infoset[decisions]
     rank_order, first_history = [], []
     for p in range(num_players):
         first = new_id[np.frombuffer(walked.first_history[p], dtype=np.int64)]
@@ -572,13 +576,13 @@ def _breadth_first(walked: _Walked, num_players: int, num_actions: int) -> _Orde
         rank_order.append(ranks)
         first_history.append(first[ranks])
     action = np.frombuffer(walked.action, dtype=np.int64)[order]
-    edge_chance = np.frombuffer(walked.edge_chance, dtype=np.float64)[order]
+    edge_chance = edge_walk[order]
     depth = depth_walk[order]
     is_terminal = player == TERMINAL
     terminal_number = np.cumsum(is_terminal) - 1
     terminals = np.flatnonzero(is_terminal)
     returns = np.frombuffer(walked.returns, dtype=np.float64).reshape(-1, num_players)
-    returns = returns[np.argsort(new_id[np.frombuffer(walked.terminals, dtype=np.int64)], kind="stable")]
+    returns = returns[np.argsort(new_id[np.flatnonzero(player_walk == TERMINAL)], kind="stable")]
     chance = np.empty(len(order))
     chance[0] = edge_chance[0]
     own_last = np.zeros(len(order), dtype=np.int64)
@@ -902,6 +906,16 @@ def _compile_openspiel_cached(game_string: str) -> TabularGame:
     return game
 
 
+def _infoset_key(game: pyspiel.Game) -> Callable[[Any, int], str]:
+    """The env's own information-state key (arena.envs.openspiel.info_state_key, so that agents find their
+    infosets), as one unbound method call where it is OpenSpiel's information-state string: the walk asks for it
+    at every decision history."""
+    facts = _facts(game)
+    if facts.info_string and not facts.own_actions:
+        return cast(Callable[[Any, int], str], pyspiel.State.information_state_string)
+    return functools.partial(info_state_key, game)
+
+
 def _compile_openspiel_walk(game_string: str) -> TabularGame:
     game = load_game(game_string)
     kind = game.get_type()
@@ -912,10 +926,7 @@ def _compile_openspiel_walk(game_string: str) -> TabularGame:
     num_actions = game.num_distinct_actions()
     check_game(game, game_string)  # refuse a game too large before walking it
 
-    def infoset_key(state: Any, player: int) -> str:  # the env's own key, so that agents find their infosets
-        return info_state_key(game, state, player)
-
-    raw = _walk(game.new_initial_state(), game.num_players(), infoset_key, game_string)
+    raw = _walk(game.new_initial_state(), game.num_players(), _infoset_key(game), game_string)
     root = game.new_initial_state()
     names = []
     for p in range(game.num_players()):
