@@ -459,10 +459,10 @@ class OpenSpielEnv(AECEnv):
         if state.is_chance_node():
             self._sample_chance()
         self.agents = list(self.possible_agents)
-        self.rewards = {a: 0.0 for a in self.agents}
-        self._cumulative_rewards = {a: 0.0 for a in self.agents}
-        self.terminations = {a: False for a in self.agents}
-        self.truncations = {a: False for a in self.agents}
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
         self._skip_agent_selection = None
         self._refresh()
 
@@ -531,7 +531,7 @@ class OpenSpielEnv(AECEnv):
             rewards[a] = r = float(r)
             cumulative[a] += r  # PettingZoo's _accumulate_rewards
         if state.is_terminal():
-            self.terminations = {a: True for a in self.agents}
+            self.terminations = dict.fromkeys(self.agents, True)
         self._refresh()
         if self.render_mode == "human":
             self.render()
