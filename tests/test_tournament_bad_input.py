@@ -217,7 +217,7 @@ def _arena(*args):
 @pytest.mark.parametrize("after", [0.3, 0.5])
 def test_ctrl_c_early_is_one_line(tmp_path, after):
     """Within the first half second (once the interpreter itself has started) Ctrl-C is one line, exit 130."""
-    proc = _arena(*BASE, "--games", "200", "--db", str(tmp_path / "r.sqlite"))
+    proc = _arena(*BASE, "--games", "20000", "--db", str(tmp_path / "r.sqlite"))
     time.sleep(after)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
