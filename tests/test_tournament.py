@@ -14,7 +14,7 @@ from arena.errors import ConfigError
 from arena.specs import AgentSpec
 from arena.tournaments import ResultsStore, load_config
 from arena.tournaments.config import config_from_dict, public_spec
-from arena.tournaments.schedule import build_schedule, match_id, seatings
+from arena.tournaments.schedule import build_schedule, match_id, match_seed, seatings
 
 TOML = """
 name = "demo"
@@ -98,7 +98,9 @@ def test_schedule_ids_seeds_and_seat_orders():
     assert len({t.seats for t in three}) == 6
     assert len({t.match_id for t in tasks}) == len(tasks)
     assert build_schedule(config) == tasks  # deterministic
-    assert tasks[0].match_id == match_id("t", tasks[0].env, tasks[0].seats, tasks[0].index)
+    # the schedule hashes each id's common prefix once: every id and seed is still the one-at-a-time one
+    assert all(t.match_id == match_id("t", t.env, t.seats, t.index) for t in tasks)
+    assert all(t.seed == match_seed(config.seed, t.env, t.index) for t in tasks)
     # game k of an env has one seed for every pairing and seat order (common random numbers)
     assert len({t.seed for t in two if t.index == 0}) == 1 and len({t.seed for t in two}) == 2
     assert seatings(["a", "b"], 2, self_play=True, all_orders=True) == [("a", "a"), ("a", "b"), ("b", "a"), ("b", "b")]

@@ -492,11 +492,11 @@ def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Wal
         else:
             raise ParameterError(f"{name}: simultaneous or mean-field nodes cannot be compiled; use a turn-based game")
         first = len(player_of)
-        if first >= check_at:
-            check_at += CHECK_EVERY
+        if first >= check_at:  # the walk has passed `check_at` histories
             held = first * HISTORY_BYTES + len(returns) // num_players * per_terminal + infosets * INFOSET_BYTES
             if held > budget:
-                raise too_large(name, first, held, budget, estimated=False)
+                raise too_large(name, check_at, held, budget, estimated=False)
+            check_at += CHECK_EVERY
         node_history(h)
         node_infoset(index)
         node_children(len(actions))

@@ -69,11 +69,17 @@ def config_from_args(args: argparse.Namespace) -> TournamentConfig:
     return config_from_dict({"envs": args.env, "agents": args.agents, **overrides})  # named after them
 
 
+def _probes(config: TournamentConfig) -> bool:
+    """Whether the analysis after play may probe agents in processes of their own, started from the forkserver: it
+    measures every env played once (repeated games are measured in this process), unless it is off."""
+    return config.exploitability != "off" and any(int(env.params.get("rounds", 1)) <= 1 for env in config.envs)
+
+
 def _cmd_tournament(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.no_cache:  # read by the LLM agents of this process and of the workers it starts
         os.environ["ARENA_LLM_NO_CACHE"] = "1"
-    if config.backend != "inprocess":  # the forkserver imports the workers' modules while this process imports below
+    if config.backend != "inprocess" or _probes(config):  # it imports while this process imports below
         from arena.tournaments.forkserver import start
 
         start()

@@ -40,7 +40,7 @@ from arena.tournaments.schedule import MatchTask
 from arena.tournaments.worker import Beacon, ChunkReply, MatchRunner, MatchSettings
 
 CHUNK_SECONDS = 0.25  # aim for chunks of about this much work: few round-trips, little lost to a kill
-MAX_CHUNK = 256
+MAX_CHUNK = 1024
 IN_FLIGHT = 2  # chunks queued per worker so that it never waits for the coordinator
 WATCHDOG_GRACE = 2.0  # seconds past the move time limit before a worker whose agent holds its move is killed
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,20 @@ class MatchTask:
 
 def _digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
+
+
+def _digests(*parts: object) -> Callable[[int], str]:
+    """`number -> _digest(*parts, number)`, hashing the common prefix of `parts` once: a schedule makes millions of
+    ids that differ only in their last number, and the coordinator makes them while its workers play."""
+    text = json.dumps([*parts, 0], separators=(",", ":"))
+    prefix = hashlib.sha256(text[:-2].encode())  # the JSON list up to its last item, "0]"
+
+    def digest(number: int) -> str:
+        hasher = prefix.copy()
+        hasher.update(b"%d]" % number)
+        return hasher.hexdigest()
+
+    return digest
 
 
 def match_id(tournament: str, env: EnvSpec, seats: tuple[str, ...], index: int) -> str:
@@ -118,11 +132,19 @@ class Schedule:
     def __iter__(self) -> Iterator[MatchTask]:
         """Game 0 of every pairing and env, then game 1, ...: partial runs stay balanced across pairings."""
         config = self.config
+        envs = [  # match_seed and match_id, their prefixes hashed once
+            (
+                env,
+                _digests("seed", config.seed, env.text),
+                [(s, _digests("match", config.name, env.text, list(s))) for s in seatings],
+            )
+            for env, seatings in self.seatings.items()
+        ]
         for index in range(config.games):
-            for env, envs_seatings in self.seatings.items():
-                seed = match_seed(config.seed, env, index)
-                for seats in envs_seatings:
-                    yield MatchTask(match_id(config.name, env, seats, index), env, seats, index, seed)
+            for env, seed_of, ids in envs:
+                seed = int(seed_of(index)[:15], 16)
+                for seats, id_of in ids:
+                    yield MatchTask(id_of(index)[:24], env, seats, index, seed)
 
     def unseated(self) -> list[EnvSpec]:
         """Envs that get no match: they have more seats than the agents can fill."""
