@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 import types
@@ -225,6 +226,14 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
             for name, text in module.COMMANDS.items():
                 sub.add_parser(name, help=text)
     return parser
+
+
+def entry_point() -> None:
+    """The installed `arena` script: `main`, then an exit that skips the interpreter's final scan of every object
+    the command made or imported (0.03-0.1 s after a tournament; exit handlers, such as Ray's, still run)."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

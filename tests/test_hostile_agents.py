@@ -248,6 +248,27 @@ def test_a_hanging_agent_costs_the_analysis_at_most_its_budget(tmp_path):
     assert heard and "at most 3s each" in heard[0]
 
 
+def test_agents_are_probed_at_once_and_each_keeps_its_own_budget(tmp_path):
+    db = str(tmp_path / "c.sqlite")
+    agents = [
+        "random",
+        {"name": "first", "spec": "test_hostile_agents:ProbeHangingAgent"},
+        {"name": "second", "spec": "test_hostile_agents:ProbeHangingAgent"},
+    ]
+    config = config_from_dict(_config(agents, "together", exploitability="auto", analysis_budget=3, games=1))
+    arena.run_tournament(config, db=db, analyse=False)
+    with ResultsStore(db) as store:
+        start = time.perf_counter()
+        analyse_tournament(store, config)
+        seconds = time.perf_counter() - start
+        found = {a.subject: a.value for a in store.analyses("together") if a.kind == "exploitability"}
+    assert seconds < 5.5  # two workers: the hanging agents' budgets run side by side (one after the other: 6 s)
+    for name in ("first", "second"):
+        assert "exceeded the analysis budget of 3s" in found[name]["error"]
+        assert 3 <= found[name]["cost"]["seconds"] < 4.5
+    assert found["random"]["value"] == pytest.approx(0.4583333333333333)
+
+
 def test_an_agent_can_be_left_out_of_the_analysis(tmp_path):
     db = str(tmp_path / "o.sqlite")
     agents = ["random", {"name": "hanger", "spec": "test_hostile_agents:ProbeHangingAgent", "analysis": False}]

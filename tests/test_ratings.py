@@ -53,6 +53,16 @@ def test_mle_matches_an_independent_solver_with_ties_as_halves(monkeypatch):
     assert np.allclose(ratings.fit_bradley_terry(wins), _zermelo(wins), atol=1e-6)
 
 
+def test_a_stack_of_score_matrices_fits_each_as_alone():
+    rng = np.random.default_rng(3)
+    stack = rng.integers(0, 6, size=(40, 4, 4)).astype(float)
+    stack[:, np.arange(4), np.arange(4)] = 0.0
+    stack[::5, 0, :] = 0.0  # replicates where an agent never scores take more steps than the others
+    together = ratings.fit_bradley_terry(stack)
+    alone = np.array([ratings.fit_bradley_terry(w) for w in stack])
+    assert np.abs(together - alone).max() < 1e-9
+
+
 def test_an_unbeaten_agent_keeps_a_finite_rating():
     wins = np.array([[0.0, 10.0], [0.0, 0.0]])
     r = ratings.fit_bradley_terry(wins)

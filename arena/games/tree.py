@@ -20,11 +20,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyspiel
-import scipy.sparse
 
 from arena.envs.matrix import MatrixGameEnv
 from arena.envs.openspiel import OpenSpielEnv, _facts, info_state_key, is_registered_game, load_game
@@ -38,6 +37,9 @@ from arena.games.size import (
     terminal_bytes,
     too_large,
 )
+
+if TYPE_CHECKING:
+    import scipy.sparse
 from arena.games.stored import read as read_arrays
 from arena.games.stored import write as write_arrays
 from arena.registry import envs, make_env
@@ -245,6 +247,8 @@ class TabularGame:
 
     @functools.cached_property
     def _terminal_to_seq(self) -> list[scipy.sparse.csr_matrix]:
+        import scipy.sparse  # 0.1 s to import: loaded by the first product that needs it, not with the game
+
         return [
             scipy.sparse.csr_matrix(
                 (np.ones(len(self.terminal_seq)), (self.terminal_seq[:, p], np.arange(len(self.terminal_seq)))),
@@ -281,6 +285,8 @@ class TabularGame:
         if self.num_players != 2:
             raise ParameterError("payoff_matrix is the two-player sequence form; use sequence_values for n players")
         if player not in self._payoff_matrices:
+            import scipy.sparse
+
             matrix = scipy.sparse.csr_matrix(
                 (self._terminal_weights[:, player], (self.terminal_seq[:, 0], self.terminal_seq[:, 1])),
                 shape=(self.players[0].num_sequences, self.players[1].num_sequences),

@@ -28,6 +28,7 @@ a later run with more budget probes it again (its cost then sums both tries).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import itertools
@@ -37,7 +38,7 @@ import multiprocessing.connection
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,11 +84,11 @@ def _exploitability(game: Any, agent: Agent, engine: Any) -> dict[str, Any]:
     exploitability, policy, _ = engine
     if agent.has_action_probs():
         tabular = policy.policy_from_agent(game, agent)
-        return {
+        return {  # the policy's tables only: the coordinator has the game (pickled, it would be the game's arrays)
             "value": float(exploitability.gap(game, tabular.plans())),
             "exact": True,
             "stderr": 0.0,
-            "policy": tabular,
+            "policy": tabular.probs,
         }
     counts = policy.sample_counts_from_agent(game, agent, SAMPLES)
     value, stderr = exploitability.estimate_from_samples(game, counts)
@@ -212,7 +213,18 @@ def _bound_main(
     conn.send(found)
 
 
-def _probe(
+@dataclass
+class _Running:
+    """A probe started in its own process: its pipe, when it started and what it may spend."""
+
+    process: Any
+    conn: multiprocessing.connection.Connection
+    start: float
+    allowance: Allowance
+    budget: float
+
+
+def _launch(
     config: TournamentConfig,
     entry: AgentEntry,
     env: EnvSpec,
@@ -220,10 +232,9 @@ def _probe(
     meter: Meter | None,
     target: Callable[..., None] = _probe_main,
     budget: float | None = None,
-) -> dict[str, Any] | None:
-    """`_probe_here` (or `target`) in a process of its own, killed when `budget` (by default
-    `config.analysis_budget`) seconds, or what the tournament's budgets leave, are spent; what it cost is added to
-    `meter`. BudgetSpent when the tournament's budget ended it (or leaves nothing to start it)."""
+) -> _Running:
+    """Start `_probe_main` (or `target`) in a process of its own, with `budget` (by default
+    `config.analysis_budget`) seconds, or what the tournament's budgets leave; BudgetSpent when they leave nothing."""
     budget = config.analysis_budget if budget is None else budget
     dollars, seconds = meter.left() if meter else (math.inf, math.inf)
     if dollars <= 0 or seconds <= 0:
@@ -237,28 +248,75 @@ def _probe(
     start = time.perf_counter()
     process.start()
     child.close()
+    return _Running(process, parent, start, allowance, budget)
+
+
+def _collect(probe: _Running, meter: Meter | None) -> dict[str, Any] | None:
+    """What a started probe found, waiting until its allowance is spent at most (then it is killed); what it cost
+    is added to `meter`."""
+    allowance, budget = probe.allowance, probe.budget
     try:
         found: dict[str, Any] | None
-        if parent.poll(allowance.seconds):
+        if probe.conn.poll(max(probe.start + allowance.seconds - time.perf_counter(), 0.0)):
             try:
-                found = parent.recv()
+                found = probe.conn.recv()
             except (EOFError, OSError):
-                process.join(1.0)
-                found = {"value": None, "error": f"the probing process died (exit code {process.exitcode})"}
+                probe.process.join(1.0)
+                found = {"value": None, "error": f"the probing process died (exit code {probe.process.exitcode})"}
         elif allowance.seconds < budget:
             found = {"value": None, "error": "the tournament's time budget is spent", "budget": True}
         else:
             found = {"value": None, "error": f"exceeded the analysis budget of {budget:g}s"}
     finally:
-        if process.is_alive():
-            process.kill()
-        process.join()
-        parent.close()
+        _stop(probe)
     if found is not None:
-        found["cost"] = {**(found.get("cost") or {}), "seconds": time.perf_counter() - start}
+        found["cost"] = {**(found.get("cost") or {}), "seconds": time.perf_counter() - probe.start}
         if meter:
             meter.add_analysis(*analysis_cost(found))
     return found
+
+
+def _stop(probe: _Running) -> None:
+    if probe.process.is_alive():
+        probe.process.kill()
+    probe.process.join()
+    probe.conn.close()
+
+
+def _probe(
+    config: TournamentConfig,
+    entry: AgentEntry,
+    env: EnvSpec,
+    exact_only: bool,
+    meter: Meter | None,
+    target: Callable[..., None] = _probe_main,
+    budget: float | None = None,
+) -> dict[str, Any] | None:
+    """`_probe_here` (or `target`) in a process of its own, killed when its budget is spent (see `_launch`); what
+    it cost is added to `meter`."""
+    return _collect(_launch(config, entry, env, exact_only, meter, target, budget), meter)
+
+
+def _probes(
+    config: TournamentConfig, env: EnvSpec, wanted: list[tuple[AgentEntry, bool]], meter: Meter | None
+) -> Iterator[tuple[AgentEntry, bool, dict[str, Any] | None]]:
+    """The exploitability probes of `wanted` (agent, whether its value is missing), in order, several at once (as
+    many as the run's workers) unless the tournament's budgets are metered, where each probe's allowance depends
+    on what the ones before it spent. Probes still running when the caller stops are killed."""
+    at_once = 1 if meter else max(1, min(config.workers or os.cpu_count() or 1, len(wanted)))
+    todo = collections.deque(wanted)
+    running: collections.deque[tuple[AgentEntry, bool, _Running]] = collections.deque()
+    try:
+        while todo or running:
+            while todo and len(running) < at_once:
+                entry, missing = todo.popleft()
+                exact_only = config.exploitability == "exact" or not missing
+                running.append((entry, missing, _launch(config, entry, env, exact_only, meter)))
+            entry, missing, probe = running.popleft()
+            yield entry, missing, _collect(probe, meter)
+    finally:
+        for _, _, probe in running:
+            _stop(probe)
 
 
 def _store(
@@ -323,7 +381,7 @@ def _analyse(
     announce: Callable[[str], None] | None,
     meter: Meter | None,
 ) -> None:
-    exploitability, _, tree = engine
+    exploitability, policy, tree = engine
     done, cut = _done(store, config)
     names = [a.name for a in config.agents]
     for env in config.envs:
@@ -352,12 +410,11 @@ def _analyse(
                 f"analysis of {env.text}: {len(wanted)} agent(s), at most {config.analysis_budget:g}s each "
                 f"({len(wanted) * config.analysis_budget:g}s in all)"
             )
-        for entry, missing in wanted:
-            found = _probe(config, entry, env, config.exploitability == "exact" or not missing, meter)
+        for entry, missing, found in _probes(config, env, wanted, meter):
             if found is None:
                 continue
             if found.get("policy") is not None:
-                policies[entry.name] = found["policy"]
+                policies[entry.name] = policy.TabularPolicy(game, found["policy"])
             if missing:
                 _store(store, config, env, entry.name, found, cut.get(("exploitability", env, entry.name)))
             elif found.get("budget"):

@@ -79,10 +79,11 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.no_cache:  # read by the LLM agents of this process and of the workers it starts
         os.environ["ARENA_LLM_NO_CACHE"] = "1"
-    if config.backend != "inprocess" or _probes(config):  # it imports while this process imports below
+    probes = _probes(config)
+    if config.backend != "inprocess" or probes:  # it imports while this process imports below
         from arena.tournaments.forkserver import start
 
-        start()
+        start(workers=config.backend != "inprocess", probes=probes)
     # The engine and the report (numpy, scipy, rich) load here, not when the `arena` parser is built.
     from arena.tournaments.report import print_ranking
     from arena.tournaments.run import run_tournament

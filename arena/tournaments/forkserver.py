@@ -2,8 +2,10 @@
 
 One per coordinator, started by whichever of them comes first, it imports what they run once (`PRELOAD`), so
 that each starts from it without importing. `start` starts it at once, so that it imports them on another core
-while the coordinator imports the rest of the engine (the `arena tournament` command does this first). The server
-keeps the environment it started with: variables the run's processes must see are set before it starts.
+while the coordinator imports the rest of the engine (the `arena tournament` command does this first); a run that
+will probe agents for their exploitability has it import the exact engine too (`PROBES`: scipy.sparse and the
+compiled games, 0.1 s that each probe would pay otherwise). The server keeps the environment it started with:
+variables the run's processes must see are set before it starts.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ import multiprocessing
 import multiprocessing.forkserver
 
 PRELOAD = ["arena.tournaments.worker", "arena.tournaments.run", "arena.tournaments.analysis"]
-multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+PROBES = ["scipy.sparse", "arena.games.exploitability", "arena.games.policy", "arena.games.tree"]
+FREEZE = "arena.tournaments.preloaded"  # imported last: it freezes what the others made
+multiprocessing.get_context("forkserver").set_forkserver_preload([*PRELOAD, FREEZE])
 
 
-def start() -> None:
-    """Start the forkserver now (it goes on importing `PRELOAD` in the background)."""
+def start(workers: bool = True, probes: bool = False) -> None:
+    """Start the forkserver now; it goes on importing in the background what the run's processes need: `PRELOAD`
+    with `workers`, the analysis alone without them, and `PROBES` with `probes`."""
+    preload = (PRELOAD if workers else ["arena.tournaments.analysis"]) + (PROBES if probes else [])
+    multiprocessing.get_context("forkserver").set_forkserver_preload([*preload, FREEZE])
     multiprocessing.forkserver.ensure_running()

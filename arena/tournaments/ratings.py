@@ -69,38 +69,48 @@ def score_matrices(comparisons: list[list[tuple[int, int, float]]], n: int) -> n
     return out
 
 
-def _log_likelihood(theta: np.ndarray, wins: np.ndarray) -> float:
-    diff = theta[:, None] - theta[None, :]
-    return float((wins * -np.logaddexp(0.0, -diff)).sum() - 0.5 * PRIOR * theta @ theta)
+def _log_likelihood(theta: np.ndarray, wins: np.ndarray) -> np.ndarray:
+    """The penalised log-likelihood of each replicate: theta [B, n], wins [B, n, n] -> [B]."""
+    diff = theta[:, :, None] - theta[:, None, :]
+    return (wins * -np.logaddexp(0.0, -diff)).sum(axis=(1, 2)) - 0.5 * PRIOR * (theta * theta).sum(axis=1)
 
 
 def fit_bradley_terry(wins: np.ndarray, tolerance: float = 1e-10) -> np.ndarray:
     """Ratings maximising the Bradley-Terry likelihood of `wins[i, j]` (score of i against j, ties as halves).
 
     Newton's method with step halving on the concave penalised log-likelihood: exact to `tolerance` in a few
-    iterations for the handful of agents of a tournament.
+    iterations for the handful of agents of a tournament. `wins` may be a stack [B, n, n] of score matrices (a
+    bootstrap's replicates): all are fitted at once, each taking its own steps and stopping on its own.
     """
-    n = wins.shape[0]
-    games = wins + wins.T
-    theta = np.zeros(n)
-    current = _log_likelihood(theta, wins)
+    stack = wins if wins.ndim == 3 else wins[None]
+    count, n = stack.shape[0], stack.shape[1]
+    games = stack + stack.transpose(0, 2, 1)
+    theta = np.zeros((count, n))
+    current = _log_likelihood(theta, stack)
+    active = np.arange(count)  # replicates still moving
+    penalty = PRIOR * np.eye(n)
     for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(theta[:, None] - theta[None, :])))
-        gradient = (wins - games * p).sum(axis=1) - PRIOR * theta
-        weights = games * p * (1.0 - p)
-        hessian = weights - np.diag(weights.sum(axis=1)) - PRIOR * np.eye(n)
-        step = np.linalg.lstsq(hessian, -gradient, rcond=None)[0]  # the null space is a common shift
-        size = 1.0
-        while size > 1e-6:
-            candidate = theta + size * step
-            value = _log_likelihood(candidate, wins)
-            if value >= current - 1e-12:
-                break
-            size /= 2
-        theta, current = candidate, value
-        if np.abs(size * step).max() < tolerance:
+        w, g, t = stack[active], games[active], theta[active]
+        p = 1.0 / (1.0 + np.exp(-(t[:, :, None] - t[:, None, :])))
+        gradient = (w - g * p).sum(axis=2) - PRIOR * t
+        weights = g * p * (1.0 - p)
+        hessian = weights - weights.sum(axis=2)[:, :, None] * np.eye(n) - penalty
+        step = (np.linalg.pinv(hessian, hermitian=True) @ -gradient[:, :, None])[:, :, 0]  # null space: a shift
+        size = np.ones(len(active))
+        candidate = t + step
+        value = _log_likelihood(candidate, w)
+        short = value < current[active] - 1e-12  # halve these steps until the likelihood does not fall
+        while short.any():
+            size[short] /= 2
+            candidate[short] = t[short] + size[short, None] * step[short]
+            value[short] = _log_likelihood(candidate[short], w[short])
+            short &= (value < current[active] - 1e-12) & (size > 1e-6)
+        theta[active], current[active] = candidate, value
+        active = active[np.abs(size[:, None] * step).max(axis=1) >= tolerance]
+        if not len(active):
             break
-    return BASE + SCALE * (theta - theta.mean())
+    ratings = BASE + SCALE * (theta - theta.mean(axis=1, keepdims=True))
+    return ratings if wins.ndim == 3 else ratings[0]
 
 
 def elo(comparisons: list[tuple[int, int, float]], n: int, k: float = ELO_K) -> np.ndarray:
@@ -318,7 +328,7 @@ def bradley_terry(
     total = int(played.sum())
     drawn = rng.multinomial(total, played / total, size=num_bootstrap)
     totals = np.einsum("bm,mij->bij", drawn, per_match)
-    replicates = np.array([fit_bradley_terry(w) for w in totals])
+    replicates = fit_bradley_terry(totals)
     return _ratings(names, point, replicates)
 
 
