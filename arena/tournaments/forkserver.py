@@ -14,14 +14,18 @@ import multiprocessing
 import multiprocessing.forkserver
 
 PRELOAD = ["arena.tournaments.worker", "arena.tournaments.run", "arena.tournaments.analysis"]
+COMMAND = ["arena.tournaments.pools", "arena.tournaments.analysis"]  # the `arena` script's children need no `run`
 PROBES = ["scipy.sparse", "arena.games.exploitability", "arena.games.policy", "arena.games.tree"]
 FREEZE = "arena.tournaments.preloaded"  # imported last: it freezes what the others made
 multiprocessing.get_context("forkserver").set_forkserver_preload([*PRELOAD, FREEZE])
 
 
 def start(workers: bool = True, probes: bool = False) -> None:
-    """Start the forkserver now; it goes on importing in the background what the run's processes need: `PRELOAD`
-    with `workers`, the analysis alone without them, and `PROBES` with `probes`."""
-    preload = (PRELOAD if workers else ["arena.tournaments.analysis"]) + (PROBES if probes else [])
+    """Start the forkserver for the `arena tournament` command now; it goes on importing in the background what
+    the run's processes need: the workers' modules with `workers`, the analysis alone without them, and `PROBES`
+    with `probes`. (`PRELOAD`, the default for scripts, adds `arena.tournaments.run`, which a script's children
+    import again with the script. The envs' and agents' own modules are not preloaded: the server would be ready
+    later, and each process imports its own on another core.)"""
+    preload = (COMMAND if workers else ["arena.tournaments.analysis"]) + (PROBES if probes else [])
     multiprocessing.get_context("forkserver").set_forkserver_preload([*preload, FREEZE])
     multiprocessing.forkserver.ensure_running()

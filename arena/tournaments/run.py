@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import itertools
 import multiprocessing
 import os
@@ -24,7 +22,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import arena
 from arena.errors import ConfigError
 from arena.isolation import isolated
-from arena.specs import AgentSpec
 from arena.tournaments.adaptive import RankedPlanner, merge
 from arena.tournaments.analysis import analyse_tournament
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
@@ -34,7 +31,7 @@ from arena.tournaments.pools import START_FAILURE, EngineError, make_pool, run_m
 from arena.tournaments.records import AgentRecord, Row
 from arena.tournaments.schedule import MatchTask, Schedule, env_seats
 from arena.tournaments.store import ResultsStore, RunLock
-from arena.tournaments.worker import MatchSettings
+from arena.tournaments.worker import MatchSettings, describe_agent
 
 SAVE_ROWS = 2048  # finished matches are written when this many wait ...
 SAVE_SECONDS = 0.5  # ... or when the oldest has waited this long (one transaction for many rows costs less)
@@ -78,23 +75,6 @@ def stored_agents(config: TournamentConfig) -> list[AgentRecord]:
         return []
     with ResultsStore(config.db, readonly=True) as store:
         return store.agent_records(config.name) if config.name in store.tournaments() else []
-
-
-def describe_agent(spec_json: str, quiet_fds: bool = False) -> tuple[str, str | None, bool]:
-    """Build one agent (checking its name and parameters): its class, version and whether it has action_probs.
-
-    In a process of its own (`quiet_fds`) nothing the agent prints, even straight to a file descriptor, is shown."""
-    if quiet_fds:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-        agent = arena.make_agent(AgentSpec.from_json(spec_json))
-        cls = type(agent)
-        module = importlib.import_module(cls.__module__.partition(".")[0])
-        version = getattr(agent, "version", None) or getattr(module, "__version__", None)
-        agent.close()
-    return f"{cls.__module__}:{cls.__qualname__}", str(version) if version else None, cls.has_action_probs()
 
 
 def describe_agents(config: TournamentConfig) -> list[AgentRecord]:
@@ -167,8 +147,8 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
 
 def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentRun:
     config = config.with_stored_names((a.name, a.spec) for a in stored_agents(config))
+    schedule = Schedule.of(config)  # it builds each env once: here, while the forkserver may still be importing
     agents = describe_agents(config)
-    schedule = Schedule.of(config)
     start = time.perf_counter()
     with ResultsStore(config.db) as store:
         store.check()

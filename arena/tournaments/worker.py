@@ -12,12 +12,16 @@ process, where a real Ctrl-C never arrives) `KeyboardInterrupt` included, is its
 the worker's `Beacon` (chunk, match, player, since when) so that the coordinator can blame the right agent when the
 process dies or stops answering; and what the agent prints is captured (at the file-descriptor level in worker
 processes) and kept, truncated to OUTPUT_BYTES, in its `agent_stats` as `output`.
+
+Before play, the coordinator has each agent built once in such a process to describe it for the store
+(`describe_agent`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import io
 import os
 import sys
@@ -609,3 +613,20 @@ class MatchRunner:
                 agent.close()
         for env in self.envs.values():
             env.close()
+
+
+def describe_agent(spec_json: str, quiet_fds: bool = False) -> tuple[str, str | None, bool]:
+    """Build one agent (checking its name and parameters): its class, version and whether it has action_probs.
+
+    In a process of its own (`quiet_fds`) nothing the agent prints, even straight to a file descriptor, is shown."""
+    if quiet_fds:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        agent = arena.make_agent(AgentSpec.from_json(spec_json))
+        cls = type(agent)
+        module = importlib.import_module(cls.__module__.partition(".")[0])
+        version = getattr(agent, "version", None) or getattr(module, "__version__", None)
+        agent.close()
+    return f"{cls.__module__}:{cls.__qualname__}", str(version) if version else None, cls.has_action_probs()
