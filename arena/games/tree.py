@@ -408,6 +408,9 @@ class _StageState:
     def child(self, action: int) -> _StageState:
         return _StageState(self.env, (*self.prefix, action))
 
+    def apply_action(self, action: int) -> None:
+        self.prefix = (*self.prefix, action)
+
     def returns(self) -> list[float]:
         return [float(self.env.payoffs[(p, *self.prefix)]) for p in range(self.env.num_players)]
 
@@ -450,9 +453,9 @@ def _walk(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
 
 def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
     """Depth-first walk (children in action order, OpenSpiel's own traversal order) that does per history only what
-    needs the state: expanding a node makes its children and asks each for its player once, terminal children are
-    finished there (their returns), and only chance and decision nodes go on the stack (the states alive are those
-    of one path's pending siblings). Per node it records a few integers (typed arrays, 8 bytes each); parents,
+    needs the state: expanding a node makes its children (the last one by moving the node's own state on: one clone
+    fewer) and asks each for its player once, terminal children are finished there (their returns), and only chance
+    and decision nodes go on the stack (the states alive are those of one path's pending siblings). Per node it records a few integers (typed arrays, 8 bytes each); parents,
     depths, the breadth-first order, chance reach, every player's last sequences and the perfect-recall check of
     parent sequences follow from them with numpy (see _breadth_first)."""
     walked = _Walked(
@@ -510,8 +513,13 @@ def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Wal
         action_of.fromlist(actions)
         depth += 1
         pending = []
+        last = first + len(actions) - 1
         for number, action in enumerate(actions, first):
-            child = state.child(action)
+            if number == last:  # the node is not needed after its last child: that child is the node, moved on
+                state.apply_action(action)
+                child = state
+            else:
+                child = state.child(action)
             child_player = child.current_player()
             append_player(child_player)
             if child_player == TERMINAL:
