@@ -455,9 +455,10 @@ def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Wal
     """Depth-first walk (children in action order, OpenSpiel's own traversal order) that does per history only what
     needs the state: expanding a node makes its children (the last one by moving the node's own state on: one clone
     fewer) and asks each for its player once, terminal children are finished there (their returns), and only chance
-    and decision nodes go on the stack (the states alive are those of one path's pending siblings). Per node it records a few integers (typed arrays, 8 bytes each); parents,
-    depths, the breadth-first order, chance reach, every player's last sequences and the perfect-recall check of
-    parent sequences follow from them with numpy (see _breadth_first)."""
+    and decision nodes go on the stack (the states alive are those of one path's pending siblings). Per node it
+    records a few integers (typed arrays, 8 bytes each); parents, depths, the breadth-first order, chance reach,
+    every player's last sequences and the perfect-recall check of parent sequences follow from them with numpy (see
+    _breadth_first)."""
     walked = _Walked(
         [{} for _ in range(num_players)],
         [[] for _ in range(num_players)],
