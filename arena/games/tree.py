@@ -439,6 +439,12 @@ class _Walked:
     node_depth: array.array[int] = field(default_factory=lambda: array.array("q"))
     chance_probs: array.array[float] = field(default_factory=lambda: array.array("d"))
 
+    def release(self) -> None:
+        """Drop the per-history and per-node arrays (once renumbered); the tables and legal actions stay."""
+        for name in ("player", "action", "returns", "node_history", "node_infoset", "node_children", "node_depth"):
+            setattr(self, name, array.array(getattr(self, name).typecode))
+        self.chance_probs = array.array("d")
+
 
 def _walk(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
     """Depth-first walk of the whole tree (see _walk_tree)."""
@@ -564,22 +570,26 @@ def _breadth_first(walked: _Walked, num_players: int, num_actions: int) -> _Orde
     counts = np.frombuffer(walked.node_children, dtype=np.int64)
     node_infoset = np.frombuffer(walked.node_infoset, dtype=np.int64)
     node_history = np.frombuffer(walked.node_history, dtype=np.int64)
-    parent_walk = np.concatenate([[-1], np.repeat(node_history, counts)])
     depth_walk = np.concatenate([[0], np.repeat(np.frombuffer(walked.node_depth, dtype=np.int64) + 1, counts)])
-    edge_walk = np.ones(len(parent_walk))
-    edge_walk[1:][np.repeat(node_infoset < 0, counts)] = walked.chance_probs
     levels = int(depth_walk.max()) + 1
     # a stable sort on small integers is a radix sort (linear time)
     order = np.argsort(depth_walk.astype(np.int16 if levels < 2**15 else np.int64), kind="stable")
+    depth = depth_walk[order]
+    del depth_walk  # each walk-order array goes as soon as its breadth-first copy is made: the peak stays low
     new_id = np.empty_like(order)
     new_id[order] = np.arange(len(order))
-    parent = parent_walk[order]
+    parent = np.concatenate([[-1], np.repeat(node_history, counts)])[order]
     parent[1:] = new_id[parent[1:]]  # the root is the only history with parent -1, and it stays first
+    edge_walk = np.ones(len(order))
+    edge_walk[1:][np.repeat(node_infoset < 0, counts)] = walked.chance_probs
+    edge_chance = edge_walk[order]
+    del edge_walk
     player_walk = np.frombuffer(walked.player, dtype=np.int64)
     player = player_walk[order]
     decisions = node_infoset >= 0
     infoset = np.full(len(order), -1, dtype=np.int64)
     infoset[new_id[node_history[decisions]]] = node_infoset[decisions]
+    del decisions, counts, node_infoset, node_history
     rank_order, first_history = [], []
     for p in range(num_players):
         first = new_id[np.frombuffer(walked.first_history[p], dtype=np.int64)]
@@ -591,16 +601,17 @@ def _breadth_first(walked: _Walked, num_players: int, num_actions: int) -> _Orde
         rank_order.append(ranks)
         first_history.append(first[ranks])
     action = np.frombuffer(walked.action, dtype=np.int64)[order]
-    edge_chance = edge_walk[order]
-    depth = depth_walk[order]
+    returns = np.frombuffer(walked.returns, dtype=np.float64).reshape(-1, num_players)
+    returns = returns[np.argsort(new_id[np.flatnonzero(player_walk == TERMINAL)], kind="stable")]
+    del order, new_id, player_walk
+    walked.release()
     is_terminal = player == TERMINAL
     terminal_number = np.cumsum(is_terminal) - 1
     terminals = np.flatnonzero(is_terminal)
-    returns = np.frombuffer(walked.returns, dtype=np.float64).reshape(-1, num_players)
-    returns = returns[np.argsort(new_id[np.flatnonzero(player_walk == TERMINAL)], kind="stable")]
-    chance = np.empty(len(order))
+    del is_terminal
+    chance = np.empty(len(parent))
     chance[0] = edge_chance[0]
-    own_last = np.zeros(len(order), dtype=np.int64)
+    own_last = np.zeros(len(parent), dtype=np.int64)
     last = np.zeros((len(terminals), num_players), dtype=np.int64)
     encoded = np.where(player >= 0, infoset * num_actions + 1, 0)  # a decision's sequences are encoded + action
     bounds = np.concatenate([[0], np.cumsum(np.bincount(depth, minlength=levels))]).tolist()
