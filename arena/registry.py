@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from arena.core import Agent
-from arena.errors import ArenaError, ParameterError, UnknownNameError, did_you_mean
+from arena.errors import ArenaError, ConfigError, ParameterError, UnknownNameError, did_you_mean
 from arena.specs import AgentSpec, EnvSpec
 
 ENV_GROUP = "arena.envs"
@@ -482,13 +482,16 @@ def vector_envs() -> list[str]:
 
 
 def _build(factory: Callable[..., Any], owner: str, params: dict[str, Any], **fixed: Any) -> Any:
-    """Call a factory with checked parameters; its ValueError/TypeError is the user's parameter error."""
+    """Call a factory with checked parameters; its ValueError/TypeError is the user's parameter error, and any
+    other exception it raises a ConfigError naming it."""
     try:
         return factory(**fixed, **params)
     except ArenaError:
         raise
     except (ValueError, TypeError) as exc:
         raise ParameterError(f"{owner}: {exc}") from None
+    except Exception as exc:  # a factory that fails in another way is a broken env or agent: one line, no traceback
+        raise ConfigError(f"{owner}: building it raised {type(exc).__name__}: {str(exc)[:300]}") from None
 
 
 def make_env(spec: EnvSpec | str, render_mode: str | None = None, **params: Any) -> Any:

@@ -302,6 +302,28 @@ def test_agents_are_built_outside_the_coordinator(tmp_path, capfd):
     assert "built!" not in out
 
 
+class FailsWhenBuilt(Agent):
+    """Its constructor raises something other than a parameter error."""
+
+    name = "fails_when_built"
+
+    def __init__(self) -> None:
+        raise RuntimeError("no model file")
+
+
+@pytest.mark.parametrize("backend", ["local", "inprocess"])
+def test_an_agent_whose_constructor_raises_is_one_line_and_status_2(tmp_path, capsys, backend):
+    from arena.cli import main
+
+    spec = "test_hostile_agents:FailsWhenBuilt"
+    argv = ["tournament", "--env", "kuhn_poker-v0", "--agents", "random", spec, "--games", "1"]
+    code = main([*argv, "--db", str(tmp_path / "f.sqlite"), "--backend", backend])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == [f"arena: agent {spec}: building it raised RuntimeError: no model file"]
+    assert main(["play", "kuhn_poker-v0", "--agents", "random", spec]) == 2
+    assert capsys.readouterr().err.strip() == err[0]
+
+
 def test_an_agent_that_changes_the_env_does_not_take_the_run_down(tmp_path):
     """test_match.Briber makes the env pay outside the game's range: its matches are given up (retried once in a
     fresh worker), every other match is played and stored as usual."""
