@@ -414,7 +414,8 @@ def _analyse(
             if found is None:
                 continue
             if found.get("policy") is not None:
-                policies[entry.name] = policy.TabularPolicy(game, found["policy"])
+                with contextlib.suppress(ArenaError, ValueError, TypeError):  # tables that do not fit: no exact payoff
+                    policies[entry.name] = policy.TabularPolicy(game, found["policy"])
             if missing:
                 _store(store, config, env, entry.name, found, cut.get(("exploitability", env, entry.name)))
             elif found.get("budget"):
