@@ -483,14 +483,14 @@ def vector_envs() -> list[str]:
 
 def _build(factory: Callable[..., Any], owner: str, params: dict[str, Any], **fixed: Any) -> Any:
     """Call a factory with checked parameters; its ValueError/TypeError is the user's parameter error, and any
-    other exception it raises a ConfigError naming it."""
+    other exception it raises (SystemExit too) a ConfigError naming it: one line, not a traceback or an exit."""
     try:
         return factory(**fixed, **params)
     except ArenaError:
         raise
     except (ValueError, TypeError) as exc:
         raise ParameterError(f"{owner}: {exc}") from None
-    except Exception as exc:  # a factory that fails in another way is a broken env or agent: one line, no traceback
+    except (Exception, SystemExit) as exc:  # a factory that fails otherwise (or exits) is a broken env or agent
         raise ConfigError(f"{owner}: building it raised {type(exc).__name__}: {str(exc)[:300]}") from None
 
 

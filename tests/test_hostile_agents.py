@@ -311,15 +311,27 @@ class FailsWhenBuilt(Agent):
         raise RuntimeError("no model file")
 
 
+class ExitsWhenBuilt(Agent):
+    """Its constructor ends the process it runs in."""
+
+    name = "exits_when_built"
+
+    def __init__(self) -> None:
+        raise SystemExit(5)
+
+
 @pytest.mark.parametrize("backend", ["local", "inprocess"])
-def test_an_agent_whose_constructor_raises_is_one_line_and_status_2(tmp_path, capsys, backend):
+@pytest.mark.parametrize(
+    ("cls", "raised"), [("FailsWhenBuilt", "RuntimeError: no model file"), ("ExitsWhenBuilt", "SystemExit: 5")]
+)
+def test_an_agent_whose_constructor_raises_is_one_line_and_status_2(tmp_path, capsys, backend, cls, raised):
     from arena.cli import main
 
-    spec = "test_hostile_agents:FailsWhenBuilt"
+    spec = f"test_hostile_agents:{cls}"
     argv = ["tournament", "--env", "kuhn_poker-v0", "--agents", "random", spec, "--games", "1"]
     code = main([*argv, "--db", str(tmp_path / "f.sqlite"), "--backend", backend])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and err == [f"arena: agent {spec}: building it raised RuntimeError: no model file"]
+    assert code == 2 and err == [f"arena: agent {spec}: building it raised {raised}"]
     assert main(["play", "kuhn_poker-v0", "--agents", "random", spec]) == 2
     assert capsys.readouterr().err.strip() == err[0]
 
