@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
 import socket
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
@@ -31,7 +28,7 @@ from arena.tournaments.pools import START_FAILURE, EngineError, make_pool, run_m
 from arena.tournaments.records import AgentRecord, Row
 from arena.tournaments.schedule import MatchTask, Schedule, env_seats
 from arena.tournaments.store import ResultsStore, RunLock
-from arena.tournaments.worker import MatchSettings, describe_agent
+from arena.tournaments.worker import MatchSettings, describe_agent, describe_main
 
 SAVE_ROWS = 2048  # finished matches are written when this many wait ...
 SAVE_SECONDS = 0.5  # ... or when the oldest has waited this long (one transaction for many rows costs less)
@@ -87,22 +84,42 @@ def describe_agents(config: TournamentConfig) -> list[AgentRecord]:
     if config.backend == "inprocess":
         facts = [describe_agent(spec.json) for spec in specs]
     else:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            try:
-                pool.submit(os.getpid).result()
-            except BrokenProcessPool:
-                raise EngineError(START_FAILURE.format(how="before it was ready")) from None
-            facts = []
-            for entry, spec in zip(config.agents, specs):
-                try:
-                    facts.append(pool.submit(describe_agent, spec.json, True).result())
-                except BrokenProcessPool:
-                    raise ConfigError(f"agent {entry.name!r}: its process died while it was being built") from None
+        facts = _described_apart([e.name for e in config.agents], [spec.json for spec in specs])
     return [
         AgentRecord(entry.name, public_spec(entry.spec), cls, version, exact)
         for entry, (cls, version, exact) in zip(config.agents, facts)
     ]
+
+
+def _described_apart(names: list[str], specs: list[str]) -> list[tuple[str, str | None, bool]]:
+    """`describe_agent` of every spec, one after another in a process started from the forkserver; the first
+    agent that fails ends the check with its error, and one that kills the process with a ConfigError naming it."""
+    context = multiprocessing.get_context("forkserver")
+    parent, child = context.Pipe(duplex=False)
+    process = context.Process(target=describe_main, args=(child, specs), daemon=True, name="arena-check")
+    process.start()
+    child.close()
+    facts = []
+    try:
+        try:
+            parent.recv()  # it started
+        except EOFError:
+            raise EngineError(START_FAILURE.format(how="before it was ready")) from None
+        for name in names:
+            try:
+                built, found = parent.recv()
+            except EOFError:
+                raise ConfigError(f"agent {name!r}: its process died while it was being built") from None
+            if not built:
+                raise found
+            facts.append(found)
+    finally:
+        process.join(timeout=1.0)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        parent.close()
+    return facts
 
 
 def run_tournament(

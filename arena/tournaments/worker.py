@@ -36,7 +36,7 @@ from pettingzoo import ParallelEnv
 
 import arena
 from arena.core import Agent, MatchResult, Observation
-from arena.errors import IntegrityError
+from arena.errors import ConfigError, IntegrityError
 from arena.match import agent_seed, forfeit_payoffs, outcomes_from_payoffs, play, result_identity
 from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments.config import TournamentConfig
@@ -630,3 +630,18 @@ def describe_agent(spec_json: str, quiet_fds: bool = False) -> tuple[str, str | 
         version = getattr(agent, "version", None) or getattr(module, "__version__", None)
         agent.close()
     return f"{cls.__module__}:{cls.__qualname__}", str(version) if version else None, cls.has_action_probs()
+
+
+def describe_main(conn: Any, specs: list[str]) -> None:
+    """The agent check's process: `describe_agent` of each spec in turn, each answer sent back as (True, facts),
+    or (False, the exception) for the first that fails (its text, in a ConfigError, if it does not pickle)."""
+    conn.send("started")
+    for spec in specs:
+        try:
+            conn.send((True, describe_agent(spec, quiet_fds=True)))
+        except BaseException as exc:  # the registry's ArenaError, or whatever else the check met
+            try:
+                conn.send((False, exc))
+            except Exception:
+                conn.send((False, ConfigError(f"{type(exc).__name__}: {str(exc)[:300]}")))
+            return
