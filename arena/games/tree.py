@@ -16,9 +16,12 @@ import importlib.metadata
 import itertools
 import json
 import os
+import signal
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,6 +35,7 @@ from arena.games.size import (
     CHECK_EVERY,
     HISTORY_BYTES,
     INFOSET_BYTES,
+    SizeEstimate,
     check_game,
     memory_budget,
     terminal_bytes,
@@ -446,25 +450,168 @@ class _Walked:
         self.chance_probs = array.array("d")
 
 
-def _walk(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
-    """Depth-first walk of the whole tree (see _walk_tree)."""
+# Games of at least this many estimated histories walk their root's subtrees in forked processes, at most
+# WALK_PROCESSES at a time (the compile's own process included): see _walk_parallel.
+PARALLEL_MIN_HISTORIES = 100_000
+WALK_PROCESSES = 4
+
+
+def _walk(root: Any, num_players: int, infoset_key: Any, name: str, estimate: SizeEstimate | None = None) -> _Walked:
+    """Depth-first walk of the whole tree (see _walk_tree); split at the root over processes when the `estimate`
+    of its size makes that worth it (see _walk_processes and _walk_parallel), with the same result."""
     collecting = gc.isenabled()
     gc.disable()  # the walk allocates only acyclic objects; generational collections would rescan them repeatedly
     try:
-        return _walk_tree(root, num_players, infoset_key, name)
+        processes = _walk_processes(estimate)
+        walked = _walk_parallel(root.clone(), num_players, infoset_key, name, processes) if processes > 1 else None
+        return walked if walked is not None else _walk_tree(root, num_players, infoset_key, name)
     finally:
         if collecting:
             gc.enable()
 
 
-def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Walked:
+def _walk_processes(estimate: SizeEstimate | None) -> int:
+    """How many processes walk a game: one below PARALLEL_MIN_HISTORIES estimated histories (or with no
+    estimate), on one CPU, or while other threads run (a fork copies only the calling thread: a lock another
+    thread holds stays held in the child)."""
+    if estimate is None or estimate.histories < PARALLEL_MIN_HISTORIES or threading.active_count() > 1:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cpus, WALK_PROCESSES)
+
+
+def _walk_parallel(root: Any, num_players: int, infoset_key: Any, name: str, processes: int) -> _Walked | None:
+    """The walk split at the root: the root is expanded here, its non-terminal children's subtrees are walked in
+    contiguous runs (balanced by count), the first run here and the others in forked children (os.fork, not
+    multiprocessing: a pool's daemonic worker may not start processes), each within its share of the memory
+    budget, and the records are merged into the sequential walk's (see _merge).
+
+    None when the sequential walk must decide: any failure (a process, the pipe, pickling), any error in a subtree
+    (the sequential walk raises the first in depth-first order, and its budget check counts all the histories
+    before it), an information state met with other legal actions in another subtree, or a whole walk that holds
+    more than the budget (a check of the sequential walk might fail where no share's did)."""
+    budget = memory_budget()
+    pending: list[tuple[Any, int, int, int]] = []
+    children: list[tuple[int, Connection]] = []
+    try:
+        walked = _walk_tree(root, num_players, infoset_key, name, budget, split=pending)
+        subtrees = pending[::-1]  # the root's non-terminal children, first child first
+        count = min(processes, len(subtrees))
+        if count < 2:
+            return None
+        bounds = [len(subtrees) * i // count for i in range(count + 1)]
+        share = budget // count
+        for start, stop in zip(bounds[1:-1], bounds[2:]):
+            states = [state for state, *_ in subtrees[start:stop]]
+            children.append(_fork_walk(states, num_players, infoset_key, name, share))
+        _walk_nodes(walked, subtrees[bounds[1] - 1 :: -1], num_players, infoset_key, name, share)  # as sequentially
+        for (_, reader), start, stop in zip(children, bounds[1:-1], bounds[2:]):
+            for _, number, _, _ in subtrees[start:stop]:  # each merged while the child sends the next
+                if not _merge(walked, reader.recv(), number):
+                    return None
+    except Exception:
+        return None
+    finally:
+        for pid, reader in children:
+            reader.close()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # one that has sent its records is exiting anyway
+            with contextlib.suppress(ChildProcessError):  # reaped already where SIGCHLD is ignored
+                os.waitpid(pid, 0)
+    held = (
+        len(walked.player) * HISTORY_BYTES
+        + len(walked.returns) // num_players * terminal_bytes(num_players)
+        + sum(map(len, walked.tables)) * INFOSET_BYTES
+    )
+    return walked if held <= budget else None
+
+
+def _fork_walk(states: list[Any], num_players: int, infoset_key: Any, name: str, budget: int) -> tuple[int, Connection]:
+    """Walk a run of subtrees in a forked child (it has the game and the states; gc stays off, as here) that sends
+    its records through a pipe: the child's id and the pipe's end to read them from (EOF where it failed)."""
+    reader, writer = Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # the child never returns into the caller's code
+        code = 1
+        try:
+            reader.close()
+            for walked in [_walk_tree(state, num_players, infoset_key, name, budget) for state in states]:
+                writer.send(walked)
+            code = 0
+        finally:
+            os._exit(code)
+    writer.close()
+    return pid, reader
+
+
+def _merge(walked: _Walked, part: _Walked, root: int) -> bool:
+    """Append to the sequential walk's record of the histories before it (`walked`) the record of the subtree of
+    the root's child `root`, as the sequential walk would have made it; False when an information state has other
+    legal actions than where it was met first (the sequential walk decides).
+
+    The sequential walk numbers a subtree's histories after those before it: its local history 0 is its root's
+    number and local j >= 1 is j plus the histories before, less one. Its nodes, chance probabilities and
+    terminals follow those before it; its new information states are numbered on, in its order of meeting them."""
+    before = len(walked.player) - 1
+    node_history = np.frombuffer(part.node_history, dtype=np.int64)
+    node_infoset = np.array(part.node_infoset, dtype=np.int64)
+    acting = np.frombuffer(part.player, dtype=np.int64)[node_history]
+    for player in range(len(walked.tables)):
+        index = _merged_infosets(walked, part, player, root, before)
+        if index is None:
+            return False
+        deciding = acting == player
+        node_infoset[deciding] = index[node_infoset[deciding]]
+    walked.player.extend(part.player[1:])  # the subtree's root is recorded already, as the root's child
+    walked.action.extend(part.action[1:])
+    walked.returns.extend(part.returns)
+    walked.node_history.frombytes(_renumbered(node_history, root, before).tobytes())
+    walked.node_infoset.frombytes(node_infoset.tobytes())
+    walked.node_children.extend(part.node_children)
+    walked.node_depth.frombytes((np.frombuffer(part.node_depth, dtype=np.int64) + 1).tobytes())
+    walked.chance_probs.extend(part.chance_probs)
+    return True
+
+
+def _merged_infosets(walked: _Walked, part: _Walked, player: int, root: int, before: int) -> np.ndarray | None:
+    """Add a subtree's information states of `player` to the walk's table (a key keeps the index of where it was
+    met first): the index of each of the subtree's, or None when one has other legal actions there."""
+    table, legal = walked.tables[player], walked.legal[player]
+    own_table, own_legal = part.tables[player], part.legal[player]
+    known = len(table)
+    table.update(zip(itertools.filterfalse(table.__contains__, own_table), itertools.count(known)))
+    index = np.fromiter(map(table.__getitem__, own_table), dtype=np.int64, count=len(own_table))
+    new = np.flatnonzero(index >= known)
+    legal.extend(map(own_legal.__getitem__, new.tolist()))
+    if list(map(legal.__getitem__, index.tolist())) != own_legal:
+        return None
+    first = np.frombuffer(part.first_history[player], dtype=np.int64)[new]
+    walked.first_history[player].frombytes(_renumbered(first, root, before).tobytes())
+    return index
+
+
+def _renumbered(histories: np.ndarray, root: int, before: int) -> np.ndarray:
+    """A subtree's history numbers in the whole walk: its root's is `root`, the others come after `before`."""
+    return np.where(histories > 0, histories + before, root)
+
+
+def _walk_tree(
+    root: Any,
+    num_players: int,
+    infoset_key: Any,
+    name: str,
+    budget: int | None = None,
+    split: list[tuple[Any, int, int, int]] | None = None,
+) -> _Walked:
     """Depth-first walk (children in action order, OpenSpiel's own traversal order) that does per history only what
     needs the state: expanding a node makes its children (the last one by moving the node's own state on: one clone
     fewer) and asks each for its player once, terminal children are finished there (their returns), and only chance
     and decision nodes go on the stack (the states alive are those of one path's pending siblings). Per node it
     records a few integers (typed arrays, 8 bytes each); parents, depths, the breadth-first order, chance reach,
     every player's last sequences and the perfect-recall check of parent sequences follow from them with numpy (see
-    _breadth_first)."""
+    _breadth_first). It raises GameTooLarge where what it holds passes `budget` (memory_budget() unless given).
+    With `split`, only the root is expanded: its non-terminal children's stack entries (state, history, player,
+    depth; last child first) go to `split`."""
     walked = _Walked(
         [{} for _ in range(num_players)],
         [[] for _ in range(num_players)],
@@ -472,19 +619,33 @@ def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Wal
     )
     walked.player.append(root.current_player())
     walked.action.append(-1)
+    if walked.player[0] == TERMINAL:
+        walked.returns.fromlist(root.returns())
+    else:
+        _walk_nodes(walked, [(root, 0, walked.player[0], 0)], num_players, infoset_key, name, budget, split)
+    return walked
+
+
+def _walk_nodes(
+    walked: _Walked,
+    stack: list[tuple[Any, int, int, int]],
+    num_players: int,
+    infoset_key: Any,
+    name: str,
+    budget: int | None = None,
+    split: list[tuple[Any, int, int, int]] | None = None,
+) -> None:
+    """Expand the nodes of `stack` (state, history number, player, depth; the next one last) and all below them
+    into `walked`, numbering new histories on from its own (see _walk_tree)."""
     player_of, action_of, returns, chance_probs = walked.player, walked.action, walked.returns, walked.chance_probs
     tables, legal = walked.tables, walked.legal
     node_history, node_infoset = walked.node_history.append, walked.node_infoset.append
     node_children, node_depth = walked.node_children.append, walked.node_depth.append
-    budget = memory_budget()
+    budget = memory_budget() if budget is None else budget
     per_terminal = terminal_bytes(num_players)
-    infosets = 0
+    infosets = sum(map(len, tables))
     check_at = CHECK_EVERY
-    stack = [(root, 0, player_of[0], 0)]  # nodes to expand: state, history number, player, depth
-    if player_of[0] == TERMINAL:
-        returns.fromlist(root.returns())
-        stack.clear()
-    pop, push = stack.pop, stack.extend
+    pop, push = stack.pop, stack.extend if split is None else split.extend
     append_player = player_of.append
     while stack:
         state, h, player, depth = pop()
@@ -535,7 +696,6 @@ def _walk_tree(root: Any, num_players: int, infoset_key: Any, name: str) -> _Wal
                 pending.append((child, number, child_player, depth))
         pending.reverse()  # the first child is expanded first
         push(pending)
-    return walked
 
 
 def _no_recall(name: str, key: str) -> ParameterError:
@@ -950,9 +1110,9 @@ def _compile_openspiel_walk(game_string: str) -> TabularGame:
             f"{game_string}: sampled chance cannot be enumerated (exact game theory needs explicit chance)"
         )
     num_actions = game.num_distinct_actions()
-    check_game(game, game_string)  # refuse a game too large before walking it
+    estimate = check_game(game, game_string)  # refuse a game too large before walking it
 
-    raw = _walk(game.new_initial_state(), game.num_players(), _infoset_key(game), game_string)
+    raw = _walk(game.new_initial_state(), game.num_players(), _infoset_key(game), game_string, estimate)
     root = game.new_initial_state()
     names = []
     for p in range(game.num_players()):
