@@ -127,3 +127,31 @@ def test_liars_dice_compiles():
     game = load("liars_dice-v0")
     assert game.num_histories == 294883
     assert game.num_infosets == [12288, 12288]
+
+
+@pytest.mark.parametrize("env", ["kuhn_poker-v0", "openspiel:kuhn_poker(players=3)", "openspiel:tiny_hanabi"])
+def test_small_games_count_sequence_values_as_the_sparse_product_does(monkeypatch, env):
+    from arena.games import tree
+
+    game = load(env)
+    assert len(game.terminal_seq) <= tree.SPARSE_TERMINALS
+    rng = np.random.default_rng(0)
+    plans = [rng.random(t.num_sequences) for t in game.players]
+    counted = [game.sequence_values(p, plans) for p in range(game.num_players)]
+    monkeypatch.setattr(tree, "SPARSE_TERMINALS", 0)
+    multiplied = [game.sequence_values(p, plans) for p in range(game.num_players)]
+    for a, b in zip(counted, multiplied):
+        assert a.shape == b.shape and np.abs(a - b).max() < 1e-12
+
+
+def test_a_small_game_is_measured_without_scipy():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom arena.games import load\nfrom arena.games.exploitability import gap\n"
+        "from arena.games.policy import TabularPolicy\ng = load('kuhn_poker-v0')\n"
+        "print(round(gap(g, TabularPolicy.uniform(g).plans()), 12), 'scipy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0.458333333333", "False"]

@@ -41,14 +41,15 @@ from arena.games.size import (
     terminal_bytes,
     too_large,
 )
-
-if TYPE_CHECKING:
-    import scipy.sparse
 from arena.games.stored import read as read_arrays
 from arena.games.stored import write as write_arrays
 from arena.registry import envs, make_env
 from arena.specs import EnvSpec
 
+if TYPE_CHECKING:
+    import scipy.sparse
+
+SPARSE_TERMINALS = 512  # above this many terminals, sequence values come from sparse products (see sequence_values)
 CHANCE = -1
 TERMINAL = -4
 
@@ -301,8 +302,12 @@ class TabularGame:
 
     def sequence_values(self, player: int, plans: list[np.ndarray]) -> np.ndarray:
         """v[s] = sum over terminals z ending with `player`'s sequence s of chance * u_player * prod_{q != player}
-        x_q[terminal_seq[z, q]]: the counterfactual value collected directly at each sequence (not its subtree)."""
-        if self.num_players == 2:
+        x_q[terminal_seq[z, q]]: the counterfactual value collected directly at each sequence (not its subtree).
+
+        A product with a sparse matrix (summed per sequence once, for two players); in games of at most
+        SPARSE_TERMINALS terminals a weighted count over the terminals, faster there and without scipy."""
+        small = len(self.terminal_seq) <= SPARSE_TERMINALS
+        if self.num_players == 2 and not small:
             if player not in self._value_matrices:
                 matrix = self.payoff_matrix(player)
                 self._value_matrices[player] = matrix if player == 0 else matrix.T.tocsr()
@@ -311,6 +316,9 @@ class TabularGame:
         for q, plan in enumerate(plans):
             if q != player:
                 weights *= plan[self.terminal_seq[:, q]]
+        if small:
+            sequences = self.players[player].num_sequences
+            return np.bincount(self.terminal_seq[:, player], weights=weights, minlength=sequences)
         return self._terminal_to_seq[player] @ weights
 
     def expected_utilities(self, plans: list[np.ndarray]) -> np.ndarray:

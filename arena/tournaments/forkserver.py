@@ -3,9 +3,9 @@
 One per coordinator, started by whichever of them comes first, it imports what they run once (`PRELOAD`), so
 that each starts from it without importing. `start` starts it at once, so that it imports them on another core
 while the coordinator imports the rest of the engine (the `arena tournament` command does this first); a run that
-will probe agents for their exploitability has it import the exact engine too (`PROBES`: scipy.sparse and the
-compiled games, 0.1 s that each probe would pay otherwise). The server keeps the environment it started with:
-variables the run's processes must see are set before it starts.
+will probe agents for their exploitability has it import the exact engine too (`PROBES`: the compiled games, which
+each probe would import otherwise; scipy.sparse loads only in a probe of a game large enough to need it). The
+server keeps the environment it started with: variables the run's processes must see are set before it starts.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import multiprocessing.forkserver
 
 PRELOAD = ["arena.tournaments.worker", "arena.tournaments.run", "arena.tournaments.analysis"]
 COMMAND = ["arena.tournaments.pools", "arena.tournaments.analysis"]  # the `arena` script's children need no `run`
-PROBES = ["scipy.sparse", "arena.games.exploitability", "arena.games.policy", "arena.games.tree"]
+PROBES = ["arena.games.exploitability", "arena.games.policy", "arena.games.tree"]  # scipy.sparse: large games only
 FREEZE = "arena.tournaments.preloaded"  # imported last: it freezes what the others made
 multiprocessing.get_context("forkserver").set_forkserver_preload([*PRELOAD, FREEZE])
 
