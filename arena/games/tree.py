@@ -460,7 +460,7 @@ class _Walked:
 
 # Games of at least this many estimated histories walk their root's subtrees in forked processes, at most
 # WALK_PROCESSES at a time (the compile's own process included): see _walk_parallel.
-PARALLEL_MIN_HISTORIES = 100_000
+PARALLEL_MIN_HISTORIES = 20_000
 WALK_PROCESSES = 4
 
 
