@@ -283,20 +283,6 @@ def _stop(probe: _Running) -> None:
     probe.conn.close()
 
 
-def _probe(
-    config: TournamentConfig,
-    entry: AgentEntry,
-    env: EnvSpec,
-    exact_only: bool,
-    meter: Meter | None,
-    target: Callable[..., None] = _probe_main,
-    budget: float | None = None,
-) -> dict[str, Any] | None:
-    """`_probe_here` (or `target`) in a process of its own, killed when its budget is spent (see `_launch`); what
-    it cost is added to `meter`."""
-    return _collect(_launch(config, entry, env, exact_only, meter, target, budget), meter)
-
-
 def _probes(
     config: TournamentConfig, env: EnvSpec, wanted: list[tuple[AgentEntry, bool]], meter: Meter | None
 ) -> Iterator[tuple[AgentEntry, bool, dict[str, Any] | None]]:
@@ -447,6 +433,6 @@ def _bound_env(
             f"exploitability lower bounds on {env.text}: {len(wanted)} agent(s), at most {config.bound_budget:g}s each"
         )
     for entry in wanted:
-        found = _probe(config, entry, env, False, meter, target=_bound_main, budget=config.bound_budget)
+        found = _collect(_launch(config, entry, env, False, meter, _bound_main, config.bound_budget), meter)
         if found is not None:
             _store(store, config, env, entry.name, found, cut.get(("exploitability", env, entry.name)))
