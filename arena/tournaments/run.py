@@ -111,7 +111,7 @@ def _described_apart(names: list[str], specs: list[str]) -> list[tuple[str, str 
             except EOFError:
                 raise ConfigError(f"agent {name!r}: its process died while it was being built") from None
             if not built:
-                raise found
+                raise found if isinstance(found, Exception) else ConfigError(f"agent {name!r}: its check failed")
             facts.append(found)
     finally:
         process.join(timeout=1.0)
