@@ -413,7 +413,8 @@ class TournamentConfig:
         role="run",
         help="seconds the exploitability analysis may spend on each agent",
         doc="seconds the exploitability analysis may spend probing each agent on each env (in a process of its"
-        " own, stopped when the budget is spent; an env's agents are probed side by side, as many as the workers)",
+        " own, stopped when the budget is spent; an env's agents are probed side by side, as many as the workers,"
+        " or one at a time under a tournament budget)",
         check=(lambda v: v > 0, "positive"),
         kind="a number of seconds",
         flag="--analysis-budget",
