@@ -379,10 +379,9 @@ def test_normal_form_stage_game_matches_reference() -> None:
     _assert_same(fast, reference)
 
 
-def _fast_with_key(game_string: str, key: Any) -> TabularGame:
-    game = load_game(game_string)
-    walked = tree._walk(game.new_initial_state(), game.num_players(), key, game_string)
-    return tree._build(
+def _compiled(build: Any, walked: Any, game: Any, game_string: str) -> TabularGame:
+    """`build` (the fast or the reference one) of a walk of an OpenSpiel game, named by its string."""
+    return build(
         walked,
         name=game_string,
         env_id=game_string,
@@ -395,20 +394,16 @@ def _fast_with_key(game_string: str, key: Any) -> TabularGame:
     )
 
 
+def _fast_with_key(game_string: str, key: Any) -> TabularGame:
+    game = load_game(game_string)
+    walked = tree._walk(game.new_initial_state(), game.num_players(), key, game_string)
+    return _compiled(tree._build, walked, game, game_string)
+
+
 def _reference_with_key(game_string: str, key: Any) -> TabularGame:
     game = load_game(game_string)
     raw = _walk(game.new_initial_state(), game.num_players(), game.num_distinct_actions(), key, game_string)
-    return _build(
-        raw,
-        name=game_string,
-        env_id=game_string,
-        key=game_string,
-        kind="openspiel",
-        game=game,
-        num_players=game.num_players(),
-        num_actions=game.num_distinct_actions(),
-        action_names=[],
-    )
+    return _compiled(_build, raw, game, game_string)
 
 
 @pytest.mark.parametrize(
