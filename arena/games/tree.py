@@ -790,9 +790,8 @@ def _breadth_first(walked: _Walked, num_players: int, num_actions: int) -> _Orde
         chance[start:stop] = chance[parents] * edge_chance[start:stop]
         mover = player[parents]
         rows = rows[parents - bounds[d - 1]]
-        for p in range(num_players):
-            moved = np.flatnonzero(mover == p)
-            rows[moved, p] = encoded[parents[moved]] + action[start:stop][moved]
+        moved = np.flatnonzero(mover >= 0)  # the edges a player chose: that player's last sequence is this one
+        rows[moved, mover[moved]] = encoded[parents[moved]] + action[start:stop][moved]
         acting = player[start:stop]
         deciding = np.flatnonzero(acting >= 0)
         own_last[start + deciding] = rows[deciding, acting[deciding]]
