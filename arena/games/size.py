@@ -52,6 +52,12 @@ def terminal_bytes(num_players: int) -> int:
     return 2 * 8 * (1 + 2 * num_players)
 
 
+def compile_bytes(histories: float, terminals: float, num_players: int, infosets: int = 0) -> float:
+    """The memory a compile holding this many histories, terminals and information sets needs: what the budget is
+    checked against, before the walk (estimated, infosets aside) and as it grows."""
+    return histories * HISTORY_BYTES + terminals * terminal_bytes(num_players) + infosets * INFOSET_BYTES
+
+
 def memory_budget() -> int:
     """The compile's memory budget in bytes (see MEMORY_BUDGET)."""
     if MEMORY_BUDGET is not None:
@@ -108,7 +114,7 @@ class SizeEstimate:
     @property
     def bytes(self) -> float:
         """The memory the compile's walk would hold (infosets aside, which it also counts as it goes)."""
-        return self.histories * HISTORY_BYTES + self.terminals * terminal_bytes(self.num_players)
+        return compile_bytes(self.histories, self.terminals, self.num_players)
 
     @property
     def fits(self) -> bool:

@@ -31,16 +31,7 @@ import pyspiel
 from arena.envs.matrix import MatrixGameEnv
 from arena.envs.openspiel import OpenSpielEnv, _facts, info_state_key, is_registered_game, load_game
 from arena.errors import ParameterError, UnknownNameError
-from arena.games.size import (
-    CHECK_EVERY,
-    HISTORY_BYTES,
-    INFOSET_BYTES,
-    SizeEstimate,
-    check_game,
-    memory_budget,
-    terminal_bytes,
-    too_large,
-)
+from arena.games.size import CHECK_EVERY, SizeEstimate, check_game, compile_bytes, memory_budget, too_large
 from arena.games.stored import read as read_arrays
 from arena.games.stored import write as write_arrays
 from arena.registry import envs, make_env
@@ -453,9 +444,9 @@ class _Walked:
 
     def release(self) -> None:
         """Drop the per-history and per-node arrays (once renumbered); the tables and legal actions stay."""
-        for name in ("player", "action", "returns", "node_history", "node_infoset", "node_children", "node_depth"):
+        arrays = ("player", "action", "returns", "node_history", "node_infoset", "node_children", "node_depth")
+        for name in (*arrays, "chance_probs"):
             setattr(self, name, array.array(getattr(self, name).typecode))
-        self.chance_probs = array.array("d")
 
 
 # Games of at least this many estimated histories walk their root's subtrees in forked processes, at most
@@ -526,11 +517,8 @@ def _walk_parallel(root: Any, num_players: int, infoset_key: Any, name: str, pro
                 os.kill(pid, signal.SIGKILL)  # one that has sent its records is exiting anyway
             with contextlib.suppress(ChildProcessError):  # reaped already where SIGCHLD is ignored
                 os.waitpid(pid, 0)
-    held = (
-        len(walked.player) * HISTORY_BYTES
-        + len(walked.returns) // num_players * terminal_bytes(num_players)
-        + sum(map(len, walked.tables)) * INFOSET_BYTES
-    )
+    terminals, infosets = len(walked.returns) // num_players, sum(map(len, walked.tables))
+    held = compile_bytes(len(walked.player), terminals, num_players, infosets)
     return walked if held <= budget else None
 
 
@@ -543,8 +531,8 @@ def _fork_walk(states: list[Any], num_players: int, infoset_key: Any, name: str,
         code = 1
         try:
             reader.close()
-            for walked in [_walk_tree(state, num_players, infoset_key, name, budget) for state in states]:
-                writer.send(walked)
+            for state in states:  # each sent as soon as it is walked: the parent merges it meanwhile
+                writer.send(_walk_tree(state, num_players, infoset_key, name, budget))
             code = 0
         finally:
             os._exit(code)
@@ -650,7 +638,6 @@ def _walk_nodes(
     node_history, node_infoset = walked.node_history.append, walked.node_infoset.append
     node_children, node_depth = walked.node_children.append, walked.node_depth.append
     budget = memory_budget() if budget is None else budget
-    per_terminal = terminal_bytes(num_players)
     infosets = sum(map(len, tables))
     check_at = CHECK_EVERY
     pop, push = stack.pop, stack.extend if split is None else split.extend
@@ -678,7 +665,7 @@ def _walk_nodes(
             raise ParameterError(f"{name}: simultaneous or mean-field nodes cannot be compiled; use a turn-based game")
         first = len(player_of)
         if first >= check_at:  # the walk has passed `check_at` histories
-            held = first * HISTORY_BYTES + len(returns) // num_players * per_terminal + infosets * INFOSET_BYTES
+            held = compile_bytes(first, len(returns) // num_players, num_players, infosets)
             if held > budget:
                 raise too_large(name, check_at, held, budget, estimated=False)
             check_at += CHECK_EVERY

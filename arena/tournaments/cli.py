@@ -69,7 +69,7 @@ def config_from_args(args: argparse.Namespace) -> TournamentConfig:
     return config_from_dict({"envs": args.env, "agents": args.agents, **overrides})  # named after them
 
 
-def _probes(config: TournamentConfig) -> bool:
+def _will_probe(config: TournamentConfig) -> bool:
     """Whether the analysis after play may probe agents in processes of their own, started from the forkserver: it
     measures every env played once (repeated games are measured in this process), unless it is off."""
     return config.exploitability != "off" and any(int(env.params.get("rounds", 1)) <= 1 for env in config.envs)
@@ -79,7 +79,7 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.no_cache:  # read by the LLM agents of this process and of the workers it starts
         os.environ["ARENA_LLM_NO_CACHE"] = "1"
-    probes = _probes(config)
+    probes = _will_probe(config)
     if config.backend != "inprocess" or probes:  # it imports while this process imports below
         from arena.tournaments.forkserver import start
 

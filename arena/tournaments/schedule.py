@@ -55,14 +55,22 @@ def _digests(*parts: object) -> Callable[[int], str]:
     return digest
 
 
+def _id_of(digest: str) -> str:
+    return digest[:24]
+
+
+def _seed_of(digest: str) -> int:
+    return int(digest[:15], 16)
+
+
 def match_id(tournament: str, env: EnvSpec, seats: tuple[str, ...], index: int) -> str:
     """The stable id of game `index` of `seats` on `env` in `tournament` (it hashes the env's canonical text)."""
-    return _digest("match", tournament, env.text, list(seats), index)[:24]
+    return _id_of(_digest("match", tournament, env.text, list(seats), index))
 
 
 def match_seed(master_seed: int, env: EnvSpec, index: int) -> int:
     """The seed of game `index` on `env`: shared by every pairing and seat order (common random numbers)."""
-    return int(_digest("seed", master_seed, env.text, index)[:15], 16)
+    return _seed_of(_digest("seed", master_seed, env.text, index))
 
 
 def seatings(agents: list[str], players: int, self_play: bool, all_orders: bool) -> list[tuple[str, ...]]:
@@ -142,9 +150,9 @@ class Schedule:
         ]
         for index in range(config.games):
             for env, seed_of, ids in envs:
-                seed = int(seed_of(index)[:15], 16)
+                seed = _seed_of(seed_of(index))
                 for seats, id_of in ids:
-                    yield MatchTask(id_of(index)[:24], env, seats, index, seed)
+                    yield MatchTask(_id_of(id_of(index)), env, seats, index, seed)
 
     def unseated(self) -> list[EnvSpec]:
         """Envs that get no match: they have more seats than the agents can fill."""
