@@ -3,7 +3,8 @@ pyspiel match: the fixed cost a user pays before any game is played.
 
 Each command runs as a fresh process, in turns with its peers (interleaved), `--repeats` times; the table shows
 medians. The bytecode is compiled first, as an installed package has it. The tournament rows play two Kuhn matches
-into a fresh database, in-process and with local workers (the default).
+into a fresh database, in-process and with local workers (the default), with the exploitability analysis and
+without it.
 
     python benchmarks/bench_commands.py [--repeats 5]
 """
@@ -24,11 +25,14 @@ from pathlib import Path
 import arena
 
 TOURNAMENT = ["tournament", "--env", "kuhn_poker-v0", "--agents", "random", "fixed", "--games", "1", "--db"]
+# the same tournament without the exploitability analysis (a config key, not an option), written to off.toml
+OFF_CONFIG = 'name = "off"\nenvs = ["kuhn_poker-v0"]\nagents = ["random", "fixed"]\ngames = 1\nexploitability = "off"\n'
 
 
 def commands(folder: str) -> dict[str, list[str]]:
     """What is timed: a label and its argv (the `arena` entry point installed beside this interpreter)."""
     arena_cmd = [str(Path(sys.executable).with_name("arena"))]
+    off = [*arena_cmd, "tournament", f"{folder}/off.toml", "--db"]
     return {
         "bare interpreter (peer)": [sys.executable, "-c", "pass"],
         "bare pyspiel match (peer)": [
@@ -49,6 +53,8 @@ def commands(folder: str) -> dict[str, list[str]]:
             "inprocess",
         ],
         "arena tournament, two Kuhn matches, local workers": [*arena_cmd, *TOURNAMENT, f"{folder}/local.db"],
+        "the same, in-process, exploitability off": [*off, f"{folder}/off-inprocess.db", "--backend", "inprocess"],
+        "the same, local workers, exploitability off": [*off, f"{folder}/off-local.db"],
     }
 
 
@@ -75,6 +81,7 @@ def main() -> None:
     compileall.compile_dir(str(Path(arena.__file__).parent), quiet=1)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # read the compiled bytecode, as an installed package does
     with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "off.toml").write_text(OFF_CONFIG)
         table = commands(folder)
         walls: dict[str, list[float]] = {label: [] for label in table}
         cpus: dict[str, list[float]] = {label: [] for label in table}
