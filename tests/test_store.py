@@ -129,12 +129,14 @@ def test_bad_databases_are_one_line_errors(tmp_path):
 
 
 def test_repeated_game_rounds_are_stored_compressed_and_older_text_rounds_still_read(tmp_path, capsys):
-    """A 100-round match's rounds: 15.5 KB of JSON text before, now compressed; a version-2 database (text) reports
-    the same regret read-only and after its migration, and damaged compressed rounds are one line and status 2."""
+    """A 100-round match's rounds: 15.5 KB of JSON text before, now compressed; a version-2 database (text) and a
+    version-3 one (compressed JSON, no packed vectors) report the same regret read-only and after their migration,
+    and damaged compressed rounds are one line and status 2."""
     import zlib
 
     import arena
     from arena.cli import main
+    from arena.tournaments.records import FULL_INFORMATION_TAG, decode_rounds
     from arena.tournaments.store import SCHEMA_VERSION
 
     db = tmp_path / "r.sqlite"
@@ -147,18 +149,30 @@ def test_repeated_game_rounds_are_stored_compressed_and_older_text_rounds_still_
 
     with sqlite3.connect(db) as conn:
         stored = conn.execute("SELECT rounds FROM matches").fetchall()
-    assert len(stored) == 4 and all(isinstance(r, bytes) and len(r) < 4000 for (r,) in stored)
+    assert len(stored) == 4 and all(isinstance(r, bytes) and len(r) < 3000 for (r,) in stored)
     expected = regret()
     assert expected["ftrl"]["matches"] == 4
-    with sqlite3.connect(db) as conn:  # as version 2 wrote it: JSON text
+    with sqlite3.connect(db) as conn:  # as version 3 wrote it: compressed JSON
         for match_id, rounds in conn.execute("SELECT match_id, rounds FROM matches").fetchall():
-            text = zlib.decompress(rounds[1:]).decode()
+            text = json.dumps(decode_rounds(rounds), separators=(",", ":"))
+            conn.execute(
+                "UPDATE matches SET rounds = ? WHERE match_id = ?",
+                (FULL_INFORMATION_TAG + zlib.compress(text.encode()), match_id),
+            )
+        conn.execute("PRAGMA user_version = 3")
+    assert regret() == expected  # read-only: the rounds as they are
+    with ResultsStore(db) as store:
+        assert store.version == SCHEMA_VERSION == 4
+    with sqlite3.connect(db) as conn:  # repacked, and back to version 2: JSON text
+        assert all(b"\n" in zlib.decompress(r[1:]) for (r,) in conn.execute("SELECT rounds FROM matches"))
+        for match_id, rounds in conn.execute("SELECT match_id, rounds FROM matches").fetchall():
+            text = json.dumps(decode_rounds(rounds), separators=(",", ":"))
             assert len(text) > 15_000
             conn.execute("UPDATE matches SET rounds = ? WHERE match_id = ?", (text, match_id))
         conn.execute("PRAGMA user_version = 2")
     assert regret() == expected  # read-only: the text as it is
     with ResultsStore(db) as store:
-        assert store.version == SCHEMA_VERSION == 3
+        assert store.version == SCHEMA_VERSION
         store.check()
     with sqlite3.connect(db) as conn:
         assert {type(r) for (r,) in conn.execute("SELECT rounds FROM matches")} == {bytes}
@@ -166,3 +180,60 @@ def test_repeated_game_rounds_are_stored_compressed_and_older_text_rounds_still_
     assert main(["report", str(db), "--json"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "damaged" in err[0] and "decompress" in err[0]
+
+
+def test_rounds_round_trip_exactly_with_vectors_packed():
+    """Per-round vectors of one length are packed as float64 bytes and come back bit for bit (NaN, -0.0, 1/3);
+    vectors of different lengths, missing ones and non-numbers stay JSON; rounds without vectors are the JSON a
+    version-3 database holds."""
+    import math
+    import zlib
+
+    from arena.tournaments.records import decode_rounds, encode_rounds
+
+    rounds = {
+        "actions": [[0, 2, None], [1, 1, 0]],
+        "action_payoffs": [[[1 / 3, -0.0, 1e300], [2.0, 5e-324, -1.5]], [[1.0], [2.0, 3.0]]],
+        "policies": [[[math.nan, 0.5], [0.25, 0.75]], None],
+    }
+    back = decode_rounds(encode_rounds(rounds))
+    assert back["actions"] == rounds["actions"] and back["action_payoffs"][1] == [[1.0], [2.0, 3.0]]
+    assert [math.copysign(1, v) for v in back["action_payoffs"][0][0]] == [1, -1, 1]
+    assert back["action_payoffs"][0] == rounds["action_payoffs"][0]
+    assert math.isnan(back["policies"][0][0][0]) and back["policies"][0][1] == [0.25, 0.75]
+    assert back["policies"][1] is None
+    mixed = {"actions": [[0, 1]], "action_payoffs": [[[1.0, 2.0], None], [["x", 1.0]]], "policies": [None]}
+    assert decode_rounds(encode_rounds(mixed)) == mixed
+    history = {"history": [3, 1, 4]}
+    assert zlib.decompress(encode_rounds(history)[1:]) == b'{"history":[3,1,4]}'
+
+
+def test_malformed_packed_rounds_are_value_errors_and_a_damaged_migration_one_line(tmp_path):
+    import zlib
+
+    from arena.tournaments.records import FULL_INFORMATION_TAG, decode_rounds
+
+    def stored(text: bytes) -> bytes:
+        return FULL_INFORMATION_TAG + zlib.compress(text)
+
+    for bad in (
+        b'{"action_payoffs":[{"f8":[0,4],"width":2}]}\n' + b"\0" * 16,  # more floats named than stored
+        b'{"action_payoffs":[{"f8":[0,3],"width":2}]}\n' + b"\0" * 24,  # no whole number of vectors
+        b'{"action_payoffs":[{"f8":"x","width":2}]}\n' + b"\0" * 8,
+        b'{"action_payoffs":[{"width":2}]}\n' + b"\0" * 8,
+        b'{"action_payoffs":[]}\n' + b"\0" * 7,  # not whole floats
+        b"[1]\n" + b"\0" * 8,
+    ):
+        with pytest.raises(ValueError):
+            decode_rounds(stored(bad))
+    path = tmp_path / "v3.sqlite"
+    with ResultsStore(path) as store:
+        store.begin(CONFIG, AGENTS, "0.1.0")
+        store.add_matches("t", [_row("m1")])
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE matches SET rounds = ?", (stored(b"not json"),))
+        conn.execute("PRAGMA user_version = 3")
+    with pytest.raises(ConfigError, match="cannot upgrade .* to the current schema"):
+        ResultsStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3  # nothing changed

@@ -13,8 +13,13 @@ class RandomAgent(Agent):
     name = "random"
 
     def action_probs(self, obs: Observation) -> np.ndarray:
-        mask = obs.action_mask.astype(np.float64)
-        return mask / mask.sum()
+        legal = obs.info.get("legal_actions")
+        if not legal:  # the mask alone
+            mask = obs.action_mask.astype(np.float64)
+            return mask / mask.sum()
+        probs = np.zeros(len(obs.info["action_mask"]))
+        probs[legal] = 1.0 / len(legal)
+        return probs
 
     def act(self, obs: Observation) -> int | np.ndarray:
         info = obs.info

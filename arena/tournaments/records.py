@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import sys
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Sequence
@@ -520,20 +521,79 @@ FULL_INFORMATION_TAG, OTHER_ROUNDS_TAG = b"F", b"R"  # the first byte of stored 
 
 
 def encode_rounds(rounds: dict[str, Any]) -> bytes:
-    """A match's rounds as the store keeps them: zlib-compressed JSON (a 100-round RPS match: 15.5 KB of text,
-    3.2 KB stored) after one byte that says whether they carry full-information feedback, which SQL reads."""
+    """A match's rounds as the store keeps them: one byte that says whether they carry full-information feedback
+    (which SQL reads), then zlib of their JSON. A player's per-round vectors of one length (action payoffs,
+    policies) are packed: the JSON holds `{"f8": [first, count], "width": k}` and the floats follow it, after a
+    newline, as little-endian float64 bytes: exact, and a fraction of the cost of writing each float as decimal
+    text (a 100-round RPS match of FTRL against CFR+: 2.7 KB stored, 3.2 KB as JSON). Rounds without such
+    vectors are plain JSON, as databases of schema version 3 wrote them all."""
     tag = FULL_INFORMATION_TAG if full_information(rounds) else OTHER_ROUNDS_TAG
-    return tag + zlib.compress(json.dumps(rounds, separators=(",", ":")).encode(), 6)
+    floats = array("d")
+    packed = {
+        key: [_pack(v, floats) for v in value] if key in _PACKED and isinstance(value, list) else value
+        for key, value in rounds.items()
+    }
+    body = json.dumps(packed, separators=(",", ":")).encode()
+    if floats:
+        if sys.byteorder == "big":
+            floats.byteswap()
+        body += b"\n" + floats.tobytes()  # JSON text never holds a raw newline
+    return tag + zlib.compress(body, 3)
+
+
+_PACKED = ("action_payoffs", "policies")  # the keys whose per-player values are lists of per-round vectors
+
+
+def _pack(rows: Any, floats: array[float]) -> Any:
+    """Per-round vectors of one length appended to `floats` and named by their place; anything else as is."""
+    if not isinstance(rows, list) or not rows or not isinstance(rows[0], list) or not rows[0]:
+        return rows
+    first, width = len(floats), len(rows[0])
+    try:
+        for row in rows:
+            if len(row) != width:
+                raise TypeError("vectors of different lengths")
+            floats.fromlist(row)
+    except TypeError:  # not all lists of numbers of one length: kept as JSON
+        del floats[first:]
+        return rows
+    return {"f8": [first, len(floats) - first], "width": width}
+
+
+def _unpack(value: Any, floats: array[float]) -> Any:
+    if not isinstance(value, dict):
+        return value
+    try:
+        (first, count), width = value["f8"], value["width"]
+        valid = all(type(v) is int for v in (first, count, width)) and width > 0 and count % width == 0
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"stored rounds hold a malformed packed vector ({exc})") from None
+    if not valid or first < 0 or first + count > len(floats):
+        raise ValueError(f"stored rounds hold a packed vector outside their floats: {value}")
+    values = floats[first : first + count].tolist()
+    return [values[i : i + width] for i in range(0, count, width)]
 
 
 def decode_rounds(stored: bytes | str) -> dict[str, Any]:
-    """Stored rounds back: compressed, or JSON text in databases written before rounds were compressed."""
+    """Stored rounds back, as lists: compressed, or JSON text in databases written before rounds were compressed."""
     if isinstance(stored, str):
         return json.loads(stored)
     try:
-        return json.loads(zlib.decompress(stored[1:]))
+        text, packed, tail = zlib.decompress(stored[1:]).partition(b"\n")
     except zlib.error as exc:
         raise ValueError(f"stored rounds do not decompress ({exc})") from None
+    rounds = json.loads(text)
+    if not packed:
+        return rounds
+    if len(tail) % 8 or not isinstance(rounds, dict):
+        raise ValueError("stored rounds hold a malformed block of floats")
+    floats = array("d", tail)
+    if sys.byteorder == "big":
+        floats.byteswap()
+    for key in _PACKED:
+        if isinstance(rounds.get(key), list):
+            rounds[key] = [_unpack(v, floats) for v in rounds[key]]
+    return rounds
 
 
 def tally_records(matches: Iterable[MatchRecord], by_index: Callable[[EnvSpec], bool]) -> MatchTally:

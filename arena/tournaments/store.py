@@ -10,7 +10,8 @@ changes nothing.
 Schema version 2 adds `transcripts`: per match, its agents' transcript records as `records.pack_transcripts`
 packs them (every distinct text once, the records pointing to them), written in the same transaction as the
 match's row. Version 3 stores a repeated game's rounds compressed (`records.encode_rounds`: about a fifth of their
-JSON text), after a byte that says whether they carry full-information feedback.
+JSON text), after a byte that says whether they carry full-information feedback; version 4 packs their per-round
+vectors (action payoffs, policies) as float64 bytes after the JSON, which version-3 readers cannot read.
 
 The schema's version is SQLite's `user_version`; `MIGRATIONS[v]` takes a database from version v to v + 1, and
 opening an older database for writing runs the steps it lacks in one transaction (a new database gets the base
@@ -50,6 +51,7 @@ from arena.tournaments.records import (
     MatchTally,
     StoredTournament,
     agent_of,
+    decode_rounds,
     encode_rounds,
     env_of,
     tally_rows,
@@ -57,7 +59,7 @@ from arena.tournaments.records import (
 )
 from arena.tournaments.schedule import match_id
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tournaments (
     name TEXT PRIMARY KEY, config TEXT NOT NULL, arena_version TEXT, created REAL, updated REAL);
@@ -223,7 +225,7 @@ class ResultsStore:
             try:
                 for step in range(version if existing else 1, SCHEMA_VERSION):
                     MIGRATIONS[step](self.conn)
-            except ArenaError as exc:
+            except (ArenaError, ValueError) as exc:  # ValueError: a stored value that does not decode
                 raise ConfigError(f"cannot upgrade {self.path} to the current schema: {exc}") from None
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -522,10 +524,19 @@ def _compress_rounds(conn: sqlite3.Connection) -> None:
     )
 
 
+def _pack_rounds(conn: sqlite3.Connection) -> None:
+    """Version 3 -> 4: every match's compressed rounds re-encoded with their per-round vectors packed."""
+    rows = conn.execute("SELECT match_id, rounds FROM matches WHERE typeof(rounds) = 'blob'").fetchall()
+    conn.executemany(
+        "UPDATE matches SET rounds = ? WHERE match_id = ?", [(encode_rounds(decode_rounds(r)), m) for m, r in rows]
+    )
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _migrate_from_text_specs,
     1: _add_transcripts,
     2: _compress_rounds,
+    3: _pack_rounds,
 }
 
 

@@ -238,26 +238,28 @@ class RoundLog:
     def __init__(self, env: Any) -> None:
         self.env = env
         self.seated: list[Agent] = []
-        self.rounds: list[dict[str, Any]] = []
+        self.actions: list[list[int | None]] = []  # per round: every player's action
+        self.payoffs: list[list[list[float] | None]] = []  # per round: every player's action payoffs (or None)
+        self.policies: list[list[list[float] | None]] = []  # per round: every player's mixed strategy (or None)
         self.has_feedback: bool | None = None  # learned on the first round
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.env, name)
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
-        self.rounds = []
+        self.actions, self.payoffs, self.policies = [], [], []
+        self._readers = [type(agent).has_action_probs() for agent in self.seated]
         self._observations, self._infos = self.env.reset(seed=seed, options=options)
         return self._observations, self._infos
 
     def _policy(self, seat: int, player: str) -> list[float] | None:
-        agent = self.seated[seat]
-        if not type(agent).has_action_probs() or player not in self._infos:
+        if not self._readers[seat] or player not in self._infos:
             return None
         try:
             obs = Observation(
-                player=player, observation=self._observations[player], info=self._infos[player], step=len(self.rounds)
+                player=player, observation=self._observations[player], info=self._infos[player], step=len(self.actions)
             )
-            probs = np.asarray(agent.action_probs(obs), dtype=np.float64)
+            probs = np.asarray(self.seated[seat].action_probs(obs), dtype=np.float64)
             return probs.tolist() if probs.ndim == 1 else None
         except Exception:  # a policy we cannot read is simply not recorded
             return None
@@ -265,33 +267,28 @@ class RoundLog:
     def step(self, actions: dict[str, int]) -> tuple[dict, dict, dict, dict, dict]:
         players = self.env.possible_agents
         record = self.has_feedback is not False
-        policies = [self._policy(i, p) for i, p in enumerate(players)] if record else None
+        policies = [self._policy(i, p) for i, p in enumerate(players)] if record else []
         observations, rewards, terminations, truncations, infos = self.env.step(actions)
         if record:
             payoffs = [infos.get(p, {}).get("action_payoffs") for p in players]
             self.has_feedback = any(v is not None for v in payoffs)
             if self.has_feedback:
-                self.rounds.append(
-                    {
-                        "actions": [int(actions[p]) if p in actions else None for p in players],
-                        "action_payoffs": [None if v is None else np.asarray(v, dtype=float).tolist() for v in payoffs],
-                        "policies": policies,
-                    }
-                )
+                self.actions.append([int(actions[p]) if p in actions else None for p in players])
+                self.payoffs.append([None if v is None else np.asarray(v, dtype=np.float64).tolist() for v in payoffs])
+                self.policies.append(policies)
         self._observations, self._infos = observations, infos
         return observations, rewards, terminations, truncations, infos
 
     def rounds_payload(self) -> dict[str, Any] | None:
-        """Per-seat arrays of the match's rounds; None for one-shot games and envs without the feedback."""
-        if not self.has_feedback or len(self.rounds) < 2:  # regret is about repeated play
+        """Per-seat lists of the match's rounds; None for one-shot games and envs without the feedback."""
+        if not self.has_feedback or len(self.actions) < 2:  # regret is about repeated play
             return None
         n = len(self.env.possible_agents)
         return {
-            "actions": [[r["actions"][s] for r in self.rounds] for s in range(n)],
-            "action_payoffs": [[r["action_payoffs"][s] for r in self.rounds] for s in range(n)],
+            "actions": [[r[s] for r in self.actions] for s in range(n)],
+            "action_payoffs": [[r[s] for r in self.payoffs] for s in range(n)],
             "policies": [
-                None if any(r["policies"][s] is None for r in self.rounds) else [r["policies"][s] for r in self.rounds]
-                for s in range(n)
+                None if any(r[s] is None for r in self.policies) else [r[s] for r in self.policies] for s in range(n)
             ],
         }
 
