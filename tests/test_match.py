@@ -369,3 +369,11 @@ def test_only_wrappers_that_hand_on_their_envs_objects_keep_them_fresh() -> None
     assert fresh_observations(env) and fresh_observations(RoundLog(env))
     assert not fresh_observations(BaseParallelWrapper(env))  # a wrapper may reuse what it returns
     assert not fresh_observations(arena.make_env("tag-v0"))
+
+
+def test_random_plays_uniformly_over_the_legal_moves_from_a_list_or_a_mask_alone() -> None:
+    agent = arena.make_agent("random")
+    listed = Observation("player_0", None, {"action_mask": np.array([1, 0, 1, 1], np.int8), "legal_actions": [0, 2, 3]})
+    masked = Observation("player_0", None, {"action_mask": np.array([0, 1, 1, 0], np.int8)})
+    assert np.array_equal(agent.action_probs(listed), [1 / 3, 0, 1 / 3, 1 / 3])
+    assert np.array_equal(agent.action_probs(masked), [0, 0.5, 0.5, 0])

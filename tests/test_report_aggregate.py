@@ -88,3 +88,27 @@ def test_records_in_memory_and_the_stores_aggregate_give_the_same_report(mixed_d
     for key in ("scheduled_config", "transcripts", "costs"):
         from_sql.pop(key)
     _assert_close(json.loads(json.dumps(from_records, default=str)), json.loads(json.dumps(from_sql, default=str)))
+
+
+def test_the_end_of_a_run_and_the_web_front_end_read_the_tally_not_every_match(tmp_path: Path, monkeypatch) -> None:
+    """What `arena tournament` prints at its end and what `arena serve` shows are reports too: they count the
+    matches in SQL as `arena report` does (a million matches: seconds, not minutes) and give its numbers."""
+    import arena
+    from arena.tournaments.records import MatchDecoder
+    from arena.web.data import Databases
+
+    db = tmp_path / "run.sqlite"
+    config = {"name": "t", "envs": ["kuhn_poker-v0"], "games": 3, "agents": ["random", "fixed", "cfr_plus"]}
+
+    def decoded(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a report decoded the matches one by one")
+
+    monkeypatch.setattr(MatchDecoder, "decode_all", decoded)
+    run = arena.run_tournament({**config, "exploitability": "off"}, db=str(db), backend="inprocess", workers=1)
+    served = Databases([db]).metrics(0, "t")
+    monkeypatch.undo()
+    with ResultsStore(db, readonly=True) as store:
+        per_match = compute_metrics(store.tournament("t"))
+    for metrics in (run.metrics, served):
+        shown = {key: value for key, value in metrics.items() if key in per_match}  # the page adds its config
+        _assert_close(exact_part({**shown, "transcripts": []}), exact_part({**per_match, "transcripts": []}))

@@ -142,8 +142,7 @@ class MatrixGameEnv(ParallelEnv):
         names = self.action_names_per_player[player]
         done = self.round >= self.rounds
         legal = [] if done else list(range(self.num_actions[player]))
-        mask = np.zeros(self.num_actions[player], dtype=np.int8)
-        mask[legal] = 1
+        mask = (np.zeros if done else np.ones)(self.num_actions[player], dtype=np.int8)
         lines = [self._preamble(player)]
         if self.round:
             lines.append("History: " + "; ".join(self._played[player]) + ".")

@@ -20,7 +20,7 @@ import importlib.metadata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,6 +49,9 @@ from arena.tournaments.statistics import (
     runoff_order,
     scored_games,
 )
+
+if TYPE_CHECKING:
+    from arena.tournaments.store import ResultsStore
 
 RANK_BY = ("auto", "payoff", "rating", "nash", "runoff")
 TIE_SHARE = 0.005  # agents whose intervals are closer than this share of the env's payoff range share a rank
@@ -286,6 +289,17 @@ def _duplicate_sets(shapes: Mapping[MatchShape, int], firsts: Mapping[MatchShape
     """An env's duplicate sets as games, in schedule order: the order of their first matches."""
     ordered = sorted(shapes, key=lambda m: (m.index, firsts[m]))
     return list(scored_games({m: shapes[m] for m in ordered}, "duplicate", all_orders))
+
+
+def stored_metrics(
+    store: ResultsStore, name: str, num_bootstrap: int = 200, rank_by: str | None = None
+) -> tuple[StoredTournament, MatchTally, dict[str, Any]]:
+    """The metrics of the tournament `name` in `store` from its matches counted in SQL (`ResultsStore.tally`), with
+    the tournament (without match records) and the tally: what a report, the end of a run and the web front end
+    show; no match is decoded one by one."""
+    stored = store.tournament(name, records=False)
+    tally = store.tally(name, duplicate_scored(stored.config))
+    return stored, tally, compute_metrics(stored, num_bootstrap, rank_by, tally)
 
 
 def compute_metrics(

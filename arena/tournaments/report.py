@@ -25,7 +25,7 @@ from arena.console import make_console
 from arena.errors import ArenaError, ConfigError
 from arena.tournaments.config import config_from_dict
 from arena.tournaments.costs import cost_report
-from arena.tournaments.metrics import compute_metrics, duplicate_scored
+from arena.tournaments.metrics import stored_metrics
 from arena.tournaments.records import MatchRecord, MatchTally, StoredTournament
 from arena.tournaments.store import ResultsStore
 
@@ -48,11 +48,9 @@ def build_report(
                 f"{db} holds {len(names)} tournaments: {', '.join(names)}; choose one with --tournament NAME, "
                 "or report them all with --all"
             )
-        stored = store.tournament(store.resolve(tournament), records=False)
-        tally = store.tally(stored.name, duplicate_scored(stored.config))
+        stored, tally, metrics = stored_metrics(store, store.resolve(tournament), num_bootstrap, rank_by)
         transcribed = store.records(stored.name, with_rounds=False, transcribed=True)
         costs = stored_costs(stored, tally, lambda: store.records(stored.name, with_rounds=False))
-    metrics = compute_metrics(stored, num_bootstrap, rank_by, tally)
     metrics["scheduled_config"] = stored.config
     metrics["transcripts"] = transcript_links(transcribed, str(db))
     metrics["costs"] = costs

@@ -23,7 +23,7 @@ from arena.tournaments.adaptive import RankedPlanner, merge
 from arena.tournaments.analysis import analyse_tournament
 from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
 from arena.tournaments.costs import Meter, cost_report, pairing_of
-from arena.tournaments.metrics import compute_metrics
+from arena.tournaments.metrics import stored_metrics
 from arena.tournaments.pools import START_FAILURE, EngineError, make_pool, run_matches
 from arena.tournaments.records import AgentRecord, Row
 from arena.tournaments.schedule import MatchTask, Schedule, env_seats
@@ -255,7 +255,7 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
             announce = (lambda text: err.print(text, markup=False, highlight=False)) if progress else None
             cut = analyse_tournament(store, config, announce=announce, meter=meter)
             stopped = "; ".join(filter(None, [stopped, cut]))
-        metrics = compute_metrics(store.tournament(config.name))
+        metrics = stored_metrics(store, config.name)[2]
         costs = (
             cost_report(
                 config,

@@ -146,7 +146,7 @@ class Databases:
 
     def metrics(self, db: int, name: str) -> dict[str, Any]:
         """The metrics `arena report --json` prints, recomputed when matches were stored since the last time."""
-        from arena.tournaments.metrics import compute_metrics
+        from arena.tournaments.metrics import stored_metrics
 
         with self.store(db) as store:
             store.resolve(name)
@@ -154,8 +154,7 @@ class Databases:
             cached = self._metrics.get((db, name))
             if cached is not None and cached[0] == stamp:
                 return cached[1]
-            stored = store.tournament(name)
-        metrics = compute_metrics(stored, NUM_BOOTSTRAP)
+            stored, _, metrics = stored_metrics(store, name, NUM_BOOTSTRAP)
         metrics["scheduled_config"] = stored.config
         self._metrics[db, name] = (stamp, metrics)
         return metrics
