@@ -1,11 +1,13 @@
 """The exact engine against OpenSpiel's C++ on a ladder of games, side by side in one process.
 
 Per game: compiling (arena's walk into arrays, cold, in a fresh process, no disk store; the peer is OpenSpiel's
-C++ CFR solver construction, which walks the whole tree once to build its information-state table), loading the
-compiled game
-from the disk store, one exact exploitability (NashConv for more than two players) of the uniform policy against
-pyspiel.exploitability / pyspiel.nash_conv, and one CFR+ iteration against pyspiel.CFRPlusSolver. Ratios are
-OpenSpiel's time over arena's (above 1: arena is faster). Times are the best of `--repeats` rounds.
+C++ CFR solver construction, which walks the whole tree once to build its information-state table), beside the
+floor of any walk through pyspiel's Python bindings (the calls arena's walk makes, each history's player, each
+node's children, information state, legal moves or chance outcomes, each terminal's returns, in a bare recursion
+that records nothing), loading the compiled game from the disk store, one exact exploitability (NashConv for more
+than two players) of the uniform policy against pyspiel.exploitability / pyspiel.nash_conv, and one CFR+
+iteration against pyspiel.CFRPlusSolver. Ratios are OpenSpiel's time over arena's (above 1: arena is faster).
+Times are the best of `--repeats` rounds.
 
     python benchmarks/bench_games.py [--games kuhn,leduc,...] [--repeats 3]
 """
@@ -69,6 +71,41 @@ def compile_cold(game_string: str) -> tuple[float, float]:
     return elapsed, float(peak)
 
 
+def bare_calls(game: pyspiel.Game) -> int:
+    """Depth-first walk making only the pyspiel calls arena's walk makes (the last child is the node moved on, as
+    there), recording nothing: the floor of a walk through the Python bindings. Returns the histories visited."""
+    stack = [(game.new_initial_state(), 0)]
+    root = stack[0][0].current_player()
+    if root == pyspiel.PlayerId.TERMINAL:
+        return 1
+    stack = [(stack[0][0], root)]
+    visited = 1
+    while stack:
+        state, player = stack.pop()
+        if player >= 0:
+            state.information_state_string(player)
+            actions = state.legal_actions()
+        else:
+            actions = [outcome for outcome, prob in state.chance_outcomes() if prob > 0]
+        last = len(actions) - 1
+        pending = []
+        for i, action in enumerate(actions):
+            if i == last:
+                state.apply_action(action)
+                child = state
+            else:
+                child = state.child(action)
+            child_player = child.current_player()
+            visited += 1
+            if child_player == pyspiel.PlayerId.TERMINAL:
+                child.returns()
+            else:
+                pending.append((child, child_player))
+        pending.reverse()
+        stack.extend(pending)
+    return visited
+
+
 def load_stored(game_string: str) -> tree.TabularGame:
     tree.clear_compiled()
     return tree.load(game_string)
@@ -93,7 +130,8 @@ def measure_game(label: str, repeats: int) -> None:
     spiel = pyspiel.load_game(game_string)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         walk, held = pool.apply(compile_cold, (game_string,))
-    cpp_walk = best(lambda: pyspiel.CFRPlusSolver(spiel), 1, budget=0.0)
+    cpp_walk = best(lambda: pyspiel.CFRPlusSolver(spiel), repeats, budget=0.0)
+    floor = best(lambda: bare_calls(spiel), repeats, budget=0.0)
     tree.STORE_MIN_HISTORIES, minimum = 0, tree.STORE_MIN_HISTORIES
     load_stored(game_string)  # writes the file
     stored = best(lambda: load_stored(game_string), repeats, budget=1.0)
@@ -112,6 +150,7 @@ def measure_game(label: str, repeats: int) -> None:
     ours_gap = best(lambda: gap(game, uniform.plans()), repeats)
     measure = pyspiel.exploitability if two_player else pyspiel.nash_conv
     theirs_gap = best(lambda: measure(spiel, spiel_uniform), repeats)
+    assert bare_calls(spiel) == game.num_histories
     ours_cfr, theirs_cfr = CFRPlusSolver(game), pyspiel.CFRPlusSolver(spiel)
     ours_it = best(ours_cfr.iteration, repeats)
     theirs_it = best(theirs_cfr.evaluate_and_update_policy, repeats)
@@ -128,6 +167,11 @@ def measure_game(label: str, repeats: int) -> None:
         print(f"{name} | {task:18}{ours * 1e3:11.2f}ms{peer}{ratio}")
     per_history = walk / game.num_histories * 1e6
     print(f"{'':22} | walk: {per_history:.2f} us and {peak:.0f} bytes of peak memory per history")
+    floor_us = floor / game.num_histories * 1e6
+    print(
+        f"{'':22} | the pyspiel calls alone (one process): {floor * 1e3:.2f} ms, {floor_us:.2f} us per history; "
+        f"C++ takes {cpp_walk / floor:.2f}x their time, arena's walk {walk / floor:.2f}x"
+    )
 
 
 if __name__ == "__main__":
