@@ -76,6 +76,17 @@ def test_online_hedge_learns_to_beat_rock(spec: str) -> None:
     assert result.agent_stats[0]["mode"] == "online"
 
 
+def test_the_learner_follows_the_game_of_each_match() -> None:
+    """The repeated game is built once per game, not at every match: a learner reset for another game (or a
+    one-shot one) still learns over that game's actions."""
+    agent = arena.make_agent("ftrl")
+    for spec, actions in [("rps-v0(rounds=5)", 3), ("rps-v0(rounds=5)", 3), ("matching_pennies-v0(rounds=5)", 2)]:
+        arena.play(spec, [agent, "random"], seed=1)
+        assert agent.learner is not None and len(agent.learner.probs()) == actions
+    result = arena.play("rps-v0", [agent, "random"], seed=1)  # one round: the solver plays
+    assert agent.learner is None and result.agent_stats[0] == {}
+
+
 def test_bad_parameters_are_one_line_errors() -> None:
     with pytest.raises(ParameterError, match="eta must be positive"):
         arena.make_agent("ftrl(eta=-1)")

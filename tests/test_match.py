@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -377,3 +378,39 @@ def test_random_plays_uniformly_over_the_legal_moves_from_a_list_or_a_mask_alone
     masked = Observation("player_0", None, {"action_mask": np.array([0, 1, 1, 0], np.int8)})
     assert np.array_equal(agent.action_probs(listed), [1 / 3, 0, 1 / 3, 1 / 3])
     assert np.array_equal(agent.action_probs(masked), [0, 0.5, 0.5, 0])
+
+
+def test_sampling_action_probs_draws_what_numpys_choice_draws() -> None:
+    """`Agent.act`'s default: for every probability vector (float64 or float32, sums off by up to 1e-3, zeros,
+    negatives, plain lists) the same index or the same ValueError as `Generator.choice(len(p), p=p)`, and the
+    generator left in the same state."""
+    from arena.core import make_rng, sample
+
+    source = np.random.default_rng(0)
+    for trial in range(3000):
+        probs: Any = source.random(int(source.integers(1, 8))) ** int(source.integers(1, 4))
+        if trial % 5 == 0:
+            probs[source.integers(len(probs))] = 0
+        probs = probs / probs.sum() if probs.sum() > 0 else probs
+        if trial % 7 == 0:
+            probs = probs.astype(np.float32)
+        if trial % 11 == 0:
+            probs = probs * (1 + [1e-9, 1e-7, 1e-5, 1e-3][trial % 4])
+        if trial % 13 == 0:
+            probs[0] = -probs[0]
+        if trial % 17 == 0:
+            probs = list(probs)
+        theirs, ours = make_rng(trial), make_rng(trial)
+        try:
+            expected: object = int(theirs.choice(len(probs), p=probs))
+        except ValueError as exc:
+            expected = str(exc).split(".")[0]
+        try:
+            got: object = sample(ours, probs)
+        except ValueError as exc:
+            got = str(exc)
+        assert got == expected and theirs.random() == ours.random(), (trial, probs)
+    with pytest.raises(ValueError, match="NaN"):
+        sample(make_rng(0), np.array([np.nan, 1.0]))
+    with pytest.raises(ValueError, match="1-dimensional"):
+        sample(make_rng(0), np.array([[0.5, 0.5]]))

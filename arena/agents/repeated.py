@@ -58,6 +58,7 @@ class RepeatedGameAgent(Agent):
         self.learner: OnlineLearner | None = None
         self.rewards: list[float] = []
         self.solver_agent: Agent | None = None
+        self._game: tuple[EnvSpec | None, MatrixGameEnv | None] | None = None  # the last reset's spec and game
         if env is not None:
             built = make_env(env)
             if repeated_matrix_game(built.spec) is None:
@@ -68,7 +69,9 @@ class RepeatedGameAgent(Agent):
 
     def reset(self, seed: int | None, player: str, env_spec: Any) -> None:
         super().reset(seed, player, env_spec)
-        env = repeated_matrix_game(env_spec)
+        if self._game is None or self._game[0] != env_spec:  # the same game as the last match: built once
+            self._game = (env_spec, repeated_matrix_game(env_spec))
+        env = self._game[1]
         self.rewards = []
         if env is not None:
             self.learner = self.make_learner(env, env.possible_agents.index(player))
