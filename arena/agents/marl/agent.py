@@ -16,7 +16,7 @@ import torch
 
 from arena.agents.marl.checkpoints import load_checkpoint
 from arena.agents.marl.networks import AgentNet, Policy
-from arena.core import Agent, Observation
+from arena.core import Agent, Observation, sample
 from arena.errors import ParameterError
 from arena.registry import make_env
 from arena.specs import EnvSpec
@@ -119,7 +119,7 @@ class PolicyAgent(Agent):
         probs = self.action_probs(obs)
         if self.greedy or not self.policy.stochastic:
             return int(np.argmax(probs))
-        return int(self.rng.choice(len(probs), p=probs))
+        return sample(self.rng, probs)
 
 
 class CheckpointAgent(PolicyAgent):
