@@ -87,6 +87,28 @@ def test_info_contract_on_every_env() -> None:
         env.close()
 
 
+def test_a_repeated_games_text_tells_each_player_the_rounds_so_far() -> None:
+    """The history is kept as text round by round (a long game's text is built in one copy, not re-joined from
+    every earlier round at each step); what a player reads is unchanged: these are the texts of player 1."""
+    env = arena.make_env("prisoners_dilemma-v0(rounds=3)")
+    _, infos = env.reset(seed=0)
+    ends = [infos["player_1"]["text"].partition("you 1, them 1\n")[2]]
+    for joint in ([0, 1], [1, 1], [1, 0]):
+        infos = env.step({"player_0": joint[0], "player_1": joint[1]})[4]
+        ends.append(infos["player_1"]["text"].partition("you 1, them 1\n")[2])
+    assert ends == [
+        "This is round 1 of 3.\nLegal moves: cooperate (0); defect (1).",
+        "History: round 1: player 0 cooperate, you defect.\n"
+        "This is round 2 of 3.\nLegal moves: cooperate (0); defect (1).",
+        "History: round 1: player 0 cooperate, you defect; round 2: player 0 defect, you defect.\n"
+        "This is round 3 of 3.\nLegal moves: cooperate (0); defect (1).",
+        "History: round 1: player 0 cooperate, you defect; round 2: player 0 defect, you defect; "
+        "round 3: player 0 defect, you cooperate.\nThe game is over.",
+    ]
+    _, infos = env.reset(seed=1)  # a new match starts with no history
+    assert "History" not in infos["player_0"]["text"]
+
+
 def test_kuhn_text_and_info_state() -> None:
     env = arena.make_env("kuhn_poker-v0")
     env.reset(seed=3)

@@ -92,7 +92,7 @@ class MatrixGameEnv(ParallelEnv):
         self.round = 0
         self.history = np.full((self.rounds, self.num_players), -1, dtype=np.int64)
         self._last: tuple[int, ...] | None = None
-        self._played: list[list[str]] = [[] for _ in range(self.num_players)]
+        self._history_text = [""] * self.num_players  # per player: the rounds so far, as its text tells them
         self._key = ""
         return self._observations(), self._infos()
 
@@ -143,22 +143,22 @@ class MatrixGameEnv(ParallelEnv):
         done = self.round >= self.rounds
         legal = [] if done else list(range(self.num_actions[player]))
         mask = (np.zeros if done else np.ones)(self.num_actions[player], dtype=np.int8)
-        lines = [self._preamble(player)]
+        pieces = [self._preamble(player)]  # joined once: the history, which grows every round, is copied once
         if self.round:
-            lines.append("History: " + "; ".join(self._played[player]) + ".")
+            pieces += ["\nHistory: ", self._history_text[player], "."]
         if done:
-            lines.append("The game is over.")
+            pieces.append("\nThe game is over.")
         else:
             if self.rounds > 1:
-                lines.append(f"This is round {self.round + 1} of {self.rounds}.")
-            lines.append(self._moves_text(player))
+                pieces.append(f"\nThis is round {self.round + 1} of {self.rounds}.")
+            pieces += ["\n", self._moves_text(player)]
         info: dict[str, Any] = {
             "action_mask": mask,
             "legal_actions": legal,
             "action_names": list(names),
             "info_state": self.info_state(player),
             "round": int(self.round),
-            "text": "\n".join(lines),
+            "text": "".join(pieces),
         }
         if self._last is not None:
             info["joint_action"] = {a: int(x) for a, x in zip(self.possible_agents, self._last)}
@@ -178,14 +178,13 @@ class MatrixGameEnv(ParallelEnv):
         self._last = tuple(joint)
         self.history[self.round] = joint
         self._key += (";" if self.round else "") + ",".join(map(str, joint))
-        for me, played in enumerate(self._played):  # each round is described once, not at every later round
-            played.append(
-                f"round {self.round + 1}: "
-                + ", ".join(
-                    f"{'you' if i == me else f'player {i}'} {self.action_names_per_player[i][a]}"
-                    for i, a in enumerate(joint)
-                )
+        for me, told in enumerate(self._history_text):  # each round is described once, not at every later round
+            moves = ", ".join(
+                f"{'you' if i == me else f'player {i}'} {self.action_names_per_player[i][a]}"
+                for i, a in enumerate(joint)
             )
+            entry = f"round {self.round + 1}: {moves}"
+            self._history_text[me] = f"{told}; {entry}" if told else entry
         self.round += 1
         rewards = {a: float(self.payoffs[(i, *joint)]) for i, a in enumerate(self.possible_agents)}
         done = self.round >= self.rounds
