@@ -69,7 +69,10 @@ def sample(rng: np.random.Generator, probs: Any) -> int:
     if isinstance(probs, np.ndarray) and probs.dtype.kind == "f" and probs.dtype.itemsize < 8:
         atol = max(atol, float(np.sqrt(np.finfo(probs.dtype).eps)))  # numpy's allowance for a coarser float
     values = array.astype(np.float64, copy=False).tolist()
-    total = math.fsum(values)
+    try:
+        total = math.fsum(values)
+    except (OverflowError, ValueError):  # infinities: the plain sum is inf or NaN, as numpy's is
+        total = sum(values)
     if math.isnan(total):
         raise ValueError("Probabilities contain NaN")
     if min(values) < 0:

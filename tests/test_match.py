@@ -410,7 +410,10 @@ def test_sampling_action_probs_draws_what_numpys_choice_draws() -> None:
         except ValueError as exc:
             got = str(exc)
         assert got == expected and theirs.random() == ours.random(), (trial, probs)
-    with pytest.raises(ValueError, match="NaN"):
-        sample(make_rng(0), np.array([np.nan, 1.0]))
+    for extreme in ([np.inf, -np.inf], [1e308, 1e308], [np.inf, 0.0], [-np.inf, 1.0], [np.nan, 1.0]):
+        with pytest.raises(ValueError) as theirs:
+            make_rng(0).choice(2, p=extreme)
+        with pytest.raises(ValueError, match=str(theirs.value).split(".")[0]):
+            sample(make_rng(0), np.array(extreme))
     with pytest.raises(ValueError, match="1-dimensional"):
         sample(make_rng(0), np.array([[0.5, 0.5]]))
