@@ -74,11 +74,10 @@ def compile_cold(game_string: str) -> tuple[float, float]:
 def bare_calls(game: pyspiel.Game) -> int:
     """Depth-first walk making only the pyspiel calls arena's walk makes (the last child is the node moved on, as
     there), recording nothing: the floor of a walk through the Python bindings. Returns the histories visited."""
-    stack = [(game.new_initial_state(), 0)]
-    root = stack[0][0].current_player()
-    if root == pyspiel.PlayerId.TERMINAL:
+    root = game.new_initial_state()
+    stack = [(root, root.current_player())]
+    if stack[0][1] == pyspiel.PlayerId.TERMINAL:
         return 1
-    stack = [(stack[0][0], root)]
     visited = 1
     while stack:
         state, player = stack.pop()

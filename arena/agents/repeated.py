@@ -60,8 +60,9 @@ class RepeatedGameAgent(Agent):
         self.solver_agent: Agent | None = None
         self._game: tuple[EnvSpec | None, MatrixGameEnv | None] | None = None  # the last reset's spec and game
         if env is not None:
-            built = make_env(env)
-            if repeated_matrix_game(built.spec) is None:
+            spec = make_env(env).spec
+            self._game = (spec, repeated_matrix_game(spec))
+            if self._game[1] is None:
                 self.solver_agent = self._make_solver_agent(env)
 
     def _make_solver_agent(self, env: str | None) -> Agent:
