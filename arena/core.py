@@ -7,7 +7,9 @@ import dataclasses
 import hashlib
 import itertools
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from arena.errors import ArenaError, ConfigError, ParameterError, UnknownNameError
@@ -17,6 +19,13 @@ if TYPE_CHECKING:
     import numpy as np
 
 _LOW_128 = (1 << 128) - 1
+
+
+def cache_dir(kind: str) -> Path:
+    """Where arena keeps what it computes once per machine (`kind`: games, policies, ...): $ARENA_CACHE/kind, or
+    ~/.cache/arena/kind."""
+    root = os.environ.get("ARENA_CACHE")
+    return Path(root) / kind if root else Path.home() / ".cache" / "arena" / kind
 
 
 def seed_digest(seed: int, size: int, person: bytes = b"") -> bytes:

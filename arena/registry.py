@@ -8,15 +8,22 @@ that are not registered may still resolve: a registered loader prefix (`checkpoi
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import importlib
+import importlib.machinery
 import inspect
+import json
+import os
+import sys
 import types
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from arena.core import Agent
+from arena.core import Agent, cache_dir
 from arena.errors import ArenaError, ConfigError, ParameterError, UnknownNameError, did_you_mean
 from arena.specs import AgentSpec, EnvSpec
 
@@ -299,20 +306,99 @@ class EnvEntry(Entry):
 
 
 E = TypeVar("E", bound=Entry)
-_SCANNED: list[Any] = []  # every installed entry point, read once per process
+PLUGIN_GROUPS = "arena."  # the prefix of every entry-point group arena reads (envs, agents, algorithms)
 
 
-def plugin_entry_points(group: str) -> list[Any]:
-    """The installed entry points of `group`. The distributions are scanned once per process and the registries
-    share the scan: each scan reads the metadata of every installed package, a good part of a short command's time.
-    importlib.metadata (email, zipfile, ...) is imported only here, when plugins are looked for."""
+class PluginPoint(NamedTuple):
+    """An installed entry point of one of arena's groups. Kept between processes (`plugin_entry_points`), so it is
+    arena's own: importlib.metadata's EntryPoint would cost that module's import, a good part of a short command."""
+
+    name: str
+    value: str  # `module:attr`, perhaps with `[extras]`
+    group: str
+
+    def load(self) -> Any:
+        """The object named, found as importlib.metadata's EntryPoint.load finds it (its errors unchanged)."""
+        module, _, attrs = self.value.partition("[")[0].partition(":")
+        obj = importlib.import_module(module.strip())
+        return functools.reduce(getattr, filter(None, attrs.strip().split(".")), obj)
+
+
+_SCANNED: list[PluginPoint] = []  # every installed entry point of arena's groups, read once per process
+
+
+def plugin_entry_points(group: str) -> list[PluginPoint]:
+    """The installed entry points of `group`, read once per process and shared by the registries.
+
+    Reading them means reading the metadata of every installed package (importlib.metadata, email and zipfile
+    imported first): 20-50 ms, a good part of a short command and of every process a tournament starts. So what
+    was read is kept on disk with a fingerprint of all that the reading depends on (`_metadata_fingerprint`), and
+    read again only when that changes: a package installed, removed or upgraded, an entry_points.txt edited, the
+    import path changed.
+    """
     if not _SCANNED:
-        from importlib.metadata import entry_points
-
-        found = entry_points()
-        groups = found.values() if isinstance(found, dict) else [found]  # Python 3.11 returns a dict of groups
-        _SCANNED.extend(ep for points in groups for ep in points)
+        _SCANNED.extend(_entry_points())
     return [ep for ep in _SCANNED if ep.group == group]
+
+
+def _entry_points() -> list[PluginPoint]:
+    fingerprint = _metadata_fingerprint()
+    where = cache_dir("plugins") / f"entry-points-{hashlib.sha1(sys.executable.encode()).hexdigest()[:16]}.json"
+    if fingerprint is not None:
+        try:
+            kept = json.loads(where.read_text())
+            if kept["fingerprint"] == fingerprint:
+                points = [PluginPoint(*p) for p in kept["points"]]
+                if all(isinstance(field, str) for point in points for field in point):
+                    return points
+        except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: read the metadata
+            pass
+    from importlib.metadata import entry_points
+
+    found = entry_points()
+    groups = found.values() if isinstance(found, dict) else [found]  # Python 3.11 returns a dict of groups
+    points = [
+        PluginPoint(ep.name, ep.value, ep.group) for eps in groups for ep in eps if ep.group.startswith(PLUGIN_GROUPS)
+    ]
+    if fingerprint is not None:
+        with contextlib.suppress(OSError):
+            where.parent.mkdir(parents=True, exist_ok=True)
+            temporary = where.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps({"fingerprint": fingerprint, "points": points}))
+            os.replace(temporary, where)
+    return points
+
+
+def _metadata_fingerprint() -> str | None:
+    """A digest of what importlib.metadata reads to find entry points: the import path, and in each of its folders
+    the name of every package's metadata folder with the size and time of its entry_points.txt (a file on the path,
+    a zip, by its own). None where a finder other than the path's may add packages: then nothing is kept."""
+    if any(hasattr(f, "find_distributions") and f is not importlib.machinery.PathFinder for f in sys.meta_path):
+        return None
+    parts = []
+    for entry in sys.path:
+        folder = entry or os.getcwd()
+        try:
+            with os.scandir(folder) as children:
+                names = sorted(c.name for c in children if c.name.lower().endswith(_METADATA_FOLDERS))
+        except OSError:  # a zip, a path hook's name or nothing at all
+            try:
+                stat = os.stat(folder)
+                parts.append(f"{entry}|{stat.st_mtime_ns}|{stat.st_size}")
+            except OSError:
+                parts.append(f"{entry}|")
+            continue
+        parts.append(f"{entry}/")
+        for name in names:
+            try:
+                stat = os.stat(os.path.join(folder, name, "entry_points.txt"))
+                parts.append(f"{name}|{stat.st_mtime_ns}|{stat.st_size}")
+            except OSError:
+                parts.append(name)
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+_METADATA_FOLDERS = (".dist-info", ".egg-info", "egg-info")  # what importlib.metadata reads (EGG-INFO: in an egg)
 
 
 class Registry(Generic[E]):

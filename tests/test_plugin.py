@@ -91,3 +91,62 @@ def test_broken_plugin_warns_and_the_rest_works(tmp_path) -> None:
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
     )
     assert cli.returncode == 0 and "random" in cli.stdout
+
+
+def _dist(folder: Path, name: str, points: str) -> Path:
+    dist = folder / f"{name}-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(points)
+    return dist
+
+
+FOUND = (
+    "import sys; from arena.registry import plugin_entry_points as p;"
+    "print([(e.name, e.value) for e in p('arena.agents')], 'importlib.metadata' in sys.modules)"
+)
+
+
+def test_entry_points_are_kept_on_disk_and_read_again_when_packages_change(tmp_path) -> None:
+    """The scan is kept between processes (no importlib.metadata at all the second time) and never goes stale: a
+    package added, its entry_points.txt edited, the package removed, another folder on the path, a broken file."""
+    site, env = tmp_path / "site", {"ARENA_CACHE": str(tmp_path / "cache")}
+    site.mkdir()
+    env["PYTHONPATH"] = str(site)
+    assert run(FOUND, **env).stdout.split() == ["[]", "True"]
+    assert run(FOUND, **env).stdout.split() == ["[]", "False"]  # read from the disk
+    dist = _dist(site, "one_plugin", "[arena.agents]\none = one_mod:Agent\n")
+    assert run(FOUND, **env).stdout.split() == ["[('one',", "'one_mod:Agent')]", "True"]
+    assert run(FOUND, **env).stdout.split() == ["[('one',", "'one_mod:Agent')]", "False"]
+    (dist / "entry_points.txt").write_text("[arena.agents]\none = one_mod:Other\n")
+    assert run(FOUND, **env).stdout.split()[1] == "'one_mod:Other')]"
+    for kept in (tmp_path / "cache" / "plugins").glob("*.json"):
+        kept.write_text('{"fingerprint": 3, "points": [[1]]}')
+    assert run(FOUND, **env).stdout.split() == ["[('one',", "'one_mod:Other')]", "True"]
+    other = tmp_path / "other"
+    other.mkdir()
+    _dist(other, "two_plugin", "[arena.agents]\ntwo = two_mod:Agent\n")
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(other)])
+    assert "'two_mod:Agent')]" in run(FOUND, **env).stdout
+    for path in dist.iterdir():
+        path.unlink()
+    dist.rmdir()
+    assert run(FOUND, **env).stdout.split() == ["[('two',", "'two_mod:Agent')]", "True"]
+
+
+@pytest.mark.parametrize(
+    "value", ["json:dumps", "json", "os.path:join", "json:JSONDecoder.decode [extra]", "no_such_x1"]
+)
+def test_a_kept_entry_point_loads_as_importlib_metadata_loads_it(value) -> None:
+    from importlib.metadata import EntryPoint
+
+    from arena.registry import PluginPoint
+
+    ours, theirs = PluginPoint("x", value, "arena.agents"), EntryPoint("x", value, "arena.agents")
+    if value == "no_such_x1":
+        with pytest.raises(ModuleNotFoundError, match="no_such_x1"):
+            ours.load()
+        with pytest.raises(ModuleNotFoundError, match="no_such_x1"):
+            theirs.load()
+    else:
+        assert ours.load() is theirs.load()

@@ -17,12 +17,11 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from arena.core import Agent, Observation
+from arena.core import Agent, Observation, cache_dir
 from arena.errors import ParameterError
 from arena.games.exploitability import gap
 from arena.games.policy import TabularPolicy
@@ -164,12 +163,6 @@ def solve(
 # Cached solutions and the agents that play them
 
 
-def cache_dir() -> Path:
-    """Where solved policies are kept: $ARENA_CACHE/policies, or ~/.cache/arena/policies."""
-    root = os.environ.get("ARENA_CACHE")
-    return Path(root) / "policies" if root else Path.home() / ".cache" / "arena" / "policies"
-
-
 def cached_policy(
     game: TabularGame, solver: str, iterations: int, seed: int = 0, use_cache: bool = True, **params: Any
 ) -> TabularPolicy:
@@ -180,7 +173,7 @@ def cached_policy(
         sort_keys=True,
         default=str,
     )
-    path = cache_dir() / f"{solver}-{hashlib.sha1(identity.encode()).hexdigest()[:20]}.json"
+    path = cache_dir("policies") / f"{solver}-{hashlib.sha1(identity.encode()).hexdigest()[:20]}.json"
     if use_cache:
         known = _SOLVED.get(str(path))
         if known is not None and known.game is game:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pyspiel
 
+from arena.core import cache_dir
 from arena.envs.matrix import MatrixGameEnv
 from arena.envs.openspiel import OpenSpielEnv, _facts, info_state_key, is_registered_game, load_game
 from arena.errors import ParameterError, UnknownNameError
@@ -947,7 +948,7 @@ def _compile_openspiel(game_string: str, name: str, env_id: str) -> TabularGame:
 
 
 # Compiled games on disk: OpenSpiel games of at least STORE_MIN_HISTORIES histories are written once per machine under
-# stored_dir() and memory-mapped by later processes. A file is keyed by the game string, OpenSpiel's version and
+# cache_dir("games") and memory-mapped by later processes. A file is keyed by the game string, OpenSpiel's version and
 # STORE_VERSION (raise it whenever the compiled arrays change, the information-state keys of
 # arena.envs.openspiel.info_state_key included), and all three are checked when it is read.
 STORE_FORMAT = "arena-compiled-game"
@@ -979,12 +980,6 @@ _PLAYER_FIELDS = (
 )
 
 
-def stored_dir() -> Path:
-    """Where compiled games are kept: $ARENA_CACHE/games, or ~/.cache/arena/games."""
-    root = os.environ.get("ARENA_CACHE")
-    return Path(root) / "games" if root else Path.home() / ".cache" / "arena" / "games"
-
-
 @functools.lru_cache(maxsize=1)
 def _openspiel_version() -> str:
     return importlib.metadata.version("open_spiel")
@@ -1001,7 +996,7 @@ def _stored_identity(game_string: str) -> dict[str, Any]:
 
 def _stored_path(game_string: str) -> Path:
     identity = json.dumps(_stored_identity(game_string), sort_keys=True)
-    return stored_dir() / f"{hashlib.sha1(identity.encode()).hexdigest()[:24]}.npz"
+    return cache_dir("games") / f"{hashlib.sha1(identity.encode()).hexdigest()[:24]}.npz"
 
 
 def _store(game: TabularGame, game_string: str) -> None:

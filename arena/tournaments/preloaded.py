@@ -1,12 +1,12 @@
 """The last module the forkserver preloads (`arena.tournaments.forkserver`): importing it finishes the preload.
 
 It reads the installed entry points once (`arena.registry.plugin_entry_points`: every worker, probe and agent check
-would otherwise scan every installed package's metadata, 10 ms each, before its first registry lookup), then freezes
-what the preload made (`gc.freeze`, as Python's documentation advises before forking): the processes forked from
-the server never scan those objects in their collections (no copy-on-write of the pages that hold them), and the
-server's own exit, when its coordinator ends, skips them (0.05 s, which a caller reading the coordinator's output
-waits for: the server holds the same stdout). Imported anywhere else it would freeze that process's objects too:
-only the forkserver imports it.
+would otherwise read them again, from the disk's copy or, after a change, from every installed package's metadata,
+before its first registry lookup), then freezes what the preload made (`gc.freeze`, as Python's documentation
+advises before forking): the processes forked from the server never scan those objects in their collections (no
+copy-on-write of the pages that hold them), and the server's own exit, when its coordinator ends, skips them
+(0.05 s, which a caller reading the coordinator's output waits for: the server holds the same stdout). Imported
+anywhere else it would freeze that process's objects too: only the forkserver imports it.
 """
 
 import gc
