@@ -94,3 +94,27 @@ def test_unreadable_replay_file(tmp_path) -> None:
         done = arena_cli("replay", str(path))
         assert done.returncode == 2 and "is not a replay file" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+ENTRY = (
+    "import atexit, threading, time, arena.cli as cli\n"
+    "def main():\n"
+    "    print('out', end='')\n"
+    "    atexit.register(print, ' handler', end='')\n"
+    "    if THREAD:\n"
+    "        threading.Thread(target=lambda: (time.sleep(0.3), print(' late', end=''))).start()\n"
+    "    return 3\n"
+    "cli.main = main\n"
+    "cli.entry_point()\n"
+)
+
+
+@pytest.mark.parametrize("thread", [False, True])
+def test_the_script_exits_quickly_yet_runs_exit_handlers_flushes_and_waits_for_threads(thread) -> None:
+    """The installed script skips the interpreter's teardown, never what a command left to do at exit: its exit
+    handlers (once), its buffered output, a thread still running."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"THREAD = {thread}\n{ENTRY}"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3 and done.stderr == ""
+    assert done.stdout == ("out late handler" if thread else "out handler")
