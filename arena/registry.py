@@ -198,6 +198,12 @@ class Entry:
             self.target = import_object(self.target)
         return self.target
 
+    def module(self) -> str:
+        """The name of the module that defines the target, found without importing it."""
+        if isinstance(self.target, str):
+            return self.target.partition(":")[0]
+        return str(getattr(self.target, "__module__", ""))
+
     def parameters(self) -> dict[str, Any]:
         return signature_defaults(self.load(), skip=(*self.skip, *((self.loader,) if self.loader else ())))
 
@@ -343,7 +349,8 @@ def plugin_entry_points(group: str) -> list[PluginPoint]:
 
 def _entry_points() -> list[PluginPoint]:
     fingerprint = _metadata_fingerprint()
-    where = cache_dir("plugins") / f"entry-points-{hashlib.sha1(sys.executable.encode()).hexdigest()[:16]}.json"
+    path = "\n".join([sys.executable, *(entry or os.getcwd() for entry in sys.path)])  # a file per interpreter, path
+    where = cache_dir("plugins") / f"entry-points-{hashlib.sha1(path.encode()).hexdigest()[:16]}.json"
     if fingerprint is not None:
         try:
             kept = json.loads(where.read_text())

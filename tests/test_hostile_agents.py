@@ -367,3 +367,26 @@ def test_a_transcript_call_is_guarded_like_a_move(tmp_path):
     assert run.played == run.scheduled == 4 and run.given_up == [] and run.replaced_workers == 0
     with ResultsStore(db, readonly=True) as store:
         assert {m["termination"] for m in store.matches("transcript")} == {"normal"}
+
+
+def exiting_env(render_mode=None):
+    """An env whose constructor ends its process."""
+    os._exit(4)
+
+
+def shouting_env(render_mode=None):
+    """An env whose constructor writes to the process's output, then fails."""
+    os.write(1, b"env says hello\n")
+    raise RuntimeError("no such game here")
+
+
+def test_an_env_that_kills_or_fails_its_check_is_one_clear_error_and_the_coordinator_builds_none(tmp_path, capfd):
+    """With workers the coordinator builds no env: the check's process does, and what it meets ends the run with
+    the env's name."""
+    here = {"envs": ["test_hostile_agents:exiting_env"], "agents": ["random", "fixed"]}
+    with pytest.raises(ConfigError, match="env 'test_hostile_agents:exiting_env': its process died while it was being"):
+        arena.run_tournament({**_config(["random"], "env-exit"), **here}, db=str(tmp_path / "e.sqlite"))
+    here["envs"] = ["test_hostile_agents:shouting_env"]
+    with pytest.raises(ConfigError, match="no such game here"):
+        arena.run_tournament({**_config(["random"], "env-shout"), **here}, db=str(tmp_path / "s.sqlite"))
+    assert "hello" not in capfd.readouterr().out

@@ -152,3 +152,19 @@ def test_a_cpp_openspiel_game_loads_without_openspiels_python_games() -> None:
         "print('open_spiel.python.games' in sys.modules)\n"
     )
     assert printed(code) == ["False", "True"]
+
+
+def test_a_tournament_with_workers_imports_no_env_module_in_its_coordinator(tmp_path) -> None:
+    """The check and the workers build the envs (their modules come from the forkserver): the coordinator never
+    loads OpenSpiel, PettingZoo, Gymnasium, torch or the match loop."""
+    config = tmp_path / "t.toml"
+    config.write_text('envs = ["kuhn_poker-v0"]\nagents = ["random", "fixed"]\ngames = 1\nexploitability = "off"\n')
+    code = (
+        "import sys; from arena.cli import main;"
+        f"main(['tournament', {str(config)!r}, '--db', {str(tmp_path / 't.db')!r}, '--json']);"
+        "print(' '.join(sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    modules = set(done.stderr.split())
+    assert "arena.tournaments.run" in modules and '"played": 2' in done.stdout
+    assert not modules & {*HEAVY, "pyspiel", "pettingzoo", "gymnasium", "arena.match", "arena.envs.openspiel"}

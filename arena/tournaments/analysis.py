@@ -48,7 +48,6 @@ import arena
 from arena.core import Agent
 from arena.errors import ArenaError
 from arena.exploit.queries import QueryCounter, QueryLimit
-from arena.match import MoveTimeLimit, call_with_time_limit
 from arena.registry import envs as env_registry
 from arena.specs import EnvSpec
 from arena.tournaments.config import AgentEntry, TournamentConfig
@@ -71,6 +70,13 @@ def analysable(env: EnvSpec) -> bool:
     else:
         return False
     return "tabular" in entry.tags and "board" not in entry.tags
+
+
+def prepare_analysis(config: TournamentConfig) -> None:
+    """Import the exact engine now if the analysis will load a game: a run does this before its check, while the
+    forkserver still imports (the coordinator builds no env before then, with workers)."""
+    if config.exploitability != "off" and any(analysable(env) for env in config.envs):
+        _games_engine()
 
 
 def _games_engine() -> Any | None:
@@ -132,6 +138,8 @@ def _probe_here(
     config: TournamentConfig, entry: AgentEntry, game: Any, engine: Any, exact_only: bool, allowance: Allowance
 ) -> dict[str, Any] | None:
     """One agent's exploitability (and exact strategy), under the time limit; None when it is not wanted."""
+    from arena.match import MoveTimeLimit, call_with_time_limit  # the match loop: in the probe's process only
+
     agent = QueryCounter(arena.make_agent(entry.spec), stop=allowance.stop(config, entry.name))
     try:
         if exact_only and not agent.has_action_probs():

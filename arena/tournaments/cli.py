@@ -75,6 +75,22 @@ def _will_probe(config: TournamentConfig) -> bool:
     return config.exploitability != "off" and any(int(env.params.get("rounds", 1)) <= 1 for env in config.envs)
 
 
+def _env_modules(config: TournamentConfig) -> list[str]:
+    """arena's own modules of the run's envs, for the forkserver to import once. A plugin's module is left to each
+    process that builds its env, where a failure to import it is that process's error, not the server's."""
+    from arena.registry import envs
+
+    modules = []
+    for env in config.envs:
+        try:
+            module = envs.resolve(env.id)[0].module()
+        except ArenaError:
+            continue  # the check reports it
+        if module.startswith("arena.") and module not in modules:
+            modules.append(module)
+    return modules
+
+
 def _cmd_tournament(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.no_cache:  # read by the LLM agents of this process and of the workers it starts
@@ -83,7 +99,7 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
     if config.backend != "inprocess" or probes:  # it imports while this process imports below
         from arena.tournaments.forkserver import start
 
-        start(workers=config.backend != "inprocess", probes=probes)
+        start(workers=config.backend != "inprocess", probes=probes, envs=_env_modules(config))
     # The engine and the report (numpy, scipy, rich) load here, not when the `arena` parser is built.
     from arena.tournaments.report import print_ranking
     from arena.tournaments.run import run_tournament

@@ -39,15 +39,15 @@ from arena.isolation import isolated
 from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments import control
 from arena.tournaments.analysis import analysable
+from arena.tournaments.check import check_run
 from arena.tournaments.config import AgentEntry, TournamentConfig, public_spec, secret_values
 from arena.tournaments.costs import Meter, cost_report
 from arena.tournaments.pools import RunSummary, make_pool, run_matches
+from arena.tournaments.protocol import MatchSettings
 from arena.tournaments.records import AgentRecord, Row, decode_rounds
-from arena.tournaments.run import describe_agents
 from arena.tournaments.schedule import MatchTask, env_seats, match_id, match_seed
 from arena.tournaments.sequential import Decision, Hypotheses, estimate, fixed_pairs, llr_path, pair_values
 from arena.tournaments.store import ResultsStore, RunLock
-from arena.tournaments.worker import MatchSettings
 
 SPRT_GAMES = 20_000  # the default budget of a sequential test
 FIXED_GAMES = 200  # the default size of a fixed-N comparison
@@ -233,7 +233,7 @@ def _compare(
     start = time.perf_counter()
     env = config.envs[0]
     first, second = (e.name for e in config.agents)
-    agents = describe_agents(config)
+    agents = check_run(config)[1]
     result = Comparison(
         config.name,
         str(config.db),

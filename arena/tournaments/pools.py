@@ -29,15 +29,18 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import arena.tournaments.forkserver  # noqa: F401 - it sets the forkserver's preload
 from arena.errors import ArenaError
 from arena.isolation import isolated
 from arena.specs import AgentSpec
+from arena.tournaments.protocol import Beacon, ChunkReply, MatchSettings
+
+if TYPE_CHECKING:
+    from arena.tournaments.worker import MatchRunner
 from arena.tournaments.records import Row
 from arena.tournaments.schedule import MatchTask
-from arena.tournaments.worker import Beacon, ChunkReply, MatchRunner, MatchSettings
 
 CHUNK_SECONDS = 0.25  # aim for chunks of about this much work: few round-trips, little lost to a kill
 MAX_CHUNK = 1024
@@ -47,6 +50,14 @@ WATCHDOG_GRACE = 2.0  # seconds past the move time limit before a worker whose a
 
 class EngineError(ArenaError):
     """A match could not be run for a reason that is not an agent's fault (a broken env, a lost cluster)."""
+
+
+def _runner(*args: Any, **kwargs: Any) -> MatchRunner:
+    """A `MatchRunner`, its module imported on first use: the coordinator of worker processes plays no match, so
+    it never loads the match loop, PettingZoo or the envs' modules."""
+    from arena.tournaments.worker import MatchRunner
+
+    return MatchRunner(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -135,7 +146,7 @@ class _Driver:
     def lost(self, task: MatchTask, player: int, termination: str, why: str) -> None:
         """Record `task` as lost by the agent of `player`."""
         if self.judge is None:
-            self.judge = MatchRunner(*self.pool.args)
+            self.judge = _runner(*self.pool.args)
         self.on_rows([self.judge.lost(task, player, termination, why)])
         self.summary.played += 1
 
@@ -291,7 +302,7 @@ class InProcessPool(_Pool):
         self.queued: dict[int, collections.deque[list[MatchTask]]] = {}
 
     def start(self) -> MatchRunner:
-        runner = MatchRunner(*self.args)
+        runner = _runner(*self.args)
         self.queued[id(runner)] = collections.deque()
         return runner
 
@@ -322,7 +333,7 @@ def _worker_main(
 ) -> None:
     """A worker process: plays the chunks it receives until told to stop or the coordinator goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
-    runner = MatchRunner(agent_specs, settings, secrets, beacon=Beacon(cells), in_worker=True)
+    runner = _runner(agent_specs, settings, secrets, beacon=Beacon(cells), in_worker=True)
     conn.send("ready")
     while True:
         try:
@@ -619,7 +630,7 @@ class _RayWorker:
     def __init__(self, agent_specs: dict[str, AgentSpec], settings: MatchSettings, secrets: list[str]) -> None:
         self.beacon = Beacon()
         self.beacon.chunk(-1)
-        self.runner = MatchRunner(agent_specs, settings, secrets, beacon=self.beacon, in_worker=True)
+        self.runner = _runner(agent_specs, settings, secrets, beacon=self.beacon, in_worker=True)
         self.isolated_specs = {name: isolated(spec) for name, spec in agent_specs.items()}
         self.isolated: MatchRunner | None = None
         self.args = (settings, secrets)
@@ -628,7 +639,7 @@ class _RayWorker:
         if not suspect:
             return self.runner.run_chunk(chunk, seq)
         if self.isolated is None:
-            self.isolated = MatchRunner(self.isolated_specs, *self.args, beacon=self.beacon, in_worker=True)
+            self.isolated = _runner(self.isolated_specs, *self.args, beacon=self.beacon, in_worker=True)
         return self.isolated.run_chunk(chunk, seq)
 
     def position(self) -> tuple[int, int, int, float, bool]:

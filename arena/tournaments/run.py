@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import socket
 import sys
 import time
@@ -19,16 +18,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import arena
 from arena.errors import ConfigError
 from arena.isolation import isolated
+from arena.specs import EnvSpec
 from arena.tournaments.adaptive import RankedPlanner, merge
-from arena.tournaments.analysis import analyse_tournament
-from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, public_spec, secret_values
+from arena.tournaments.analysis import analyse_tournament, prepare_analysis
+from arena.tournaments.check import check_run
+from arena.tournaments.config import TournamentConfig, config_from_dict, load_config, secret_values
 from arena.tournaments.costs import Meter, cost_report, pairing_of
 from arena.tournaments.metrics import stored_metrics
 from arena.tournaments.pools import START_FAILURE, EngineError, make_pool, run_matches
+from arena.tournaments.protocol import MatchSettings
 from arena.tournaments.records import AgentRecord, Row
-from arena.tournaments.schedule import MatchTask, Schedule, env_seats
+from arena.tournaments.schedule import MatchTask, Schedule
 from arena.tournaments.store import ResultsStore, RunLock
-from arena.tournaments.worker import MatchSettings, describe_agent, describe_main
 
 SAVE_ROWS = 2048  # finished matches are written when this many wait ...
 SAVE_SECONDS = 0.5  # ... or when the oldest has waited this long (one transaction for many rows costs less)
@@ -74,54 +75,6 @@ def stored_agents(config: TournamentConfig) -> list[AgentRecord]:
         return store.agent_records(config.name) if config.name in store.tournaments() else []
 
 
-def describe_agents(config: TournamentConfig) -> list[AgentRecord]:
-    """Build every agent once and describe it for the store, without secrets.
-
-    Agents never run in the coordinator: unless the backend is `inprocess` (which plays them here anyway), they are
-    built in a process of their own, so that a constructor that prints, exits or crashes costs only its own entry.
-    """
-    specs = [isolated(e.spec) if config.isolation == "process" else e.spec for e in config.agents]
-    if config.backend == "inprocess":
-        facts = [describe_agent(spec.json) for spec in specs]
-    else:
-        facts = _described_apart([e.name for e in config.agents], [spec.json for spec in specs])
-    return [
-        AgentRecord(entry.name, public_spec(entry.spec), cls, version, exact)
-        for entry, (cls, version, exact) in zip(config.agents, facts)
-    ]
-
-
-def _described_apart(names: list[str], specs: list[str]) -> list[tuple[str, str | None, bool]]:
-    """`describe_agent` of every spec, one after another in a process started from the forkserver; the first
-    agent that fails ends the check with its error, and one that kills the process with a ConfigError naming it."""
-    context = multiprocessing.get_context("forkserver")
-    parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=describe_main, args=(child, specs), daemon=True, name="arena-check")
-    process.start()
-    child.close()
-    facts = []
-    try:
-        try:
-            parent.recv()  # it started
-        except EOFError:
-            raise EngineError(START_FAILURE.format(how="before it was ready")) from None
-        for name in names:
-            try:
-                built, found = parent.recv()
-            except EOFError:
-                raise ConfigError(f"agent {name!r}: its process died while it was being built") from None
-            if not built:
-                raise found if isinstance(found, Exception) else ConfigError(f"agent {name!r}: its check failed")
-            facts.append(found)
-    finally:
-        process.join(timeout=1.0)
-        if process.is_alive():
-            process.kill()
-            process.join()
-        parent.close()
-    return facts
-
-
 def run_tournament(
     config: TournamentConfig | Mapping[str, Any] | str | Path,
     *,
@@ -164,13 +117,15 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
 
 def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentRun:
     config = config.with_stored_names((a.name, a.spec) for a in stored_agents(config))
-    schedule = Schedule.of(config)  # it builds each env once: here, while the forkserver may still be importing
-    agents = describe_agents(config)
+    if analyse:
+        prepare_analysis(config)  # while the forkserver imports what the check needs
+    seats, agents = check_run(config)
+    schedule = Schedule.of(config, seats)
     start = time.perf_counter()
     with ResultsStore(config.db) as store:
         store.check()
         store.resumable(config, agents)
-        _check_seats(config, schedule)
+        _check_seats(config, schedule, seats)
         store.begin(config, agents, arena.__version__)
         recorded = store.recorded_ids(config.name)
         todo: Iterator[MatchTask] = (t for t in schedule if t.match_id not in recorded)  # made as workers take them
@@ -283,11 +238,11 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
     )
 
 
-def _check_seats(config: TournamentConfig, schedule: Schedule) -> None:
+def _check_seats(config: TournamentConfig, schedule: Schedule, seats: dict[EnvSpec, int]) -> None:
     """Every env gets matches: enough agents for its seats (one agent can fill several only in self-play)."""
     for env in schedule.unseated():
         raise ConfigError(
-            f"{env.text} has {env_seats(env, config.teams)} seats but the tournament has {len(config.agents)}"
+            f"{env.text} has {seats[env]} seats but the tournament has {len(config.agents)}"
             f" agent{'s' if len(config.agents) > 1 else ''}: add agents, or set self_play = true (--self-play)"
             " so that an agent can fill several seats"
         )

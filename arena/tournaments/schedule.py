@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,15 +117,13 @@ class Schedule:
     seatings: dict[EnvSpec, list[tuple[str, ...]]]
 
     @classmethod
-    def of(cls, config: TournamentConfig) -> Schedule:
-        """The schedule of `config` (each env built once to count its seats); above MAX_MATCHES it is refused."""
+    def of(cls, config: TournamentConfig, seats: Mapping[EnvSpec, int] | None = None) -> Schedule:
+        """The schedule of `config`, given each env's number of `seats` (or building each env once to count them);
+        above MAX_MATCHES it is refused."""
         names = [a.name for a in config.agents]
+        counts = {env: seats[env] if seats else env_seats(env, config.teams) for env in config.envs}
         schedule = cls(
-            config,
-            {
-                env: seatings(names, env_seats(env, config.teams), config.self_play, config.seats == "all")
-                for env in config.envs
-            },
+            config, {env: seatings(names, n, config.self_play, config.seats == "all") for env, n in counts.items()}
         )
         if len(schedule) > MAX_MATCHES:
             raise ConfigError(

@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import io
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,10 +33,10 @@ from pettingzoo import ParallelEnv
 
 import arena
 from arena.core import Agent, MatchResult, Observation
-from arena.errors import ConfigError, IntegrityError
+from arena.errors import IntegrityError
 from arena.match import agent_seed, forfeit_payoffs, outcomes_from_payoffs, play, result_identity
 from arena.specs import AgentSpec, EnvSpec
-from arena.tournaments.config import TournamentConfig
+from arena.tournaments.protocol import Beacon, ChunkReply, MatchSettings
 from arena.tournaments.records import MatchRecord, Row, encode_match, pack_transcripts
 from arena.tournaments.schedule import MatchTask, seat_groups
 
@@ -67,40 +64,6 @@ def _fault(exc: BaseException) -> AgentFault:
     if kind is None:
         kind = _FAULTS[name] = type(name, (AgentFault,), {})
     return kind(str(exc))
-
-
-class Beacon:
-    """Where a worker is, in cells the coordinator can read while the worker runs (shared memory in a process
-    pool, a plain list in this process): the chunk's number, the match's index in it, the player whose agent is
-    being called (-1 between calls), since when (`time.monotonic`, one clock for every process of the machine),
-    and whether that call runs under the move time limit."""
-
-    SIZE = 5
-
-    def __init__(self, cells: Any = None) -> None:
-        self.cells = cells if cells is not None else [-1.0] * self.SIZE
-
-    def chunk(self, seq: int) -> None:
-        self.cells[2] = -1.0
-        self.cells[1] = -1.0
-        self.cells[0] = float(seq)
-
-    def task(self, index: int) -> None:
-        self.cells[2] = -1.0
-        self.cells[1] = float(index)
-
-    def enter(self, player: int, timed: bool) -> None:
-        self.cells[3] = time.monotonic()
-        self.cells[4] = 1.0 if timed else 0.0
-        self.cells[2] = float(player)
-
-    def leave(self) -> None:
-        self.cells[2] = -1.0
-
-    def read(self) -> tuple[int, int, int, float, bool]:
-        """(chunk, match index, player, since, timed)."""
-        seq, index, player, since, timed = list(self.cells[: self.SIZE])
-        return int(seq), int(index), int(player), since, timed > 0
 
 
 class _Capped(io.TextIOBase):
@@ -178,43 +141,6 @@ class OutputCapture:
     def printed(self) -> bool:
         """Whether any agent printed anything in this match."""
         return any(self.kept.values())
-
-
-@dataclass(frozen=True)
-class MatchSettings:
-    """How every match of a tournament is played (the config's settings that workers need)."""
-
-    move_time_limit: float | None
-    illegal_moves: str
-    max_retries: int
-    max_steps: int | None
-    teams: bool
-    record_histories: bool = False
-
-    @classmethod
-    def of(cls, config: TournamentConfig) -> MatchSettings:
-        return cls(
-            config.move_time_limit,
-            config.illegal_moves,
-            config.max_retries,
-            config.max_steps,
-            config.teams,
-            config.record_histories,
-        )
-
-
-@dataclass
-class ChunkReply:
-    """What a worker sends back for a chunk: finished rows (and their summed wall time), tasks it did not start,
-    whether it must be replaced, why it stopped early, and the match whose result could not be true (`tainted`:
-    an agent changed the env; the worker, whose envs may be changed for good, is replaced)."""
-
-    rows: list[Row]
-    seconds: float = 0.0
-    unplayed: list[MatchTask] = field(default_factory=list)
-    stuck: bool = False
-    failure: str | None = None
-    tainted: MatchTask | None = None
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -610,35 +536,3 @@ class MatchRunner:
                 agent.close()
         for env in self.envs.values():
             env.close()
-
-
-def describe_agent(spec_json: str, quiet_fds: bool = False) -> tuple[str, str | None, bool]:
-    """Build one agent (checking its name and parameters): its class, version and whether it has action_probs.
-
-    In a process of its own (`quiet_fds`) nothing the agent prints, even straight to a file descriptor, is shown."""
-    if quiet_fds:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-        agent = arena.make_agent(AgentSpec.from_json(spec_json))
-        cls = type(agent)
-        module = importlib.import_module(cls.__module__.partition(".")[0])
-        version = getattr(agent, "version", None) or getattr(module, "__version__", None)
-        agent.close()
-    return f"{cls.__module__}:{cls.__qualname__}", str(version) if version else None, cls.has_action_probs()
-
-
-def describe_main(conn: Any, specs: list[str]) -> None:
-    """The agent check's process: `describe_agent` of each spec in turn, each answer sent back as (True, facts),
-    or (False, the exception) for the first that fails (its text, in a ConfigError, if it does not pickle)."""
-    conn.send("started")
-    for spec in specs:
-        try:
-            conn.send((True, describe_agent(spec, quiet_fds=True)))
-        except BaseException as exc:  # the registry's ArenaError, or whatever else the check met
-            try:
-                conn.send((False, exc))
-            except Exception:
-                conn.send((False, ConfigError(f"{type(exc).__name__}: {str(exc)[:300]}")))
-            return
