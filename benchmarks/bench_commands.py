@@ -4,7 +4,7 @@ pyspiel match: the fixed cost a user pays before any game is played.
 Each command runs as a fresh process, in turns with its peers (interleaved), `--repeats` times; the table shows
 medians. The bytecode is compiled first, as an installed package has it. The tournament rows play two Kuhn matches
 into a fresh database, in-process and with local workers (the default), with the exploitability analysis and
-without it.
+without it; the last row plays two matches of a particle world (torch) with local workers.
 
     python benchmarks/bench_commands.py [--repeats 5]
 """
@@ -25,6 +25,9 @@ from pathlib import Path
 import arena
 
 TOURNAMENT = ["tournament", "--env", "kuhn_poker-v0", "--agents", "random", "fixed", "--games", "1", "--db"]
+# a particle world: torch, which only the check and the workers import (through the forkserver), never the coordinator
+PARTICLES = ["tournament", "--env", "spread-v0", "--agents", "random", "heuristic", "--games", "1", "--self-play"]
+PARTICLES += ["--db"]
 # the same tournament without the exploitability analysis (a config key, not an option), written to off.toml
 OFF_CONFIG = 'name = "off"\nenvs = ["kuhn_poker-v0"]\nagents = ["random", "fixed"]\ngames = 1\nexploitability = "off"\n'
 
@@ -55,6 +58,11 @@ def commands(folder: str) -> dict[str, list[str]]:
         "arena tournament, two Kuhn matches, local workers": [*arena_cmd, *TOURNAMENT, f"{folder}/local.db"],
         "the same, in-process, exploitability off": [*off, f"{folder}/off-inprocess.db", "--backend", "inprocess"],
         "the same, local workers, exploitability off": [*off, f"{folder}/off-local.db"],
+        "arena tournament, two particle-world matches (spread-v0, torch), local workers": [
+            *arena_cmd,
+            *PARTICLES,
+            f"{folder}/particles.db",
+        ],
     }
 
 
