@@ -26,8 +26,7 @@ import arena
 
 TOURNAMENT = ["tournament", "--env", "kuhn_poker-v0", "--agents", "random", "fixed", "--games", "1", "--db"]
 # a particle world: torch, which only the check and the workers import (through the forkserver), never the coordinator
-PARTICLES = ["tournament", "--env", "spread-v0", "--agents", "random", "heuristic", "--games", "1", "--self-play"]
-PARTICLES += ["--db"]
+PARTICLES = ["tournament", "--env", "spread-v0", "--agents", "random", "heuristic", "--self-play", "--games", "1"]
 # the same tournament without the exploitability analysis (a config key, not an option), written to off.toml
 OFF_CONFIG = 'name = "off"\nenvs = ["kuhn_poker-v0"]\nagents = ["random", "fixed"]\ngames = 1\nexploitability = "off"\n'
 
@@ -61,6 +60,7 @@ def commands(folder: str) -> dict[str, list[str]]:
         "arena tournament, two particle-world matches (spread-v0, torch), local workers": [
             *arena_cmd,
             *PARTICLES,
+            "--db",
             f"{folder}/particles.db",
         ],
     }
