@@ -1,5 +1,6 @@
-"""Seconds per `arena` command (wall and CPU of the whole process), against the interpreter's own start and a bare
-pyspiel match: the fixed cost a user pays before any game is played.
+"""Seconds per `arena` command against the interpreter's own start and a bare pyspiel match: the fixed cost a user
+pays before any game is played (wall, and CPU of the command's process and of the children it waits for, which
+leaves out the forkserver's processes).
 
 Each command runs as a fresh process, in turns with its peers (interleaved), `--repeats` times; the table shows
 medians. The bytecode is compiled first, as an installed package has it. The tournament rows play two Kuhn matches
