@@ -390,3 +390,14 @@ def test_an_env_that_kills_or_fails_its_check_is_one_clear_error_and_the_coordin
     with pytest.raises(ConfigError, match="no such game here"):
         arena.run_tournament({**_config(["random"], "env-shout"), **here}, db=str(tmp_path / "s.sqlite"))
     assert "hello" not in capfd.readouterr().out
+
+
+def test_the_command_reports_an_env_that_kills_its_check_in_one_line(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "arena.cli", "tournament", "--env", "test_hostile_agents:exiting_env"]
+    cmd += ["--agents", "random", "fixed", "--db", str(tmp_path / "x.sqlite")]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "arena: env 'test_hostile_agents:exiting_env': its process died while it was being built"
+    ]

@@ -76,16 +76,16 @@ def _will_probe(config: TournamentConfig) -> bool:
 
 
 def _env_modules(config: TournamentConfig) -> list[str]:
-    """arena's own modules of the run's envs, for the forkserver to import once. A plugin's module is left to each
-    process that builds its env, where a failure to import it is that process's error, not the server's."""
+    """arena's own modules of the run's registered envs, found without importing anything, for the forkserver to
+    import once. A plugin's module, or a `module:attr` env's, is left to each process that builds the env, where a
+    failure to import it is that process's error, not the server's (nor the coordinator's)."""
     from arena.registry import envs
 
     modules = []
     for env in config.envs:
-        try:
-            module = envs.resolve(env.id)[0].module()
-        except ArenaError:
-            continue  # the check reports it
+        prefix, colon, _ = env.id.partition(":")
+        name = prefix if colon else env.id  # a loader's prefix (`openspiel:GAME`) names its entry
+        module = envs.get(name).module() if name in envs else ""
         if module.startswith("arena.") and module not in modules:
             modules.append(module)
     return modules
