@@ -348,15 +348,16 @@ def plugin_entry_points(group: str) -> list[PluginPoint]:
 
 
 def _entry_points() -> list[PluginPoint]:
-    fingerprint = _metadata_fingerprint()
-    path = "\n".join([sys.executable, *(entry or os.getcwd() for entry in sys.path)])  # a file per interpreter, path
+    folders = [entry or os.getcwd() for entry in sys.path]  # "" is the working folder
+    fingerprint = _metadata_fingerprint(folders)
+    path = "\n".join([sys.executable, *folders])  # a file per interpreter and path
     where = cache_dir("plugins") / f"entry-points-{hashlib.sha1(path.encode()).hexdigest()[:16]}.json"
     if fingerprint is not None:
         try:
             kept = json.loads(where.read_text())
             if kept["fingerprint"] == fingerprint:
                 points = [PluginPoint(*p) for p in kept["points"]]
-                if all(isinstance(field, str) for point in points for field in point):
+                if all(isinstance(text, str) for point in points for text in point):
                     return points
         except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: read the metadata
             pass
@@ -376,26 +377,25 @@ def _entry_points() -> list[PluginPoint]:
     return points
 
 
-def _metadata_fingerprint() -> str | None:
-    """A digest of what importlib.metadata reads to find entry points: the import path, and in each of its folders
-    the name of every package's metadata folder with the size and time of its entry_points.txt (a file on the path,
-    a zip, by its own). None where a finder other than the path's may add packages: then nothing is kept."""
+def _metadata_fingerprint(folders: list[str]) -> str | None:
+    """A digest of what importlib.metadata reads to find entry points: the import path's `folders`, and in each the
+    name of every package's metadata folder with the size and time of its entry_points.txt (a file on the path, a
+    zip, by its own). None where a finder other than the path's may add packages: then nothing is kept."""
     if any(hasattr(f, "find_distributions") and f is not importlib.machinery.PathFinder for f in sys.meta_path):
         return None
     parts = []
-    for entry in sys.path:
-        folder = entry or os.getcwd()
+    for folder in folders:
         try:
             with os.scandir(folder) as children:
                 names = sorted(c.name for c in children if c.name.lower().endswith(_METADATA_FOLDERS))
         except OSError:  # a zip, a path hook's name or nothing at all
             try:
                 stat = os.stat(folder)
-                parts.append(f"{entry}|{stat.st_mtime_ns}|{stat.st_size}")
+                parts.append(f"{folder}|{stat.st_mtime_ns}|{stat.st_size}")
             except OSError:
-                parts.append(f"{entry}|")
+                parts.append(f"{folder}|")
             continue
-        parts.append(f"{entry}/")
+        parts.append(f"{folder}/")
         for name in names:
             try:
                 stat = os.stat(os.path.join(folder, name, "entry_points.txt"))
@@ -405,7 +405,7 @@ def _metadata_fingerprint() -> str | None:
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
 
-_METADATA_FOLDERS = (".dist-info", ".egg-info", "egg-info")  # what importlib.metadata reads (EGG-INFO: in an egg)
+_METADATA_FOLDERS = (".dist-info", "egg-info")  # what importlib.metadata reads: *.egg-info, and EGG-INFO in an egg
 
 
 class Registry(Generic[E]):

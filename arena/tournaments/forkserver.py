@@ -5,8 +5,8 @@ that each starts from it without importing. `start` starts it at once, so that i
 while the coordinator imports the rest of the engine (the `arena tournament` command does this first); a run that
 will probe agents for their exploitability has it import the analysis and the exact engine too (`PROBES`: the
 compiled games, which each probe would import otherwise; scipy.sparse loads only in a probe of a game large enough
-to need it). The
-server keeps the environment it started with: variables the run's processes must see are set before it starts.
+to need it). The server keeps the environment it started with: variables the run's processes must see are set
+before it starts.
 """
 
 from __future__ import annotations

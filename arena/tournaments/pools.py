@@ -36,11 +36,11 @@ from arena.errors import ArenaError
 from arena.isolation import isolated
 from arena.specs import AgentSpec
 from arena.tournaments.protocol import Beacon, ChunkReply, MatchSettings
+from arena.tournaments.records import Row
+from arena.tournaments.schedule import MatchTask
 
 if TYPE_CHECKING:
     from arena.tournaments.worker import MatchRunner
-from arena.tournaments.records import Row
-from arena.tournaments.schedule import MatchTask
 
 CHUNK_SECONDS = 0.25  # aim for chunks of about this much work: few round-trips, little lost to a kill
 MAX_CHUNK = 1024

@@ -13,8 +13,8 @@ the worker's `Beacon` (chunk, match, player, since when) so that the coordinator
 process dies or stops answering; and what the agent prints is captured (at the file-descriptor level in worker
 processes) and kept, truncated to OUTPUT_BYTES, in its `agent_stats` as `output`.
 
-Before play, the coordinator has each agent built once in such a process to describe it for the store
-(`describe_agent`).
+Only the processes that play import this module (the check before play is `check.py`): the coordinator of worker
+processes never loads the match loop or PettingZoo.
 """
 
 from __future__ import annotations
@@ -168,6 +168,7 @@ class RoundLog:
         self.payoffs: list[list[list[float] | None]] = []  # per round: every player's action payoffs (or None)
         self.policies: list[list[list[float] | None]] = []  # per round: every player's mixed strategy (or None)
         self.has_feedback: bool | None = None  # learned on the first round
+        self._readers: list[bool] = []  # per seat at reset: whether its agent's policy can be read
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.env, name)
