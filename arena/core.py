@@ -44,19 +44,21 @@ def make_rng(seed: int | None, reuse: np.random.Generator | None = None) -> np.r
     """
     import numpy as np  # loaded on first use: `import arena` and the parser of the `arena` command need no numpy
 
-    if seed is None or not isinstance(seed, int | np.integer) or seed < 0:
+    if type(seed) is not int:  # the common case, a plain int, skips the general checks
+        if seed is None or not isinstance(seed, int | np.integer) or seed < 0:
+            return np.random.default_rng(seed)
+        seed = int(seed)
+    elif seed < 0:
         return np.random.default_rng(seed)
-    seed = int(seed)
     word = int.from_bytes(seed_digest(seed, 32, b"arena.make_rng"), "little")
-    state = {
+    if reuse is None or type(reuse.bit_generator) is not np.random.PCG64:
+        reuse = np.random.Generator(np.random.PCG64(0))
+    reuse.bit_generator.state = {
         "bit_generator": "PCG64",
         "state": {"state": word & _LOW_128, "inc": (word >> 128) | 1},
         "has_uint32": 0,
         "uinteger": 0,
     }
-    if reuse is None or type(reuse.bit_generator) is not np.random.PCG64:
-        reuse = np.random.Generator(np.random.PCG64(0))
-    reuse.bit_generator.state = state
     return reuse
 
 

@@ -100,11 +100,14 @@ def action_id(value: Any) -> int | None:
         return None
 
 
+_SEED_BITS = 2**63 - 1
+
+
 def agent_seed(seed: int | None, seat: int) -> int | None:
     """Each seat's agent gets its own stream derived from the match seed."""
     if seed is None:
         return None
-    return (seed * 1_000_003 + seat + 1) % 2**63  # default_rng hashes it further through SeedSequence
+    return (seed * 1_000_003 + seat + 1) & _SEED_BITS  # `% 2**63` without a long division; make_rng hashes it
 
 
 def outcomes_from_payoffs(payoffs: Sequence[float], competitive: bool) -> list[str | None]:
@@ -171,34 +174,22 @@ def fresh_observations(env: Any) -> bool:
 
 
 class _Match:
-    """State of one match in progress; `play` is the public entry point."""
+    """State of one match in progress at a `Table`."""
 
-    def __init__(
-        self,
-        env: Any,
-        agents: list[Agent],
-        seed: int | None,
-        move_time_limit: float | None,
-        illegal_moves: str,
-        max_retries: int,
-        recorder: _Recorder,
-    ) -> None:
-        self.env, self.agents, self.seed = env, agents, seed
-        self.limit, self.policy, self.max_retries, self.recorder = move_time_limit, illegal_moves, max_retries, recorder
-        n = len(agents)
-        self.seat = {name: i for i, name in enumerate(env.possible_agents)}
-        self.fresh = fresh_observations(env)
-        self.hears = [_overrides(a, "observe") for a in agents]  # Agent's own observe ignores what it hears
+    def __init__(self, table: Table, seed: int | None, recorder: _Recorder) -> None:
+        self.env, self.agents, self.seed = table.env, table.agents, seed
+        self.limit, self.policy, self.attempts = table.limit, table.policy, table.attempts
+        self.seat, self.fresh, self.hears, self.transcribers = table.seat, table.fresh, table.hears, table.transcribers
+        self.recorder = recorder if recorder else None  # None is false without a call to __bool__ at every step
+        n = len(self.agents)
         self.payoffs = [0.0] * n
         self.illegal, self.timeouts, self.errors, self.fallbacks = [0] * n, [0] * n, [0] * n, [0] * n
         self._rng: np.random.Generator | None = None
         self.steps = 0
         self.stuck = False
-        takers = [getattr(a, "take_transcript", None) for a in agents]
-        self.transcribers = [t if callable(t) else None for t in takers]
         self.transcripts: list[dict[str, Any]] = []
         self.pending: dict[str, list[dict[str, Any]]] = {}  # a player's records not yet written with a move
-        if not any(self.transcribers):
+        if not table.transcribing:
             self.decide = self._decide  # type: ignore[method-assign]  # no agent keeps one: nothing to collect
 
     def transcribe(self, seat: int, player: str) -> None:
@@ -233,10 +224,11 @@ class _Match:
     def _decide(self, seat: int, obs: Observation) -> int:
         agent = self.agents[seat]
         legal = obs.legal_actions
-        for attempt in range(self.max_retries + 1 if self.policy == "retry" else 1):
+        for attempt in range(self.attempts):
             try:
                 if self.limit is None:
-                    action = action_id(agent.act(obs))
+                    move = agent.act(obs)
+                    action = move if type(move) is int else action_id(move)
                 else:
                     action = call_with_time_limit(lambda o: action_id(agent.act(o)), obs, self.limit)
             except MoveTimeLimit as exc:
@@ -277,7 +269,7 @@ class _Match:
         env = self.env
         env.reset(seed=self.seed)
         players = env.possible_agents
-        payoffs, seat_of, recorder = self.payoffs, self.seat, self.recorder
+        payoffs, seat_of, recorder, fresh = self.payoffs, self.seat, self.recorder, self.fresh
         while env.agents:
             player = env.agent_selection
             if env.terminations[player] or env.truncations[player]:
@@ -288,7 +280,10 @@ class _Match:
             if max_steps is not None and self.steps >= max_steps:
                 raise _Forfeit("max_steps", -1, f"stopped after {max_steps} steps")
             tensor, _, _, _, info = env.last()
-            obs = self.observation(player, tensor, info)
+            if fresh:
+                obs = Observation(player, tensor, info, self.steps)
+            else:
+                obs = self.observation(player, tensor, info)
             action = self.decide(seat_of[player], obs)
             env.step(action)
             rewards = env.rewards
@@ -368,10 +363,14 @@ class _Match:
         return move
 
 
-def check_match_settings(seed: Any, move_time_limit: Any, illegal_moves: Any, max_retries: Any, max_steps: Any) -> None:
-    """Refuse settings a match cannot be played with, each with one line naming it."""
+def check_seed(seed: Any) -> None:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ParameterError(f"seed must be a non-negative integer, not {seed!r}")
+
+
+def check_match_settings(seed: Any, move_time_limit: Any, illegal_moves: Any, max_retries: Any, max_steps: Any) -> None:
+    """Refuse settings a match cannot be played with, each with one line naming it."""
+    check_seed(seed)
     if move_time_limit is not None and (
         isinstance(move_time_limit, bool)
         or not isinstance(move_time_limit, int | float)
@@ -387,17 +386,23 @@ def check_match_settings(seed: Any, move_time_limit: Any, illegal_moves: Any, ma
         raise ParameterError(f"max_steps must be a positive integer, not {max_steps!r}")
 
 
-def check_payoffs(env: Any, payoffs: Sequence[float]) -> None:
-    """Refuse payoffs outside the game's range (`min_utility`..`max_utility`): no match of the game pays them, so
-    something (an agent reaching into the env) changed the game while it was played."""
+def payoff_range(env: Any) -> tuple[float, float] | None:
+    """The game's payoff range (`min_utility`..`max_utility`), read when its table is set: None if it has none."""
     low, high = getattr(env, "min_utility", None), getattr(env, "max_utility", None)
-    if low is None or high is None:
+    return None if low is None or high is None else (float(low), float(high))
+
+
+def check_payoffs(bounds: tuple[float, float] | None, players: Sequence[str], payoffs: Sequence[float]) -> None:
+    """Refuse payoffs outside the game's range: no match of the game pays them, so something (an agent reaching
+    into the env) changed the game while it was played."""
+    if bounds is None:
         return
-    slack = 1e-9 * max(1.0, abs(float(low)), abs(float(high)))
-    for player, payoff in zip(env.possible_agents, payoffs):
-        if not (float(low) - slack <= payoff <= float(high) + slack):
+    low, high = bounds
+    slack = 1e-9 * max(1.0, abs(low), abs(high))
+    for player, payoff in zip(players, payoffs):
+        if not (low - slack <= payoff <= high + slack):
             raise IntegrityError(
-                f"{player} was paid {payoff:g}, outside the game's range [{float(low):g}, {float(high):g}]: "
+                f"{player} was paid {payoff:g}, outside the game's range [{low:g}, {high:g}]: "
                 "the env was changed during the match"
             )
 
@@ -428,6 +433,121 @@ def _resolve(env: Any, agents: Sequence[Agent | str]) -> tuple[Any, list[Agent]]
     return env, built
 
 
+class Table:
+    """An env with its agents seated, ready to play one match after another: the settings are checked and what
+    stays the same from match to match (the env's identity, seats, payoff range, which agents listen to feedback,
+    keep transcripts or report statistics) is worked out once. A tournament's worker keeps one per env and lineup;
+    `play` plays one match at a table of its own.
+
+    `env` is an env id or a PettingZoo env; `agents` are Agents or agent specs, one per seat in
+    `env.possible_agents` order.
+    """
+
+    def __init__(
+        self,
+        env: Any,
+        agents: Sequence[Agent | str],
+        move_time_limit: float | None = None,
+        illegal_moves: str = "forfeit",
+        max_retries: int = 2,
+        max_steps: int | None = None,
+    ) -> None:
+        check_match_settings(None, move_time_limit, illegal_moves, max_retries, max_steps)
+        self.env, self.agents = env, agents = _resolve(env, agents)
+        self.limit, self.policy, self.max_steps = move_time_limit, illegal_moves, max_steps
+        self.attempts = max_retries + 1 if illegal_moves == "retry" else 1
+        self.env_id, self.env_params = result_identity(env.spec)
+        self.names = [a.name for a in agents]
+        self.players = list(env.possible_agents)
+        self.seat = {name: i for i, name in enumerate(self.players)}
+        self.turn_based = isinstance(env, AECEnv)
+        self.fresh = fresh_observations(env)
+        self.competitive = bool(getattr(env, "zero_sum", False))
+        self.range = payoff_range(env)
+        self.hears = [_overrides(a, "observe") for a in agents]  # Agent's own observe ignores what it hears
+        self.reports = [_overrides(a, "match_stats") for a in agents]  # Agent's own match_stats has nothing
+        takers = [getattr(a, "take_transcript", None) for a in agents]
+        self.transcribers = [t if callable(t) else None for t in takers]
+        self.transcribing = any(self.transcribers)
+
+    def play(
+        self,
+        seed: int | None = None,
+        record: str | Path | None = None,
+        on_step: Callable[[Any], None] | None = None,
+        reset_agents: bool = True,
+    ) -> MatchResult:
+        """Play one match and return its MatchResult (see `play`)."""
+        check_seed(seed)
+        env, agents = self.env, self.agents
+        recorder = _Recorder(record)
+        if recorder:
+            recorder.write(
+                {
+                    "type": "header",
+                    "version": REPLAY_VERSION,
+                    "env_id": self.env_id,
+                    "env_params": dict(self.env_params),
+                    "seed": seed,
+                    "agents": self.names,
+                    "players": self.players,
+                }
+            )
+        if reset_agents:
+            for seat, agent in enumerate(agents):
+                agent.reset(agent_seed(seed, seat), self.players[seat], env.spec)
+        match = _Match(self, seed, recorder)
+        termination, culprit, message = "normal", None, ""
+        start = time.perf_counter()
+        try:
+            if self.turn_based:
+                match.play_turn_based(self.max_steps, on_step)
+            else:
+                match.play_simultaneous(self.max_steps, on_step)
+            payoffs = match.payoffs
+            outcomes = outcomes_from_payoffs(payoffs, self.competitive)
+        except _Forfeit as forfeit:
+            termination, message = forfeit.termination, forfeit.message
+            if forfeit.culprit < 0:  # stopped for length: keep what was earned
+                payoffs = match.payoffs
+                outcomes = outcomes_from_payoffs(payoffs, self.competitive)
+            else:
+                culprit = forfeit.culprit
+                payoffs = forfeit_payoffs(env, culprit, len(agents))
+                outcomes = ["loss" if i == culprit else "win" for i in range(len(agents))]
+        check_payoffs(self.range, self.players, payoffs)
+        result = MatchResult(
+            env_id=self.env_id,
+            env_params=dict(self.env_params),
+            seed=seed,
+            agents=list(self.names),
+            players=list(self.players),
+            payoffs=[float(p) for p in payoffs],
+            length=match.steps,
+            outcomes=outcomes,
+            termination=termination,
+            culprit=culprit,
+            message=message,
+            illegal_moves=match.illegal,
+            timeouts=match.timeouts,
+            errors=match.errors,
+            random_fallbacks=match.fallbacks,
+            wall_time=time.perf_counter() - start,
+            agent_stats=[_stats(a) if reports else {} for a, reports in zip(agents, self.reports)],
+            stuck_agent=match.stuck,
+            transcripts=match.transcripts,
+        )
+        if recorder:
+            line = {"type": "result", **result.to_dict()}
+            del line["transcripts"]  # the replay holds them with the moves they led to
+            unplayed = [{"player": p, **r} for p, records in match.pending.items() for r in records]
+            if unplayed:
+                line["transcript"] = unplayed  # the records of decisions that made no move (a forfeit)
+            recorder.write(line)
+            recorder.close()
+        return result
+
+
 def play(
     env: Any,
     agents: Sequence[Agent | str],
@@ -447,75 +567,8 @@ def play(
     "forfeit" policy) plays an illegal move forfeits: it gets the game's worst payoff and the match ends.
     """
     check_match_settings(seed, move_time_limit, illegal_moves, max_retries, max_steps)
-    env, agents = _resolve(env, agents)
-    env_id, env_params = result_identity(env.spec)
-    recorder = _Recorder(record)
-    names = [a.name for a in agents]
-    if recorder:
-        recorder.write(
-            {
-                "type": "header",
-                "version": REPLAY_VERSION,
-                "env_id": env_id,
-                "env_params": env_params,
-                "seed": seed,
-                "agents": names,
-                "players": list(env.possible_agents),
-            }
-        )
-    if reset_agents:
-        for seat, agent in enumerate(agents):
-            agent.reset(agent_seed(seed, seat), env.possible_agents[seat], env.spec)
-    match = _Match(env, agents, seed, move_time_limit, illegal_moves, max_retries, recorder)
-    termination, culprit, message = "normal", None, ""
-    start = time.perf_counter()
-    try:
-        if isinstance(env, AECEnv):
-            match.play_turn_based(max_steps, on_step)
-        else:
-            match.play_simultaneous(max_steps, on_step)
-        payoffs = match.payoffs
-        outcomes = outcomes_from_payoffs(payoffs, bool(getattr(env, "zero_sum", False)))
-    except _Forfeit as forfeit:
-        termination, message = forfeit.termination, forfeit.message
-        if forfeit.culprit < 0:  # stopped for length: keep what was earned
-            payoffs = match.payoffs
-            outcomes = outcomes_from_payoffs(payoffs, bool(getattr(env, "zero_sum", False)))
-        else:
-            culprit = forfeit.culprit
-            payoffs = forfeit_payoffs(env, culprit, len(agents))
-            outcomes = ["loss" if i == culprit else "win" for i in range(len(agents))]
-    check_payoffs(env, payoffs)
-    result = MatchResult(
-        env_id=env_id,
-        env_params=env_params,
-        seed=seed,
-        agents=names,
-        players=list(env.possible_agents),
-        payoffs=[float(p) for p in payoffs],
-        length=match.steps,
-        outcomes=outcomes,
-        termination=termination,
-        culprit=culprit,
-        message=message,
-        illegal_moves=match.illegal,
-        timeouts=match.timeouts,
-        errors=match.errors,
-        random_fallbacks=match.fallbacks,
-        wall_time=time.perf_counter() - start,
-        agent_stats=[_stats(a) for a in agents],
-        stuck_agent=match.stuck,
-        transcripts=match.transcripts,
-    )
-    if recorder:
-        line = {"type": "result", **result.to_dict()}
-        del line["transcripts"]  # the replay holds them with the moves they led to
-        unplayed = [{"player": p, **r} for p, records in match.pending.items() for r in records]
-        if unplayed:
-            line["transcript"] = unplayed  # the records of decisions that made no move (a forfeit)
-        recorder.write(line)
-        recorder.close()
-    return result
+    table = Table(env, agents, move_time_limit, illegal_moves, max_retries, max_steps)
+    return table.play(seed, record, on_step, reset_agents)
 
 
 def _overrides(agent: Agent, method: str) -> bool:
@@ -525,8 +578,6 @@ def _overrides(agent: Agent, method: str) -> bool:
 
 
 def _stats(agent: Agent) -> dict[str, Any]:
-    if not _overrides(agent, "match_stats"):
-        return {}
     try:
         return dict(agent.match_stats())
     except Exception as exc:  # statistics must never cost a match
@@ -537,4 +588,4 @@ def _stats(agent: Agent) -> dict[str, Any]:
 # Replays
 
 
-__all__ = ["ILLEGAL_MOVE_POLICIES", "action_id", "call_with_time_limit", "play"]
+__all__ = ["ILLEGAL_MOVE_POLICIES", "Table", "action_id", "call_with_time_limit", "play"]

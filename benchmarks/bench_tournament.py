@@ -9,7 +9,11 @@ Both run in this process on one core; the engine then runs on 1..N worker proces
 compared with the bare loop running in as many processes at once (busy cores are slower than one alone).
 The solver rows compare the engine (one process) with a plain loop that samples the same tabular policies.
 
-    python benchmarks/bench_tournament.py [--matches 40000] [--workers-max N] [--repeats 3] [--solver-matches 10000]
+The solver rows are paired rounds, each the plain loop then the engine on the same number of matches, and their
+ratio is the median of the rounds' ratios: a slow spell of a shared machine then falls on both sides of a ratio.
+
+    python benchmarks/bench_tournament.py [--matches 40000] [--workers-max N] [--repeats 3]
+                                          [--solver-matches 3000] [--solver-rounds 9]
 """
 
 from __future__ import annotations
@@ -146,7 +150,8 @@ def main() -> None:
     parser.add_argument("--matches", type=int, default=40000)
     parser.add_argument("--workers-max", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeats", type=int, default=3, help="rounds of every measurement; medians are shown")
-    parser.add_argument("--solver-matches", type=int, default=10000, help="matches of the solver-vs-random rows")
+    parser.add_argument("--solver-matches", type=int, default=3000, help="matches per round of the solver rows")
+    parser.add_argument("--solver-rounds", type=int, default=9, help="paired rounds of the solver rows")
     args = parser.parse_args()
     workers = range(1, args.workers_max + 1)
     rates: dict[str, list[float]] = {}
@@ -161,14 +166,17 @@ def main() -> None:
                 rates.setdefault(f"local-{k}", []).append(engine(args.matches, "local", k, directory))
                 if k > 1:
                     rates.setdefault(f"bare-{k}", []).append(bare_on_cores(args.matches, k, seed=repeat))
-            solver_pair = (SOLVED, "random")
-            rates.setdefault("plain-leduc", []).append(plain_leduc(args.solver_matches, seed=repeat))
+        solver_pair, matches = (SOLVED, "random"), args.solver_matches
+        for round_ in range(args.solver_rounds):
+            directory = Path(tmp) / f"solver-{round_}"
+            directory.mkdir()
+            rates.setdefault("plain-leduc", []).append(plain_leduc(matches, seed=round_))
             rates.setdefault("leduc", []).append(
-                engine(args.solver_matches, "inprocess", 1, directory, "leduc_poker-v0", solver_pair)
+                engine(matches, "inprocess", 1, directory, "leduc_poker-v0", solver_pair)
             )
-            rates.setdefault("plain-rps", []).append(plain_rps(args.solver_matches, RPS_ROUNDS, seed=repeat))
+            rates.setdefault("plain-rps", []).append(plain_rps(matches, RPS_ROUNDS, seed=round_))
             rates.setdefault("rps", []).append(
-                engine(args.solver_matches, "inprocess", 1, directory, f"rps-v0(rounds={RPS_ROUNDS})", solver_pair)
+                engine(matches, "inprocess", 1, directory, f"rps-v0(rounds={RPS_ROUNDS})", solver_pair)
             )
     rate = {name: statistics.median(values) for name, values in rates.items()}
     bare = rate["bare"]
@@ -186,10 +194,16 @@ def main() -> None:
             f"({local / k / peer:.2f} of bare on {k} busy cores: {peer:.0f}/s)   "
             f"speed-up {local / rate['local-1']:.2f}"
         )
-    print(f"{SOLVED} vs random, {args.solver_matches} matches, engine in-process (1 core) against a plain loop:")
+    print(
+        f"{SOLVED} vs random, engine in-process (1 core) against a plain loop, "
+        f"{args.solver_rounds} paired rounds of {args.solver_matches} matches (medians):"
+    )
     for label, key in (("Leduc poker", "leduc"), (f"repeated RPS, {RPS_ROUNDS} rounds", "rps")):
-        ours, plain = rate[key], rate[f"plain-{key}"]
-        print(f"  {label:24} engine {ours:8.0f} matches/s   plain loop {plain:8.0f}/s   ratio {ours / plain:.2f}")
+        ratios = sorted(ours / plain for ours, plain in zip(rates[key], rates[f"plain-{key}"]))
+        print(
+            f"  {label:24} engine {rate[key]:8.0f} matches/s   plain loop {rate[f'plain-{key}']:8.0f}/s   "
+            f"ratio {statistics.median(ratios):.2f} (rounds {ratios[0]:.2f}-{ratios[-1]:.2f})"
+        )
 
 
 if __name__ == "__main__":

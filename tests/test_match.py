@@ -256,6 +256,40 @@ def test_make_rng_is_a_function_of_the_seed_and_reseeds_in_place() -> None:
     assert np.array_equal(make_rng(big).random(4), make_rng(big).random(4))
 
 
+def test_a_table_plays_match_after_match_as_fresh_matches_are_played() -> None:
+    """A Table keeps what stays the same between matches; each of its matches is the one `play` plays."""
+    from arena.match import Table
+
+    env = arena.make_env("leduc_poker-v0")
+    agents = [arena.make_agent("cfr_plus(iterations=20)"), arena.make_agent("random")]
+    table = Table(env, agents)
+    for seed in range(30):
+        at_table = table.play(seed)
+        fresh = arena.play("leduc_poker-v0", ["cfr_plus(iterations=20)", "random"], seed=seed)
+        assert (at_table.payoffs, at_table.length, at_table.outcomes) == (fresh.payoffs, fresh.length, fresh.outcomes)
+    first, second = table.play(3), table.play(3)
+    assert first.agents is not second.agents and first.env_params is not second.env_params  # no shared lists
+    with pytest.raises(arena.ArenaError, match="illegal_moves"):
+        Table(env, agents, illegal_moves="sometimes")
+    with pytest.raises(arena.ArenaError, match="seed"):
+        table.play(-1)
+
+
+def test_the_chance_stream_is_uniform_and_a_function_of_the_seed() -> None:
+    """The OpenSpiel env's chance draws: eight per hashed block, the ninth from the next block, all in [0, 1)."""
+    from arena.envs.openspiel import _ChanceStream
+
+    stream = _ChanceStream(11)
+    long = [stream.random() for _ in range(20_000)]
+    again = _ChanceStream(11)
+    assert [again.random() for _ in range(9)] == long[:9] and again.block == 2  # the ninth draw opens block 2
+    other = _ChanceStream(12)
+    assert [other.random() for _ in range(9)] != long[:9] and stream.block == 2500
+    assert all(0.0 <= d < 1.0 for d in long) and len(set(long)) == len(long)
+    assert abs(np.mean(long) - 0.5) < 4 * (1 / 12 / len(long)) ** 0.5  # the mean of uniforms, within 4 sigma
+    assert abs(np.mean(np.array(long) < 0.25) - 0.25) < 4 * (0.25 * 0.75 / len(long)) ** 0.5
+
+
 class Vandal(Agent):
     """Overwrites every list it is shown and zeroes every array, then plays the first legal move."""
 

@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import os
 import secrets
+import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import numpy as np
 import pyspiel
 from pettingzoo import AECEnv
 
-from arena.core import Observation, seed_digest
+from arena.core import Observation
 from arena.errors import ParameterError, UnknownNameError, did_you_mean
 from arena.registry import Outcomes
 
@@ -61,10 +62,11 @@ _KUHN_CARDS = "JQKA"
 
 
 class _ChanceStream:
-    """Uniform draws in [0, 1) from keyed BLAKE2b of a counter: a seeded stream that costs nothing to start.
-
-    A match samples only a few chance outcomes, so a generator whose seeding is cheap beats one whose draws are.
+    """Uniform draws in [0, 1) from BLAKE2b of the seed and a block number: a seeded stream that costs nothing to
+    start. Each 64-byte digest gives eight 53-bit draws, so a match (a few chance outcomes) hashes once.
     """
+
+    _WORDS = struct.Struct("<8Q")
 
     def __init__(self, seed: int | None) -> None:
         if seed is None:
@@ -72,13 +74,18 @@ class _ChanceStream:
         seed = int(seed)
         if seed < 0:
             raise ValueError("seed must be non-negative")
-        self.key = seed_digest(seed, 32)
-        self.count = 0
+        self.prefix = seed.to_bytes(seed.bit_length() // 8 + 1, "little")
+        self.block = 0
+        self.pending: list[int] = []  # the current block's 64-bit words not yet drawn, the next one last
 
     def random(self) -> float:
-        self.count += 1
-        digest = hashlib.blake2b(self.count.to_bytes(8, "little"), digest_size=8, key=self.key).digest()
-        return (int.from_bytes(digest, "little") >> 11) * 2.0**-53
+        if not self.pending:
+            self.block += 1
+            digest = hashlib.blake2b(
+                self.prefix + self.block.to_bytes(8, "little"), digest_size=64, person=b"arena.chance"
+            ).digest()
+            self.pending = list(reversed(self._WORDS.unpack(digest)))
+        return (self.pending.pop() >> 11) * 2.0**-53
 
 
 @contextlib.contextmanager
@@ -445,8 +452,7 @@ class OpenSpielEnv(AECEnv):
         assert self.state is not None, "reset() makes the game state"
         return self.state
 
-    def _sample_chance(self) -> None:
-        state = self._live_state()
+    def _sample_chance(self, state: pyspiel.State) -> None:
         while state.is_chance_node():
             outcomes, probabilities = zip(*state.chance_outcomes())
             cumulative = list(itertools.accumulate(probabilities))  # the first outcome whose running total passes
@@ -457,23 +463,22 @@ class OpenSpielEnv(AECEnv):
         self._chance = _ChanceStream(seed)
         self.state = state = self.game.new_initial_state()
         if state.is_chance_node():
-            self._sample_chance()
+            self._sample_chance(state)
         self.agents = list(self.possible_agents)
         self.rewards = dict.fromkeys(self.agents, 0.0)
         self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
         self.terminations = dict.fromkeys(self.agents, False)
         self.truncations = dict.fromkeys(self.agents, False)
         self._skip_agent_selection = None
-        self._refresh()
+        self._refresh(state)
 
-    def _refresh(self) -> None:
-        state = self._live_state()
+    def _refresh(self, state: pyspiel.State) -> None:
         self._terminal = terminal = state.is_terminal()
         self._current = current = -1 if terminal else state.current_player()
         self._views, self._infos, self._complete = {}, {}, False
-        if not terminal:
-            self.agent_selection = self.possible_agents[current]
-            self._view_of(self.agent_selection)  # what is read next; a game that breaks its contract fails here
+        if not terminal:  # the mover's view is read next; a game that breaks its contract fails here
+            self.agent_selection = mover = self.possible_agents[current]
+            self._views[mover] = _view(self.game, self._game_facts, state, current, False, current)
 
     @property
     def infos(self) -> dict[str, dict[str, Any]]:
@@ -499,14 +504,17 @@ class OpenSpielEnv(AECEnv):
     def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """PettingZoo's `last`, building the info of the player to act only."""
         agent = self.agent_selection
+        view = self._view_of(agent)
         info = self._infos.get(agent)
         if info is None:
-            info = self._infos[agent] = self._view_of(agent).public_info()
-        tensor = self.observe(agent) if observe else None
+            info = self._infos[agent] = view.public_info()
+        tensor = self._tensor_of(view, agent) if observe else None
         return tensor, self._cumulative_rewards[agent], self.terminations[agent], self.truncations[agent], info
 
     def observe(self, agent: str) -> np.ndarray:
-        view = self._view_of(agent)
+        return self._tensor_of(self._view_of(agent), agent)
+
+    def _tensor_of(self, view: _View, agent: str) -> np.ndarray:
         if view.tensor is not None:
             return view.tensor.copy()
         return _tensor(self._game_facts.tensor, self._live_state(), self._index[agent])
@@ -526,13 +534,13 @@ class OpenSpielEnv(AECEnv):
         cumulative[agent] = 0.0
         state.apply_action(action)
         if state.is_chance_node():
-            self._sample_chance()
+            self._sample_chance(state)
         for a, r in zip(self.possible_agents, state.rewards()):
             rewards[a] = r = float(r)
             cumulative[a] += r  # PettingZoo's _accumulate_rewards
-        if state.is_terminal():
+        self._refresh(state)
+        if self._terminal:
             self.terminations = dict.fromkeys(self.agents, True)
-        self._refresh()
         if self.render_mode == "human":
             self.render()
 

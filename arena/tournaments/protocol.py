@@ -34,10 +34,13 @@ class Beacon:
         self.cells[2] = -1.0
         self.cells[1] = float(index)
 
-    def enter(self, player: int, timed: bool) -> None:
-        self.cells[3] = time.monotonic()
-        self.cells[4] = 1.0 if timed else 0.0
-        self.cells[2] = float(player)
+    def enter(self, player: int, timed: float) -> None:
+        """An agent call of `player` begins (`timed`: 1.0 under the move time limit, else 0.0); `read` converts
+        the cells back, so they are stored as given."""
+        cells = self.cells
+        cells[3] = time.monotonic()
+        cells[4] = timed
+        cells[2] = player
 
     def leave(self) -> None:
         self.cells[2] = -1.0

@@ -34,7 +34,7 @@ from pettingzoo import ParallelEnv
 import arena
 from arena.core import Agent, MatchResult, Observation
 from arena.errors import IntegrityError
-from arena.match import agent_seed, forfeit_payoffs, outcomes_from_payoffs, play, result_identity
+from arena.match import Table, agent_seed, forfeit_payoffs, outcomes_from_payoffs, result_identity
 from arena.specs import AgentSpec, EnvSpec
 from arena.tournaments.protocol import Beacon, ChunkReply, MatchSettings
 from arena.tournaments.records import MatchRecord, Row, encode_match, pack_transcripts
@@ -309,7 +309,8 @@ class MatchRunner:
         self.envs: dict[EnvSpec, Any] = {}
         self.groups: dict[EnvSpec, list[list[int]]] = {}
         self.agents: dict[tuple[str, int], Agent] = {}
-        self.lineups: dict[tuple[EnvSpec, tuple[str, ...]], list[Agent]] = {}
+        # per env and lineup: its table, and the player of each of its agents (by id)
+        self.tables: dict[tuple[EnvSpec, tuple[str, ...]], tuple[Table, dict[int, int]]] = {}
         self.beacon = beacon or Beacon()
         self.in_worker = in_worker
         self.capture = OutputCapture(fds=in_worker)
@@ -328,16 +329,17 @@ class MatchRunner:
 
     def _guarded(self, agent: Agent, method: str, timed: bool) -> Any:
         call = getattr(agent, method)
-        timed = timed and self.settings.move_time_limit is not None
-        capture, beacon, key = self.capture, self.beacon, id(agent)
+        timing = 1.0 if timed and self.settings.move_time_limit is not None else 0.0
+        start, stop, enter, leave = self.capture.start, self.capture.stop, self.beacon.enter, self.beacon.leave
+        key = id(agent)
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if self.depth:  # called from inside another guarded call of the agent (act asking action_probs)
                 return call(*args, **kwargs)
             self.depth = 1
             player = self.players.get(key, -1)
-            capture.start(player)
-            beacon.enter(player, timed)
+            start(player)
+            enter(player, timing)
             try:
                 return call(*args, **kwargs)
             except Exception:
@@ -350,17 +352,18 @@ class MatchRunner:
                 raise _fault(exc) from None
             finally:
                 self.depth = 0
-                beacon.leave()
-                capture.stop(player)
+                leave()
+                stop(player)
 
         return guarded
 
     def env(self, spec: EnvSpec) -> Any:
-        if spec not in self.envs:
+        env = self.envs.get(spec)
+        if env is None:
             env = arena.make_env(spec)
-            self.envs[spec] = RoundLog(env) if isinstance(env, ParallelEnv) else env
             self.groups[spec] = seat_groups(env, self.settings.teams)
-        return self.envs[spec]
+            env = self.envs[spec] = RoundLog(env) if isinstance(env, ParallelEnv) else env
+        return env
 
     def agent(self, name: str, copy: int) -> Agent:
         """The agent `name`; self-play seats and team members get separate copies that never share state."""
@@ -387,11 +390,15 @@ class MatchRunner:
         """Play one match (a failure to start is the failing agent's forfeit)."""
         env = self.env(task.env)
         groups = self.groups[task.env]
-        agents = self.lineups.get((task.env, task.seats))
-        if agents is None:
-            agents = self.lineups[task.env, task.seats] = self.lineup(env, groups, task.seats)
+        seated = self.tables.get((task.env, task.seats))
+        if seated is None:
+            s = self.settings
+            agents = self.lineup(env, groups, task.seats)
+            table = Table(env, agents, s.move_time_limit, s.illegal_moves, s.max_retries, s.max_steps)
+            seated = self.tables[task.env, task.seats] = (table, {id(a): player for player, a in enumerate(agents)})
+        table, self.players = seated
+        agents = table.agents
         players = env.possible_agents
-        self.players = {id(agent): player for player, agent in enumerate(agents)}
         self.capture.new_match()
         result = None
         for player, agent in enumerate(agents):
@@ -403,17 +410,7 @@ class MatchRunner:
         if result is None:
             if isinstance(env, RoundLog):
                 env.seated = agents
-            s = self.settings
-            result = play(
-                env,
-                agents,
-                seed=task.seed,
-                move_time_limit=s.move_time_limit,
-                illegal_moves=s.illegal_moves,
-                max_retries=s.max_retries,
-                max_steps=s.max_steps,
-                reset_agents=False,
-            )
+            result = table.play(task.seed, reset_agents=False)
         result = self._with_output(result)
         if len(groups) == len(players):
             rounds = env.rounds_payload() if isinstance(env, RoundLog) and result.length else None  # none if unplayed
