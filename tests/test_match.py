@@ -335,9 +335,24 @@ class Briber(Agent):
         return obs.legal_actions[0]
 
 
+class Forger(Briber):
+    """Bribes the env and widens the game's payoff range to cover the bribe."""
+
+    def act(self, obs: Observation) -> int:
+        import gc
+
+        from arena.envs.openspiel import OpenSpielEnv
+
+        for env in [o for o in gc.get_objects() if isinstance(o, OpenSpielEnv)]:
+            env.min_utility, env.max_utility = -100.0, 100.0
+        return super().act(obs)
+
+
 def test_a_payoff_outside_the_games_range_is_refused() -> None:
     with pytest.raises(arena.ArenaError, match="outside the game's range"):
         arena.play("kuhn_poker-v0", [Briber(), "random"], seed=0)
+    with pytest.raises(arena.ArenaError, match=r"outside the game's range \[-2, 2\]"):  # the range at the start
+        arena.play("kuhn_poker-v0", [Forger(), "random"], seed=0)
 
 
 class Scribbler(Agent):
