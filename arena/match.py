@@ -364,6 +364,7 @@ class _Match:
 
 
 def check_seed(seed: Any) -> None:
+    """Refuse a match seed that is not a non-negative integer (None: fresh entropy)."""
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ParameterError(f"seed must be a non-negative integer, not {seed!r}")
 
@@ -566,7 +567,7 @@ def play(
     `env.possible_agents` order. An agent that raises, exceeds `move_time_limit` seconds or (under the
     "forfeit" policy) plays an illegal move forfeits: it gets the game's worst payoff and the match ends.
     """
-    check_match_settings(seed, move_time_limit, illegal_moves, max_retries, max_steps)
+    check_seed(seed)  # before any env is built; the table checks the other settings
     table = Table(env, agents, move_time_limit, illegal_moves, max_retries, max_steps)
     return table.play(seed, record, on_step, reset_agents)
 
