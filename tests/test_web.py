@@ -287,6 +287,18 @@ def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path) -> None:
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
+def test_the_printed_address_takes_connections_before_the_server_has_started() -> None:
+    """`arena serve` prints its address once the socket is made: a browser that follows it at once is queued."""
+    from arena.web.cli import check_port
+
+    sock = check_port("127.0.0.1", _free_port())
+    try:
+        with socket.create_connection(sock.getsockname(), timeout=5):  # refused while the socket only was bound
+            pass
+    finally:
+        sock.close()
+
+
 def test_a_port_in_use_is_one_line(tmp_path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

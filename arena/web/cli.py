@@ -40,8 +40,13 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(handler=_cmd_serve)
 
 
+BACKLOG = 2048  # uvicorn's own default
+
+
 def check_port(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port (handed to the server), or a ConfigError saying why it cannot be."""
+    """A socket listening on host:port (handed to the server), or a ConfigError saying why it cannot be. It listens
+    from here on, so that a browser that follows the printed address before the server has started waits in the
+    socket's queue instead of being refused."""
     if not 1 <= port <= 65535:
         raise ParameterError(f"--port must be between 1 and 65535, not {port}")
     try:
@@ -53,6 +58,7 @@ def check_port(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
+        sock.listen(BACKLOG)
     except OSError as exc:
         sock.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
