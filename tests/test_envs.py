@@ -246,6 +246,28 @@ def test_infos_built_on_demand_equal_every_players_description(game_string: str)
             env.step(int(rng.choice(info["legal_actions"])))
 
 
+def test_chance_nodes_read_once_deal_what_they_dealt_unread_and_the_cache_stays_bounded(monkeypatch) -> None:
+    """Pig rolls a die at every turn: its chance nodes fill the cache, which starts over at its bound, and every
+    match deals as it did with nothing cached."""
+    from arena.envs import openspiel
+
+    def histories(seeds: range) -> list[list[int]]:
+        env, rng, played = arena.make_env("openspiel:pig"), np.random.default_rng(0), []
+        for seed in seeds:
+            env.reset(seed=seed)
+            while env.agents and not env.terminations[env.agent_selection]:
+                env.step(int(rng.choice(env.last()[4]["legal_actions"])))
+            played.append(env.action_history())
+        return played
+
+    monkeypatch.setattr(openspiel, "_MAX_CACHED_CHANCES", 0)  # all but the newest node forgotten: each is read anew
+    unread = histories(range(20))
+    monkeypatch.setattr(openspiel, "_MAX_CACHED_CHANCES", 50)
+    assert histories(range(20)) == unread
+    facts = openspiel._facts(arena.make_env("openspiel:pig").game)
+    assert 0 < len(facts.chances) <= 50
+
+
 def test_chance_is_sampled_as_the_running_total_passes_a_uniform_draw() -> None:
     """The env's chance sampling, against the plain loop over outcomes it replaced (same stream, same outcome)."""
     from arena.envs.openspiel import _ChanceStream

@@ -175,6 +175,7 @@ def _info_key(facts: _GameFacts, state: pyspiel.State, player: int) -> str:
 # Games whose action names depend on the acting player only, not on the rest of the state: their names are cached.
 _STATIC_ACTION_NAMES = {"kuhn_poker", "leduc_poker", "liars_dice", "goofspiel", "tic_tac_toe", "connect_four"}
 _MAX_CACHED_INFOS = 200_000  # per game; the cache starts over when it is full
+_MAX_CACHED_CHANCES = 10_000  # per game: games with chance at every turn (dice) start over often, at little cost
 
 
 @dataclass
@@ -183,7 +184,9 @@ class _GameFacts:
 
     `infos` caches the view of each (player, player to act, information state): in a game with perfect-recall
     information-state strings the legal moves, names, text and information-state tensor are functions of that key,
-    so each is built once. Terminal states are cached by their full history (the text shows the returns).
+    so each is built once. Terminal states are cached by their full history (the text shows the returns). `chances`
+    caches each chance node's outcomes and running totals of their probabilities by its history (a state is a
+    function of its history), so that the deals of a card game are read from OpenSpiel once.
     """
 
     name: str
@@ -198,6 +201,7 @@ class _GameFacts:
     own_actions: bool = False  # the info string leaves out which of its own action ids the player took
     names: dict[int, list[str]] = field(default_factory=dict)
     infos: dict[tuple[int, int, str], _View] = field(default_factory=dict)
+    chances: dict[str, tuple[tuple[int, ...], list[float]]] = field(default_factory=dict)
 
 
 _FACTS: dict[str, _GameFacts] = {}
@@ -453,9 +457,16 @@ class OpenSpielEnv(AECEnv):
         return self.state
 
     def _sample_chance(self, state: pyspiel.State) -> None:
+        known = self._game_facts.chances
         while state.is_chance_node():
-            outcomes, probabilities = zip(*state.chance_outcomes())
-            cumulative = list(itertools.accumulate(probabilities))  # the first outcome whose running total passes
+            key = state.history_str()
+            node = known.get(key)
+            if node is None:
+                if len(known) >= _MAX_CACHED_CHANCES:
+                    known.clear()
+                outcomes, probabilities = zip(*state.chance_outcomes())
+                node = known[key] = (outcomes, list(itertools.accumulate(probabilities)))
+            outcomes, cumulative = node  # the first outcome whose running total passes the draw
             chosen = bisect.bisect_right(cumulative, self._chance.random() * cumulative[-1])
             state.apply_action(outcomes[min(chosen, len(outcomes) - 1)])
 
