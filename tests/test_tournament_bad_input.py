@@ -214,6 +214,31 @@ def _arena(*args):
     )
 
 
+@pytest.mark.parametrize("where", ["enter", "leave"])
+def test_a_ctrl_c_in_the_guard_of_an_agent_call_gives_the_process_its_streams_back(tmp_path, monkeypatch, where):
+    """In-process, an agent call swaps sys.stdout and sys.stderr for the agent's record: a Ctrl-C that lands while
+    the guard marks the call begun or ended (the beacon) must not leave them swapped, or the command's one line
+    `arena: interrupted` goes into the record instead of the terminal (the first case left them swapped)."""
+    import arena
+    from arena.tournaments.protocol import Beacon
+
+    def interrupted(self, *args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Beacon, where, interrupted)
+    streams = sys.stdout, sys.stderr
+    config = {
+        "name": "t",
+        "envs": ["rps-v0"],
+        "games": 1,
+        "exploitability": "off",
+        "agents": ["random", "fixed(action=0)"],
+    }
+    with pytest.raises(KeyboardInterrupt):
+        arena.run_tournament(config, db=str(tmp_path / "r.sqlite"), backend="inprocess", analyse=False)
+    assert (sys.stdout, sys.stderr) == streams
+
+
 @pytest.mark.parametrize("after", [0.3, 0.5])
 def test_ctrl_c_early_is_one_line(tmp_path, after):
     """Within the first half second (once the interpreter itself has started) Ctrl-C is one line, exit 130."""

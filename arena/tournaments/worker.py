@@ -131,7 +131,13 @@ class OutputCapture:
                 if data:
                     sink.append(data.decode("utf-8", "replace"))
             os.ftruncate(self.fd, 0)
-        elif self.saved is not None:
+        else:
+            self.release()
+
+    def release(self) -> None:
+        """In this process: give it its own streams back, if an agent call left them swapped (a Ctrl-C that lands
+        between the swap and its undoing cuts the undoing short)."""
+        if self.saved is not None:
             sys.stdout, sys.stderr = self.saved
             self.saved = None
 
@@ -338,9 +344,9 @@ class MatchRunner:
                 return call(*args, **kwargs)
             self.depth = 1
             player = self.players.get(key, -1)
-            start(player)
-            enter(player, timing)
             try:
+                start(player)
+                enter(player, timing)
                 return call(*args, **kwargs)
             except Exception:
                 raise
@@ -352,8 +358,8 @@ class MatchRunner:
                 raise _fault(exc) from None
             finally:
                 self.depth = 0
-                leave()
                 stop(player)
+                leave()
 
         return guarded
 
@@ -369,8 +375,8 @@ class MatchRunner:
         """The agent `name`; self-play seats and team members get separate copies that never share state."""
         key = (name, copy)
         if key not in self.agents:
-            self.capture.start(-1)  # what a constructor prints is kept from the output too (and credited to no one)
             try:
+                self.capture.start(-1)  # what a constructor prints is kept from the output (credited to no one)
                 agent = arena.make_agent(self.agent_specs[name])
             finally:
                 self.capture.stop(-1)
@@ -502,6 +508,12 @@ class MatchRunner:
     def run_chunk(self, tasks: list[MatchTask], seq: int = 0) -> ChunkReply:
         """Play a chunk (number `seq` of this worker); stop early when a match cannot be played or leaves a stuck
         agent thread behind."""
+        try:
+            return self._run_chunk(tasks, seq)
+        finally:
+            self.capture.release()  # a Ctrl-C in this process must find its own streams
+
+    def _run_chunk(self, tasks: list[MatchTask], seq: int) -> ChunkReply:
         reply = ChunkReply([])
         self.beacon.chunk(seq)
         for i, task in enumerate(tasks):
