@@ -280,7 +280,7 @@ class _Match:
             if max_steps is not None and self.steps >= max_steps:
                 raise _Forfeit("max_steps", -1, f"stopped after {max_steps} steps")
             tensor, _, _, _, info = env.last()
-            if fresh:
+            if fresh:  # `observation`'s first case, here without the call: this runs at every step
                 obs = Observation(player, tensor, info, self.steps)
             else:
                 obs = self.observation(player, tensor, info)
