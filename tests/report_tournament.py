@@ -143,9 +143,9 @@ def build(db: Path, name: str = "mixed") -> Path:
     rng.shuffle(records)
     with ResultsStore(db) as store:
         store.begin(config, [AgentRecord(a.name, a.spec) for a in config.agents], "test")
+        transcript = json.dumps(pack_transcripts([{"reply": "ok", "step": 0}]))
         rows = [encode_match(r) for r in records]
-        for row in rows[:5]:
-            row["transcript"] = json.dumps(pack_transcripts([{"reply": "ok", "step": 0}]))
+        rows[:5] = [row[:-1] + (transcript,) for row in rows[:5]]
         for start in range(0, len(rows), 50):
             store.add_matches(name, rows[start : start + 50])
         kuhn = EnvSpec.parse("kuhn_poker-v0")

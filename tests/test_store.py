@@ -1,5 +1,6 @@
 """The SQLite results store: idempotent atomic writes, resumable tournaments, reading while a run writes."""
 
+import dataclasses
 import json
 import sqlite3
 
@@ -8,7 +9,7 @@ import pytest
 from arena.errors import ConfigError
 from arena.specs import AgentSpec
 from arena.tournaments.config import config_from_dict
-from arena.tournaments.records import AgentRecord
+from arena.tournaments.records import ROW_FIELDS, AgentRecord
 from arena.tournaments.store import MATCH_COLUMNS, ResultsStore
 
 CONFIG = config_from_dict(
@@ -32,14 +33,14 @@ AGENTS = [
 ]
 
 
-def _row(match_id, payoffs=(1.0, -1.0)):
+def _fields(match_id):
     return {
         "match_id": match_id,
         "env": "rps-v0",
         "seats": json.dumps(["a", "b"]),
         "idx": 0,
         "seed": 5,
-        "payoffs": json.dumps(list(payoffs)),
+        "payoffs": json.dumps([1.0, -1.0]),
         "outcomes": json.dumps(["win", "loss"]),
         "termination": "normal",
         "culprit": None,
@@ -53,14 +54,20 @@ def _row(match_id, payoffs=(1.0, -1.0)):
         "agent_stats": "[{}, {}]",
         "stuck": 0,
         "rounds": None,
+        "transcript": None,
     }
+
+
+def _row(match_id, **changes):
+    """A worker's row (`records.ROW_FIELDS` in order), with `changes` to its stored values."""
+    return tuple({**_fields(match_id), **changes}[name] for name in ROW_FIELDS)
 
 
 def test_writes_are_idempotent_per_match_id(tmp_path):
     with ResultsStore(tmp_path / "s.sqlite") as store:
         store.begin(CONFIG, AGENTS, "0.1.0")
         store.add_matches("t", [_row("m1"), _row("m2")])
-        store.add_matches("t", [_row("m1", (-1.0, 1.0)), _row("m3")])  # m1 again: ignored
+        store.add_matches("t", [_row("m1", payoffs="[-1.0, 1.0]"), _row("m3")])  # m1 again: ignored
         assert store.recorded_ids("t") == {"m1", "m2", "m3"}
         matches = {m["match_id"]: m for m in store.matches("t")}
         assert matches["m1"]["payoffs"] == [1.0, -1.0] and matches["m1"]["seats"] == ["a", "b"]
@@ -77,11 +84,10 @@ def test_writes_are_idempotent_per_match_id(tmp_path):
 def test_a_failed_chunk_leaves_no_partial_row(tmp_path):
     with ResultsStore(tmp_path / "s.sqlite") as store:
         store.begin(CONFIG, AGENTS, "0.1.0")
-        broken = _row("m2")
-        del broken["payoffs"]
-        with pytest.raises(KeyError):
+        broken = _row("m2")[:-1]  # a value short
+        with pytest.raises(ValueError, match="ROW_FIELDS"):
             store.add_matches("t", [_row("m1"), broken])
-        bad = {**_row("m3"), "payoffs": None}  # NOT NULL: the whole transaction rolls back
+        bad = _row("m3", payoffs=None)  # NOT NULL: the whole transaction rolls back
         with pytest.raises(sqlite3.IntegrityError):
             store.add_matches("t", [_row("m4"), bad])
         assert store.count("t") == 0
@@ -107,7 +113,7 @@ def test_reports_read_while_a_writer_holds_a_transaction(tmp_path):
     writer.conn.execute("BEGIN IMMEDIATE")
     writer.conn.execute(
         f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES ({', '.join('?' * len(MATCH_COLUMNS))})",
-        tuple({**_row("m2"), "tournament": "t", "recorded": 0.0}[c] for c in MATCH_COLUMNS),
+        tuple({**_fields("m2"), "tournament": "t", "recorded": 0.0}[c] for c in MATCH_COLUMNS),
     )
     with ResultsStore(path, readonly=True) as reader:  # sees the committed match, not the pending one
         assert reader.resolve(None) == "t" and [m["match_id"] for m in reader.matches("t")] == ["m1"]
@@ -237,3 +243,42 @@ def test_malformed_packed_rounds_are_value_errors_and_a_damaged_migration_one_li
         ResultsStore(path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 3  # nothing changed
+
+
+def test_a_record_survives_its_row_and_the_store_field_for_field(tmp_path):
+    """A worker's row is a tuple in `ROW_FIELDS` order: a record with a distinct value in every field (rounds and a
+    transcript included) reads back equal, so no two columns can trade places."""
+    from arena.specs import EnvSpec
+    from arena.tournaments.records import MatchRecord, encode_match, pack_transcripts
+
+    record = MatchRecord(
+        match_id="m1",
+        env=EnvSpec.parse("rps-v0(rounds=2)"),
+        seats=("a", "b"),
+        index=7,
+        seed=11,
+        payoffs=(0.5, -0.5),
+        outcomes=("win", "loss"),
+        termination="illegal_move",
+        culprit=1,
+        message="b played 9",
+        length=3,
+        illegal_moves=(0, 1),
+        timeouts=(2, 0),
+        errors=(0, 3),
+        random_fallbacks=(4, 0),
+        wall_time=0.25,
+        agent_stats=({"prompt_tokens": 5}, {}),
+        stuck=True,
+        rounds={"actions": [[0, 1], [2, 2]], "payoffs": [[-1.0, 1.0], [0.0, 0.0]]},
+        transcript=pack_transcripts([{"reply": "rock", "step": 0}]),
+    )
+    row = encode_match(record)
+    assert len(row) == len(ROW_FIELDS)
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        store.begin(CONFIG, AGENTS, "0.1.0")
+        store.add_matches("t", [row])
+        (stored,) = store.records("t")
+        assert store.transcript("m1") == [{"reply": "rock", "step": 0}]
+    assert stored.recorded is not None
+    assert dataclasses.replace(stored, recorded=None, transcript=record.transcript) == record

@@ -44,7 +44,7 @@ from arena.tournaments.config import AgentEntry, TournamentConfig, public_spec, 
 from arena.tournaments.costs import Meter, cost_report
 from arena.tournaments.pools import RunSummary, make_pool, run_matches
 from arena.tournaments.protocol import MatchSettings
-from arena.tournaments.records import AgentRecord, Row, decode_rounds
+from arena.tournaments.records import ROW_AT, AgentRecord, Row, decode_rounds
 from arena.tournaments.schedule import MatchTask, env_seats, match_id, match_seed
 from arena.tournaments.sequential import Decision, Hypotheses, estimate, fixed_pairs, llr_path, pair_values
 from arena.tournaments.store import ResultsStore, RunLock
@@ -348,8 +348,10 @@ def _play(
         unsaved.extend(rows)
         meter.add_rows(rows)
         for row in rows:
-            rounds = decode_rounds(row["rounds"]) if evidence.known and row.get("rounds") else None
-            evidence.add(row["idx"], tuple(json.loads(row["seats"])), tuple(json.loads(row["payoffs"])), rounds)
+            text = row[ROW_AT["rounds"]]
+            rounds = decode_rounds(text) if evidence.known and text else None
+            seats, payoffs = json.loads(row[ROW_AT["seats"]]), json.loads(row[ROW_AT["payoffs"]])
+            evidence.add(row[ROW_AT["idx"]], tuple(seats), tuple(payoffs), rounds)
         evidence.advance()
         save()
         bar.update()

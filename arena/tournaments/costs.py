@@ -22,8 +22,10 @@ from typing import Any
 
 from arena.errors import ConfigError
 from arena.tournaments.config import TournamentConfig
-from arena.tournaments.records import MatchRecord, Row
+from arena.tournaments.records import ROW_AT, MatchRecord, Row
 from arena.tournaments.schedule import MatchTask
+
+_SEATS, _STATS, _WALL = ROW_AT["seats"], ROW_AT["agent_stats"], ROW_AT["wall_time"]
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class Meter:
 
     def add_rows(self, rows: Iterable[Row]) -> None:
         for row in rows:
-            self._add(json.loads(row["seats"]), json.loads(row["agent_stats"] or "[]"), row["wall_time"])
+            self._add(json.loads(row[_SEATS]), json.loads(row[_STATS] or "[]"), row[_WALL])
 
     def add_analysis(self, seconds: float, dollars: float, stats: Mapping[str, Any]) -> None:
         """What one agent's analysis on one env cost."""

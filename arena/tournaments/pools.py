@@ -35,7 +35,7 @@ import arena.tournaments.forkserver  # noqa: F401 - it sets the forkserver's pre
 from arena.errors import ArenaError
 from arena.isolation import isolated
 from arena.specs import AgentSpec
-from arena.tournaments.protocol import Beacon, ChunkReply, MatchSettings
+from arena.tournaments.protocol import Beacon, ChunkReply, MatchSettings, pack_chunk, unpack_chunk
 from arena.tournaments.records import Row
 from arena.tournaments.schedule import MatchTask
 
@@ -343,7 +343,7 @@ def _worker_main(
         if message is None:
             break
         seq, chunk = message
-        reply = runner.run_chunk(chunk, seq)
+        reply = runner.run_chunk(unpack_chunk(chunk), seq)
         try:
             conn.send(reply)
         except (BrokenPipeError, OSError):
@@ -418,7 +418,7 @@ class LocalPool(_Pool):
     def submit(self, worker: _Process, chunk: list[MatchTask], suspect: bool = False) -> None:
         self.seq += 1
         worker.sent.append(self.seq)
-        worker.post((self.seq, chunk))
+        worker.post((self.seq, pack_chunk(chunk)))
 
     def position(self, worker: _Process) -> tuple[int, int, float, bool] | None:
         if not worker.sent:

@@ -1,6 +1,6 @@
-"""What the coordinator and its workers exchange: how matches are played (`MatchSettings`), what a chunk gave
-back (`ChunkReply`), and where a worker is (`Beacon`). Light to import: the coordinator needs these, never the
-match loop or the envs' modules, which only workers load.
+"""What the coordinator and its workers exchange: how matches are played (`MatchSettings`), a chunk of matches on the
+wire (`pack_chunk`), what a chunk gave back (`ChunkReply`), and where a worker is (`Beacon`). Light to import: the
+coordinator needs these, never the match loop or the envs' modules, which only workers load.
 """
 
 from __future__ import annotations
@@ -86,3 +86,14 @@ class ChunkReply:
     stuck: bool = False
     failure: str | None = None
     tainted: MatchTask | None = None
+
+
+def pack_chunk(tasks: list[MatchTask]) -> list[tuple[Any, ...]]:
+    """A chunk as it crosses a pipe: plain tuples, which pickle in C (a named tuple pickles through Python code,
+    and the coordinator sends every match of a tournament)."""
+    return [tuple(task) for task in tasks]
+
+
+def unpack_chunk(values: list[tuple[Any, ...]]) -> list[MatchTask]:
+    """The tasks of a chunk that `pack_chunk` sent."""
+    return [MatchTask._make(value) for value in values]

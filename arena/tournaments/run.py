@@ -31,7 +31,7 @@ from arena.tournaments.records import AgentRecord, Row
 from arena.tournaments.schedule import MatchTask, Schedule
 from arena.tournaments.store import ResultsStore, RunLock
 
-SAVE_ROWS = 2048  # finished matches are written when this many wait ...
+SAVE_ROWS = 8192  # finished matches are written when this many wait ...
 SAVE_SECONDS = 0.5  # ... or when the oldest has waited this long (one transaction for many rows costs less)
 
 

@@ -15,7 +15,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from arena.errors import ConfigError
 from arena.registry import make_env
@@ -23,18 +23,17 @@ from arena.specs import EnvSpec
 from arena.tournaments.config import TournamentConfig
 
 
-@dataclass(frozen=True)
-class MatchTask:
-    """One match to play: `seats` are agent display names in the env's player order."""
+class MatchTask(NamedTuple):
+    """One match to play: `seats` are agent display names in the env's player order.
+
+    A named tuple: the coordinator makes one per match while its workers play (a third of a frozen dataclass's
+    cost), and a chunk of them pickles as their fields."""
 
     match_id: str
     env: EnvSpec
     seats: tuple[str, ...]
-    index: int
+    index: int  # type: ignore[assignment]  # the game number; it hides tuple.index, which no caller needs
     seed: int
-
-    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # pickled as its fields: chunks go to workers cheaply
-        return MatchTask, (self.match_id, self.env, self.seats, self.index, self.seed)
 
 
 def _digest(*parts: object) -> str:

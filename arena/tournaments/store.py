@@ -32,7 +32,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,13 +42,16 @@ from arena.tournaments.config import TournamentConfig, settings
 from arena.tournaments.records import (
     FULL_INFORMATION_TAG,
     MATCH_COLUMNS,
+    ROW_AT,
     ROW_COLUMNS,
+    ROW_FIELDS,
     TALLY_COLUMNS,
     AgentRecord,
     Analysis,
     MatchDecoder,
     MatchRecord,
     MatchTally,
+    Row,
     StoredTournament,
     agent_of,
     decode_rounds,
@@ -81,7 +84,8 @@ CREATE TABLE IF NOT EXISTS analyses (
 TABLES = ("tournaments", "agents", "matches", "analyses")
 RULE_DEFAULTS = {"teams": True}  # rules added later: what databases written before them were played with
 RESUME_RULES = tuple(f.name for f in settings("rule"))  # what a resumed tournament must keep
-_ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
+_TRANSCRIPT = ROW_AT["transcript"]
+_FIRST = operator.itemgetter(0)
 _INSERT_TRANSCRIPT = (
     "INSERT INTO transcripts (match_id, tournament, transcript) VALUES (?, ?, ?) ON CONFLICT (match_id) DO NOTHING"
 )
@@ -297,13 +301,16 @@ class ResultsStore:
     def transaction(self) -> _Transaction:
         return _Transaction(self.conn)
 
-    def add_matches(self, tournament: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    def add_matches(self, tournament: str, rows: Iterable[Row]) -> None:
         """Write finished matches (rows from `records.encode_match`) and their transcripts in one transaction;
         a stored id is kept."""
         extra = (tournament, time.time())
         rows = list(rows)
-        values = [_ROW_VALUES(row) + extra for row in rows]
-        transcripts = [(row["match_id"], tournament, row["transcript"]) for row in rows if row.get("transcript")]
+        if any(len(row) != len(ROW_FIELDS) for row in rows):
+            raise ValueError(f"a match row holds the {len(ROW_FIELDS)} values of records.ROW_FIELDS")
+        values = [row[:_TRANSCRIPT] + extra for row in rows]
+        values.sort(key=_FIRST)  # in the order of the id's index: its pages are visited once each, in turn
+        transcripts = [(row[0], tournament, row[_TRANSCRIPT]) for row in rows if row[_TRANSCRIPT]]
         with self.transaction():
             self.conn.executemany(_INSERT_MATCH, values)
             if transcripts:
