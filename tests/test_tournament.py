@@ -236,3 +236,21 @@ def test_team_seats_in_particle_worlds_and_duplicate_scoring(tmp_path):
     assert pairing["losses"] == 3  # the scripted predator-prey heuristic beats random play in both roles together
     with pytest.raises(ConfigError, match="different teams"):
         arena.run_tournament({**config, "teams": False, "games": 1}, db=str(tmp_path / "t.sqlite"))
+
+
+def test_a_run_leaves_the_collector_as_it_found_it(tmp_path):
+    """The match phase freezes what the process holds (its collections then skip it) and unfreezes it after; a
+    caller that froze objects itself keeps them frozen."""
+    import gc
+
+    config = {"name": "t", "envs": ["rps-v0"], "agents": ["random", "fixed"], "games": 2, "exploitability": "off"}
+    assert gc.get_freeze_count() == 0
+    arena.run_tournament(config, db=str(tmp_path / "a.sqlite"), backend="inprocess")
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        arena.run_tournament(config, db=str(tmp_path / "b.sqlite"), backend="inprocess")
+        assert gc.get_freeze_count() > frozen // 2  # still frozen (objects freed meanwhile leave the count)
+    finally:
+        gc.unfreeze()
