@@ -137,6 +137,7 @@ class _Driver:
     ) -> None:
         self.pool, self.on_rows, self.on_idle = pool, on_rows, on_idle
         self.source, self.remaining = tasks, count  # matches not handed out yet (`count` may be a floor)
+        self.drained = False  # the schedule has no match left to hand out
         self.pending: collections.deque[MatchTask] = collections.deque()  # matches handed back, played first
         self.in_flight: dict[int, collections.deque[list[MatchTask]]] = {}
         self.suspects: set[str] = set()
@@ -166,6 +167,7 @@ class _Driver:
             return [self.pending.popleft() for _ in range(min(size, len(self.pending)))]
         chunk = list(itertools.islice(self.source, size))
         self.remaining = max(self.remaining - len(chunk), 0)
+        self.drained = len(chunk) < size
         return chunk
 
     def feed(self, worker: Any) -> None:
@@ -207,6 +209,8 @@ class _Driver:
                         continue
                     self._deliver(chunk, reply)
                     self.feed(worker)
+                if replies and self.drained and self.on_idle:
+                    self.on_idle()  # nothing left to hand out: rows are written as they come, while the last play
                 if limit is not None:
                     for worker in list(workers):
                         overdue, where = self._overdue(worker, limit)
@@ -682,7 +686,8 @@ def run_matches(
     on_idle: Callable[[], None] | None = None,
 ) -> RunSummary:
     """Play `tasks` (about `count` of them, taken from the iterable as workers need them) on `pool`, calling
-    `on_rows` with each finished chunk's rows as it arrives and `on_idle` after half a second without any."""
+    `on_rows` with each finished chunk's rows as it arrives, and `on_idle` after half a second without any and
+    after every chunk once no match is left to hand out (the caller's moment to write what it holds)."""
     if count <= 0:
         return RunSummary()
     return _Driver(pool, iter(tasks), count, on_rows, on_idle).run()
