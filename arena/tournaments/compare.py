@@ -362,7 +362,7 @@ def _play(
     pool = make_pool(config.backend, config.workers, specs, MatchSettings.of(config), secrets, config.ray_address)
     with bar:
         try:
-            return run_matches(pool, tasks(), max(remaining, 1), on_rows, on_idle=save)
+            return run_matches(pool, tasks(), max(remaining, 1), on_rows, lambda _: save())
         finally:
             save()
 

@@ -133,9 +133,9 @@ class _Driver:
         tasks: Iterator[MatchTask],
         count: int,
         on_rows: Callable[[list[Row]], None],
-        on_idle: Callable[[], None] | None = None,
+        on_pause: Callable[[bool], None] | None = None,
     ) -> None:
-        self.pool, self.on_rows, self.on_idle = pool, on_rows, on_idle
+        self.pool, self.on_rows, self.on_pause = pool, on_rows, on_pause
         self.source, self.remaining = tasks, count  # matches not handed out yet (`count` may be a floor)
         self.drained = False  # the schedule has no match left to hand out
         self.pending: collections.deque[MatchTask] = collections.deque()  # matches handed back, played first
@@ -199,8 +199,8 @@ class _Driver:
                 replies = self.pool.wait(workers, timeout=0.1 if limit is not None else 0.5)
                 if replies:
                     idle_since = time.monotonic()
-                elif self.on_idle and time.monotonic() - idle_since >= 0.5:
-                    self.on_idle()
+                elif self.on_pause and time.monotonic() - idle_since >= 0.5:
+                    self.on_pause(True)
                     idle_since = time.monotonic()
                 for worker, reply in replies:
                     chunk = self.in_flight[id(worker)].popleft()
@@ -209,8 +209,8 @@ class _Driver:
                         continue
                     self._deliver(chunk, reply)
                     self.feed(worker)
-                if replies and self.drained and self.on_idle:
-                    self.on_idle()  # nothing left to hand out: rows are written as they come, while the last play
+                if replies and self.on_pause:  # those that replied have their next chunks: the caller may write
+                    self.on_pause(self.drained)  # now without holding up a worker (all it holds, once drained)
                 if limit is not None:
                     for worker in list(workers):
                         overdue, where = self._overdue(worker, limit)
@@ -683,11 +683,13 @@ def run_matches(
     tasks: Iterable[MatchTask],
     count: int,
     on_rows: Callable[[list[Row]], None],
-    on_idle: Callable[[], None] | None = None,
+    on_pause: Callable[[bool], None] | None = None,
 ) -> RunSummary:
     """Play `tasks` (about `count` of them, taken from the iterable as workers need them) on `pool`, calling
-    `on_rows` with each finished chunk's rows as it arrives, and `on_idle` after half a second without any and
-    after every chunk once no match is left to hand out (the caller's moment to write what it holds)."""
+    `on_rows` with each finished chunk's rows as it arrives (before the next chunk is handed out, so that a budget
+    it counts stops the hand-out in time) and `on_pause` when the caller may write what it holds without holding up
+    a worker: after the workers that replied have their next chunks (`on_pause(True)` once no match is left to
+    hand out: write it all) and after half a second without a reply (`True`)."""
     if count <= 0:
         return RunSummary()
-    return _Driver(pool, iter(tasks), count, on_rows, on_idle).run()
+    return _Driver(pool, iter(tasks), count, on_rows, on_pause).run()

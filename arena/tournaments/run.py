@@ -31,7 +31,7 @@ from arena.tournaments.records import AgentRecord, Row
 from arena.tournaments.schedule import MatchTask, Schedule
 from arena.tournaments.store import ResultsStore, RunLock
 
-SAVE_ROWS = 8192  # finished matches are written when this many wait ...
+SAVE_ROWS = 4096  # finished matches are written when this many wait ...
 SAVE_SECONDS = 0.5  # ... or when the oldest has waited this long (one transaction for many rows costs less)
 
 
@@ -178,7 +178,9 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
             if meter:
                 meter.add_rows(rows)
             bar.advance(len(rows))
-            if len(unsaved) >= SAVE_ROWS or time.monotonic() - waiting_since >= SAVE_SECONDS:
+
+        def on_pause(now: bool) -> None:  # the workers are fed: writing holds none of them up
+            if now or len(unsaved) >= SAVE_ROWS or time.monotonic() - waiting_since >= SAVE_SECONDS:
                 save()
 
         pool = (
@@ -189,7 +191,7 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         playing = time.perf_counter()
         with bar:
             try:
-                summary = run_matches(pool, todo, remaining, on_rows, on_idle=save) if pool and remaining else None
+                summary = run_matches(pool, todo, remaining, on_rows, on_pause) if pool and remaining else None
                 while pool and planner and not (meter and meter.spent()):  # stop = "ranked": rounds from the store
                     save()
                     spent = (lambda seats: bool(meter.pairing_spent(pairing_of(seats)))) if meter else None
@@ -197,7 +199,7 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
                     more = [t for t in more if meter.admit(t)] if meter else more
                     if not more:
                         break
-                    summary = merge(summary, run_matches(pool, iter(more), len(more), on_rows, on_idle=save))
+                    summary = merge(summary, run_matches(pool, iter(more), len(more), on_rows, on_pause))
                 stopped = (meter.spent() if meter else "") or (planner.stopped if planner else stopped)
                 stopped = "; ".join(filter(None, [stopped, meter.pairings_stopped() if meter else ""]))
             finally:  # Ctrl-C and engine errors keep every finished match
