@@ -128,7 +128,9 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
         _check_seats(config, schedule, seats)
         store.begin(config, agents, arena.__version__)
         recorded = store.recorded_ids(config.name)
-        todo: Iterator[MatchTask] = (t for t in schedule if t.match_id not in recorded)  # made as workers take them
+        todo: Iterator[MatchTask] = (  # made as workers take them (a fresh run filters nothing)
+            (t for t in schedule if t.match_id not in recorded) if recorded else iter(schedule)
+        )
         first = next(todo, None)
         if first is not None:
             todo = itertools.chain([first], todo)
@@ -150,13 +152,13 @@ def _run(config: TournamentConfig, progress: bool, analyse: bool) -> TournamentR
             else None
         )
         if meter:  # a spent pairing's matches are skipped; a spent tournament budget ends the hand-out
-            todo = (t for t in todo if meter.admit(t))
+            budget_spent = meter.spent
+            todo = itertools.takewhile(lambda _: not budget_spent(), (t for t in todo if meter.admit(t)))
         if config.max_games is not None:  # the budget: matches beyond it are not handed out
             budget = max(config.max_games - len(recorded), 0)
             todo, remaining = itertools.islice(todo, budget), min(remaining, budget)
             stopped = f"the budget of {config.max_games} games is spent" if len(schedule) > config.max_games else ""
         planner = RankedPlanner(config, schedule.seatings) if config.stop == "ranked" else None
-        todo = itertools.takewhile(lambda _: not (meter and meter.spent()), todo)
         secrets = [v for a in config.agents for v in secret_values(a.spec)]
         settings = MatchSettings.of(config)
         specs = {a.name: isolated(a.spec) if config.isolation == "process" else a.spec for a in config.agents}
