@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from arena.specs import EnvSpec
+from arena.tournaments.ratings import percentile_interval
 from arena.tournaments.statistics import Cell, Scored, payoff_cells
 
 LP_TOLERANCE = 1e-10  # the support programs' feasibility tolerance
@@ -243,7 +244,7 @@ def meta_game(
 def _percentiles(replicates: list[np.ndarray], point: np.ndarray) -> list[tuple[float, float]]:
     if not replicates:
         return [(float(v), float(v)) for v in point]
-    low, high = np.percentile(np.array(replicates), [2.5, 97.5], axis=0)
+    low, high = percentile_interval(np.array(replicates))
     return [(float(a), float(b)) for a, b in zip(low, high)]
 
 

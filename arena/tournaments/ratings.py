@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -292,7 +293,7 @@ def davidson(
         return DavidsonFit(_ratings(names, point, np.empty((0, n))), nu)
     strata = np.zeros(num_games, dtype=int) if strata is None else np.asarray(strata)
     rng = np.random.default_rng(seed)
-    members = [np.flatnonzero(strata == s) for s in np.unique(strata)]
+    members = [np.flatnonzero(strata == s) for s in sorted(set(strata.tolist()))]  # np.unique would import numpy.ma
     replicates = []
     for _ in range(num_bootstrap):
         drawn = np.zeros(num_games)
@@ -303,8 +304,42 @@ def davidson(
     return DavidsonFit(_ratings(names, point, np.array(replicates)), nu)
 
 
+def percentile_interval(replicates: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The 2.5th and 97.5th percentiles of bootstrap `replicates` along their first axis: the values
+    `np.percentile(replicates, [2.5, 97.5], axis=0)` gives (its linear method: sorted values interpolated at
+    (n - 1) q, in numpy's own two-sided form), without the import of numpy.ma that numpy's routine makes through
+    `np.unique` on its first call (7-14 ms of every command that reports a tournament)."""
+    values = np.sort(np.asarray(replicates, dtype=float), axis=0)
+    n = values.shape[0]
+    if not n:
+        raise ValueError("no replicates to take percentiles of")
+    virtual = (n - 1) * np.true_divide(np.array([2.5, 97.5]), 100)
+    below = np.floor(virtual)
+    above = below + 1
+    below[virtual >= n - 1] = above[virtual >= n - 1] = -1
+    gamma = (virtual - below).reshape((2,) + (1,) * (values.ndim - 1))
+    low, high = values[below.astype(np.intp)], values[above.astype(np.intp)]
+    step = high - low
+    result = np.add(low, step * gamma)
+    np.subtract(high, step * (1 - gamma), out=result, where=gamma >= 0.5)
+    np.copyto(result, values[-1], where=np.isnan(values[-1]))  # a replicate that is NaN makes its column NaN
+    return result[0], result[1]
+
+
+def median_along(replicates: Any) -> np.ndarray:
+    """The median of `replicates` along their first axis: the values `np.median(replicates, axis=0)` gives (the
+    mean of the middle one or two sorted values, by `np.mean` as numpy's own), without its import of numpy.ma."""
+    values = np.sort(np.asarray(replicates, dtype=float), axis=0)
+    n = values.shape[0]
+    if not n:
+        raise ValueError("no replicates to take the median of")
+    result = np.asarray(np.mean(values[(n - 1) // 2 : n // 2 + 1], axis=0))
+    np.copyto(result, values[-1], where=np.isnan(values[-1]))
+    return result
+
+
 def _ratings(names: list[str], point: np.ndarray, replicates: np.ndarray) -> list[Rating]:
-    lower, upper = np.percentile(replicates, [2.5, 97.5], axis=0) if len(replicates) else (point, point)
+    lower, upper = percentile_interval(replicates) if len(replicates) else (point, point)
     ranks = interval_ranks(lower, upper)
     return [Rating(name, float(point[i]), float(lower[i]), float(upper[i]), ranks[i]) for i, name in enumerate(names)]
 
@@ -375,4 +410,4 @@ def elo_ratings(
                 ratings[i] += delta
                 ratings[j] -= delta
     replicates = ratings.reshape(num_bootstrap, n)
-    return _ratings(names, np.median(replicates, axis=0), replicates)
+    return _ratings(names, median_along(replicates), replicates)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from arena.tournaments.ratings import percentile_interval
 from arena.tournaments.statistics import mean_interval
 
 
@@ -157,9 +158,9 @@ def regret_summary(curves: list[RegretCurves], num_bootstrap: int = 100, seed: i
             replicates.append(value)
         grown = growth_exponent(resampled)
         exponents.append(0.0 if grown is None else grown)  # a replicate that does not grow has no positive rate
-    slope_ci = tuple(float(x) for x in np.percentile(replicates, [2.5, 97.5])) if replicates else None
+    slope_ci = tuple(float(x) for x in percentile_interval(replicates)) if replicates else None
     exponent_ci = (
-        tuple(float(x) for x in np.percentile(exponents, [2.5, 97.5])) if exponents and exponent is not None else None
+        tuple(float(x) for x in percentile_interval(exponents)) if exponents and exponent is not None else None
     )
     final_external = [c[-1] / len(c) for c in external]
     final_dynamic = [d[-1] / len(d) for d in dynamic]

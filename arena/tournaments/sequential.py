@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from arena.errors import ParameterError
+from arena.tournaments.ratings import median_along
 
 PAIR_SCORES = np.array([0.0, 0.25, 0.5, 0.75, 1.0])  # A's score per game in each pentanomial class
 EMPTY_CLASS = 1e-3  # the frequency an empty class is given
@@ -393,7 +394,7 @@ def simulate_errors(
         int((result == -1).sum()),
         int((result == 0).sum()),
         float(decided.mean()) if len(decided) else math.nan,
-        float(np.median(decided)) if len(decided) else math.nan,
+        float(median_along(decided)) if len(decided) else math.nan,
     )
 
 
