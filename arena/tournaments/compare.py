@@ -52,6 +52,7 @@ from arena.tournaments.store import ResultsStore, RunLock
 SPRT_GAMES = 20_000  # the default budget of a sequential test
 FIXED_GAMES = 200  # the default size of a fixed-N comparison
 EXACT = "exact_compare"  # the analysis kind that holds an exact answer
+_INDEX, _SEATS, _PAYOFFS, _ROUNDS = (ROW_AT[name] for name in ("idx", "seats", "payoffs", "rounds"))
 
 
 @dataclass
@@ -348,10 +349,9 @@ def _play(
         unsaved.extend(rows)
         meter.add_rows(rows)
         for row in rows:
-            text = row[ROW_AT["rounds"]]
+            text = row[_ROUNDS]
             rounds = decode_rounds(text) if evidence.known and text else None
-            seats, payoffs = json.loads(row[ROW_AT["seats"]]), json.loads(row[ROW_AT["payoffs"]])
-            evidence.add(row[ROW_AT["idx"]], tuple(seats), tuple(payoffs), rounds)
+            evidence.add(row[_INDEX], tuple(json.loads(row[_SEATS])), tuple(json.loads(row[_PAYOFFS])), rounds)
         evidence.advance()
         save()
         bar.update()

@@ -309,31 +309,39 @@ def percentile_interval(replicates: Any) -> tuple[np.ndarray, np.ndarray]:
     `np.percentile(replicates, [2.5, 97.5], axis=0)` gives (its linear method: sorted values interpolated at
     (n - 1) q, in numpy's own two-sided form), without the import of numpy.ma that numpy's routine makes through
     `np.unique` on its first call (7-14 ms of every command that reports a tournament)."""
-    values = np.sort(np.asarray(replicates, dtype=float), axis=0)
+    values = _sorted_replicates(replicates)
     n = values.shape[0]
-    if not n:
-        raise ValueError("no replicates to take percentiles of")
     virtual = (n - 1) * np.true_divide(np.array([2.5, 97.5]), 100)
     below = np.floor(virtual)
     above = below + 1
-    below[virtual >= n - 1] = above[virtual >= n - 1] = -1
+    last = virtual >= n - 1
+    below[last] = above[last] = -1
     gamma = (virtual - below).reshape((2,) + (1,) * (values.ndim - 1))
     low, high = values[below.astype(np.intp)], values[above.astype(np.intp)]
     step = high - low
     result = np.add(low, step * gamma)
     np.subtract(high, step * (1 - gamma), out=result, where=gamma >= 0.5)
-    np.copyto(result, values[-1], where=np.isnan(values[-1]))  # a replicate that is NaN makes its column NaN
-    return result[0], result[1]
+    low, high = _nan_columns(result, values)
+    return low, high
 
 
 def median_along(replicates: Any) -> np.ndarray:
     """The median of `replicates` along their first axis: the values `np.median(replicates, axis=0)` gives (the
     mean of the middle one or two sorted values, by `np.mean` as numpy's own), without its import of numpy.ma."""
-    values = np.sort(np.asarray(replicates, dtype=float), axis=0)
+    values = _sorted_replicates(replicates)
     n = values.shape[0]
-    if not n:
-        raise ValueError("no replicates to take the median of")
-    result = np.asarray(np.mean(values[(n - 1) // 2 : n // 2 + 1], axis=0))
+    return _nan_columns(np.asarray(np.mean(values[(n - 1) // 2 : n // 2 + 1], axis=0)), values)
+
+
+def _sorted_replicates(replicates: Any) -> np.ndarray:
+    values = np.sort(np.asarray(replicates, dtype=float), axis=0)  # a NaN sorts last, as in numpy's partition
+    if not values.shape[0]:
+        raise ValueError("no bootstrap replicates")
+    return values
+
+
+def _nan_columns(result: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`result` with NaN where a column of the sorted `values` holds one, as numpy's percentile and median give."""
     np.copyto(result, values[-1], where=np.isnan(values[-1]))
     return result
 

@@ -27,7 +27,7 @@ class MatchTask(NamedTuple):
     """One match to play: `seats` are agent display names in the env's player order.
 
     A named tuple: the coordinator makes one per match while its workers play (a third of a frozen dataclass's
-    cost), and a chunk of them pickles as their fields."""
+    cost); a chunk of them crosses the pipe as plain tuples (`protocol.pack_chunk`)."""
 
     match_id: str
     env: EnvSpec
