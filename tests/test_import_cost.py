@@ -168,3 +168,22 @@ def test_a_tournament_with_workers_imports_no_env_module_in_its_coordinator(tmp_
     modules = set(done.stderr.split())
     assert "arena.tournaments.run" in modules and '"played": 2' in done.stdout
     assert not modules & {*HEAVY, "pyspiel", "pettingzoo", "gymnasium", "arena.match", "arena.envs.openspiel"}
+
+
+def test_openspiels_version_is_read_without_importlib_metadata() -> None:
+    """The compiled games' cache key and the metrics' versions take OpenSpiel's version from pyspiel where it is
+    loaded: importlib.metadata costs 10-20 ms to import and 2-6 ms a lookup, in every probe and worker."""
+    import importlib.metadata
+
+    from arena.games.tree import _stored_identity
+    from arena.tournaments.metrics import versions
+
+    installed = importlib.metadata.version("open_spiel")
+    assert _stored_identity("kuhn_poker")["openspiel"] == installed
+    assert versions()["open_spiel"] == installed
+    code = (
+        "import sys; from arena.games.tree import _stored_identity; from arena.tournaments.metrics import versions;"
+        "_stored_identity('kuhn_poker'); versions(); print('importlib.metadata' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["False"]

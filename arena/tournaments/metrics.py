@@ -16,7 +16,7 @@ same. No ranking is fitted over agents whose comparison graph is not connected.
 
 from __future__ import annotations
 
-import importlib.metadata
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import fields
@@ -102,7 +102,13 @@ def plain(record: Any) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str | None]:
-    """The versions of arena and OpenSpiel that computed these metrics."""
+    """The versions of arena and OpenSpiel that computed these metrics: OpenSpiel's own where this process has
+    loaded it, else its distribution's (importlib.metadata, 10-20 ms to import, is left to that case)."""
+    pyspiel = sys.modules.get("pyspiel")
+    if pyspiel is not None:
+        return {"arena": arena.__version__, "open_spiel": pyspiel.__version__}
+    import importlib.metadata
+
     try:
         openspiel: str | None = importlib.metadata.version("open_spiel")
     except importlib.metadata.PackageNotFoundError:
