@@ -172,7 +172,7 @@ def test_a_tournament_with_workers_imports_no_env_module_in_its_coordinator(tmp_
 
 def test_openspiels_version_is_read_without_importlib_metadata() -> None:
     """The compiled games' cache key and the metrics' versions take OpenSpiel's version from pyspiel where it is
-    loaded: importlib.metadata costs 10-20 ms to import and 2-6 ms a lookup, in every probe and worker."""
+    loaded: importlib.metadata costs 10-20 ms to import and 2-6 ms a lookup, in the coordinator and every probe."""
     import importlib.metadata
 
     from arena.games.tree import _stored_identity

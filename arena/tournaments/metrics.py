@@ -105,15 +105,17 @@ def versions() -> dict[str, str | None]:
     """The versions of arena and OpenSpiel that computed these metrics: OpenSpiel's own where this process has
     loaded it, else its distribution's (importlib.metadata, 10-20 ms to import, is left to that case)."""
     pyspiel = sys.modules.get("pyspiel")
-    if pyspiel is not None:
-        return {"arena": arena.__version__, "open_spiel": pyspiel.__version__}
+    openspiel: str | None = pyspiel.__version__ if pyspiel is not None else _installed_version("open_spiel")
+    return {"arena": arena.__version__, "open_spiel": openspiel}
+
+
+def _installed_version(distribution: str) -> str | None:
     import importlib.metadata
 
     try:
-        openspiel: str | None = importlib.metadata.version("open_spiel")
+        return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
-        openspiel = None
-    return {"arena": arena.__version__, "open_spiel": openspiel}
+        return None
 
 
 def env_scoring(scoring: str, outcomes: Outcomes, all_orders: bool) -> str:
