@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import importlib
 import os
 import sys
 import threading
 import types
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from arena.console import make_console, print_json, writable_file
 from arena.errors import ArenaError, ParameterError
 
-# Verbs implemented next to the code they drive; each module has `add_parser(subparsers)`.
+# Verbs implemented next to the code they drive; each module has `COMMANDS` and `add_parser(subparsers)`, and may
+# have `prepare(verb, words)` (see `_prepared`).
 COMMAND_MODULES = [
     "arena.games.cli",  # solve
     "arena.exploit.cli",  # exploitability
@@ -178,6 +180,27 @@ def _show_stored_transcript(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_modules() -> Iterator[types.ModuleType]:
+    """The verb modules of this build, imported."""
+    for module_name in COMMAND_MODULES:
+        try:
+            yield importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # that part of arena is not installed in this build
+            raise
+
+
+def _prepared(verb: str, words: list[str]) -> contextlib.AbstractContextManager[object]:
+    """The verb module's `prepare(verb, words)`, where it has one: a context around the whole command, its parser
+    included, for work the verb starts before its arguments are parsed."""
+    for module in _command_modules():
+        if verb in module.COMMANDS:
+            prepare = getattr(module, "prepare", None)
+            return prepare(verb, words) if prepare else contextlib.nullcontext()
+    return contextlib.nullcontext()
+
+
 def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     """The `arena` parser. Given the `verb` on the command line, only that command's options are built (the
     tournament's come from the config schema, training's from the learners); the others are named with their help
@@ -216,13 +239,7 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_replay)
 
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # that part of arena is not installed in this build
-            raise
+    for module in _command_modules():
         if verb is None or verb in module.COMMANDS:
             module.add_parser(sub)
         else:
@@ -255,8 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         words = list(sys.argv[1:] if argv is None else argv)
         verb = next((word for word in words if not word.startswith("-")), "")  # no option of `arena` takes a value
-        args = build_parser(verb).parse_args(words)
-        return int(args.handler(args) or 0)
+        with _prepared(verb, words):
+            args = build_parser(verb).parse_args(words)
+            return int(args.handler(args) or 0)
     except ArenaError as exc:
         print(f"arena: {exc}", file=sys.stderr)
         return 2
