@@ -124,3 +124,29 @@ def test_a_bad_tournament_command_leaves_no_early_server(tmp_path: Path, argv: l
         f"print(pid is not None, forkserver._early is None, {EXITED})\n"
     )
     assert run(tmp_path, script) == "True True True"
+
+
+FORKED = """
+import multiprocessing, os, threading, time
+from arena.tournaments import forkserver
+
+if __name__ == "__main__":
+    if os.environ.get("ARENA_TEST_THREAD"):
+        threading.Thread(target=time.sleep, args=(10,), daemon=True).start()
+    print("written before the server started")  # held in the buffer: stdout is a pipe
+    forkserver.start_early()
+    forkserver.start(workers=False)
+    process = multiprocessing.get_context("forkserver").Process(target=os.getpid)
+    process.start()  # a child flushes its copy of the buffer as it ends
+    process.join()
+    print("forkserver import main" in open(f"/proc/{forkserver._server_pid()}/cmdline").read())
+    forkserver.stop_early()
+"""
+
+
+@pytest.mark.parametrize("thread, spawned", [("", False), ("1", True)], ids=["one thread", "two threads"])
+def test_an_early_server_is_a_fork_of_a_command_with_one_thread(tmp_path: Path, thread: str, spawned: bool) -> None:
+    """A command running one thread forks its server (no new interpreter to start); one with another thread, which
+    could hold a lock as it forks, starts a new interpreter. What it wrote before is written once."""
+    out = run(tmp_path, FORKED, ARENA_TEST_THREAD=thread, PYTHONUNBUFFERED="")
+    assert out.splitlines() == ["written before the server started", str(spawned)]
