@@ -150,3 +150,21 @@ def test_an_early_server_is_a_fork_of_a_command_with_one_thread(tmp_path: Path, 
     could hold a lock as it forks, starts a new interpreter. What it wrote before is written once."""
     out = run(tmp_path, FORKED, ARENA_TEST_THREAD=thread, PYTHONUNBUFFERED="")
     assert out.splitlines() == ["written before the server started", str(spawned)]
+
+
+def test_a_forked_server_that_fails_says_why(tmp_path: Path) -> None:
+    """An error in the forked server's preload (not an ImportError, which the preload skips) is printed on stderr as
+    a spawned server would print it, and the server ends."""
+    (tmp_path / "broken_module.py").write_text("raise RuntimeError('this module cannot be imported')\n")
+    script = (
+        "import os, sys, time\nsys.path.insert(0, os.path.dirname(__file__))\n"
+        "from arena.tournaments import forkserver\nforkserver.COMMAND.append('broken_module')\n"
+        "forkserver.start_early()\npid = forkserver._server_pid()\n"
+        f"deadline = time.monotonic() + 30\nwhile not {EXITED} and time.monotonic() < deadline:\n    time.sleep(0.05)\n"
+        f"print({EXITED})\n"
+    )
+    path = tmp_path / "script.py"
+    path.write_text(script)
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "True"
+    assert "RuntimeError: this module cannot be imported" in done.stderr

@@ -162,6 +162,9 @@ def _fork_server(preload: list[str], early: _Early) -> None:
                 multiprocessing.forkserver.main(listener.fileno(), alive_r, preload)
             except SystemExit:  # how main ends, once every process that could ask for a child has ended
                 code = 0
+            except Exception:  # said as a spawned server would say it
+                sys.excepthook(*sys.exc_info())
+                sys.stderr.flush()
             finally:
                 os._exit(code)
         os.close(alive_r)
