@@ -282,3 +282,50 @@ def test_a_record_survives_its_row_and_the_store_field_for_field(tmp_path):
         assert store.transcript("m1") == [{"reply": "rock", "step": 0}]
     assert stored.recorded is not None
     assert dataclasses.replace(stored, recorded=None, transcript=record.transcript) == record
+
+
+def test_a_match_without_incidents_is_stored_as_every_other_match(tmp_path):
+    """Rows with no culprit, message, stuck agent or rounds and one count list are written by a shorter statement:
+    each stored value and its SQLite type equal those of the full statement, and a row that differs from such a
+    row in any one field takes the full statement."""
+    from arena.tournaments.store import _INSERT_MATCH, ROW_COLUMNS
+
+    rows = [
+        _row("plain"),
+        _row(
+            "plain-3",
+            seats='["a", "b", "c"]',
+            illegal_moves="[0, 0, 0]",
+            timeouts="[0, 0, 0]",
+            errors="[0, 0, 0]",
+            random_fallbacks="[0, 0, 0]",
+            agent_stats="[{}, {}, {}]",
+        ),
+        _row("same-counts", illegal_moves="[1, 1]", timeouts="[1, 1]", errors="[1, 1]", random_fallbacks="[1, 1]"),
+        _row("bool-stuck", stuck=False),
+        _row("stats", agent_stats='[{"prompt_tokens": 3}, {}]'),
+        _row("culprit", culprit=0),
+        _row("message", message="why"),
+        _row("no-message", message=None),
+        _row("illegal", illegal_moves="[1, 0]"),
+        _row("timeouts", timeouts="[0, 1]"),
+        _row("errors", errors="[2, 0]"),
+        _row("fallbacks", random_fallbacks="[0, 3]"),
+        _row("stuck", stuck=1),
+        _row("rounds", rounds=b"packed"),
+        _row("transcript", transcript="[]"),
+    ]
+    columns = [c for c in MATCH_COLUMNS if c != "recorded"]
+    query = f"SELECT {', '.join(f'{c}, typeof({c})' for c in columns)} FROM matches ORDER BY match_id"
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        store.begin(CONFIG, AGENTS, "0.1.0")
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)  # once per row an executemany runs
+        store.add_matches("t", rows)
+        store.conn.set_trace_callback(None)
+        stored = store.conn.execute(query).fetchall()
+    assert sum("recorded, culprit" in s for s in statements) == 6  # plain to stats, and transcript (its own table)
+    with ResultsStore(tmp_path / "reference.sqlite") as reference:
+        reference.conn.executemany(_INSERT_MATCH, [row[: len(ROW_COLUMNS)] + ("t", 0.0) for row in rows])
+        expected = reference.conn.execute(query).fetchall()
+    assert len(stored) == len(rows) and stored == expected

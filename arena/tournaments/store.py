@@ -93,6 +93,21 @@ _INSERT_MATCH = (
     f"INSERT INTO matches ({', '.join(ROW_COLUMNS)}, tournament, recorded) "
     f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) ON CONFLICT (match_id) DO NOTHING"
 )
+# Most matches end without an incident: no culprit, message, stuck agent or rounds, and one per-seat count list (all
+# zeros) for illegal moves, timeouts, errors and fallbacks. Such a row binds 14 values, the constants written in the
+# statement and the count list bound once for its four columns: the same stored values for 1.5 us less per row,
+# the largest share of the coordinator's work while its workers play (binding None costs more than any other value)
+_PLAIN_BOUND = ("culprit", "message", "timeouts", "errors", "random_fallbacks", "stuck", "rounds")
+_PLAIN_TAIL = operator.itemgetter(*(ROW_AT[name] for name in _PLAIN_BOUND))
+_PLAIN_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in _PLAIN_BOUND)
+_PLAIN_VALUES = operator.itemgetter(*(ROW_AT[name] for name in _PLAIN_COLUMNS))
+_COUNTS = ROW_AT["illegal_moves"]
+_INSERT_PLAIN = (
+    f"INSERT INTO matches ({', '.join(_PLAIN_COLUMNS)}, tournament, recorded, {', '.join(_PLAIN_BOUND)}) "
+    f"VALUES ({', '.join('?' * (len(_PLAIN_COLUMNS) + 2))}, NULL, '', "
+    f"?{_PLAIN_COLUMNS.index('illegal_moves') + 1}, ?{_PLAIN_COLUMNS.index('illegal_moves') + 1}, "
+    f"?{_PLAIN_COLUMNS.index('illegal_moves') + 1}, 0, NULL) ON CONFLICT (match_id) DO NOTHING"
+)
 _JSON_COLUMNS = {
     "tournaments": ("config",),
     "matches": (
@@ -308,10 +323,18 @@ class ResultsStore:
         rows = list(rows)
         if any(len(row) != len(ROW_FIELDS) for row in rows):
             raise ValueError(f"a match row holds the {len(ROW_FIELDS)} values of records.ROW_FIELDS")
-        values = [row[:_TRANSCRIPT] + extra for row in rows]
-        values.sort(key=_FIRST)  # in the order of the id's index: its pages are visited once each, in turn
+        plain, values = [], []
+        for row in rows:
+            counts = row[_COUNTS]
+            if _PLAIN_TAIL(row) == (None, "", counts, counts, counts, 0, None):
+                plain.append(_PLAIN_VALUES(row) + extra)
+            else:
+                values.append(row[:_TRANSCRIPT] + extra)
+        plain.sort(key=_FIRST)  # in the order of the id's index: its pages are visited once each, in turn
+        values.sort(key=_FIRST)
         transcripts = [(row[0], tournament, row[_TRANSCRIPT]) for row in rows if row[_TRANSCRIPT]]
         with self.transaction():
+            self.conn.executemany(_INSERT_PLAIN, plain)
             self.conn.executemany(_INSERT_MATCH, values)
             if transcripts:
                 self.conn.executemany(_INSERT_TRANSCRIPT, transcripts)
