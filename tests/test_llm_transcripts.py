@@ -196,7 +196,7 @@ def test_a_version_1_database_gains_the_transcripts_table_when_opened_for_writin
         assert store.version == 1 and store.transcript("any") == [] and store.transcribed_ids("t") == set()
         store.check()
     with ResultsStore(db) as store:
-        assert store.version == SCHEMA_VERSION == 4
+        assert store.version == SCHEMA_VERSION == 5
         assert store.conn.execute("SELECT count(*) FROM transcripts").fetchone() == (0,)
 
 

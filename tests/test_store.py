@@ -168,7 +168,7 @@ def test_repeated_game_rounds_are_stored_compressed_and_older_text_rounds_still_
         conn.execute("PRAGMA user_version = 3")
     assert regret() == expected  # read-only: the rounds as they are
     with ResultsStore(db) as store:
-        assert store.version == SCHEMA_VERSION == 4
+        assert store.version == SCHEMA_VERSION == 5
     with sqlite3.connect(db) as conn:  # repacked, and back to version 2: JSON text
         assert all(b"\n" in zlib.decompress(r[1:]) for (r,) in conn.execute("SELECT rounds FROM matches"))
         for match_id, rounds in conn.execute("SELECT match_id, rounds FROM matches").fetchall():
@@ -329,3 +329,50 @@ def test_a_match_without_incidents_is_stored_as_every_other_match(tmp_path):
         reference.conn.executemany(_INSERT_MATCH, [row[: len(ROW_COLUMNS)] + ("t", 0.0) for row in rows])
         expected = reference.conn.execute(query).fetchall()
     assert len(stored) == len(rows) and stored == expected
+
+
+_V4_MATCHES = """CREATE TABLE matches (
+    match_id TEXT PRIMARY KEY, tournament TEXT NOT NULL, env TEXT NOT NULL, seats TEXT NOT NULL, idx INTEGER,
+    seed INTEGER, payoffs TEXT NOT NULL, outcomes TEXT, termination TEXT, culprit INTEGER, message TEXT,
+    length INTEGER, illegal_moves TEXT, timeouts TEXT, errors TEXT, random_fallbacks TEXT, wall_time REAL,
+    agent_stats TEXT, stuck INTEGER, rounds TEXT, recorded REAL)"""
+
+
+def _as_version_4(path, unnumbered=()):
+    """Give the matches table of `path` the form schema version 4 wrote: keyed by id, indexed by (tournament, env)."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE matches RENAME TO v5")
+        conn.execute(_V4_MATCHES)
+        conn.execute(f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) SELECT {', '.join(MATCH_COLUMNS)} FROM v5")
+        conn.execute("DROP TABLE v5")
+        conn.execute("CREATE INDEX matches_by_tournament ON matches (tournament, env)")
+        conn.executemany("UPDATE matches SET idx = NULL WHERE match_id = ?", [(m,) for m in unnumbered])
+        conn.execute("PRAGMA user_version = 4")
+
+
+def test_a_version_4_database_is_keyed_by_game_with_every_match_kept(tmp_path):
+    """Version 5 keys matches by (tournament, game number, id): an older database is rebuilt on its first write,
+    value for value; a stored id is still kept; a match without a game number cannot be keyed and the upgrade is
+    refused in one line, the database left as it was."""
+    path = tmp_path / "s.sqlite"
+    query = f"SELECT {', '.join(MATCH_COLUMNS)} FROM matches ORDER BY match_id"
+    with ResultsStore(path) as store:
+        store.begin(CONFIG, AGENTS, "0.1.0")
+        store.add_matches("t", [_row("m1", idx=1), _row("m2", idx=0, culprit=1), _row("m3", idx=1)])
+        stored = store.conn.execute(query).fetchall()
+    _as_version_4(path)
+    with ResultsStore(path, readonly=True) as reader:  # read as it is
+        assert reader.version == 4 and reader.recorded_ids("t") == {"m1", "m2", "m3"}
+    with ResultsStore(path) as store:
+        assert store.version == 5
+        assert store.conn.execute(query).fetchall() == stored
+        indexes = {r[1]: (r[2], r[3]) for r in store.conn.execute("PRAGMA index_list(matches)")}
+        assert indexes == {"matches_by_game": (1, "c"), "matches_of_tournament": (0, "c")}  # no id key
+        store.add_matches("t", [_row("m1", idx=1, payoffs="[0.0, 0.0]"), _row("m4", idx=2)])
+        assert store.count("t") == 4 and store.conn.execute(query).fetchall()[0] == stored[0]
+    _as_version_4(path, unnumbered=["m2"])
+    with pytest.raises(ConfigError, match=r"cannot upgrade .*: 1 match\(es\) have no game number"):
+        ResultsStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert conn.execute("SELECT count(*) FROM matches").fetchone()[0] == 4
