@@ -290,18 +290,11 @@ def test_a_match_without_incidents_is_stored_as_every_other_match(tmp_path):
     row in any one field takes the full statement."""
     from arena.tournaments.store import _INSERT_MATCH, ROW_COLUMNS
 
+    counts = ("illegal_moves", "timeouts", "errors", "random_fallbacks")
     rows = [
         _row("plain"),
-        _row(
-            "plain-3",
-            seats='["a", "b", "c"]',
-            illegal_moves="[0, 0, 0]",
-            timeouts="[0, 0, 0]",
-            errors="[0, 0, 0]",
-            random_fallbacks="[0, 0, 0]",
-            agent_stats="[{}, {}, {}]",
-        ),
-        _row("same-counts", illegal_moves="[1, 1]", timeouts="[1, 1]", errors="[1, 1]", random_fallbacks="[1, 1]"),
+        _row("plain-3", seats='["a", "b", "c"]', agent_stats="[{}, {}, {}]", **dict.fromkeys(counts, "[0, 0, 0]")),
+        _row("same-counts", **dict.fromkeys(counts, "[1, 1]")),
         _row("bool-stuck", stuck=False),
         _row("stats", agent_stats='[{"prompt_tokens": 3}, {}]'),
         _row("culprit", culprit=0),
