@@ -6,7 +6,8 @@ with legal moves, names and a text description for every player at every step), 
 illegal-move checks, the agents, the result row and its SQLite transaction. The peer is the fastest honest loop
 over the same game: `pyspiel` states, chance sampled and uniform random moves, returns read, nothing stored.
 Both run in this process on one core; the engine then runs on 1..N worker processes to show its scaling, each
-compared with the bare loop running in as many processes at once (busy cores are slower than one alone).
+compared with the bare loop running in as many processes at once (busy cores are slower than one alone); beside
+the engine's speed-up stands the bare loop's own on as many cores, the most the host gives that many processes.
 The solver rows compare the engine (one process) with a plain loop that samples the same tabular policies.
 
 The solver rows are paired rounds, each the plain loop then the engine on the same number of matches, and their
@@ -192,7 +193,7 @@ def main() -> None:
         print(
             f"arena engine, local, {k:2d} workers:     {local:9.0f} matches/s   per core {local / k:7.0f} "
             f"({local / k / peer:.2f} of bare on {k} busy cores: {peer:.0f}/s)   "
-            f"speed-up {local / rate['local-1']:.2f}"
+            f"speed-up {local / rate['local-1']:.2f} (the bare loop's on {k} cores: {k * peer / bare:.2f})"
         )
     print(
         f"{SOLVED} vs random, engine in-process (1 core) against a plain loop, "
