@@ -98,24 +98,29 @@ _TRANSCRIPT = ROW_AT["transcript"]
 _INSERT_TRANSCRIPT = (
     "INSERT INTO transcripts (match_id, tournament, transcript) VALUES (?, ?, ?) ON CONFLICT (match_id) DO NOTHING"
 )
+_KEEP_STORED = "ON CONFLICT (tournament, idx, match_id) DO NOTHING"
 _INSERT_MATCH = (
     f"INSERT INTO matches ({', '.join(ROW_COLUMNS)}, tournament, recorded) "
-    f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) ON CONFLICT (tournament, idx, match_id) DO NOTHING"
+    f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))}) {_KEEP_STORED}"
 )
 # Most matches end without an incident: no culprit, message, stuck agent or rounds, and one per-seat count list (all
 # zeros) for illegal moves, timeouts, errors and fallbacks. Such a row binds 14 values, the constants written in the
 # statement and the count list bound once for its four columns: the same stored values for 1.5 us less per row,
 # the largest share of the coordinator's work while its workers play (binding None costs more than any other value)
-_PLAIN_BOUND = ("culprit", "message", "timeouts", "errors", "random_fallbacks", "stuck", "rounds")
-_PLAIN_TAIL = operator.itemgetter(*(ROW_AT[name] for name in _PLAIN_BOUND))
-_PLAIN_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in _PLAIN_BOUND)
+_PLAIN_CONSTANTS = {"culprit": None, "message": "", "stuck": 0, "rounds": None}
+_PLAIN_COUNTS = ("timeouts", "errors", "random_fallbacks")  # equal to illegal_moves
+_PLAIN_HEAD = tuple(_PLAIN_CONSTANTS.values())
+_PLAIN_TAIL = operator.itemgetter(*(ROW_AT[name] for name in (*_PLAIN_CONSTANTS, *_PLAIN_COUNTS)))
+_PLAIN_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in _PLAIN_CONSTANTS and c not in _PLAIN_COUNTS)
 _PLAIN_VALUES = operator.itemgetter(*(ROW_AT[name] for name in _PLAIN_COLUMNS))
 _COUNTS = ROW_AT["illegal_moves"]
+_COUNTS_BOUND = f"?{_PLAIN_COLUMNS.index('illegal_moves') + 1}"  # the count list's parameter, used for all three
 _INSERT_PLAIN = (
-    f"INSERT INTO matches ({', '.join(_PLAIN_COLUMNS)}, tournament, recorded, {', '.join(_PLAIN_BOUND)}) "
-    f"VALUES ({', '.join('?' * (len(_PLAIN_COLUMNS) + 2))}, NULL, '', "
-    f"?{_PLAIN_COLUMNS.index('illegal_moves') + 1}, ?{_PLAIN_COLUMNS.index('illegal_moves') + 1}, "
-    f"?{_PLAIN_COLUMNS.index('illegal_moves') + 1}, 0, NULL) ON CONFLICT (tournament, idx, match_id) DO NOTHING"
+    f"INSERT INTO matches ({', '.join(_PLAIN_COLUMNS)}, tournament, recorded, "
+    f"{', '.join((*_PLAIN_CONSTANTS, *_PLAIN_COUNTS))}) "
+    f"VALUES ({', '.join('?' * (len(_PLAIN_COLUMNS) + 2))}, "
+    f"{', '.join('NULL' if v is None else repr(v) for v in _PLAIN_HEAD)}, "
+    f"{', '.join([_COUNTS_BOUND] * len(_PLAIN_COUNTS))}) {_KEEP_STORED}"
 )
 _JSON_COLUMNS = {
     "tournaments": ("config",),
@@ -338,7 +343,7 @@ class ResultsStore:
         plain, values = [], []
         for row in rows:
             counts = row[_COUNTS]
-            if _PLAIN_TAIL(row) == (None, "", counts, counts, counts, 0, None):
+            if _PLAIN_TAIL(row) == (*_PLAIN_HEAD, counts, counts, counts):
                 plain.append(_PLAIN_VALUES(row) + extra)
             else:
                 values.append(row[:_TRANSCRIPT] + extra)
