@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -40,18 +40,12 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
 
 
-def _digests(*parts: object) -> Callable[[int], str]:
-    """`number -> _digest(*parts, number)`, hashing the common prefix of `parts` once: a schedule makes millions of
-    ids that differ only in their last number, and the coordinator makes them while its workers play."""
+def _prefix(*parts: object) -> Any:
+    """The hash of `_digest(*parts, number)`'s text up to its last number: a schedule makes millions of ids that
+    differ only in their game number, and the coordinator makes them while its workers play, so each pairing's
+    prefix is hashed once and copied per game (`_digest(*parts, n)` is its copy updated with `b"%d]" % n`)."""
     text = json.dumps([*parts, 0], separators=(",", ":"))
-    prefix = hashlib.sha256(text[:-2].encode())  # the JSON list up to its last item, "0]"
-
-    def digest(number: int) -> str:
-        hasher = prefix.copy()
-        hasher.update(b"%d]" % number)
-        return hasher.hexdigest()
-
-    return digest
+    return hashlib.sha256(text[:-2].encode())  # the JSON list up to its last item, "0]"
 
 
 _ID_DIGITS = 24  # a match id: the first 24 hex digits of its digest (96 bits)
@@ -141,20 +135,25 @@ class Schedule:
     def __iter__(self) -> Iterator[MatchTask]:
         """Game 0 of every pairing and env, then game 1, ...: partial runs stay balanced across pairings."""
         config = self.config
-        envs = [  # match_seed and match_id, their prefixes hashed once
+        envs = [  # match_seed's and match_id's prefixes
             (
                 env,
-                _digests("seed", config.seed, env.text),
-                [(s, _digests("match", config.name, env.text, list(s))) for s in seatings],
+                _prefix("seed", config.seed, env.text),
+                [(s, _prefix("match", config.name, env.text, list(s))) for s in seatings],
             )
             for env, seatings in self.seatings.items()
         ]
         new = tuple.__new__  # a MatchTask made in C: its class's __new__ is a Python function (0.3 us a match)
         for index in range(config.games):
-            for env, seed_of, ids in envs:
-                seed = int(seed_of(index)[:_SEED_DIGITS], 16)
-                for seats, id_of in ids:
-                    yield new(MatchTask, (id_of(index)[:_ID_DIGITS], env, seats, index, seed))
+            tail = b"%d]" % index  # the text's last number, the same for every pairing of this game
+            for env, seed_prefix, ids in envs:
+                hasher = seed_prefix.copy()
+                hasher.update(tail)
+                seed = int(hasher.hexdigest()[:_SEED_DIGITS], 16)
+                for seats, id_prefix in ids:
+                    hasher = id_prefix.copy()
+                    hasher.update(tail)
+                    yield new(MatchTask, (hasher.hexdigest()[:_ID_DIGITS], env, seats, index, seed))
 
     def unseated(self) -> list[EnvSpec]:
         """Envs that get no match: they have more seats than the agents can fill."""
