@@ -214,6 +214,23 @@ def test_rounds_round_trip_exactly_with_vectors_packed():
     assert zlib.decompress(encode_rounds(history)[1:]) == b'{"history":[3,1,4]}'
 
 
+def test_rounds_are_deflated_as_zlib_level_3_does_with_a_window_fit_to_them():
+    """A window fit to the body gives the very deflate bytes of `zlib.compress(body, 3)` (the two header bytes name
+    the window), at each window's edge and past zlib's largest window, and zlib reads them back."""
+    import random
+    import zlib
+
+    from arena.tournaments.records import _deflate
+
+    rng = random.Random(3)
+    sizes = (0, 1, 250, 251, 511, 1206, 16_121, 16_122, 32_505, 32_506, 32_507, 104_178)
+    for size in sizes:
+        body = bytes(rng.choice(b'[0,1],"f8":-2.5e') for _ in range(size // 2)) * 2  # near and far repeats
+        body += b"x" * (size - len(body))
+        packed = _deflate(body)
+        assert packed[2:] == zlib.compress(body, 3)[2:] and zlib.decompress(packed) == body
+
+
 def test_malformed_packed_rounds_are_value_errors_and_a_damaged_migration_one_line(tmp_path):
     import zlib
 

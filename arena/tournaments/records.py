@@ -543,7 +543,17 @@ def encode_rounds(rounds: dict[str, Any]) -> bytes:
         if sys.byteorder == "big":
             floats.byteswap()
         body += b"\n" + floats.tobytes()  # JSON text never holds a raw newline
-    return tag + zlib.compress(body, 3)
+    return tag + _deflate(body)
+
+
+def _deflate(body: bytes) -> bytes:
+    """`zlib.compress(body, 3)` with a window no larger than `body` needs: the same deflate bytes (the header names
+    the window, which any reader takes) without setting up zlib's whole 64 KB window for a 10-round match's 1.2 KB
+    (7 us instead of 15 in a worker, 47 where the memory goes back to the system between calls). The window holds
+    the body and zlib's lookahead (262 bytes), so no match is out of reach."""
+    window = min(max((len(body) + 261).bit_length(), 9), 15)
+    compressor = zlib.compressobj(3, zlib.DEFLATED, window, zlib.DEF_MEM_LEVEL)
+    return compressor.compress(body) + compressor.flush()
 
 
 _PACKED = ("action_payoffs", "policies")  # the keys whose per-player values are lists of per-round vectors
