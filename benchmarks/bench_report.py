@@ -1,10 +1,11 @@
 """`arena report` over a large results database against the floor: one SQL aggregate plus a Bradley-Terry fit.
 
 The database is a real Kuhn-poker tournament of three agents (random, always-bet, always-check) whose match rows
-are then copied under fresh ids until it holds `--matches` rows, so the report reads rows exactly like those a run
-writes. The peer is what a ranking needs at least: SQLite sums each pairing's payoffs and wins in one query
-(`json_extract` over the stored lists), and numpy fits Bradley-Terry strengths to the pair counts by the MM
-algorithm, with 200 multinomial bootstrap replicates of those counts. Both run in child processes, interleaved,
+are then copied as further games (fresh ids, game numbers and seeds) until it holds `--matches` rows, so the
+report reads rows like those of a longer run: under duplicate scoring each game is a set of its own. The peer is
+what a ranking needs at least: SQLite sums each pairing's payoffs and wins in one query (`json_extract` over the
+stored lists), and numpy fits Bradley-Terry strengths to the pair counts by the MM algorithm, with 200 multinomial
+bootstrap replicates of those counts. Both run in child processes, interleaved,
 and each is measured by wall time and peak resident memory.
 
     python benchmarks/bench_report.py [--matches 1000000] [--repeats 3]
@@ -67,20 +68,23 @@ print(dict(zip(names, np.round(estimate, 3))), np.percentile(replicates, [2.5, 9
 """
 
 
-def build(db: Path, matches: int) -> None:
-    """A real tournament's rows, copied under fresh ids until the database holds `matches` of them."""
+def build(db: Path, matches: int, games: int = 500) -> None:
+    """A real tournament's rows, copied as further games (fresh ids, game numbers and seeds) until the database
+    holds `matches` of them."""
     config = {
         "name": "big",
         "envs": ["kuhn_poker-v0"],
         "agents": ["random", "fixed(action=1)", "fixed(action=0)"],
-        "games": 500,
+        "games": games,
         "exploitability": "off",
         "backend": "inprocess",
     }
     arena.run_tournament(config, db=str(db), progress=False)
     conn = sqlite3.connect(db)
     columns = [c[1] for c in conn.execute("PRAGMA table_info(matches)")]
-    copied = ", ".join("match_id || '-' || ?" if c == "match_id" else c for c in columns)
+    # each copy is a further block of games: fresh ids, game numbers and seeds, as a longer tournament has them
+    fresh = {"match_id": "match_id || '-' || ?1", "idx": "idx + ?1 * ?3", "seed": "seed + ?1"}
+    copied = ", ".join(fresh.get(c, c) for c in columns)
     base = conn.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
     copy = 0
     while conn.execute("SELECT COUNT(*) FROM matches").fetchone()[0] < matches:
@@ -88,8 +92,8 @@ def build(db: Path, matches: int) -> None:
         need = matches - conn.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
         conn.execute(
             f"INSERT INTO matches ({', '.join(columns)}) SELECT {copied} FROM matches "
-            f"WHERE match_id NOT LIKE '%-%' LIMIT ?",
-            (copy, min(need, base)),
+            f"WHERE match_id NOT LIKE '%-%' ORDER BY idx, rowid LIMIT ?2",
+            (copy, min(need, base), games),
         )
         conn.commit()
     conn.close()

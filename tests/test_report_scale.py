@@ -16,7 +16,8 @@ import arena
 
 COPIES = 2_500  # 120 matches each: 300,000 rows
 BYTES_PER_MATCH = 50  # peak resident memory a report may take per match above a small database's report: it holds
-# counts of match shapes, and nothing per match of a duplicate-scored env (today it measures 0)
+# counts of match shapes, and nothing per match of a duplicate-scored env whose copies repeat their games (today it
+# measures 0; copies as further games are not bounded yet: the xfail test below)
 
 
 def _copy(source, target, copies):
@@ -86,3 +87,40 @@ def test_a_report_of_300k_matches_stays_within_its_memory_per_match_and_matches_
         for name, (mean, _, _) in data["mean_payoff"].items():
             assert mean == pytest.approx(small_env["mean_payoff"][name][0], abs=1e-9)
         assert [r["name"] for r in data["ranking"]["rows"]] == [r["name"] for r in small_env["ranking"]["rows"]]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="duplicate sets are built from one tally row per match: a real tournament's report grows with its games "
+    "(README, 'Reports at scale')",
+)
+def test_a_report_of_distinct_games_stays_within_its_memory_per_match(tmp_path):
+    """A tournament's rows copied as further games (fresh ids, game numbers and seeds), as a longer run plays them:
+    under duplicate scoring every game is a set of its own, and the report may still hold nothing per match."""
+    small = tmp_path / "small.sqlite"
+    config = {
+        "name": "scale",
+        "envs": ["kuhn_poker-v0"],
+        "agents": ["random", "fixed(action=1)", "fixed(action=0)"],
+        "games": 20,
+        "exploitability": "off",
+        "backend": "inprocess",
+    }
+    arena.run_tournament(config, db=str(small), progress=False)
+    big = tmp_path / "big.sqlite"
+    big.write_bytes(small.read_bytes())
+    conn = sqlite3.connect(big)
+    columns = [c[1] for c in conn.execute("PRAGMA table_info(matches)")]
+    fresh = {"match_id": "match_id || '-' || k.n", "idx": "idx + k.n * 20", "seed": "seed + k.n"}
+    conn.execute(
+        "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 499) "
+        f"INSERT INTO matches ({', '.join(columns)}) SELECT {', '.join(fresh.get(c, c) for c in columns)} "
+        "FROM matches CROSS JOIN k",
+    )
+    conn.commit()
+    conn.close()
+    few, few_peak = _report(small)
+    many, many_peak = _report(big)
+    assert many["matches"] == 500 * few["matches"]
+    assert (many_peak - few_peak) / many["matches"] < BYTES_PER_MATCH, (few_peak, many_peak)
