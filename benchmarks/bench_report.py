@@ -82,8 +82,9 @@ def build(db: Path, matches: int, games: int = 500) -> None:
     arena.run_tournament(config, db=str(db), progress=False)
     conn = sqlite3.connect(db)
     columns = [c[1] for c in conn.execute("PRAGMA table_info(matches)")]
-    # each copy is a further block of games: fresh ids, game numbers and seeds, as a longer tournament has them
-    fresh = {"match_id": "match_id || '-' || ?1", "idx": "idx + ?1 * ?3", "seed": "seed + ?1"}
+    # each copy is a further block of games: fresh ids, game numbers and seeds, as a longer tournament has them (the
+    # ids random, as a run's digests are, so that each game's matches are keyed in an order of their own)
+    fresh = {"match_id": "lower(hex(randomblob(16)))", "idx": "idx + ?1 * ?3", "seed": "seed + ?1"}
     copied = ", ".join(fresh.get(c, c) for c in columns)
     base = conn.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
     copy = 0
@@ -92,8 +93,8 @@ def build(db: Path, matches: int, games: int = 500) -> None:
         need = matches - conn.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
         conn.execute(
             f"INSERT INTO matches ({', '.join(columns)}) SELECT {copied} FROM matches "
-            f"WHERE match_id NOT LIKE '%-%' ORDER BY idx, rowid LIMIT ?2",
-            (copy, min(need, base), games),
+            "WHERE rowid <= ?4 ORDER BY idx, rowid LIMIT ?2",
+            (copy, min(need, base), games, base),
         )
         conn.commit()
     conn.close()

@@ -11,8 +11,9 @@ PACKAGE = Path(arena.__file__).parent
 
 
 def _modules() -> dict[str, Path]:
+    """Every module of the package by name: its source, or a compiled module's stub (which imports nothing)."""
     out = {}
-    for path in PACKAGE.rglob("*.py"):
+    for path in sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("*.pyi")):
         parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts = parts[:-1]

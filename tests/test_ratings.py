@@ -91,26 +91,49 @@ def test_elo_follows_the_online_rule_and_agrees_in_direction():
     assert table[0].rating > 1000 > table[1].rating and table[0].lower <= table[0].rating <= table[0].upper
 
 
-def test_elo_replicates_are_the_online_rule_over_resampled_matches():
-    """The vectorised bootstrap equals `elo` run on each replicate's resample; matches of 0 to 3 comparisons."""
-    rng = np.random.default_rng(7)
-    matches = [
+def _random_matches(count: int, seed: int) -> list[list[tuple[int, int, float]]]:
+    """Matches among four agents of 0 to 3 comparisons each."""
+    rng = np.random.default_rng(seed)
+    return [
         [
             (int(i), int(j), float(rng.choice([0.0, 0.5, 1.0])))
             for i, j in (rng.choice(4, 2, replace=False) for _ in range(rng.integers(0, 4)))
         ]
-        for _ in range(60)
+        for _ in range(count)
     ]
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["kernel", "numpy"])
+def test_elo_replicates_are_the_online_rule_over_resampled_matches(compiled, monkeypatch):
+    """The bootstrap equals `elo` run on each replicate's resample, drawn a block of steps of every replicate at a
+    time, in the compiled kernel and in the numpy loop alike."""
+    assert ratings._kernel is not None, "the package was installed without its Elo kernel (arena/tournaments/_elo.c)"
+    if not compiled:
+        monkeypatch.setattr(ratings, "_kernel", None)
+    monkeypatch.setattr(ratings, "ELO_BLOCK", 16)
+    matches = _random_matches(60, 7)
     table = ratings.elo_ratings(list("abcd"), matches, num_bootstrap=25, seed=3)
-    draws = np.random.default_rng(3)
-    replicates = [
-        ratings.elo([c for m in draws.integers(0, len(matches), len(matches)) for c in matches[m]], 4)
-        for _ in range(25)
-    ]
+    rng = np.random.default_rng(3)
+    blocks = [rng.integers(0, 60, size=(25, min(16, 60 - b)), dtype=np.int32) for b in range(0, 60, 16)]
+    draws = np.concatenate(blocks, axis=1)
+    replicates = [ratings.elo([c for m in row for c in matches[m]], 4) for row in draws]  # a row per replicate
     lower, upper = np.percentile(replicates, [2.5, 97.5], axis=0)
     assert np.allclose([r.rating for r in table], np.median(replicates, axis=0), atol=1e-9)
     assert np.allclose([r.lower for r in table], lower, atol=1e-9)
     assert np.allclose([r.upper for r in table], upper, atol=1e-9)
+
+
+def test_the_elo_kernel_refuses_buffers_that_do_not_fit():
+    ratings_of = np.full(6, 1000.0)
+    first, second = np.zeros((2, 1), np.int64), np.ones((2, 1), np.int64)
+    score, weight = np.ones((2, 1)), np.full((2, 1), 16.0)
+    with pytest.raises(ValueError, match="out of range"):
+        ratings._kernel(ratings_of, first, second, score, weight, np.array([[0, 2]], np.int32), 1, 3)
+    with pytest.raises(TypeError, match="4 bytes"):
+        ratings._kernel(ratings_of, first, second, score, weight, np.array([[0, 1]], np.int64), 1, 3)
+    assert (ratings_of == 1000.0).all()
+    ratings._kernel(ratings_of, first, second, score, weight, np.array([[0], [1]], np.int32), 1, 3)
+    assert ratings_of[0] == ratings_of[3] == 1008.0 and ratings_of[1] == ratings_of[4] == 992.0  # K (1 - 1/2)
 
 
 def test_match_scores_compare_payoffs_between_different_agents():
@@ -120,15 +143,14 @@ def test_match_scores_compare_payoffs_between_different_agents():
 
 
 def test_fits_on_counts_are_the_fits_on_the_games_one_by_one():
-    """A distinct match with its count fits exactly as its copies do; Elo over a sequence of distinct matches is
-    Elo over those matches one by one, replicate for replicate; and resampling counts (a multinomial over the
+    """A distinct match with its count fits exactly as its copies do; Elo over distinct matches with their counts
+    is Elo over those matches one by one, replicate for replicate; and resampling counts (a multinomial over the
     distinct matches) resamples the same distribution as resampling the matches themselves."""
     distinct = [[(0, 1, 1.0)], [(0, 1, 0.0)], [(1, 2, 0.5)], [(0, 2, 1.0)], [(0, 1, 1.0), (0, 2, 0.0), (1, 2, 1.0)]]
     counts = [30, 10, 12, 20, 8]
-    sequence = np.random.default_rng(4).permutation(np.repeat(np.arange(5), counts))
-    one_by_one = [distinct[k] for k in sequence]
+    one_by_one = [distinct[k] for k in np.repeat(np.arange(5), counts)]
     names = ["a", "b", "c"]
-    elo_counted = ratings.elo_ratings(names, distinct, 40, seed=2, sequence=sequence)
+    elo_counted = ratings.elo_ratings(names, distinct, 40, seed=2, counts=counts)
     elo_listed = ratings.elo_ratings(names, one_by_one, 40, seed=2)
     assert [r.to_dict() for r in elo_counted] == [r.to_dict() for r in elo_listed]
     counted = ratings.bradley_terry(names, distinct, 4000, seed=1, counts=counts)

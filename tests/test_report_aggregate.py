@@ -112,3 +112,41 @@ def test_the_end_of_a_run_and_the_web_front_end_read_the_tally_not_every_match(t
     for metrics in (run.metrics, served):
         shown = {key: value for key, value in metrics.items() if key in per_match}  # the page adds its config
         _assert_close(exact_part({**shown, "transcripts": []}), exact_part({**per_match, "transcripts": []}))
+
+
+def test_duplicate_sets_are_summed_in_sql_as_records_sum_them(tmp_path: Path) -> None:
+    """The store sums each duplicate set in SQL and counts the sets that sum alike: a tournament copied as further
+    games (fresh game numbers) has as many sets again, not more distinct ones, and the records give the same."""
+    import sqlite3
+
+    import arena
+    from arena.tournaments.metrics import duplicate_scored
+    from arena.tournaments.records import tally_records
+
+    db = tmp_path / "sets.sqlite"
+    config = {"name": "t", "envs": ["kuhn_poker-v0"], "games": 8, "agents": ["random", "fixed", "fixed(action=0)"]}
+    arena.run_tournament({**config, "exploitability": "off"}, db=str(db), backend="inprocess", workers=1)
+    conn = sqlite3.connect(db)
+    columns = [c[1] for c in conn.execute("PRAGMA table_info(matches)")]
+    fresh = {"match_id": "match_id || '-' || k.n", "idx": "idx + k.n * 8"}
+    conn.execute(
+        "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 9) "
+        f"INSERT INTO matches ({', '.join(columns)}) SELECT {', '.join(fresh.get(c, c) for c in columns)} "
+        "FROM matches CROSS JOIN k"
+    )
+    again = ", ".join("match_id || '-again'" if c == "match_id" else c for c in columns)
+    conn.execute(f"INSERT INTO matches SELECT {again} FROM matches WHERE idx = 0 ORDER BY match_id LIMIT 1")
+    conn.commit()
+    conn.close()
+    with ResultsStore(db, readonly=True) as store:
+        stored = store.tournament("t")
+        tally = store.tally("t", duplicate_scored(stored.config))
+    assert tally.sets == tally_records(stored.matches, duplicate_scored(stored.config)).sets
+    assert sum(tally.sets.values()) == 10 * 8 * 3  # three pairings of the eight games, ten times over
+    assert sorted(s.matches for s, count in tally.sets.items() for _ in range(count)) == [2] * 239 + [3]
+    assert {s.names for s in tally.sets} == {
+        ("fixed", "random"),
+        ("fixed", "fixed(action=0)"),
+        ("fixed(action=0)", "random"),
+    }
+    assert len(tally.sets) < 60 and tally.matches == 10 * 8 * 6 + 1

@@ -9,8 +9,8 @@ loses against the equilibrium mixture.
 
 M holds the exact expected payoff of a pairing wherever it is known (both agents have `action_probs` on a tabular
 game) and the sampled mean elsewhere. The 95% intervals of the Nash weights and the Nash-averaging scores come
-from resampling each sampled pairing's games with replacement (exact pairings stay as they are) and solving each
-replicate's meta-game again.
+from resampling each sampled pairing's games with replacement (multinomial counts over its distinct results, the
+same distribution; exact pairings stay as they are) and solving each replicate's meta-game again.
 
 alpha-Rank (Omidshafiei et al. 2019) ranks agents where Nash averaging does not apply (more than two players,
 general-sum payoffs): the stationary distribution of a single-population evolutionary process in which a mutant
@@ -21,14 +21,13 @@ population 50, selection intensity 50 / payoff range).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from arena.specs import EnvSpec
 from arena.tournaments.ratings import percentile_interval
-from arena.tournaments.statistics import Cell, Scored, payoff_cells
+from arena.tournaments.statistics import Cell, Games, counted, game_counts, payoff_cells
 
 LP_TOLERANCE = 1e-10  # the support programs' feasibility tolerance
 SUPPORT_WEIGHT = 1e-6  # a strategy no optimal strategy can give more than this is not in the equilibrium's support
@@ -185,7 +184,7 @@ def _solve(mean: np.ndarray, exact: bool = True) -> tuple[np.ndarray, float, np.
 
 def meta_game(
     names: list[str],
-    games: Sequence[Scored],
+    games: Games,
     exact: dict[tuple[EnvSpec, str, str], float] | None = None,
     zero_sum: bool = False,
     num_bootstrap: int = 0,
@@ -194,8 +193,8 @@ def meta_game(
     """The meta-game of the agents on one two-player env, its equilibrium and Nash-averaging scores, with
     `num_bootstrap` replicates for their intervals (None when fewer than two agents played). `exact` holds exact
     expected payoffs by (env, agent, opponent); in `zero_sum` games one also gives the opponent's side."""
-    two = [g for g in games if len(g.seats) == 2 and g.seats[0] != g.seats[1]]
-    env = two[0].env if two else None
+    two = {g: count for g, count in game_counts(games).items() if len(g.seats) == 2 and g.seats[0] != g.seats[1]}
+    env = next(iter(two)).env if two else None
     cells = payoff_cells(env, two, exact or {}, zero_sum) if env is not None else {}
     agents = [n for n in names if any(a == n for a, _ in cells)]
     if len(agents) < 2:
@@ -203,20 +202,26 @@ def meta_game(
     mean, played, is_exact = _matrices(agents, cells)
     nash, value, scores = _solve(mean)
     index = {a: i for i, a in enumerate(agents)}
-    by_pair: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
-    for g in two:
+    by_pair: dict[tuple[int, int], dict[tuple[float, float], int]] = defaultdict(dict)
+    for g, count in two.items():
         i, j = index.get(g.seats[0]), index.get(g.seats[1])
         if i is not None and j is not None:
             key, pair = ((i, j), (g.payoffs[0], g.payoffs[1])) if i < j else ((j, i), (g.payoffs[1], g.payoffs[0]))
-            by_pair[key].append(pair)
-    sampled = {k: np.array(v) for k, v in by_pair.items() if not (is_exact[k] and is_exact[k[::-1]])}
+            by_pair[key][pair] = by_pair[key].get(pair, 0) + count
+    # Resampling a pairing's games with replacement draws multinomial counts over its distinct results.
+    sampled = {
+        k: (np.array(list(v)), np.array(list(v.values()), dtype=np.int64))
+        for k, v in by_pair.items()
+        if not (is_exact[k] and is_exact[k[::-1]])
+    }
     replicates = num_bootstrap if sampled else 0
     rng = np.random.default_rng(seed)
     weights, averages = [], []
     for _ in range(replicates):
         resampled = mean.copy()
-        for (i, j), pairs in sampled.items():
-            picked = pairs[rng.integers(0, len(pairs), size=len(pairs))].mean(axis=0)
+        for (i, j), (pairs, counts) in sampled.items():
+            total = int(counts.sum())
+            picked = rng.multinomial(total, counts / total) @ pairs / total
             if not is_exact[i, j]:
                 resampled[i, j] = picked[0]
             if not is_exact[j, i]:
@@ -252,18 +257,18 @@ def _percentiles(replicates: list[np.ndarray], point: np.ndarray) -> list[tuple[
 # alpha-Rank
 
 
-def pairwise_payoffs(names: list[str], games: Sequence[Scored]) -> tuple[np.ndarray, np.ndarray]:
+def pairwise_payoffs(names: list[str], games: Games) -> tuple[np.ndarray, np.ndarray]:
     """M[i, j]: agent i's mean payoff in the games where j also played (for two seats, i's payoff against j), and
     which entries were played."""
     n = len(names)
     index = {a: i for i, a in enumerate(names)}
     totals, counts = np.zeros((n, n)), np.zeros((n, n))
-    for g in games:
+    for g, count in counted(games):
         for s, a in enumerate(g.seats):
             for b in g.seats:
                 if a != b and a in index and b in index:
-                    totals[index[a], index[b]] += g.payoffs[s]
-                    counts[index[a], index[b]] += 1
+                    totals[index[a], index[b]] += count * g.payoffs[s]
+                    counts[index[a], index[b]] += count
     played = counts > 0
     return np.divide(totals, counts, out=np.zeros_like(totals), where=played), played
 
@@ -314,7 +319,7 @@ class AlphaRank:
     payoffs: list[list[float | None]]
 
 
-def alpha_rank_of(names: list[str], games: Sequence[Scored]) -> AlphaRank | None:
+def alpha_rank_of(names: list[str], games: Games) -> AlphaRank | None:
     """alpha-Rank over the agents that played these games (None with fewer than two)."""
     m, played = pairwise_payoffs(names, games)
     keep = [k for k in range(len(names)) if played[k].any()]

@@ -16,6 +16,7 @@ same. No ranking is fitted over agents whose comparison graph is not connected.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
@@ -30,7 +31,7 @@ from arena.registry import Outcomes, env_outcomes
 from arena.specs import EnvSpec
 from arena.tournaments.metagame import MetaGame, alpha_rank_of, meta_game
 from arena.tournaments.ratings import Outcome, components, davidson, interval_ranks
-from arena.tournaments.records import MatchShape, MatchTally, StoredTournament, tally_records
+from arena.tournaments.records import DuplicateSet, MatchShape, MatchTally, StoredTournament, tally_records
 from arena.tournaments.regret import env_regret
 from arena.tournaments.statistics import (
     Counts,
@@ -42,12 +43,10 @@ from arena.tournaments.statistics import (
     field_payoffs,
     game_counts,
     multiplayer_payoffs,
-    one_by_one,
     pairing_results,
     payoff_cells,
     rating_tables,
     runoff_order,
-    scored_games,
 )
 
 if TYPE_CHECKING:
@@ -293,10 +292,15 @@ def seat_results(names: list[str], matches: Mapping[MatchShape, int]) -> list[di
     return out
 
 
-def _duplicate_sets(shapes: Mapping[MatchShape, int], firsts: Mapping[MatchShape, str], all_orders: bool) -> list[Game]:
-    """An env's duplicate sets as games, in schedule order: the order of their first matches."""
-    ordered = sorted(shapes, key=lambda m: (m.index, firsts[m]))
-    return list(scored_games({m: shapes[m] for m in ordered}, "duplicate", all_orders))
+def _complete_sets(sets: Mapping[DuplicateSet, int], all_orders: bool) -> dict[EnvSpec, dict[Game, int]]:
+    """Per env, its complete duplicate sets as games with their counts: a set is complete with every seat order
+    (`all_orders`, as `seats = "all"` schedules) or with the one scheduled order."""
+    games: dict[EnvSpec, dict[Game, int]] = defaultdict(dict)
+    for s, count in sets.items():
+        if s.matches >= (math.factorial(len(s.names)) if all_orders else 1):
+            game, held = Game(s.env, s.names, s.payoffs), games[s.env]
+            held[game] = held.get(game, 0) + count
+    return games
 
 
 def stored_metrics(
@@ -343,29 +347,23 @@ def compute_metrics(
     env_list = list(dict.fromkeys(stored.envs + list(by_env)))
     outcomes = {env: env_outcomes(env) for env in env_list}
     scoring_of = {env: env_scoring(scoring, outcomes[env], all_orders) for env in env_list}
-    duplicate = [env for env in env_list if scoring_of[env] == "duplicate"]
-    sets = {env: _duplicate_sets(by_env.get(env, {}), tally.firsts, all_orders) for env in duplicate}
-    games_by_env = {env: game_counts(sets[env] if env in sets else by_env.get(env, {})) for env in env_list}
+    sets = _complete_sets(tally.sets, all_orders)
+    games_by_env = {
+        env: sets.get(env, {}) if scoring_of[env] == "duplicate" else game_counts(by_env.get(env, {}))
+        for env in env_list
+    }
     games = {g: count for env in env_list for g, count in games_by_env[env].items()}
     summaries = agent_summaries(names, tally, games)
     apart = never_compared(names, games)  # then no rating over all games is fitted either
-    # Elo reads the games in the order played: matches scored one by one, then each env's duplicate sets
-    position = {g: k for k, g in enumerate(games)}
-    played_at = np.array([position[Game(*p)] for p in tally.played], dtype=np.int64)
-    sequence = np.concatenate(
-        [played_at[np.asarray(tally.order, dtype=np.int64)]]
-        + [np.array([position[g] for g in sets[env]], dtype=np.int64) for env in duplicate]
-    )
-    tables = rating_tables(names, games, num_bootstrap, sequence=sequence) if not apart else None
+    tables = rating_tables(names, games, num_bootstrap) if not apart else None
     envs: dict[str, dict[str, Any]] = {}
     for env in env_list:
         env_matches, env_games, kind = by_env.get(env, {}), games_by_env[env], outcomes[env]
         env_names = [n for n in names if any(n in m.seats for m in env_matches)]
         players = len(next(iter(env_matches)).seats) if env_matches else None
         zero_sum = kind.kind in ("amounts", "win-draw-loss")
-        listed = one_by_one(env_games) if players else []  # the meta-game and alpha-Rank read games one by one
-        meta = meta_game(env_names, listed, exact, zero_sum, num_bootstrap) if players == 2 else None
-        alpha = alpha_rank_of(env_names, listed) if players and (players > 2 or not zero_sum) else None
+        meta = meta_game(env_names, env_games, exact, zero_sum, num_bootstrap) if players == 2 else None
+        alpha = alpha_rank_of(env_names, env_games) if players and (players > 2 or not zero_sum) else None
         payoffs = {p for m in env_matches for p in m.payoffs}
         own: dict[str, Counts] = defaultdict(Counts)  # each agent's payoffs with their counts
         for m, count in env_matches.items():

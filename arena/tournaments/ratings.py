@@ -21,16 +21,26 @@ leaderboard weighs each env equally) and bootstrap replicates resample games wit
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+_kernel: Callable[..., None] | None
+try:
+    from arena.tournaments._elo import run as _kernel
+except ImportError:  # built with the package where a C compiler is at hand; numpy runs the same steps otherwise
+    _kernel = None
+
 SCALE = 400.0 / math.log(10.0)  # natural log-odds -> rating points
 BASE = 1000.0
 PRIOR = 1e-3  # weight of the N(0, 1/PRIOR) prior on log-odds strengths
 ELO_K = 16.0
+ELO_BLOCK = 1024  # steps of every replicate drawn at a time
+LN10_400 = math.log(10.0) / 400.0  # 10^(x / 400) = exp(x ln(10) / 400), as the kernel computes it
 
 
 @dataclass
@@ -380,42 +390,73 @@ def elo_ratings(
     comparisons: list[list[tuple[int, int, float]]],
     num_bootstrap: int = 200,
     seed: int = 0,
-    sequence: np.ndarray | None = None,
+    counts: Sequence[int] | np.ndarray | None = None,
 ) -> list[Rating]:
     """Elo ratings: the median over bootstrap replicates, each a resample of the matches played in a random
-    order. The matches played are `sequence`, in the order played, as indices into the distinct matches'
-    `comparisons` (each of those once, in order, by default): replicates pick positions in it.
+    order. The matches played are the distinct `comparisons`, each `counts` times (once by default); a replicate
+    draws its steps uniformly among them, `rng.integers(0, played)` mapped to the distinct match whose counts
+    cover that position, a block of steps of every replicate at a time.
 
-    All replicates advance together, one match per step (its comparisons one after another), so the cost is a
-    few short vector updates per step; each replicate's sequence is an array of indices into the distinct
-    matches, whose comparisons are padded to the same number with no-ops, gathered a block at a time.
+    The compiled kernel (`_elo.c`, built with the package where a C compiler is at hand) runs each replicate's
+    block of steps; without it all replicates advance together in numpy, one match per step (its comparisons
+    one after another), a few short vector updates per step, 50-100 times slower. Both give the same ratings.
+    The distinct matches' comparisons are padded to the same number with no-ops.
     """
     n = len(names)
     width = max((len(items) for items in comparisons), default=0)
-    played = np.arange(len(comparisons)) if sequence is None else np.asarray(sequence)
-    if not width or not len(played):
+    ends = np.cumsum(np.ones(len(comparisons), np.int64) if counts is None else np.asarray(counts, np.int64))
+    steps = int(ends[-1]) if len(ends) else 0
+    if not width or not steps:
         return _ratings(names, np.full(n, BASE), np.empty((0, n)))
     first, second = np.zeros((len(comparisons), width), np.int64), np.zeros((len(comparisons), width), np.int64)
     score, weight = np.zeros((len(comparisons), width)), np.zeros((len(comparisons), width))
     for m, items in enumerate(comparisons):
         for c, (i, j, s) in enumerate(items):
             first[m, c], second[m, c], score[m, c], weight[m, c] = i, j, s, ELO_K
-    steps = len(played)
+    at = np.repeat(np.arange(len(comparisons), dtype=np.int32), np.diff(ends, prepend=0))  # position -> match
     rng = np.random.default_rng(seed)
-    order = np.empty((num_bootstrap, steps), np.min_scalar_type(len(comparisons)))
-    for b in range(num_bootstrap):
-        order[b] = played[rng.integers(0, steps, size=steps)]
     ratings = np.full(num_bootstrap * n, BASE)  # replicate b's ratings at [b * n, (b + 1) * n)
     base = np.arange(num_bootstrap)[:, None] * n
-    for block in range(0, steps, 1024):
-        rows = order[:, block : block + 1024].T  # [step, replicate]
-        block_i, block_j = first[rows] + base, second[rows] + base  # [step, replicate, comparison]
-        block_s, block_k = score[rows], weight[rows]
-        for step in zip(*(a.transpose(0, 2, 1) for a in (block_i, block_j, block_s, block_k))):
-            for i, j, s, k in zip(*step):
-                expected = 1.0 / (1.0 + 10.0 ** ((ratings[j] - ratings[i]) / 400.0))
-                delta = k * (s - expected)
-                ratings[i] += delta
-                ratings[j] -= delta
+    draw = np.int32 if steps < 2**31 else np.int64
+    # the kernel releases the GIL: each core runs a share of the replicates
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    shares = np.array_split(np.arange(num_bootstrap), min(cores, num_bootstrap))
+    with ThreadPoolExecutor(len(shares)) as pool:
+        for block in range(0, steps, ELO_BLOCK):
+            drawn = rng.integers(0, steps, size=(num_bootstrap, min(ELO_BLOCK, steps - block)), dtype=draw)
+            rows = at[drawn]  # [replicate, step]
+            if _kernel is not None:
+                weights = (first, second, score, weight)
+                runs = [
+                    pool.submit(
+                        _kernel, ratings[r[0] * n : (r[-1] + 1) * n], *weights, rows[r[0] : r[-1] + 1], width, n
+                    )
+                    for r in shares
+                ]
+                for done in runs:
+                    done.result()
+                continue
+            _elo_steps(ratings, rows.T, base, first, second, score, weight)
     replicates = ratings.reshape(num_bootstrap, n)
     return _ratings(names, median_along(replicates), replicates)
+
+
+def _elo_steps(
+    ratings: np.ndarray,
+    rows: np.ndarray,
+    base: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    score: np.ndarray,
+    weight: np.ndarray,
+) -> None:
+    """The kernel's steps in numpy: `rows` [step, replicate] are distinct matches; all replicates advance
+    together, one match per step (its comparisons one after another)."""
+    block_i, block_j = first[rows] + base, second[rows] + base  # [step, replicate, comparison]
+    block_s, block_k = score[rows], weight[rows]
+    for step in zip(*(a.transpose(0, 2, 1) for a in (block_i, block_j, block_s, block_k))):
+        for i, j, s, k in zip(*step):
+            expected = 1.0 / (1.0 + np.exp((ratings[j] - ratings[i]) * LN10_400))
+            delta = k * (s - expected)
+            ratings[i] += delta
+            ratings[j] -= delta

@@ -424,8 +424,7 @@ class MatchDecoder:
 
 @dataclass(frozen=True, slots=True)
 class MatchShape:
-    """What a report reads of a match, shared by every match of the tournament that has the same: `index` (the
-    game index) is kept only where duplicate scoring groups matches by it, else None."""
+    """What a report reads of a match, shared by every match of the tournament that has the same."""
 
     env: EnvSpec
     seats: tuple[str, ...]
@@ -435,15 +434,12 @@ class MatchShape:
     illegal_moves: tuple[int, ...]
     timeouts: tuple[int, ...]
     errors: tuple[int, ...]
-    index: int | None = None
 
     def sort_key(self) -> tuple[Any, ...]:
         """The canonical order of shapes: every tally lists them in it, so bootstraps draw the same numbers."""
         culprit = -1 if self.culprit is None else self.culprit
-        index = -1 if self.index is None else self.index
         return (
             self.env.json,
-            index,
             self.seats,
             self.payoffs,
             self.termination,
@@ -454,9 +450,20 @@ class MatchShape:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class DuplicateSet:
+    """The matches of one env and game index among the same agents, as a report reads them: the agents (each
+    once, sorted), each one's mean payoff over the set's matches, and how many matches the set holds (a set is
+    complete once it holds every seat order)."""
+
+    env: EnvSpec
+    names: tuple[str, ...]
+    payoffs: tuple[float, ...]
+    matches: int
+
+
 Seats = tuple[str, ...]
 Stats = tuple[dict[str, Any], ...]
-Played = tuple[EnvSpec, Seats, tuple[float, ...]]  # what a match scored alone counts as: env, seats, payoffs
 
 
 @dataclass
@@ -466,18 +473,14 @@ class MatchTally:
     `shapes`: each distinct shape with how many matches have it (in canonical order); `stats`: the agents'
     statistics of the matches that keep any (seats, statistics, count); `seeds`: how many distinct seeds;
     `rounds`: per env, the seats and rounds of its matches with full-information feedback in schedule order
-    (regret reads every one). Elo reads games in schedule order: `firsts` gives the first match id of each shape
-    that keeps its game index (its duplicate set comes where its first match does), `played` the distinct
-    (env, seats, payoffs) of the other matches and `order` those matches in schedule order, as positions in
-    `played`."""
+    (regret reads every one); `sets`: for the envs scored in duplicate sets, each distinct set with how many there
+    are (sets of an agent with itself are left out)."""
 
     shapes: dict[MatchShape, int]
     stats: list[tuple[Seats, Stats, int]]
     seeds: int
     rounds: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]]
-    firsts: dict[MatchShape, str]
-    played: list[Played]
-    order: array[int]
+    sets: dict[DuplicateSet, int]
 
     @property
     def matches(self) -> int:
@@ -485,36 +488,59 @@ class MatchTally:
 
 
 class _Tallier:
-    """Counts shapes, statistics and the schedule order (each distinct value once) into a `MatchTally`."""
+    """Counts shapes and statistics (each distinct value once) into a `MatchTally`."""
 
     def __init__(self) -> None:
         self.shapes: dict[MatchShape, int] = {}
         self.stats: dict[tuple[Seats, str], tuple[Stats, int]] = {}
-        self.firsts: dict[MatchShape, str] = {}
-        self.played: dict[Played, int] = {}
-        self.order: array[int] = array("q")
 
-    def add(self, shape: MatchShape, stats: Stats, count: int, first: str) -> None:
+    def add(self, shape: MatchShape, stats: Stats, count: int) -> None:
         self.shapes[shape] = self.shapes.get(shape, 0) + count
-        if shape.index is not None and (shape not in self.firsts or first < self.firsts[shape]):
-            self.firsts[shape] = first
         if any(stats):  # most agents keep no statistics
             key = (shape.seats, json.dumps(stats, sort_keys=True, default=str))
             held = self.stats.get(key)
             self.stats[key] = (stats, count + (held[1] if held else 0))
 
-    def position(self, played: Played) -> int:
-        """Where `played` is in the tally's `played` list (added if new)."""
-        return self.played.setdefault(played, len(self.played))
-
-    def play(self, played: Played) -> None:
-        """The next match, in schedule order, of an env whose matches are scored one by one."""
-        self.order.append(self.position(played))
-
-    def tally(self, seeds: int, rounds: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]]) -> MatchTally:
+    def tally(
+        self,
+        seeds: int,
+        rounds: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]],
+        sets: dict[DuplicateSet, int],
+    ) -> MatchTally:
         shapes = {s: self.shapes[s] for s in sorted(self.shapes, key=MatchShape.sort_key)}
         stats = [(seats, *self.stats[seats, text]) for seats, text in sorted(self.stats)]
-        return MatchTally(shapes, stats, seeds, rounds, self.firsts, list(self.played), self.order)
+        ordered = {s: sets[s] for s in sorted(sets, key=lambda s: (s.env.json, s.names, s.payoffs, s.matches))}
+        return MatchTally(shapes, stats, seeds, rounds, ordered)
+
+
+def seating(seats: Seats) -> tuple[Seats, tuple[int, ...]] | None:
+    """A duplicate set's agents for a match's seats (sorted, each once) and the seat of each, or None where an agent
+    plays itself (such sets say nothing about ratings and are left out)."""
+    names = tuple(sorted(seats))
+    if len(set(names)) < len(names):
+        return None
+    return names, tuple(seats.index(n) for n in names)
+
+
+def duplicate_sets(matches: Iterable[tuple[EnvSpec, int, Seats, tuple[float, ...], int]]) -> dict[DuplicateSet, int]:
+    """Matches (env, game index, seats, payoffs, count) grouped into duplicate sets by env, game index and agents,
+    each distinct set with how many there are."""
+    totals: dict[tuple[EnvSpec, int, Seats], list[float]] = {}
+    for env, index, seats, payoffs, count in matches:
+        seated = seating(seats)
+        if seated is None:
+            continue
+        names, at = seated
+        held = totals.setdefault((env, index, names), [0.0] * (len(names) + 1))
+        for q, seat in enumerate(at):
+            held[q] += count * payoffs[seat]
+        held[-1] += count
+    sets: dict[DuplicateSet, int] = {}
+    for (env, _, names), held in totals.items():
+        played = int(held[-1])
+        found = DuplicateSet(env, names, tuple(total / played for total in held[:-1]), played)
+        sets[found] = sets.get(found, 0) + 1
+    return sets
 
 
 def full_information(rounds: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
@@ -611,40 +637,30 @@ def decode_rounds(stored: bytes | str) -> dict[str, Any]:
     return rounds
 
 
-def tally_records(matches: Iterable[MatchRecord], by_index: Callable[[EnvSpec], bool]) -> MatchTally:
-    """The tally of decoded records (in schedule order); shapes keep the game index of the envs `by_index` picks."""
+def tally_records(matches: Iterable[MatchRecord], duplicate: Callable[[EnvSpec], bool]) -> MatchTally:
+    """The tally of decoded records (in schedule order), with the duplicate sets of the envs `duplicate` picks."""
     tallier = _Tallier()
-    indexed: dict[EnvSpec, bool] = {}
+    scored: dict[EnvSpec, bool] = {}
     seeds = set()
     rounds: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]] = {}
+    members = []
     for m in matches:
-        keep = indexed.get(m.env)
-        if keep is None:
-            keep = indexed[m.env] = by_index(m.env)
-        shape = MatchShape(
-            m.env,
-            m.seats,
-            m.payoffs,
-            m.termination,
-            m.culprit,
-            m.illegal_moves,
-            m.timeouts,
-            m.errors,
-            m.index if keep else None,
-        )
-        tallier.add(shape, m.agent_stats, 1, m.match_id)
-        if not keep:
-            tallier.play((m.env, m.seats, m.payoffs))
+        shape = MatchShape(m.env, m.seats, m.payoffs, m.termination, m.culprit, m.illegal_moves, m.timeouts, m.errors)
+        tallier.add(shape, m.agent_stats, 1)
+        in_sets = scored.get(m.env)
+        if in_sets is None:
+            in_sets = scored[m.env] = duplicate(m.env)
+        if in_sets:
+            members.append((m.env, m.index, m.seats, m.payoffs, 1))
         seeds.add(m.seed)
         if full_information(m.rounds):
             rounds.setdefault(m.env, []).append((m.seats, m.rounds))
-    return tallier.tally(len(seeds), rounds)
+    return tallier.tally(len(seeds), rounds, duplicate_sets(members))
 
 
-# The columns of the store's grouped rows `tally_rows` reads (then each group's first match id and count).
+# The columns of the store's grouped rows `tally_rows` reads (then each group's count).
 TALLY_COLUMNS = (
     "env",
-    "idx",
     "seats",
     "payoffs",
     "termination",
@@ -653,26 +669,25 @@ TALLY_COLUMNS = (
     "timeouts",
     "errors",
     "agent_stats",
-    "seed",
 )
 
 
 def tally_rows(
     rows: Iterable[Sequence[Any]],
-    played: Iterable[tuple[str, str, str, int | None]],
+    seated: Sequence[tuple[str, str, str]],
+    games: Iterable[tuple[str, int]],
+    seeds: int,
     rounds: Iterable[tuple[str, str, bytes | str]],
     decoder: MatchDecoder,
 ) -> MatchTally:
-    """The tally of the store's grouped rows (TALLY_COLUMNS, the group's first match id and its count; `idx` and
-    `seed` are NULL where not kept), with the (env, seats, payoffs, seed) of the matches not kept apart by index
-    and the (env, seats, rounds) texts of those with full-information rounds, both in schedule order. Texts that
-    differ but decode alike (a version-0 database's specs) count as one."""
+    """The tally of the store's grouped rows (TALLY_COLUMNS and the group's count); the games of the envs scored in
+    duplicate sets, each as its matches' positions in `seated` (their env, seats and payoffs texts) joined by
+    commas, with how many games have it; the number of distinct seeds; and the (env, seats, rounds) texts of the
+    matches with full-information rounds in schedule order. Texts that differ but decode alike (a version-0
+    database's specs) count as one."""
     tallier = _Tallier()
     lists = decoder.seat_list
-    seeds = set()
-    for env, index, seats, payoffs, termination, culprit, illegal, timeouts, errors, stats, seed, first, count in rows:
-        if index is not None:
-            seeds.add(seed)
+    for env, seats, payoffs, termination, culprit, illegal, timeouts, errors, stats, count in rows:
         shape = MatchShape(
             decoder.env(env),
             lists(seats),
@@ -682,23 +697,23 @@ def tally_rows(
             lists(illegal),
             lists(timeouts),
             lists(errors),
-            index,
         )
-        tallier.add(shape, decoder.stats(stats), count, first)
-    positions: dict[tuple[str, str, str], int] = {}  # each distinct text decoded once
-    for env, seats, payoffs, seed in played:
-        texts = (env, seats, payoffs)
-        at = positions.get(texts)
-        if at is None:
-            at = positions[texts] = tallier.position((decoder.env(env), lists(seats), lists(payoffs)))
-        tallier.order.append(at)
-        seeds.add(seed)
+        tallier.add(shape, decoder.stats(stats), count)
+    members = [(decoder.env(env), 0, lists(seats), lists(payoffs)) for env, seats, payoffs in seated]
+    alike: dict[tuple[int, ...], int] = {}  # a game's matches in whatever order the store read them
+    for game, count in games:
+        key = tuple(sorted(map(int, game.split(","))))
+        alike[key] = alike.get(key, 0) + count
+    sets: dict[DuplicateSet, int] = {}
+    for key, count in alike.items():
+        for found in duplicate_sets((*members[at], 1) for at in key):
+            sets[found] = sets.get(found, 0) + count
     by_env: dict[EnvSpec, list[tuple[Seats, dict[str, Any]]]] = {}
     for env, seats, text in rounds:
         value = decode_rounds(text)
         if full_information(value):
             by_env.setdefault(decoder.env(env), []).append((lists(seats), value))
-    return tallier.tally(len(seeds), by_env)
+    return tallier.tally(seeds, by_env, sets)
 
 
 @dataclass

@@ -25,7 +25,7 @@ import numpy as np
 
 from arena.specs import EnvSpec
 from arena.tournaments.ratings import Rating, bradley_terry, elo_ratings, interval_ranks, match_scores
-from arena.tournaments.records import MatchRecord, MatchTally, tally_records
+from arena.tournaments.records import MatchRecord, MatchTally, duplicate_sets, tally_records
 
 Z95 = 1.959963984540054
 
@@ -118,11 +118,6 @@ def counted(games: Games) -> Iterable[tuple[Scored, int]]:
     return games.items() if isinstance(games, Mapping) else ((g, 1) for g in games)
 
 
-def one_by_one(games: Games) -> Sequence[Scored]:
-    """The games one by one (each distinct game repeated by its count), for what reads them so."""
-    return [g for g, count in games.items() for _ in range(count)] if isinstance(games, Mapping) else games
-
-
 def game_counts(games: Games) -> dict[Game, int]:
     """Each distinct game (its env, seats and payoffs) with how many times it was played."""
     out: dict[Game, int] = {}
@@ -143,24 +138,13 @@ def scored_games(matches: Games, scoring: str = "match", all_orders: bool = True
     """
     if scoring != "duplicate":
         return matches
-    sets: dict[tuple[EnvSpec, int, tuple[str, ...]], list[tuple[Scored, int]]] = defaultdict(list)
-    for m, count in counted(matches):
-        sets[(m.env, getattr(m, "index", 0), tuple(sorted(m.seats)))].append((m, count))
-    games = []
-    groups: dict[tuple[str, ...], tuple[str, ...]] = {}  # each group's names once, shared by its games
-    for (env, _, group), members in sets.items():
-        names = groups.get(group)
-        if names is None:
-            names = groups[group] = tuple(dict.fromkeys(group))
-        played = sum(count for _, count in members)
-        if len(names) < len(group) or played < (math.factorial(len(group)) if all_orders else 1):
-            continue
-        totals = dict.fromkeys(names, 0.0)
-        for m, count in members:
-            for name, payoff in zip(m.seats, m.payoffs):
-                totals[name] += count * payoff
-        games.append(Game(env, names, tuple(totals[n] / played for n in names)))
-    return games
+    members = ((m.env, getattr(m, "index", 0), m.seats, m.payoffs, count) for m, count in counted(matches))
+    return [
+        Game(s.env, s.names, s.payoffs)
+        for s, count in duplicate_sets(members).items()
+        if s.matches >= (math.factorial(len(s.names)) if all_orders else 1)
+        for _ in range(count)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -377,28 +361,20 @@ class RatingTables:
     elo: list[Rating]
 
 
-def rating_tables(
-    names: list[str], games: Games, num_bootstrap: int = 200, seed: int = 0, sequence: np.ndarray | None = None
-) -> RatingTables:
-    """Bradley-Terry and Elo ratings over every game (comparisons between seats of different agents):
-    Bradley-Terry fitted and resampled on each distinct game's count, Elo on the games in the order played,
-    `sequence` (positions in `games`; by default each distinct game repeated by its count, in turn)."""
+def rating_tables(names: list[str], games: Games, num_bootstrap: int = 200, seed: int = 0) -> RatingTables:
+    """Bradley-Terry and Elo ratings over every game (comparisons between seats of different agents), each fitted
+    and resampled on each distinct game's count."""
     index = {n: i for i, n in enumerate(names)}
     comparisons: list[list[tuple[int, int, float]]] = []
     counts: list[int] = []
-    kept: list[int] = []
     for m, count in counted(games):
         items = match_scores([index[s] for s in m.seats], list(m.payoffs)) if all(s in index for s in m.seats) else []
-        kept.append(len(comparisons) if items else -1)
         if items:
             comparisons.append(items)
             counts.append(count)
-    if sequence is None:
-        sequence = np.repeat(np.arange(len(kept)), np.array([count for _, count in counted(games)], dtype=np.int64))
-    played = np.array(kept, dtype=np.int64)[np.asarray(sequence, dtype=np.int64)]
     return RatingTables(
         bradley_terry(names, comparisons, num_bootstrap, seed, counts),
-        elo_ratings(names, comparisons, num_bootstrap, seed, played[played >= 0]),
+        elo_ratings(names, comparisons, num_bootstrap, seed, counts),
     )
 
 

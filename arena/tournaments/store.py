@@ -435,53 +435,68 @@ class ResultsStore:
         )
 
     @_guarded
-    def tally(self, tournament: str, by_index: Callable[[EnvSpec], bool]) -> MatchTally:
-        """The tournament's matches counted by shape in SQL (`records.MatchTally`), reading only the columns a
-        report needs: the game index (and seed) is kept for the envs `by_index` picks (duplicate scoring groups by
-        it); only the other envs' matches are read one by one (env, seats, payoffs and seed, in schedule order,
-        for Elo), and rounds only for matches with full-information feedback (for regret)."""
+    def tally(self, tournament: str, duplicate: Callable[[EnvSpec], bool]) -> MatchTally:
+        """The tournament's matches counted in SQL (`records.MatchTally`), reading only the columns a report needs:
+        matches grouped by shape; for the envs `duplicate` picks, each game number's (env, seats, payoffs), from
+        which its duplicate sets are summed (`_games`); rounds only for matches with full-information feedback (for
+        regret). No query returns a row per match."""
         decoder = MatchDecoder()
-        envs = [r[0] for r in self.conn.execute("SELECT DISTINCT env FROM matches WHERE tournament = ?", (tournament,))]
-        indexed = [text for text in envs if by_index(decoder.env(text))]
-        among = f"env IN ({', '.join('?' * len(indexed))})"
-        kept = {"idx": f"CASE WHEN {among} THEN idx END", "seed": f"CASE WHEN {among} THEN seed END"}
         # A temp table keyed by shape: each row is one look-up among a few thousand keys, where GROUP BY would sort
-        # every row. A UNIQUE key holds NULLs apart, so they are stored as -1 (no seat, index or seed is) and read
-        # back as NULL.
+        # every row. A UNIQUE key holds NULLs apart, so they are stored as -1 (no culprit is) and read back as NULL.
         keys = [f"k{i}" for i in range(len(TALLY_COLUMNS) + 1)]
-        values = [f"ifnull({kept.get(c, c)}, -1)" for c in TALLY_COLUMNS] + [f"ifnull({_FULL_INFORMATION}, -1)"]
-        self.conn.execute(f"CREATE TEMP TABLE shapes ({', '.join(keys)}, first, count, UNIQUE ({', '.join(keys)}))")
+        values = [f"ifnull({c}, -1)" for c in TALLY_COLUMNS] + [f"ifnull({_FULL_INFORMATION}, -1)"]
+        self.conn.execute(f"CREATE TEMP TABLE shapes ({', '.join(keys)}, count, UNIQUE ({', '.join(keys)}))")
         try:
             self.conn.execute(
-                f"INSERT INTO temp.shapes SELECT {', '.join(values)}, match_id, 1 FROM matches WHERE tournament = ? "
-                "ON CONFLICT DO UPDATE SET count = count + 1, first = min(first, excluded.first)",
-                (*indexed, *indexed, tournament),
+                f"INSERT INTO temp.shapes SELECT {', '.join(values)}, 1 FROM matches WHERE tournament = ? "
+                "ON CONFLICT DO UPDATE SET count = count + 1",
+                (tournament,),
             )
-            rows = self.conn.execute(
-                f"SELECT {', '.join(f'nullif({k}, -1)' for k in keys)}, first, count FROM temp.shapes"
-            ).fetchall()
+            read = f"SELECT {', '.join(f'nullif({k}, -1)' for k in keys)}, count FROM temp.shapes"
+            rows = self.conn.execute(read).fetchall()
+            scored = {env: duplicate(decoder.env(env)) for env in {row[0] for row in rows}}
+            seated = list(dict.fromkeys(row[:3] for row in rows if scored[row[0]]))
+            games = self._games(tournament, seated)
         finally:
             self.conn.rollback()
-            self.conn.execute("DROP TABLE temp.shapes")
-        schedule = "ORDER BY idx, env, match_id"
-        played = (
-            self.conn.execute(
-                f"SELECT env, seats, payoffs, seed FROM matches WHERE tournament = ? AND NOT {among} {schedule}",
-                (tournament, *indexed),
-            )
-            if len(indexed) < len(envs)
-            else ()
-        )
+            self.conn.execute("DROP TABLE IF EXISTS temp.shapes")
+            self.conn.execute("DROP TABLE IF EXISTS temp.seating")
+        distinct, unseeded = self.conn.execute(
+            "SELECT COUNT(DISTINCT seed), ifnull(MAX(seed IS NULL), 0) FROM matches WHERE tournament = ?",
+            (tournament,),
+        ).fetchone()
         rounds = (
             self.conn.execute(
-                f"SELECT env, seats, rounds FROM matches WHERE tournament = ? AND {_FULL_INFORMATION} {schedule}",
+                f"SELECT env, seats, rounds FROM matches WHERE tournament = ? AND {_FULL_INFORMATION} "
+                "ORDER BY idx, env, match_id",
                 (tournament,),
             )
             if any(row[len(TALLY_COLUMNS)] for row in rows)
             else ()
         )
         grouped = (row[: len(TALLY_COLUMNS)] + row[len(TALLY_COLUMNS) + 1 :] for row in rows)
-        return tally_rows(grouped, played, rounds, decoder)
+        return tally_rows(grouped, seated, games, distinct + unseeded, rounds, decoder)
+
+    def _games(self, tournament: str, played: list[tuple[str, str, str]]) -> list[tuple[str, int]]:
+        """The (env, seats, payoffs) texts of each game number's matches, as positions in `played`: a temp table
+        numbers the distinct texts, the matches are read in game-number order (the table's key) and grouped by it
+        as they come, and the games whose positions come in the same order are counted as one row (at most a row
+        per game number, a few where games repeat)."""
+        if not played:
+            return []
+        self.conn.execute(
+            "CREATE TEMP TABLE seating (env, seats, payoffs, at INTEGER, PRIMARY KEY (env, seats, payoffs)) "
+            "WITHOUT ROWID"
+        )
+        self.conn.executemany(
+            "INSERT INTO temp.seating VALUES (?, ?, ?, ?)", [(*texts, at) for at, texts in enumerate(played)]
+        )
+        return self.conn.execute(
+            "SELECT game, COUNT(*) FROM (SELECT group_concat(s.at) AS game FROM matches m JOIN temp.seating s "
+            "ON s.env = m.env AND s.seats = m.seats AND s.payoffs = m.payoffs WHERE m.tournament = ? GROUP BY m.idx) "
+            "GROUP BY game",
+            (tournament,),
+        ).fetchall()
 
     @_guarded
     def agent_records(self, tournament: str) -> list[AgentRecord]:
