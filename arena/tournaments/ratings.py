@@ -417,26 +417,29 @@ def elo_ratings(
     rng = np.random.default_rng(seed)
     ratings = np.full(num_bootstrap * n, BASE)  # replicate b's ratings at [b * n, (b + 1) * n)
     base = np.arange(num_bootstrap)[:, None] * n
-    draw = np.int32 if steps < 2**31 else np.int64
-    # the kernel releases the GIL: each core runs a share of the replicates
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    shares = np.array_split(np.arange(num_bootstrap), min(cores, num_bootstrap))
-    with ThreadPoolExecutor(len(shares)) as pool:
+    kind = np.int32 if steps < 2**31 else np.int64
+
+    def draw(block: int) -> np.ndarray:
+        """Every replicate's steps from `block` on, as distinct matches: [replicate, step]."""
+        return at[rng.integers(0, steps, size=(num_bootstrap, min(ELO_BLOCK, steps - block)), dtype=kind)]
+
+    if _kernel is None:
         for block in range(0, steps, ELO_BLOCK):
-            drawn = rng.integers(0, steps, size=(num_bootstrap, min(ELO_BLOCK, steps - block)), dtype=draw)
-            rows = at[drawn]  # [replicate, step]
-            if _kernel is not None:
-                weights = (first, second, score, weight)
+            _elo_steps(ratings, draw(block).T, base, first, second, score, weight)
+    else:  # the kernel releases the GIL: each core runs a share of the replicates while the next block is drawn
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        shares = [(r[0], r[-1] + 1) for r in np.array_split(np.arange(num_bootstrap), min(cores, num_bootstrap))]
+        with ThreadPoolExecutor(len(shares)) as pool:
+            rows = draw(0)
+            for block in range(0, steps, ELO_BLOCK):
                 runs = [
-                    pool.submit(
-                        _kernel, ratings[r[0] * n : (r[-1] + 1) * n], *weights, rows[r[0] : r[-1] + 1], width, n
-                    )
-                    for r in shares
+                    pool.submit(_kernel, ratings[b * n : e * n], first, second, score, weight, rows[b:e], width, n)
+                    for b, e in shares
                 ]
+                if block + ELO_BLOCK < steps:
+                    rows = draw(block + ELO_BLOCK)
                 for done in runs:
                     done.result()
-                continue
-            _elo_steps(ratings, rows.T, base, first, second, score, weight)
     replicates = ratings.reshape(num_bootstrap, n)
     return _ratings(names, median_along(replicates), replicates)
 

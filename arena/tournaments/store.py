@@ -35,6 +35,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -437,66 +438,90 @@ class ResultsStore:
     @_guarded
     def tally(self, tournament: str, duplicate: Callable[[EnvSpec], bool]) -> MatchTally:
         """The tournament's matches counted in SQL (`records.MatchTally`), reading only the columns a report needs:
-        matches grouped by shape; for the envs `duplicate` picks, each game number's (env, seats, payoffs), from
-        which its duplicate sets are summed (`_games`); rounds only for matches with full-information feedback (for
-        regret). No query returns a row per match."""
+        matches grouped by shape (`_shapes`); for the envs `duplicate` picks, each game number's (env, seats,
+        payoffs), from which its duplicate sets are summed, and the distinct seeds (`_games`, on a connection of its
+        own in a second thread: the two scans take about as long); rounds only for matches with full-information
+        feedback (for regret). No query returns a row per match. Every query reads the rows up to the tournament's
+        last rowid when it began, so a run still writing adds none of its later matches to one count only."""
         decoder = MatchDecoder()
-        # A temp table keyed by shape: each row is one look-up among a few thousand keys, where GROUP BY would sort
-        # every row. A UNIQUE key holds NULLs apart, so they are stored as -1 (no culprit is) and read back as NULL.
+        (last,) = self.conn.execute(
+            "SELECT ifnull(max(rowid), 0) FROM matches WHERE tournament = ?", (tournament,)
+        ).fetchone()
+        with ThreadPoolExecutor(1) as pool:
+            played = pool.submit(self._games, tournament, last, duplicate)
+            rows = self._shapes(tournament, last)
+            seated, games, seeds = played.result()
+        rounds = (
+            self.conn.execute(
+                f"SELECT env, seats, rounds FROM matches WHERE tournament = ? AND rowid <= ? AND {_FULL_INFORMATION} "
+                "ORDER BY idx, env, match_id",
+                (tournament, last),
+            )
+            if any(row[len(TALLY_COLUMNS)] for row in rows)
+            else ()
+        )
+        grouped = (row[: len(TALLY_COLUMNS)] + row[len(TALLY_COLUMNS) + 1 :] for row in rows)
+        return tally_rows(grouped, seated, games, seeds, rounds, decoder)
+
+    def _shapes(self, tournament: str, last: int) -> list[tuple[Any, ...]]:
+        """TALLY_COLUMNS, whether the rounds give full information, and the count of each distinct shape. A temp
+        table keyed by shape: each row is one look-up among a few thousand keys, where GROUP BY would sort every
+        row. A UNIQUE key holds NULLs apart, so they are stored as -1 (no culprit is) and read back as NULL."""
         keys = [f"k{i}" for i in range(len(TALLY_COLUMNS) + 1)]
         values = [f"ifnull({c}, -1)" for c in TALLY_COLUMNS] + [f"ifnull({_FULL_INFORMATION}, -1)"]
         self.conn.execute(f"CREATE TEMP TABLE shapes ({', '.join(keys)}, count, UNIQUE ({', '.join(keys)}))")
         try:
             self.conn.execute(
                 f"INSERT INTO temp.shapes SELECT {', '.join(values)}, 1 FROM matches WHERE tournament = ? "
-                "ON CONFLICT DO UPDATE SET count = count + 1",
-                (tournament,),
+                "AND rowid <= ? ON CONFLICT DO UPDATE SET count = count + 1",
+                (tournament, last),
             )
             read = f"SELECT {', '.join(f'nullif({k}, -1)' for k in keys)}, count FROM temp.shapes"
-            rows = self.conn.execute(read).fetchall()
-            scored = {env: duplicate(decoder.env(env)) for env in {row[0] for row in rows}}
-            seated = list(dict.fromkeys(row[:3] for row in rows if scored[row[0]]))
-            games = self._games(tournament, seated)
+            return self.conn.execute(read).fetchall()
         finally:
             self.conn.rollback()
-            self.conn.execute("DROP TABLE IF EXISTS temp.shapes")
-            self.conn.execute("DROP TABLE IF EXISTS temp.seating")
-        distinct, unseeded = self.conn.execute(
-            "SELECT COUNT(DISTINCT seed), ifnull(MAX(seed IS NULL), 0) FROM matches WHERE tournament = ?",
-            (tournament,),
-        ).fetchone()
-        rounds = (
-            self.conn.execute(
-                f"SELECT env, seats, rounds FROM matches WHERE tournament = ? AND {_FULL_INFORMATION} "
-                "ORDER BY idx, env, match_id",
-                (tournament,),
-            )
-            if any(row[len(TALLY_COLUMNS)] for row in rows)
-            else ()
-        )
-        grouped = (row[: len(TALLY_COLUMNS)] + row[len(TALLY_COLUMNS) + 1 :] for row in rows)
-        return tally_rows(grouped, seated, games, distinct + unseeded, rounds, decoder)
+            self.conn.execute("DROP TABLE temp.shapes")
 
-    def _games(self, tournament: str, played: list[tuple[str, str, str]]) -> list[tuple[str, int]]:
-        """The (env, seats, payoffs) texts of each game number's matches, as positions in `played`: a temp table
-        numbers the distinct texts, the matches are read in game-number order (the table's key) and grouped by it
-        as they come, and the games whose positions come in the same order are counted as one row (at most a row
-        per game number, a few where games repeat)."""
-        if not played:
-            return []
-        self.conn.execute(
-            "CREATE TEMP TABLE seating (env, seats, payoffs, at INTEGER, PRIMARY KEY (env, seats, payoffs)) "
-            "WITHOUT ROWID"
-        )
-        self.conn.executemany(
-            "INSERT INTO temp.seating VALUES (?, ?, ?, ?)", [(*texts, at) for at, texts in enumerate(played)]
-        )
-        return self.conn.execute(
-            "SELECT game, COUNT(*) FROM (SELECT group_concat(s.at) AS game FROM matches m JOIN temp.seating s "
-            "ON s.env = m.env AND s.seats = m.seats AND s.payoffs = m.payoffs WHERE m.tournament = ? GROUP BY m.idx) "
-            "GROUP BY game",
-            (tournament,),
-        ).fetchall()
+    def _games(
+        self, tournament: str, last: int, duplicate: Callable[[EnvSpec], bool]
+    ) -> tuple[list[tuple[str, str, str]], list[tuple[str, int]], int]:
+        """The distinct (env, seats, payoffs) texts of the envs `duplicate` picks; each game number's matches as
+        positions in that list, joined by commas, with how many games have them; and the number of distinct seeds.
+        A temp table numbers the texts, the matches are read in game-number order (the table's key) and grouped by
+        it as they come, and the games whose positions come in the same order are counted as one row (at most a
+        row per game number). Runs on a read-only connection of its own."""
+        reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        try:
+            decoder = MatchDecoder()
+            texts = reader.execute(
+                "SELECT DISTINCT env, seats, payoffs FROM matches WHERE tournament = ? AND rowid <= ?",
+                (tournament, last),
+            ).fetchall()
+            scored = {env: duplicate(decoder.env(env)) for env in {env for env, _, _ in texts}}
+            seated = [row for row in texts if scored[row[0]]]
+            games = []
+            if seated:
+                reader.execute(
+                    "CREATE TEMP TABLE seating (env, seats, payoffs, at INTEGER, PRIMARY KEY (env, seats, payoffs)) "
+                    "WITHOUT ROWID"
+                )
+                reader.executemany(
+                    "INSERT INTO temp.seating VALUES (?, ?, ?, ?)", [(*row, at) for at, row in enumerate(seated)]
+                )
+                games = reader.execute(  # `+m.rowid`: the bound is checked on each row, not used to pick an index
+                    "SELECT game, COUNT(*) FROM (SELECT group_concat(s.at) AS game FROM matches m "
+                    "JOIN temp.seating s ON s.env = m.env AND s.seats = m.seats AND s.payoffs = m.payoffs "
+                    "WHERE m.tournament = ? AND +m.rowid <= ? GROUP BY m.idx) GROUP BY game",
+                    (tournament, last),
+                ).fetchall()
+            distinct, unseeded = reader.execute(
+                "SELECT COUNT(DISTINCT seed), ifnull(MAX(seed IS NULL), 0) FROM matches "
+                "WHERE tournament = ? AND rowid <= ?",
+                (tournament, last),
+            ).fetchone()
+            return seated, games, distinct + unseeded
+        finally:
+            reader.close()
 
     @_guarded
     def agent_records(self, tournament: str) -> list[AgentRecord]:
