@@ -150,3 +150,37 @@ def test_duplicate_sets_are_summed_in_sql_as_records_sum_them(tmp_path: Path) ->
         ("fixed(action=0)", "random"),
     }
     assert len(tally.sets) < 60 and tally.matches == 10 * 8 * 6 + 1
+
+
+def test_a_tally_counts_the_matches_there_were_when_it_began(tmp_path: Path, monkeypatch) -> None:
+    """Matches a run writes while a report counts are in none of its counts: every query of the tally reads the rows
+    up to the tournament's last one when it began (its two scans run on two connections, which would otherwise see
+    different rows)."""
+    import sqlite3
+
+    import arena
+    from arena.tournaments.metrics import duplicate_scored
+
+    db = tmp_path / "live.sqlite"
+    config = {"name": "t", "envs": ["kuhn_poker-v0"], "games": 4, "agents": ["random", "fixed"]}
+    arena.run_tournament({**config, "exploitability": "off"}, db=str(db), backend="inprocess", workers=1)
+    shapes = ResultsStore._shapes
+
+    def written_meanwhile(self: ResultsStore, tournament: str, last: int) -> Any:
+        conn = sqlite3.connect(db)
+        columns = [c[1] for c in conn.execute("PRAGMA table_info(matches)")]
+        fresh = {"match_id": "match_id || '-later'", "idx": "idx + 100", "seed": "seed + 100"}
+        conn.execute(f"INSERT INTO matches SELECT {', '.join(fresh.get(c, c) for c in columns)} FROM matches")
+        conn.commit()
+        conn.close()
+        return shapes(self, tournament, last)
+
+    with ResultsStore(db, readonly=True) as store:
+        scored = duplicate_scored(store.tournament("t").config)
+        before = store.tally("t", scored)
+        monkeypatch.setattr(ResultsStore, "_shapes", written_meanwhile)
+        during = store.tally("t", scored)
+        monkeypatch.undo()
+        after = store.tally("t", scored)
+    assert (during.shapes, during.sets, during.seeds) == (before.shapes, before.sets, before.seeds)
+    assert after.matches == 2 * before.matches == 16 and sum(after.sets.values()) == 2 * sum(before.sets.values())
