@@ -19,6 +19,21 @@ BYTES_PER_MATCH = 50  # peak resident memory a report may take per match above a
 # counts of match shapes and of duplicate sets, and nothing per match (both tests below measure well under 50)
 
 
+def _small(tmp_path):
+    """A Kuhn tournament of three agents, 20 games of each pairing in both seat orders (120 matches)."""
+    small = tmp_path / "small.sqlite"
+    config = {
+        "name": "scale",
+        "envs": ["kuhn_poker-v0"],
+        "agents": ["random", "fixed(action=1)", "fixed(action=0)"],
+        "games": 20,
+        "exploitability": "off",
+        "backend": "inprocess",
+    }
+    arena.run_tournament(config, db=str(small), progress=False)
+    return small
+
+
 def _copy(source, target, copies):
     """The source's tables with every match row copied `copies` times (the copies under fresh ids)."""
     target.write_bytes(source.read_bytes())
@@ -50,16 +65,7 @@ def _report(db):
 
 @pytest.mark.slow
 def test_a_report_of_300k_matches_stays_within_its_memory_per_match_and_matches_the_small_ones(tmp_path):
-    small = tmp_path / "small.sqlite"
-    config = {
-        "name": "scale",
-        "envs": ["kuhn_poker-v0"],
-        "agents": ["random", "fixed(action=1)", "fixed(action=0)"],
-        "games": 20,
-        "exploitability": "off",
-        "backend": "inprocess",
-    }
-    arena.run_tournament(config, db=str(small), progress=False)
+    small = _small(tmp_path)
     base = sqlite3.connect(small).execute("SELECT COUNT(*) FROM matches").fetchone()[0]
     big = tmp_path / "big.sqlite"
     _copy(small, big, COPIES)
@@ -93,16 +99,7 @@ def test_a_report_of_distinct_games_stays_within_its_memory_per_match(tmp_path):
     """A tournament's rows copied as further games (fresh ids, game numbers and seeds), as a longer run plays them:
     under duplicate scoring every game is a set of its own, and the report may still hold nothing per match. The
     fresh ids are random, as a run's digests are, so each game's matches come in an order of their own."""
-    small = tmp_path / "small.sqlite"
-    config = {
-        "name": "scale",
-        "envs": ["kuhn_poker-v0"],
-        "agents": ["random", "fixed(action=1)", "fixed(action=0)"],
-        "games": 20,
-        "exploitability": "off",
-        "backend": "inprocess",
-    }
-    arena.run_tournament(config, db=str(small), progress=False)
+    small = _small(tmp_path)
     big = tmp_path / "big.sqlite"
     big.write_bytes(small.read_bytes())
     conn = sqlite3.connect(big)
