@@ -513,7 +513,7 @@ class _Tallier:
         return MatchTally(shapes, stats, seeds, rounds, ordered)
 
 
-def seating(seats: Seats) -> tuple[Seats, tuple[int, ...]] | None:
+def _seating(seats: Seats) -> tuple[Seats, tuple[int, ...]] | None:
     """A duplicate set's agents for a match's seats (sorted, each once) and the seat of each, or None where an agent
     plays itself (such sets say nothing about ratings and are left out)."""
     names = tuple(sorted(seats))
@@ -527,7 +527,7 @@ def duplicate_sets(matches: Iterable[tuple[EnvSpec, int, Seats, tuple[float, ...
     each distinct set with how many there are."""
     totals: dict[tuple[EnvSpec, int, Seats], list[float]] = {}
     for env, index, seats, payoffs, count in matches:
-        seated = seating(seats)
+        seated = _seating(seats)
         if seated is None:
             continue
         names, at = seated

@@ -441,8 +441,9 @@ class ResultsStore:
         matches grouped by shape (`_shapes`); for the envs `duplicate` picks, each game number's (env, seats,
         payoffs), from which its duplicate sets are summed, and the distinct seeds (`_games`, on a connection of its
         own in a second thread: the two scans take about as long); rounds only for matches with full-information
-        feedback (for regret). No query returns a row per match. Every query reads the rows up to the tournament's
-        last rowid when it began, so a run still writing adds none of its later matches to one count only."""
+        feedback (for regret: the one query that returns a row per match, for those matches only). Every query reads
+        the rows up to the tournament's last rowid when it began, so a run still writing adds none of its later
+        matches to one count only."""
         decoder = MatchDecoder()
         (last,) = self.conn.execute(
             "SELECT ifnull(max(rowid), 0) FROM matches WHERE tournament = ?", (tournament,)
