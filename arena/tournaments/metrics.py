@@ -16,7 +16,6 @@ same. No ranking is fitted over agents whose comparison graph is not connected.
 
 from __future__ import annotations
 
-import math
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
@@ -31,14 +30,14 @@ from arena.registry import Outcomes, env_outcomes
 from arena.specs import EnvSpec
 from arena.tournaments.metagame import MetaGame, alpha_rank_of, meta_game
 from arena.tournaments.ratings import Outcome, components, davidson, interval_ranks
-from arena.tournaments.records import DuplicateSet, MatchShape, MatchTally, StoredTournament, tally_records
+from arena.tournaments.records import MatchShape, MatchTally, StoredTournament, tally_records
 from arena.tournaments.regret import env_regret
 from arena.tournaments.statistics import (
     Counts,
-    Game,
     Games,
     agent_summaries,
     compare,
+    complete_sets,
     counted,
     field_payoffs,
     game_counts,
@@ -292,17 +291,6 @@ def seat_results(names: list[str], matches: Mapping[MatchShape, int]) -> list[di
     return out
 
 
-def _complete_sets(sets: Mapping[DuplicateSet, int], all_orders: bool) -> dict[EnvSpec, dict[Game, int]]:
-    """Per env, its complete duplicate sets as games with their counts: a set is complete with every seat order
-    (`all_orders`, as `seats = "all"` schedules) or with the one scheduled order."""
-    games: dict[EnvSpec, dict[Game, int]] = defaultdict(dict)
-    for s, count in sets.items():
-        if s.matches >= (math.factorial(len(s.names)) if all_orders else 1):
-            game, held = Game(s.env, s.names, s.payoffs), games[s.env]
-            held[game] = held.get(game, 0) + count
-    return games
-
-
 def stored_metrics(
     store: ResultsStore, name: str, num_bootstrap: int = 200, rank_by: str | None = None
 ) -> tuple[StoredTournament, MatchTally, dict[str, Any]]:
@@ -347,7 +335,7 @@ def compute_metrics(
     env_list = list(dict.fromkeys(stored.envs + list(by_env)))
     outcomes = {env: env_outcomes(env) for env in env_list}
     scoring_of = {env: env_scoring(scoring, outcomes[env], all_orders) for env in env_list}
-    sets = _complete_sets(tally.sets, all_orders)
+    sets = complete_sets(tally.sets, all_orders)
     games_by_env = {
         env: sets.get(env, {}) if scoring_of[env] == "duplicate" else game_counts(by_env.get(env, {}))
         for env in env_list

@@ -25,7 +25,7 @@ import numpy as np
 
 from arena.specs import EnvSpec
 from arena.tournaments.ratings import Rating, bradley_terry, elo_ratings, interval_ranks, match_scores
-from arena.tournaments.records import MatchRecord, MatchTally, duplicate_sets, tally_records
+from arena.tournaments.records import DuplicateSet, MatchRecord, MatchTally, duplicate_sets, tally_records
 
 Z95 = 1.959963984540054
 
@@ -139,12 +139,19 @@ def scored_games(matches: Games, scoring: str = "match", all_orders: bool = True
     if scoring != "duplicate":
         return matches
     members = ((m.env, getattr(m, "index", 0), m.seats, m.payoffs, count) for m, count in counted(matches))
-    return [
-        Game(s.env, s.names, s.payoffs)
-        for s, count in duplicate_sets(members).items()
-        if s.matches >= (math.factorial(len(s.names)) if all_orders else 1)
-        for _ in range(count)
-    ]
+    sets = complete_sets(duplicate_sets(members), all_orders)
+    return [g for games in sets.values() for g, count in games.items() for _ in range(count)]
+
+
+def complete_sets(sets: Mapping[DuplicateSet, int], all_orders: bool = True) -> dict[EnvSpec, dict[Game, int]]:
+    """Per env, its complete duplicate sets as games with their counts: a set is complete with every seat order
+    (`all_orders`, as `seats = "all"` schedules) or with the one scheduled order."""
+    games: dict[EnvSpec, dict[Game, int]] = defaultdict(dict)
+    for s, count in sets.items():
+        if s.matches >= (math.factorial(len(s.names)) if all_orders else 1):
+            game, held = Game(s.env, s.names, s.payoffs), games[s.env]
+            held[game] = held.get(game, 0) + count
+    return games
 
 
 # ---------------------------------------------------------------------------------------------------------------
